@@ -1,0 +1,697 @@
+//! The authorization engine: one pure, deny-by-default decision function.
+//!
+//! [`decide`] looks at facts about the actor and the request, nothing else: no
+//! database, no clock, no I/O. When it allows, it returns a [`Permit`], the only
+//! value that the repository layer accepts for a mutation. `Permit` has private
+//! fields and no public constructor, so no code outside this module can make one:
+//! a write that did not pass the engine does not compile.
+
+mod perm;
+#[cfg(test)]
+mod tests;
+
+pub use perm::*;
+
+use crate::error::{AppError, Kind};
+
+/// An organization as the engine sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgFacts {
+    pub id: i64,
+    pub slug: String,
+    pub sso: bool,
+    pub sms_2fa: bool,
+}
+
+/// Account status as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Invited,
+    Active,
+    Inactive,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Invited => "invited",
+            Status::Active => "active",
+            Status::Inactive => "inactive",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Status> {
+        match s {
+            "invited" => Some(Status::Invited),
+            "active" => Some(Status::Active),
+            "inactive" => Some(Status::Inactive),
+            _ => None,
+        }
+    }
+}
+
+/// What the engine knows about a user: as the actor or as the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    pub id: i64,
+    pub label: String,
+    pub status: Status,
+    pub trashed: bool,
+    /// The organization of the primary group.
+    pub org: Option<OrgFacts>,
+    pub primary_group: Option<i64>,
+    /// Permissions of the global roles held.
+    pub global: PermSet,
+    /// Every membership with the union of the permissions of its roles
+    /// (an empty set for a member without roles).
+    pub memberships: Vec<(i64, PermSet)>,
+    /// Groups this user manages.
+    pub managed_groups: Vec<i64>,
+    pub sso_disabled: bool,
+    pub has_phone: bool,
+    /// Organizations in which this user is the only active holder of full-admin.
+    pub last_admin_of: Vec<i64>,
+}
+
+impl Subject {
+    pub fn is_member(&self, org: i64) -> bool {
+        self.memberships.iter().any(|(o, _)| *o == org)
+    }
+
+    /// Permissions held in an organization, implications expanded; global
+    /// permissions count everywhere.
+    pub fn perms_in(&self, org: i64) -> PermSet {
+        let local = self.memberships.iter().find(|(o, _)| *o == org).map(|(_, p)| *p).unwrap_or_default();
+        local.union(self.global).effective()
+    }
+
+    pub fn global_perms(&self) -> PermSet {
+        self.global.effective()
+    }
+}
+
+/// The fields of a user (SPEC §1) that `user edit` and `can-i --field` name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    FullName,
+    FirstName,
+    LastName,
+    Initials,
+    Username,
+    Id,
+    Organization,
+    Email,
+    Phone,
+    Timezone,
+    Notify,
+    Robot,
+    Active,
+    SsoDisabled,
+    SmsAutoSend,
+    Require2fa,
+    PrimaryGroup,
+    Groups,
+}
+
+/// Who may change a field: (self, manager, org admin) — SPEC §3.
+pub fn matrix(field: Field) -> (bool, bool, bool) {
+    use Field::*;
+    match field {
+        FullName | FirstName | LastName | Initials | Timezone | SmsAutoSend => (true, true, true),
+        Username | Id | Organization => (false, false, false),
+        Email | Notify => (true, false, true),
+        Phone => (true, false, false),
+        Robot | Active | SsoDisabled | PrimaryGroup | Groups => (false, true, true),
+        Require2fa => (false, false, true),
+    }
+}
+
+impl Field {
+    pub const ALL: [Field; 18] = [
+        Field::FullName,
+        Field::FirstName,
+        Field::LastName,
+        Field::Initials,
+        Field::Username,
+        Field::Id,
+        Field::Organization,
+        Field::Email,
+        Field::Phone,
+        Field::Timezone,
+        Field::Notify,
+        Field::Robot,
+        Field::Active,
+        Field::SsoDisabled,
+        Field::SmsAutoSend,
+        Field::Require2fa,
+        Field::PrimaryGroup,
+        Field::Groups,
+    ];
+
+    pub fn name(self) -> &'static str {
+        use Field::*;
+        match self {
+            FullName => "full_name",
+            FirstName => "first_name",
+            LastName => "last_name",
+            Initials => "initials",
+            Username => "username",
+            Id => "id",
+            Organization => "organization",
+            Email => "email",
+            Phone => "phone",
+            Timezone => "timezone",
+            Notify => "notify",
+            Robot => "robot",
+            Active => "active",
+            SsoDisabled => "sso_disabled",
+            SmsAutoSend => "sms_auto_send",
+            Require2fa => "require_2fa",
+            PrimaryGroup => "primary_group",
+            Groups => "groups",
+        }
+    }
+
+    /// Accepts `full_name` and `full-name`.
+    pub fn parse(s: &str) -> Option<Field> {
+        let s = s.replace('-', "_");
+        Field::ALL.into_iter().find(|f| f.name() == s)
+    }
+}
+
+/// The relations of an actor to a target user (SPEC §3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Relations {
+    pub is_self: bool,
+    pub manager: bool,
+    pub org_admin: bool,
+    pub org_slug: Option<String>,
+}
+
+impl Relations {
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.is_self {
+            v.push("self");
+        }
+        if self.manager {
+            v.push("manager");
+        }
+        if self.org_admin {
+            v.push("org admin");
+        }
+        v
+    }
+
+    /// "you are org admin of acme", for denial messages.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.is_self {
+            parts.push("the user themself".to_string());
+        }
+        if self.manager {
+            parts.push("manager of the user's primary group".to_string());
+        }
+        if self.org_admin {
+            match &self.org_slug {
+                Some(s) => parts.push(format!("org admin of {s}")),
+                None => parts.push("global admin".to_string()),
+            }
+        }
+        if parts.is_empty() { "you are not the user, their manager or an org admin".to_string() } else { format!("you are {}", parts.join(" and ")) }
+    }
+}
+
+pub fn relations(actor: &Subject, target: &Subject) -> Relations {
+    let org_admin = match &target.org {
+        Some(o) => actor.perms_in(o.id).has(Perm::OrgAdmin),
+        None => actor.global_perms().has(Perm::GlobalAdmin),
+    };
+    Relations {
+        is_self: actor.id == target.id,
+        manager: target.primary_group.is_some_and(|g| actor.managed_groups.contains(&g)),
+        org_admin,
+        org_slug: target.org.as_ref().map(|o| o.slug.clone()),
+    }
+}
+
+/// The operations a permit can cover. The name is the audit action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Reading: covers no write.
+    Read,
+    Init,
+    OrgCreate,
+    OrgSet,
+    RoleCreate,
+    RoleEdit,
+    RoleDelete,
+    RoleAssign,
+    RoleUnassign,
+    AccessGrant,
+    AccessRevoke,
+    GroupCreate,
+    GroupDelete,
+    GroupAddManager,
+    GroupRemoveManager,
+    GroupAddMember,
+    GroupRemoveMember,
+    UserAdd,
+    UserRemove,
+    UserRestore,
+    UserEdit,
+    UserReset2fa,
+    InviteSend,
+    InviteAccept,
+    TwoFactorEnroll,
+    TwoFactorVerify,
+}
+
+impl Op {
+    pub fn name(self) -> &'static str {
+        use Op::*;
+        match self {
+            Read => "read",
+            Init => "init",
+            OrgCreate => "org.create",
+            OrgSet => "org.set",
+            RoleCreate => "role.create",
+            RoleEdit => "role.edit",
+            RoleDelete => "role.delete",
+            RoleAssign => "role.assign",
+            RoleUnassign => "role.unassign",
+            AccessGrant => "access.grant",
+            AccessRevoke => "access.revoke",
+            GroupCreate => "group.create",
+            GroupDelete => "group.delete",
+            GroupAddManager => "group.add-manager",
+            GroupRemoveManager => "group.remove-manager",
+            GroupAddMember => "group.add-member",
+            GroupRemoveMember => "group.remove-member",
+            UserAdd => "user.add",
+            UserRemove => "user.remove",
+            UserRestore => "user.restore",
+            UserEdit => "user.edit",
+            UserReset2fa => "user.reset-2fa",
+            InviteSend => "invite.send",
+            InviteAccept => "invite.accept",
+            TwoFactorEnroll => "2fa.enroll",
+            TwoFactorVerify => "2fa.verify",
+        }
+    }
+}
+
+/// Proof that the engine allowed one operation. Only this module can make one;
+/// the repository layer reads it to check what it covers and to write the audit
+/// entry.
+#[derive(Debug)]
+#[must_use = "a permit is only useful when handed to the repository"]
+pub struct Permit {
+    op: Op,
+    actor_id: Option<i64>,
+    actor_label: String,
+    org_id: Option<i64>,
+    org_slug: Option<String>,
+    target: Option<i64>,
+    fields: Vec<Field>,
+}
+
+impl Permit {
+    pub fn op(&self) -> Op {
+        self.op
+    }
+    pub fn actor_id(&self) -> Option<i64> {
+        self.actor_id
+    }
+    pub fn actor_label(&self) -> &str {
+        &self.actor_label
+    }
+    pub fn org_id(&self) -> Option<i64> {
+        self.org_id
+    }
+    pub fn org_slug(&self) -> Option<&str> {
+        self.org_slug.as_deref()
+    }
+    pub fn target(&self) -> Option<i64> {
+        self.target
+    }
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
+    }
+
+    /// Used by the repository before it writes: the permit must be for this
+    /// operation on this target.
+    pub fn check(&self, op: Op, target: Option<i64>) -> Result<(), AppError> {
+        if self.op != op || (target.is_some() && self.target != target) {
+            return Err(AppError::new(
+                Kind::Failure,
+                format!("internal error: a permit for {} does not cover {}", self.op.name(), op.name()),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Why the engine refused: a denial (exit 4) or a conflict with an invariant (exit 5).
+pub type Refusal = AppError;
+
+fn deny(msg: impl Into<String>) -> Refusal {
+    AppError::new(Kind::Denied, format!("permission denied: {}", msg.into()))
+}
+
+fn conflict(msg: impl Into<String>) -> Refusal {
+    AppError::new(Kind::Conflict, msg.into())
+}
+
+/// A role as the engine sees it when it is assigned, granted or created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleFacts {
+    pub name: String,
+    pub scope: Scope,
+    pub perms: PermSet,
+    pub builtin: bool,
+}
+
+/// What an edit asks for, beyond the field names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EditFacts {
+    pub fields: Vec<Field>,
+    /// `active` goes from true to false.
+    pub deactivating: bool,
+    /// The new primary group and its organization.
+    pub new_primary_group: Option<(i64, i64)>,
+    /// Whether the user will have a phone once the edit is applied.
+    pub phone_after: bool,
+}
+
+/// Everything that can be asked of the engine.
+#[derive(Debug, Clone)]
+pub enum Request<'a> {
+    /// Read something in an organization: `user:read`, `role:read`,
+    /// `group:read`, `audit:read`, `user:export`.
+    Read { org: &'a OrgFacts, perm: Perm },
+    /// Any check of one permission in an organization (`can-i PERM`).
+    Has { org: &'a OrgFacts, perm: Perm },
+    /// Read the global roles (`access list`) or every organization.
+    GlobalRead,
+    /// See an organization: any permission there, or global read.
+    OrgView { org: &'a OrgFacts },
+    OrgCreate,
+    OrgSet { org: &'a OrgFacts },
+    Role { op: Op, org: &'a OrgFacts, role: &'a RoleFacts },
+    Assign { op: Op, org: &'a OrgFacts, target: &'a Subject, role: &'a RoleFacts },
+    Access { op: Op, target: &'a Subject, role: &'a RoleFacts, last_global_admin: bool },
+    Group { op: Op, org: &'a OrgFacts },
+    UserAdd { org: &'a OrgFacts, roles: PermSet, target: Option<i64> },
+    UserRemove { org: &'a OrgFacts, target: &'a Subject },
+    UserRestore { org: &'a OrgFacts, target: &'a Subject, roles: PermSet },
+    UserEdit { target: &'a Subject, edit: &'a EditFacts },
+    UserReset2fa { target: &'a Subject },
+    InviteSend { target: &'a Subject },
+    /// The actor's own two-factor enrolment and verification.
+    OwnTwoFactor { op: Op },
+}
+
+/// Refuse an actor who may do nothing at all.
+pub fn check_actor(actor: &Subject) -> Result<(), Refusal> {
+    if actor.trashed {
+        return Err(deny(format!("the actor {} has been removed from every organization", actor.label)));
+    }
+    match actor.status {
+        Status::Active => Ok(()),
+        Status::Inactive => Err(deny(format!("the actor {} is inactive", actor.label))),
+        Status::Invited => Err(deny(format!("the actor {} has not accepted their invitation yet", actor.label))),
+    }
+}
+
+/// Bootstrap: `acct init` on a database that has no organization yet.
+pub fn decide_init(database_is_empty: bool) -> Result<Permit, Refusal> {
+    if !database_is_empty {
+        return Err(conflict("the database is already initialized"));
+    }
+    Ok(Permit { op: Op::Init, actor_id: None, actor_label: "init".into(), org_id: None, org_slug: None, target: None, fields: vec![] })
+}
+
+/// Accepting an invitation: the valid token is the credential.
+pub fn decide_accept(user_id: i64, label: &str, token_is_valid: bool) -> Result<Permit, Refusal> {
+    if !token_is_valid {
+        return Err(deny("the invitation token is not valid"));
+    }
+    Ok(Permit {
+        op: Op::InviteAccept,
+        actor_id: Some(user_id),
+        actor_label: label.to_string(),
+        org_id: None,
+        org_slug: None,
+        target: Some(user_id),
+        fields: vec![],
+    })
+}
+
+fn need(actor: &Subject, org: &OrgFacts, perm: Perm) -> Result<(), Refusal> {
+    let have = actor.perms_in(org.id);
+    if have.has(perm) {
+        return Ok(());
+    }
+    let you = if have.is_empty() {
+        if actor.is_member(org.id) {
+            format!("you have no role in {}; ask an administrator", org.slug)
+        } else {
+            format!("you are not a member of {}", org.slug)
+        }
+    } else {
+        format!("you have {}", have.org_part())
+    };
+    Err(deny(format!("'{}' is needed in {} ({you})", perm.name(), org.slug)))
+}
+
+fn need_global(actor: &Subject, perm: Perm) -> Result<(), Refusal> {
+    if actor.global_perms().has(perm) {
+        return Ok(());
+    }
+    Err(deny(format!("'{}' is needed (global roles are granted with 'acct access grant')", perm.name())))
+}
+
+/// The actor must hold, in the organization, every permission the target holds
+/// there (global permissions included).
+fn not_more_privileged(actor: &Subject, target: &Subject, org: &OrgFacts, what: &str) -> Result<(), Refusal> {
+    if actor.id == target.id {
+        return Ok(());
+    }
+    let missing = actor.perms_in(org.id).missing(target.perms_in(org.id));
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(deny(format!("cannot {what} {}: they hold {missing} in {}, which you do not", target.label, org.slug)))
+}
+
+fn no_escalation(actor: &Subject, org: &OrgFacts, granted: PermSet, what: &str) -> Result<(), Refusal> {
+    let missing = actor.perms_in(org.id).missing(granted.effective());
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(deny(format!("{what} would grant {missing} in {}, which you do not hold", org.slug)))
+}
+
+fn permit(actor: &Subject, op: Op, org: Option<&OrgFacts>, target: Option<i64>) -> Permit {
+    Permit {
+        op,
+        actor_id: Some(actor.id),
+        actor_label: actor.label.clone(),
+        org_id: org.map(|o| o.id),
+        org_slug: org.map(|o| o.slug.clone()),
+        target,
+        fields: vec![],
+    }
+}
+
+fn target_org<'a>(target: &'a Subject) -> Result<&'a OrgFacts, Refusal> {
+    target.org.as_ref().ok_or_else(|| conflict(format!("{} belongs to no organization", target.label)))
+}
+
+/// The decision. Deny by default: every request names what allows it.
+pub fn decide(actor: &Subject, req: &Request<'_>) -> Result<Permit, Refusal> {
+    check_actor(actor)?;
+    match req {
+        Request::Read { org, perm } | Request::Has { org, perm } => {
+            if perm.is_global() {
+                need_global(actor, *perm)?;
+            } else {
+                need(actor, org, *perm)?;
+            }
+            Ok(permit(actor, Op::Read, Some(org), None))
+        }
+        Request::GlobalRead => {
+            need_global(actor, Perm::GlobalRead)?;
+            Ok(permit(actor, Op::Read, None, None))
+        }
+        Request::OrgView { org } => {
+            if actor.perms_in(org.id).is_empty() {
+                return Err(need(actor, org, Perm::UserRead).err().unwrap_or_else(|| deny("no permission")));
+            }
+            Ok(permit(actor, Op::Read, Some(org), None))
+        }
+        Request::OrgCreate => {
+            need_global(actor, Perm::GlobalAdmin)?;
+            Ok(permit(actor, Op::OrgCreate, None, None))
+        }
+        Request::OrgSet { org } => {
+            need(actor, org, Perm::OrgAdmin)?;
+            Ok(permit(actor, Op::OrgSet, Some(org), None))
+        }
+        Request::Role { op, org, role } => {
+            need(actor, org, Perm::RoleManage)?;
+            if role.builtin && *op != Op::RoleCreate {
+                return Err(conflict(format!("'{}' is a built-in role and cannot be changed", role.name)));
+            }
+            if role.scope == Scope::Global || role.perms.iter().any(Perm::is_global) {
+                return Err(conflict("a custom role holds organization permissions only")
+                    .with_hint("global roles are managed with 'acct access'"));
+            }
+            Ok(permit(actor, *op, Some(org), None))
+        }
+        Request::Assign { op, org, target, role } => {
+            if role.scope == Scope::Global {
+                return Err(conflict(format!("'{}' is a global role and cannot be assigned with 'acct role'", role.name))
+                    .with_hint("use 'acct access grant'"));
+            }
+            need(actor, org, Perm::RoleAssign)?;
+            let verb = if *op == Op::RoleAssign { "assigning" } else { "unassigning" };
+            no_escalation(actor, org, role.perms, &format!("{verb} '{}'", role.name))?;
+            if *op == Op::RoleUnassign && role.name == FULL_ADMIN && target.last_admin_of.contains(&org.id) {
+                return Err(conflict(format!("{} is the last active full-admin of {}", target.label, org.slug))
+                    .with_hint("assign full-admin to another active member first"));
+            }
+            Ok(permit(actor, *op, Some(org), Some(target.id)))
+        }
+        Request::Access { op, target, role, last_global_admin } => {
+            need_global(actor, Perm::GlobalAdmin)?;
+            if role.scope != Scope::Global {
+                return Err(conflict(format!("'{}' is an organization role", role.name)).with_hint("use 'acct role assign'"));
+            }
+            if *op == Op::AccessRevoke && *last_global_admin && role.name == GLOBAL_ADMIN {
+                return Err(conflict(format!("{} is the last active global-admin", target.label))
+                    .with_hint("grant global-admin to another active user first"));
+            }
+            Ok(permit(actor, *op, None, Some(target.id)))
+        }
+        Request::Group { op, org } => {
+            need(actor, org, Perm::GroupManage)?;
+            Ok(permit(actor, *op, Some(org), None))
+        }
+        Request::UserAdd { org, roles, target } => {
+            need(actor, org, Perm::UserInvite)?;
+            no_escalation(actor, org, *roles, "adding a user with these roles")?;
+            Ok(permit(actor, Op::UserAdd, Some(org), *target))
+        }
+        Request::UserRemove { org, target } => {
+            need(actor, org, Perm::UserRemove)?;
+            not_more_privileged(actor, target, org, "remove")?;
+            if target.last_admin_of.contains(&org.id) {
+                return Err(conflict(format!("{} is the last active full-admin of {}", target.label, org.slug))
+                    .with_hint("assign full-admin to another active member first"));
+            }
+            Ok(permit(actor, Op::UserRemove, Some(org), Some(target.id)))
+        }
+        Request::UserRestore { org, target, roles } => {
+            need(actor, org, Perm::UserInvite)?;
+            no_escalation(actor, org, *roles, "restoring this user's roles")?;
+            Ok(permit(actor, Op::UserRestore, Some(org), Some(target.id)))
+        }
+        Request::UserEdit { target, edit } => decide_edit(actor, target, edit),
+        Request::UserReset2fa { target } => {
+            let org = target_org(target)?;
+            need(actor, org, Perm::UserReset2fa)?;
+            not_more_privileged(actor, target, org, "reset the 2FA of")?;
+            if org.sso && !target.sso_disabled {
+                return Err(conflict(format!("2FA is managed by your SSO provider ({} has sso on)", org.slug))
+                    .with_hint(format!("set --sso-disabled true on {} first, or reset 2FA in the SSO provider", target.label)));
+            }
+            Ok(permit(actor, Op::UserReset2fa, Some(org), Some(target.id)))
+        }
+        Request::InviteSend { target } => {
+            let org = target_org(target)?;
+            need(actor, org, Perm::UserInvite)?;
+            not_more_privileged(actor, target, org, "send an invitation to")?;
+            if target.status != Status::Invited {
+                return Err(conflict(format!("{} has already accepted their invitation", target.label)));
+            }
+            Ok(permit(actor, Op::InviteSend, Some(org), Some(target.id)))
+        }
+        Request::OwnTwoFactor { op } => Ok(permit(actor, *op, actor.org.as_ref(), Some(actor.id))),
+    }
+}
+
+/// Who may change a field, in words.
+fn who_may(field: Field) -> &'static str {
+    match matrix(field) {
+        (true, true, true) => "anyone related to the user",
+        (false, false, false) => "nobody",
+        (true, false, true) => "the user themself or an org admin",
+        (true, false, false) => "the user themself",
+        (false, true, true) => "a manager of the user's primary group or an org admin",
+        (false, false, true) => "an org admin",
+        (true, true, false) => "the user themself or a manager",
+        (false, true, false) => "a manager",
+    }
+}
+
+/// Decide one field for `can-i --field` and for edits.
+pub fn field_allowed(rel: &Relations, field: Field) -> Result<(), Refusal> {
+    let (s, m, a) = matrix(field);
+    if (s && rel.is_self) || (m && rel.manager) || (a && rel.org_admin) {
+        return Ok(());
+    }
+    if !s && !m && !a {
+        return Err(conflict(format!("'{}' cannot be changed", field.name())));
+    }
+    Err(deny(format!("'{}' can be changed only by {} ({})", field.name(), who_may(field), rel.describe())))
+}
+
+fn decide_edit(actor: &Subject, target: &Subject, edit: &EditFacts) -> Result<Permit, Refusal> {
+    let rel = relations(actor, target);
+    for f in &edit.fields {
+        field_allowed(&rel, *f)?;
+    }
+    let org = target.org.as_ref();
+    for f in &edit.fields {
+        match f {
+            Field::SsoDisabled if !org.is_some_and(|o| o.sso) => {
+                return Err(conflict(format!(
+                    "'sso_disabled' applies only when the organization has sso on ({} has it off)",
+                    org.map(|o| o.slug.as_str()).unwrap_or("the user's organization")
+                )));
+            }
+            Field::SmsAutoSend if !org.is_some_and(|o| o.sms_2fa) => {
+                return Err(conflict("'sms_auto_send' needs an organization that allows sms_2fa"));
+            }
+            Field::SmsAutoSend if !edit.phone_after => {
+                return Err(conflict("'sms_auto_send' needs a phone number").with_hint("set --phone first (only the user can)"));
+            }
+            _ => {}
+        }
+    }
+    if edit.deactivating {
+        if let Some(o) = org {
+            not_more_privileged(actor, target, o, "deactivate")?;
+        }
+        if !target.last_admin_of.is_empty() {
+            return Err(conflict(format!("{} is the last active full-admin of an organization", target.label))
+                .with_hint("assign full-admin to another active member first"));
+        }
+    }
+    if let Some((group, group_org)) = edit.new_primary_group {
+        if !target.is_member(group_org) {
+            return Err(conflict(format!("{} is not a member of the new primary group's organization", target.label)));
+        }
+        let admin_there = actor.perms_in(group_org).has(Perm::OrgAdmin);
+        if !admin_there && !actor.managed_groups.contains(&group) {
+            return Err(deny(format!(
+                "a manager may set a primary group only to a group they also manage ({})",
+                rel.describe()
+            )));
+        }
+    }
+    let mut p = permit(actor, Op::UserEdit, org, Some(target.id));
+    p.fields = edit.fields.clone();
+    Ok(p)
+}

@@ -1,0 +1,36 @@
+//! `acct access`: global roles.
+
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::service::access;
+use clap::Subcommand;
+use serde_json::json;
+
+#[derive(Debug, Subcommand)]
+pub enum AccessCmd {
+    /// Grant a global role (global-admin, global-read-only)
+    Grant { user: String, role: String },
+    /// Revoke a global role
+    Revoke { user: String, role: String },
+    /// Who holds which global role
+    List,
+}
+
+pub fn run(cmd: AccessCmd, ctx: &Ctx) -> Result<()> {
+    match cmd {
+        AccessCmd::List => {
+            let rows = access::list(ctx)?;
+            super::print_rows(ctx, &["id", "email", "role"], rows.into_iter().map(|r| vec![json!(r.user_id), json!(r.email), json!(r.role)]).collect())
+        }
+        AccessCmd::Grant { user, role } => {
+            let changed = access::change(ctx, &user, &role, true)?;
+            ctx.note(if changed { format!("granted {role} to {user}") } else { format!("{user} already holds {role}") });
+            Ok(())
+        }
+        AccessCmd::Revoke { user, role } => {
+            let changed = access::change(ctx, &user, &role, false)?;
+            ctx.note(if changed { format!("revoked {role} from {user}") } else { format!("{user} does not hold {role}") });
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! `acct audit`.
+
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::service::audit;
+use clap::Subcommand;
+use serde_json::json;
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Entries of the current organization, oldest first (needs audit:read)
+    #[command(after_help = "Examples:\n  acct audit list --since 7d --action user.edit\n  acct audit list --target bob@example.com --format jsonl")]
+    List {
+        /// Only changes made by this user
+        #[arg(long, value_name = "USER")]
+        actor: Option<String>,
+        /// Only changes to this user
+        #[arg(long, value_name = "USER")]
+        target: Option<String>,
+        /// An action (user.edit) or a family (user)
+        #[arg(long, value_name = "ACTION")]
+        action: Option<String>,
+        /// From this time: RFC 3339, a date or an age (7d, 12h)
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Before this time
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        /// The newest N entries
+        #[arg(long, value_name = "N")]
+        limit: Option<u64>,
+    },
+}
+
+pub fn run(cmd: AuditCmd, ctx: &Ctx) -> Result<()> {
+    let AuditCmd::List { actor, target, action, since, until, limit } = cmd;
+    let entries = audit::list(ctx, &audit::Filter { actor, target, action, since, until, limit })?;
+    let rows = entries
+        .into_iter()
+        .map(|e| {
+            let changes = if ctx.format_or(crate::output::Format::Table).is_machine()
+                && matches!(ctx.format_given(), Some(crate::output::Format::Json | crate::output::Format::Jsonl))
+            {
+                e.changes
+            } else {
+                json!(summarize(&e.changes))
+            };
+            vec![json!(e.id), json!(e.at), json!(e.actor), json!(e.org), json!(e.action), json!(e.target), changes]
+        })
+        .collect();
+    super::print_rows(ctx, &["id", "at", "actor", "org", "action", "target", "changes"], rows)
+}
+
+/// `field: old → new; ...` for tables and CSV.
+fn summarize(v: &serde_json::Value) -> String {
+    let Some(m) = v.as_object() else { return v.to_string() };
+    m.iter()
+        .map(|(k, c)| {
+            let s = |x: &serde_json::Value| match x {
+                serde_json::Value::Null => "∅".to_string(),
+                serde_json::Value::String(s) => s.clone(),
+                o => o.to_string(),
+            };
+            format!("{k}: {} → {}", s(&c["old"]), s(&c["new"]))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,54 @@
+//! `acct can-i`.
+
+use crate::context::Ctx;
+use crate::error::{AppError, Kind, Result};
+use crate::output::Format;
+use crate::service::can_i;
+use clap::Args;
+use serde_json::json;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Actions: edit, deactivate, remove, reset-2fa, resend, assign:ROLE, unassign:ROLE, or a permission
+such as user:invite. Exit 0 for yes, 4 for no.
+
+Examples:
+  acct can-i edit bob --field phone
+  acct can-i reset-2fa ada@example.com
+  acct can-i role:manage")]
+pub struct CanIArgs {
+    /// What to do
+    action: String,
+    /// To whom
+    user: Option<String>,
+    /// With 'edit': the fields to change
+    #[arg(long = "field", value_name = "NAME")]
+    fields: Vec<String>,
+}
+
+pub fn run(a: &CanIArgs, ctx: &Ctx) -> Result<()> {
+    let ans = can_i::ask(ctx, &a.action, a.user.as_deref(), &a.fields)?;
+    match ctx.format_or(Format::Table) {
+        Format::Table => {
+            use std::io::Write;
+            let mut out = ctx.stdout();
+            writeln!(out, "{}", if ans.allowed { "yes" } else { "no" })?;
+            out.flush()?;
+            ctx.note(format!("reason: {}", ans.reason));
+            if ans.target.is_some() {
+                let rel = if ans.relations.is_empty() { "none".to_string() } else { ans.relations.join(", ") };
+                ctx.note(format!("relations: {rel}"));
+            }
+        }
+        _ => super::print_object(
+            ctx,
+            &[
+                ("allowed", json!(ans.allowed)),
+                ("action", json!(ans.action)),
+                ("target", json!(ans.target)),
+                ("reason", json!(ans.reason)),
+                ("relations", json!(ans.relations)),
+            ],
+        )?,
+    }
+    if ans.allowed { Ok(()) } else { Err(AppError::new(Kind::Denied, "").into()) }
+}

@@ -1,0 +1,72 @@
+//! `acct config`.
+
+use crate::config::{self, KEYS};
+use crate::context::Ctx;
+use crate::error::{AppError, Kind, Result};
+use clap::Subcommand;
+use serde_json::json;
+use std::io::Write;
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Print the value of a key (its default when unset)
+    Get { key: String },
+    /// Set a key (list.columns takes a comma-separated list)
+    Set { key: String, value: String },
+    /// Remove a key from the file
+    Unset { key: String },
+    /// Print the path of the configuration file
+    Path,
+    /// List the keys that are set
+    List,
+}
+
+fn default_of(key: &str) -> Option<String> {
+    match key {
+        "mail.from" => Some(config::DEFAULT_FROM.into()),
+        "mail.invite_url" => Some(config::DEFAULT_INVITE_URL.into()),
+        "mail.transport" => Some("outbox".into()),
+        "invite.ttl_days" => Some(config::DEFAULT_TTL_DAYS.to_string()),
+        "list.columns" => Some(crate::store::Column::LIST_DEFAULT.iter().map(|c| c.name()).collect::<Vec<_>>().join(",")),
+        _ => None,
+    }
+}
+
+pub fn run(cmd: ConfigCmd, ctx: &mut Ctx) -> Result<()> {
+    let mut out = ctx.stdout();
+    match cmd {
+        ConfigCmd::Get { key } => {
+            ctx.config.check_key(&key)?;
+            let v = ctx.config.get(&key).or_else(|| default_of(&key)).ok_or_else(|| {
+                AppError::new(Kind::Failure, format!("'{key}' is not set")).with_hint(format!("acct config set {key} VALUE"))
+            })?;
+            writeln!(out, "{v}")?;
+        }
+        ConfigCmd::Set { key, value } => {
+            if ctx.dry_run {
+                ctx.config.check_key(&key)?;
+                ctx.note("dry run: nothing was changed");
+            } else {
+                ctx.config.set(&key, &value)?;
+            }
+        }
+        ConfigCmd::Unset { key } => {
+            if ctx.dry_run {
+                ctx.config.check_key(&key)?;
+                ctx.note("dry run: nothing was changed");
+            } else if !ctx.config.unset(&key)? {
+                ctx.note(format!("'{key}' was not set"));
+            }
+        }
+        ConfigCmd::Path => writeln!(out, "{}", ctx.config.path.display())?,
+        ConfigCmd::List => {
+            drop(out);
+            let rows = ctx.config.list().into_iter().map(|(k, v)| vec![json!(k), json!(v)]).collect();
+            super::print_rows(ctx, &["key", "value"], rows)?;
+            let _ = KEYS;
+            return Ok(());
+        }
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! `acct group`.
+
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::service::{self, group};
+use crate::store::GroupRole;
+use clap::Subcommand;
+use serde_json::json;
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCmd {
+    /// Groups of the current organization
+    List,
+    /// One group with its managers and members
+    Show { group: String },
+    /// Create a group
+    Create {
+        group: String,
+        #[arg(long, value_name = "DISPLAY")]
+        display_name: Option<String>,
+    },
+    /// Delete a group that is nobody's primary group
+    Delete { group: String },
+    /// Make members managers of a group
+    AddManager(People),
+    /// Take the manager role of a group away
+    RemoveManager(People),
+    /// Add additional (sharing) members
+    AddMember(People),
+    /// Remove additional members
+    RemoveMember(People),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct People {
+    group: String,
+    #[arg(required = true, value_name = "USER")]
+    users: Vec<String>,
+    /// Apply what can be applied, report each failure, exit 7
+    #[arg(long)]
+    keep_going: bool,
+}
+
+const NAMES: [&str; 6] = ["slug", "display_name", "primary_members", "members", "managers", "created_at"];
+
+pub fn run(cmd: GroupCmd, ctx: &Ctx) -> Result<()> {
+    match cmd {
+        GroupCmd::List => {
+            let rows = group::list(ctx)?
+                .into_iter()
+                .map(|g| vec![json!(g.slug), json!(g.display_name), json!(g.primary_members), json!(g.members), json!(g.managers), json!(g.created_at)])
+                .collect();
+            super::print_rows(ctx, &NAMES, rows)
+        }
+        GroupCmd::Show { group: slug } => {
+            let (g, p) = group::show(ctx, &slug)?;
+            super::print_object(
+                ctx,
+                &[
+                    ("slug", json!(g.slug)),
+                    ("display_name", json!(g.display_name)),
+                    ("managers", json!(p.managers)),
+                    ("primary_members", json!(p.primary)),
+                    ("members", json!(p.members)),
+                    ("created_at", json!(g.created_at)),
+                ],
+            )
+        }
+        GroupCmd::Create { group: slug, display_name } => {
+            let g = group::create(ctx, &slug, display_name.as_deref())?;
+            if !ctx.dry_run {
+                ctx.note(format!("created group {}", g.slug));
+            }
+            Ok(())
+        }
+        GroupCmd::Delete { group: slug } => {
+            group::delete(ctx, &slug)?;
+            if !ctx.dry_run {
+                ctx.note(format!("deleted group {slug}"));
+            }
+            Ok(())
+        }
+        GroupCmd::AddManager(p) => people(ctx, p, GroupRole::Manager, true),
+        GroupCmd::RemoveManager(p) => people(ctx, p, GroupRole::Manager, false),
+        GroupCmd::AddMember(p) => people(ctx, p, GroupRole::Member, true),
+        GroupCmd::RemoveMember(p) => people(ctx, p, GroupRole::Member, false),
+    }
+}
+
+fn people(ctx: &Ctx, p: People, role: GroupRole, present: bool) -> Result<()> {
+    let outcomes = group::people(ctx, &p.group, &p.users, role, present, p.keep_going)?;
+    let what = if role == GroupRole::Manager { "manager" } else { "member" };
+    for o in &outcomes {
+        if let Ok(changed) = o.result {
+            let msg = match (present, changed) {
+                (true, true) => format!("{} is now a {what} of {}", o.target, p.group),
+                (true, false) => format!("{} already is a {what} of {}", o.target, p.group),
+                (false, true) => format!("{} is no longer a {what} of {}", o.target, p.group),
+                (false, false) => format!("{} was not a {what} of {}", o.target, p.group),
+            };
+            ctx.note(msg);
+        }
+    }
+    service::report_partial(ctx, &outcomes)
+}

@@ -1,0 +1,181 @@
+//! The command tree. This module holds the top-level parser and the dispatch;
+//! each group lives in its own module with its `Args` and a thin `run`.
+
+pub mod access;
+pub mod audit;
+pub mod can_i;
+pub mod config;
+pub mod db;
+pub mod group;
+pub mod init;
+pub mod org;
+pub mod role;
+
+use crate::context::{Ctx, Globals};
+use crate::error::Result;
+use crate::output::Format;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+pub const EXIT_STATUS: &str = "\
+Exit status:
+  0  success
+  1  failure not covered below (I/O, database)
+  2  usage: bad flags or arguments; a confirmation needed without a terminal and without --yes
+  3  not found: user, role, group, org
+  4  permission denied (also an unknown or inactive actor)
+  5  conflict: already exists, last admin, invalid state
+  6  invalid input: bad e-mail, phone, timezone, CSV row
+  7  partial: a multi-target command with --keep-going where some targets failed";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "acct",
+    version,
+    about = "Administer the user accounts of an organization",
+    long_about = "acct administers the user accounts of an organization: users, organizations, roles, groups, \
+invitations and two-factor authentication, all kept in one local SQLite file. Every change is checked by one \
+authorization engine, acting as the user named by the config key 'actor' (or ACCT_ACTOR), and written to an \
+audit log in the same transaction.",
+    after_long_help = EXIT_STATUS,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Database file [default: config 'database', else acct.db in the data directory]
+    #[arg(long, global = true, env = "ACCT_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Configuration file [default: $XDG_CONFIG_HOME/acct/config.toml]
+    #[arg(long, global = true, env = "ACCT_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// The organization to work in [default: config 'org']
+    #[arg(long, global = true, env = "ACCT_ORG", value_name = "SLUG")]
+    pub org: Option<String>,
+    /// Output format for data
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// Do everything inside a transaction, print what would change, roll back
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Answer yes to confirmations
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+    /// Print no notes on stderr (errors and warnings still)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// No colour (NO_COLOR is honoured too)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+impl From<&GlobalArgs> for Globals {
+    fn from(g: &GlobalArgs) -> Globals {
+        Globals {
+            db: g.db.clone(),
+            config: g.config.clone(),
+            org: g.org.clone(),
+            format: g.format,
+            dry_run: g.dry_run,
+            yes: g.yes,
+            quiet: g.quiet,
+            no_color: g.no_color,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database, the first organization and its administrator
+    Init(init::InitArgs),
+    /// Show the acting user, their organization and roles
+    Whoami,
+    /// Read and write the configuration file
+    #[command(subcommand)]
+    Config(config::ConfigCmd),
+    /// Organizations
+    #[command(subcommand)]
+    Org(org::OrgCmd),
+    /// Organization roles and their assignment
+    #[command(subcommand)]
+    Role(role::RoleCmd),
+    /// Global (account-level) roles
+    #[command(subcommand)]
+    Access(access::AccessCmd),
+    /// Groups, their managers and members
+    #[command(subcommand)]
+    Group(group::GroupCmd),
+    /// The audit log
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
+    /// The database file: backup, check, migrate
+    #[command(subcommand)]
+    Db(db::DbCmd),
+    /// Ask whether the actor may do something
+    CanI(can_i::CanIArgs),
+}
+
+pub fn dispatch(cli: Cli) -> Result<()> {
+    let mut ctx = Ctx::new(Globals::from(&cli.global))?;
+    match cli.command {
+        Command::Init(a) => init::run_init(&a, &mut ctx),
+        Command::Whoami => init::run_whoami(&ctx),
+        Command::Config(c) => config::run(c, &mut ctx),
+        Command::Org(c) => org::run(c, &mut ctx),
+        Command::Role(c) => role::run(c, &ctx),
+        Command::Access(c) => access::run(c, &ctx),
+        Command::Group(c) => group::run(c, &ctx),
+        Command::Audit(c) => audit::run(c, &ctx),
+        Command::Db(c) => db::run(c, &ctx),
+        Command::CanI(a) => can_i::run(&a, &ctx),
+    }
+}
+
+/// Print a list of records in the chosen format (table by default).
+pub fn print_rows(ctx: &Ctx, names: &[&str], rows: Vec<Vec<serde_json::Value>>) -> Result<()> {
+    let format = ctx.format_or(Format::Table);
+    let mut out = ctx.stdout();
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    let mut sink = crate::output::Sink::new(Box::new(&mut out), format, ctx.style(), names.clone(), names, false);
+    for r in rows {
+        sink.row(&r)?;
+    }
+    sink.finish()?;
+    Ok(())
+}
+
+/// Print one record.
+pub fn print_object(ctx: &Ctx, fields: &[(&str, serde_json::Value)]) -> Result<()> {
+    let mut out = ctx.stdout();
+    crate::output::object(&mut out, ctx.format_or(Format::Table), ctx.style(), fields)?;
+    use std::io::Write;
+    out.flush()?;
+    Ok(())
+}
+
+/// Print the changed fields of an update, old → new, as notes.
+pub fn print_changes(ctx: &Ctx, what: &str, ch: &crate::store::Changes) {
+    if ch.is_empty() {
+        ctx.note(format!("{what}: nothing changed"));
+        return;
+    }
+    let verb = if ctx.dry_run { "would change" } else { "changed" };
+    for (f, o, n) in &ch.0 {
+        ctx.note(format!("{what}: {verb} {f}: {} → {}", show(o), show(n)));
+    }
+}
+
+fn show(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "(none)".into(),
+        serde_json::Value::String(s) => crate::error::one_line(s),
+        other => other.to_string(),
+    }
+}

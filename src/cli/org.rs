@@ -1,0 +1,102 @@
+//! `acct org`.
+
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::service::org;
+use crate::store::OrgChange;
+use clap::{Subcommand, ValueEnum};
+use serde_json::json;
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCmd {
+    /// Organizations you belong to (every one for global readers)
+    List,
+    /// One organization [default: the current one]
+    Show { slug: Option<String> },
+    /// Create an organization (needs global:admin)
+    Create {
+        slug: String,
+        /// Display name [default: the slug]
+        #[arg(long, value_name = "DISPLAY")]
+        display_name: Option<String>,
+    },
+    /// Make an organization the current one (writes 'org' to the config file)
+    Use { slug: String },
+    /// Change the current organization's policies or display name
+    Set(SetArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Allowed {
+    Allowed,
+    Disallowed,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SetArgs {
+    /// Single sign-on
+    #[arg(long, value_enum)]
+    sso: Option<OnOff>,
+    /// Two-factor codes by SMS
+    #[arg(long = "sms-2fa", value_enum)]
+    sms_2fa: Option<Allowed>,
+    #[arg(long, value_name = "DISPLAY")]
+    display_name: Option<String>,
+}
+
+fn fields(r: &org::OrgRow) -> Vec<(&'static str, serde_json::Value)> {
+    vec![
+        ("id", json!(r.org.id)),
+        ("slug", json!(r.org.slug)),
+        ("display_name", json!(r.org.display_name)),
+        ("sso", json!(if r.org.sso { "on" } else { "off" })),
+        ("sms_2fa", json!(if r.org.sms_2fa { "allowed" } else { "disallowed" })),
+        ("members", json!(r.members)),
+        ("created_at", json!(r.org.created_at)),
+    ]
+}
+
+pub fn run(cmd: OrgCmd, ctx: &mut Ctx) -> Result<()> {
+    match cmd {
+        OrgCmd::List => {
+            let rows = org::list(ctx)?;
+            let names: Vec<&str> = fields(&org::OrgRow { org: Default::default(), members: 0 }).iter().map(|f| f.0).collect();
+            let rows = rows.iter().map(|r| fields(r).into_iter().map(|f| f.1).collect()).collect();
+            super::print_rows(ctx, &names, rows)
+        }
+        OrgCmd::Show { slug } => {
+            let r = org::show(ctx, slug.as_deref())?;
+            super::print_object(ctx, &fields(&r))
+        }
+        OrgCmd::Create { slug, display_name } => {
+            let o = org::create(ctx, &slug, display_name.as_deref())?;
+            if !ctx.dry_run {
+                ctx.note(format!("created organization {}", o.slug));
+            }
+            Ok(())
+        }
+        OrgCmd::Use { slug } => {
+            org::use_org(ctx, &slug)?;
+            if !ctx.dry_run {
+                ctx.note(format!("now working in {slug}"));
+            }
+            Ok(())
+        }
+        OrgCmd::Set(a) => {
+            let change = OrgChange {
+                display_name: a.display_name,
+                sso: a.sso.map(|s| matches!(s, OnOff::On)),
+                sms_2fa: a.sms_2fa.map(|s| matches!(s, Allowed::Allowed)),
+            };
+            let ch = org::set(ctx, &change)?;
+            super::print_changes(ctx, "organization", &ch);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! `acct role`.
+
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::service::role::{self, RoleEdit, RoleRow};
+use clap::Subcommand;
+use serde_json::json;
+
+#[derive(Debug, Subcommand)]
+pub enum RoleCmd {
+    /// Roles of the current organization (built-in and custom)
+    List,
+    /// One role and its permissions
+    Show { role: String },
+    /// Create a custom role in the current organization
+    #[command(after_help = "Example:\n  acct role create auditor --permission audit:read --permission user:read")]
+    Create {
+        name: String,
+        /// A permission of the catalogue (repeat, or separate with commas)
+        #[arg(long = "permission", value_name = "PERM", required = true)]
+        permissions: Vec<String>,
+        #[arg(long, value_name = "DISPLAY")]
+        display_name: Option<String>,
+    },
+    /// Change a custom role
+    Edit {
+        name: String,
+        #[arg(long, value_name = "DISPLAY")]
+        display_name: Option<String>,
+        /// Replace the permissions with these
+        #[arg(long = "permission", value_name = "PERM")]
+        permissions: Vec<String>,
+        #[arg(long = "add-permission", value_name = "PERM")]
+        add: Vec<String>,
+        #[arg(long = "remove-permission", value_name = "PERM")]
+        remove: Vec<String>,
+    },
+    /// Delete a custom role that nobody holds
+    Delete { name: String },
+    /// Give a member roles in the current organization
+    #[command(after_help = "Example:\n  acct role assign bob@example.com helpdesk read-only")]
+    Assign {
+        user: String,
+        #[arg(required = true)]
+        roles: Vec<String>,
+    },
+    /// Take roles from a member in the current organization
+    Unassign {
+        user: String,
+        #[arg(required = true)]
+        roles: Vec<String>,
+    },
+}
+
+const NAMES: [&str; 7] = ["name", "display_name", "scope", "builtin", "permissions", "holders", "org"];
+
+fn values(r: &RoleRow) -> Vec<serde_json::Value> {
+    vec![
+        json!(r.role.name),
+        json!(r.role.display_name),
+        json!(r.role.scope.name()),
+        json!(r.role.builtin),
+        json!(r.role.perms.names()),
+        json!(r.holders),
+        json!(r.role.org_id.map(|_| "custom").unwrap_or("built-in")),
+    ]
+}
+
+pub fn run(cmd: RoleCmd, ctx: &Ctx) -> Result<()> {
+    match cmd {
+        RoleCmd::List => {
+            let rows = role::list(ctx)?;
+            super::print_rows(ctx, &NAMES[..6], rows.iter().map(|r| values(r)[..6].to_vec()).collect())
+        }
+        RoleCmd::Show { role: name } => {
+            let r = role::show(ctx, &name)?;
+            let v = values(&r);
+            let fields: Vec<(&str, serde_json::Value)> = NAMES[..6].iter().copied().zip(v).collect();
+            super::print_object(ctx, &fields)
+        }
+        RoleCmd::Create { name, permissions, display_name } => {
+            let r = role::create(ctx, &name, &permissions, display_name.as_deref())?;
+            if !ctx.dry_run {
+                ctx.note(format!("created role {} ({})", r.name, r.perms));
+            }
+            Ok(())
+        }
+        RoleCmd::Edit { name, display_name, permissions, add, remove } => {
+            let ch = role::edit(ctx, &name, &RoleEdit { display_name, set: permissions, add, remove })?;
+            super::print_changes(ctx, &format!("role {name}"), &ch);
+            Ok(())
+        }
+        RoleCmd::Delete { name } => {
+            role::delete(ctx, &name)?;
+            if !ctx.dry_run {
+                ctx.note(format!("deleted role {name}"));
+            }
+            Ok(())
+        }
+        RoleCmd::Assign { user, roles } => assign(ctx, &user, &roles, true),
+        RoleCmd::Unassign { user, roles } => assign(ctx, &user, &roles, false),
+    }
+}
+
+
+fn assign(ctx: &Ctx, user: &str, roles: &[String], on: bool) -> Result<()> {
+    let outcomes = role::assign(ctx, user, roles, on)?;
+    for o in outcomes {
+        let changed = matches!(o.result, Ok(true));
+        let msg = match (on, changed, ctx.dry_run) {
+            (true, true, false) => format!("assigned {} to {user}", o.target),
+            (true, true, true) => format!("would assign {} to {user}", o.target),
+            (true, false, _) => format!("{user} already holds {}", o.target),
+            (false, true, false) => format!("unassigned {} from {user}", o.target),
+            (false, true, true) => format!("would unassign {} from {user}", o.target),
+            (false, false, _) => format!("{user} does not hold {}", o.target),
+        };
+        ctx.note(msg);
+    }
+    Ok(())
+}

@@ -1,0 +1,281 @@
+//! The configuration file: TOML, edited in place so that comments survive.
+//!
+//! Keys are addressed as `section.key`. The set of keys is closed: an unknown
+//! key in the file or on the command line is an error, never ignored.
+
+use crate::error::{self, AppError, Kind, Result};
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use toml_edit::{DocumentMut, Item, Value};
+
+/// Every key, its type and what it means.
+pub const KEYS: &[(&str, &str)] = &[
+    ("database", "path of the SQLite database"),
+    ("actor", "the acting user: e-mail, username or id"),
+    ("org", "the current organization (slug)"),
+    ("list.columns", "default columns of 'acct user list' (comma-separated)"),
+    ("mail.transport", "outbox (default), smtp://HOST:PORT, smtps://HOST:PORT or sendmail"),
+    ("mail.from", "sender of invitation mail (default: acct <noreply@localhost>)"),
+    ("mail.invite_url", "invitation link; {token} is replaced (default: https://localhost/invite/{token})"),
+    ("invite.ttl_days", "days an invitation token stays valid (default: 7)"),
+];
+
+pub const DEFAULT_FROM: &str = "acct <noreply@localhost>";
+pub const DEFAULT_INVITE_URL: &str = "https://localhost/invite/{token}";
+pub const DEFAULT_TTL_DAYS: i64 = 7;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    doc: DocumentMut,
+}
+
+fn unknown(key: &str, path: &Path) -> AppError {
+    AppError::new(Kind::Invalid, format!("unknown configuration key '{}' in {}", error::one_line(key), path.display()))
+        .with_hint(format!("known keys: {}", KEYS.iter().map(|k| k.0).collect::<Vec<_>>().join(", ")))
+}
+
+fn split_key(key: &str) -> (Option<&str>, &str) {
+    match key.split_once('.') {
+        Some((s, k)) => (Some(s), k),
+        None => (None, key),
+    }
+}
+
+impl Config {
+    /// Load the file; a missing file is an empty configuration.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = match std::fs::read(path) {
+            Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
+                AppError::new(Kind::Invalid, format!("the configuration file {} is not UTF-8", path.display()))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read the configuration file {}", path.display())),
+        };
+        let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+            AppError::new(
+                Kind::Invalid,
+                format!("the configuration file {} is not valid TOML: {}", path.display(), error::one_line(e.message())),
+            )
+        })?;
+        let cfg = Config { path: path.to_path_buf(), doc };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<()> {
+        for (k, item) in self.doc.iter() {
+            match item {
+                Item::Table(t) => {
+                    for (sub, v) in t.iter() {
+                        let full = format!("{k}.{sub}");
+                        if !KEYS.iter().any(|(n, _)| *n == full) {
+                            return Err(unknown(&full, &self.path).into());
+                        }
+                        check_value(&full, v.as_value(), &self.path)?;
+                    }
+                }
+                other => {
+                    if !KEYS.iter().any(|(n, _)| *n == k) || k.contains('.') {
+                        return Err(unknown(k, &self.path).into());
+                    }
+                    check_value(k, other.as_value(), &self.path)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn item(&self, key: &str) -> Option<&Value> {
+        match split_key(key) {
+            (Some(s), k) => self.doc.get(s)?.as_table()?.get(k)?.as_value(),
+            (None, k) => self.doc.get(k)?.as_value(),
+        }
+    }
+
+    /// A string value (arrays are joined with commas).
+    pub fn get(&self, key: &str) -> Option<String> {
+        match self.item(key)? {
+            Value::String(s) => Some(s.value().clone()),
+            Value::Integer(i) => Some(i.value().to_string()),
+            Value::Array(a) => Some(a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(",")),
+            other => Some(other.to_string().trim().to_string()),
+        }
+    }
+
+    pub fn ttl_days(&self) -> i64 {
+        self.item("invite.ttl_days").and_then(|v| v.as_integer()).unwrap_or(DEFAULT_TTL_DAYS)
+    }
+
+    pub fn list(&self) -> Vec<(String, String)> {
+        KEYS.iter().filter_map(|(k, _)| self.get(k).map(|v| (k.to_string(), v))).collect()
+    }
+
+    pub fn check_key(&self, key: &str) -> Result<(), AppError> {
+        if KEYS.iter().any(|(n, _)| *n == key) { Ok(()) } else { Err(unknown(key, &self.path)) }
+    }
+
+    /// Set a key, validating its value, and write the file.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        self.check_key(key)?;
+        let v = typed(key, value)?;
+        match split_key(key) {
+            (Some(s), k) => {
+                if !self.doc.contains_key(s) {
+                    self.doc.insert(s, Item::Table(toml_edit::Table::new()));
+                }
+                let table = self.doc[s].as_table_mut().ok_or_else(|| {
+                    AppError::new(Kind::Invalid, format!("'{s}' in {} is not a table", self.path.display()))
+                })?;
+                table.insert(k, Item::Value(v));
+            }
+            (None, k) => {
+                self.doc.insert(k, Item::Value(v));
+            }
+        }
+        self.save()
+    }
+
+    /// Remove a key; true when it was set.
+    pub fn unset(&mut self, key: &str) -> Result<bool> {
+        self.check_key(key)?;
+        let removed = match split_key(key) {
+            (Some(s), k) => {
+                let r = self.doc.get_mut(s).and_then(|t| t.as_table_mut()).and_then(|t| t.remove(k)).is_some();
+                if self.doc.get(s).and_then(|t| t.as_table()).is_some_and(|t| t.is_empty()) {
+                    self.doc.remove(s);
+                }
+                r
+            }
+            (None, k) => self.doc.remove(k).is_some(),
+        };
+        if removed {
+            self.save()?;
+        }
+        Ok(removed)
+    }
+
+    /// Write atomically: a private temporary file beside it, then rename.
+    fn save(&self) -> Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::store::sqlite::create_private_dir(dir)?;
+        }
+        let tmp = self.path.with_extension(format!("toml.tmp{}", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+            f.write_all(self.doc.to_string().as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &self.path)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            anyhow::Error::new(e).context(format!("cannot write the configuration file {}", self.path.display()))
+        })
+    }
+}
+
+fn check_value(key: &str, v: Option<&Value>, path: &Path) -> Result<()> {
+    let bad = |why: &str| -> anyhow::Error {
+        AppError::new(Kind::Invalid, format!("configuration key '{key}' in {}: {why}", path.display())).into()
+    };
+    let Some(v) = v else { return Err(bad("expected a value")) };
+    match key {
+        "list.columns" => match v {
+            Value::String(s) => columns(s.value()).map(|_| ()).map_err(|e| bad(&e.message)),
+            Value::Array(a) => {
+                let names: Vec<&str> = a.iter().filter_map(|x| x.as_str()).collect();
+                if names.len() != a.len() {
+                    return Err(bad("expected column names"));
+                }
+                columns(&names.join(",")).map(|_| ()).map_err(|e| bad(&e.message))
+            }
+            _ => Err(bad("expected column names")),
+        },
+        "invite.ttl_days" => match v.as_integer() {
+            Some(1..=365) => Ok(()),
+            _ => Err(bad("expected a whole number of days from 1 to 365")),
+        },
+        _ => match v.as_str() {
+            Some(s) => typed(key, s).map(|_| ()).map_err(|e| bad(&crate::error::classify(&e).message)),
+            None => Err(bad("expected a string")),
+        },
+    }
+}
+
+/// Parse a comma-separated list of user columns.
+pub fn columns(s: &str) -> Result<Vec<crate::store::Column>, AppError> {
+    let mut out = Vec::new();
+    for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let c = crate::store::Column::parse(name).ok_or_else(|| {
+            AppError::new(Kind::Usage, format!("unknown column '{}'", error::one_line(name))).with_hint(format!(
+                "columns: {}",
+                crate::store::Column::ALL.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
+            ))
+        })?;
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    if out.is_empty() {
+        return Err(AppError::new(Kind::Usage, "no columns given"));
+    }
+    Ok(out)
+}
+
+/// Validate a value for a key and give it its TOML type.
+fn typed(key: &str, value: &str) -> Result<Value> {
+    let invalid = |why: String| -> anyhow::Error { AppError::new(Kind::Invalid, why).into() };
+    Ok(match key {
+        "list.columns" => {
+            let cols = columns(value)?;
+            Value::Array(cols.iter().map(|c| c.name()).collect())
+        }
+        "invite.ttl_days" => match value.parse::<i64>() {
+            Ok(n @ 1..=365) => Value::from(n),
+            _ => return Err(invalid(format!("invalid value '{}' for invite.ttl_days: expected 1 to 365", error::one_line(value)))),
+        },
+        "org" => Value::from(crate::validate::slug("organization", value)?),
+        "mail.transport" => {
+            crate::mail::Transport::parse(value)?;
+            Value::from(value)
+        }
+        "mail.from" => {
+            crate::mail::parse_mailbox(value)?;
+            Value::from(value)
+        }
+        "mail.invite_url" => {
+            if !value.contains("{token}") {
+                return Err(invalid("mail.invite_url must contain {token}".into()));
+            }
+            if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                return Err(invalid("mail.invite_url must not contain white space or control characters".into()));
+            }
+            Value::from(value)
+        }
+        _ => {
+            if value.is_empty() || value.chars().any(|c| c.is_control()) {
+                return Err(invalid(format!("invalid value for {key}")));
+            }
+            Value::from(value)
+        }
+    })
+}
+
+/// `$XDG_CONFIG_HOME/acct/config.toml` on Linux.
+pub fn default_path() -> Result<PathBuf> {
+    let dirs = project_dirs()?;
+    Ok(dirs.config_dir().join("config.toml"))
+}
+
+/// `$XDG_DATA_HOME/acct` on Linux: the default database and the outbox.
+pub fn data_dir() -> Result<PathBuf> {
+    Ok(project_dirs()?.data_dir().to_path_buf())
+}
+
+fn project_dirs() -> Result<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "acct").ok_or_else(|| {
+        anyhow::Error::new(AppError::new(Kind::Failure, "cannot find the home directory").with_hint("set HOME, or pass --config and --db"))
+    })
+}

@@ -1,0 +1,192 @@
+//! The resolved settings of one invocation: flags over environment over the
+//! configuration file over defaults, decided here and nowhere else.
+
+use crate::authz::{self, Subject};
+use crate::config::{self, Config};
+use crate::error::{self, AppError, Kind, Result};
+use crate::output::{Format, Style};
+use crate::store::{Org, Selector, Store, Tx, sqlite::SqliteStore};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+pub struct Ctx {
+    pub config: Config,
+    db_flag: Option<PathBuf>,
+    org_flag: Option<String>,
+    format: Option<Format>,
+    pub dry_run: bool,
+    pub yes: bool,
+    pub quiet: bool,
+    pub color: bool,
+    pub stdout_tty: bool,
+    pub stdin_tty: bool,
+    pub stderr_tty: bool,
+}
+
+/// The global flags, as parsed (environment already applied by clap).
+#[derive(Debug, Clone, Default)]
+pub struct Globals {
+    pub db: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+    pub org: Option<String>,
+    pub format: Option<Format>,
+    pub dry_run: bool,
+    pub yes: bool,
+    pub quiet: bool,
+    pub no_color: bool,
+}
+
+impl Ctx {
+    pub fn new(g: Globals) -> Result<Ctx> {
+        let path = match g.config {
+            Some(p) => p,
+            None => config::default_path()?,
+        };
+        let config = Config::load(&path)?;
+        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let stderr_tty = std::io::stderr().is_terminal();
+        Ok(Ctx {
+            config,
+            db_flag: g.db,
+            org_flag: g.org,
+            format: g.format,
+            dry_run: g.dry_run,
+            yes: g.yes,
+            quiet: g.quiet,
+            color: !g.no_color && !no_color_env && stderr_tty,
+            stdout_tty: std::io::stdout().is_terminal(),
+            stdin_tty: std::io::stdin().is_terminal(),
+            stderr_tty,
+        })
+    }
+
+    /// The format asked for, or the command's default.
+    pub fn format_or(&self, default: Format) -> Format {
+        self.format.unwrap_or(default)
+    }
+
+    pub fn format_given(&self) -> Option<Format> {
+        self.format
+    }
+
+    pub fn style(&self) -> Style {
+        Style { terminal: self.stdout_tty, color: self.color && self.stdout_tty }
+    }
+
+    /// Prompts need a person: stdin and stderr on a terminal.
+    pub fn interactive(&self) -> bool {
+        self.stdin_tty && self.stderr_tty
+    }
+
+    /// `--db`, `ACCT_DB`, config `database`, then `acct.db` in the data dir.
+    pub fn db_path(&self) -> Result<PathBuf> {
+        if let Some(p) = &self.db_flag {
+            return Ok(p.clone());
+        }
+        if let Some(p) = self.config.get("database") {
+            return Ok(PathBuf::from(p));
+        }
+        Ok(config::data_dir()?.join("acct.db"))
+    }
+
+    pub fn outbox_dir(&self) -> Result<PathBuf> {
+        Ok(config::data_dir()?.join("outbox"))
+    }
+
+    pub fn open_store(&self) -> Result<Box<dyn Store>> {
+        let path = self.db_path()?;
+        let store = SqliteStore::open(&path)?;
+        warn_if_shared(self, &path);
+        Ok(Box::new(store))
+    }
+
+    /// `--org`, `ACCT_ORG`, then config `org`.
+    pub fn org_slug(&self) -> Result<String, AppError> {
+        self.org_flag.clone().or_else(|| self.config.get("org")).ok_or_else(|| {
+            AppError::new(Kind::Usage, "no current organization")
+                .with_hint("pass --org SLUG, set ACCT_ORG, or run 'acct org use SLUG'")
+        })
+    }
+
+    /// The current organization.
+    pub fn org(&self, tx: &dyn Tx) -> Result<Org> {
+        let slug = self.org_slug()?;
+        tx.org(&slug)?.ok_or_else(|| error::not_found(format!("organization '{}' not found", error::one_line(&slug))).into())
+    }
+
+    /// `ACCT_ACTOR`, then config `actor`.
+    pub fn actor_name(&self) -> Result<String, AppError> {
+        std::env::var("ACCT_ACTOR").ok().filter(|s| !s.is_empty()).or_else(|| self.config.get("actor")).ok_or_else(|| {
+            AppError::new(Kind::Denied, "no actor configured")
+                .with_hint("set the acting user with 'acct config set actor EMAIL' or ACCT_ACTOR")
+        })
+    }
+
+    /// The acting user's facts; an unknown, inactive, invited or trashed actor
+    /// may do nothing.
+    pub fn actor(&self, tx: &dyn Tx) -> Result<Subject> {
+        let name = self.actor_name()?;
+        let unknown = || AppError::new(Kind::Denied, format!("the actor '{}' does not exist", error::one_line(&name)));
+        let sel = Selector::parse(&name).map_err(|_| unknown())?;
+        let id = tx.find_user(&sel)?.ok_or_else(unknown)?;
+        let s = tx.subject(id)?.ok_or_else(unknown)?;
+        authz::check_actor(&s)?;
+        Ok(s)
+    }
+
+    /// A note for people on stderr (not with --quiet).
+    pub fn note(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr(), "{}", msg.as_ref());
+        }
+    }
+
+    pub fn warn(&self, msg: impl AsRef<str>) {
+        let prefix = if self.color { "\x1b[33mwarning:\x1b[0m" } else { "warning:" };
+        let _ = writeln!(std::io::stderr(), "{prefix} {}", msg.as_ref());
+    }
+
+    /// Commit, or roll back under `--dry-run`.
+    pub fn finish(&self, tx: Box<dyn Tx + '_>) -> Result<()> {
+        if self.dry_run {
+            drop(tx);
+            self.note("dry run: nothing was changed");
+            Ok(())
+        } else {
+            tx.commit()
+        }
+    }
+
+    /// Ask before destroying: a prompt on a terminal, `--yes` otherwise.
+    pub fn confirm(&self, question: &str) -> Result<()> {
+        if self.yes || self.dry_run {
+            return Ok(());
+        }
+        if !self.interactive() {
+            return Err(AppError::new(Kind::Usage, "confirmation needed, and there is no terminal to ask")
+                .with_hint("pass --yes to confirm")
+                .into());
+        }
+        let ok = dialoguer::Confirm::new().with_prompt(question).default(false).interact()?;
+        if ok { Ok(()) } else { Err(AppError::new(Kind::Failure, "cancelled; nothing was changed").into()) }
+    }
+
+    pub fn stdout(&self) -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+        std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock())
+    }
+}
+
+/// Warn when the database file can be read by other users.
+fn warn_if_shared(ctx: &Ctx, path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(m) = std::fs::metadata(path) {
+        if m.permissions().mode() & 0o077 != 0 {
+            ctx.warn(format!(
+                "the database {} is accessible to other users (mode {:o}); run: chmod 600 {}",
+                path.display(),
+                m.permissions().mode() & 0o777,
+                path.display()
+            ));
+        }
+    }
+}

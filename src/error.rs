@@ -1,0 +1,154 @@
+//! Errors classified once.
+//!
+//! Everything that a user can cause is an [`AppError`] with a [`Kind`]; the kind alone
+//! picks the exit status (SPEC §5). Anything else travels as `anyhow::Error` with
+//! context and ends as exit 1. `main` is the only place that turns an error into
+//! text and a status.
+
+use std::fmt;
+
+/// The classes of failure that scripts can tell apart by exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Failure,
+    Usage,
+    NotFound,
+    Denied,
+    Conflict,
+    Invalid,
+    Partial,
+}
+
+impl Kind {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Kind::Failure => 1,
+            Kind::Usage => 2,
+            Kind::NotFound => 3,
+            Kind::Denied => 4,
+            Kind::Conflict => 5,
+            Kind::Invalid => 6,
+            Kind::Partial => 7,
+        }
+    }
+
+    /// The stable name used in JSON errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Failure => "failure",
+            Kind::Usage => "usage",
+            Kind::NotFound => "not_found",
+            Kind::Denied => "permission_denied",
+            Kind::Conflict => "conflict",
+            Kind::Invalid => "invalid_input",
+            Kind::Partial => "partial",
+        }
+    }
+}
+
+/// An error the user caused or can fix, with an optional hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppError {
+    pub kind: Kind,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl AppError {
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        AppError { kind, message: message.into(), hint: None }
+    }
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+macro_rules! ctor {
+    ($name:ident, $kind:ident) => {
+        pub fn $name(message: impl Into<String>) -> AppError {
+            AppError::new(Kind::$kind, message)
+        }
+    };
+}
+ctor!(usage, Usage);
+ctor!(not_found, NotFound);
+ctor!(denied, Denied);
+ctor!(conflict, Conflict);
+ctor!(invalid, Invalid);
+ctor!(failure, Failure);
+
+pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;
+
+/// What `main` prints and returns for an error.
+#[derive(Debug)]
+pub struct Report {
+    pub kind: Kind,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// Classify any error once. AppErrors keep their kind; a locked database and an
+/// I/O failure are failures (exit 1) with their causes joined in one line.
+pub fn classify(err: &anyhow::Error) -> Report {
+    if let Some(app) = err.downcast_ref::<AppError>() {
+        return Report { kind: app.kind, message: app.message.clone(), hint: app.hint.clone() };
+    }
+    // An AppError may sit below a context layer.
+    for cause in err.chain() {
+        if let Some(app) = cause.downcast_ref::<AppError>() {
+            let mut message = err.to_string();
+            if message != app.message {
+                message = format!("{message}: {}", app.message);
+            }
+            return Report { kind: app.kind, message, hint: app.hint.clone() };
+        }
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let s = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+    }
+    let mut hint = None;
+    if let Some(sql) = err.chain().find_map(|c| c.downcast_ref::<rusqlite::Error>()) {
+        if let rusqlite::Error::SqliteFailure(e, _) = sql {
+            match e.code {
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
+                    hint = Some("another acct process held the database past the busy timeout; try again".into())
+                }
+                rusqlite::ErrorCode::ReadOnly => {
+                    hint = Some("the database file or its directory is not writable".into())
+                }
+                rusqlite::ErrorCode::NotADatabase => {
+                    hint = Some("the file is not an SQLite database; check --db".into())
+                }
+                _ => {}
+            }
+        }
+    }
+    Report { kind: Kind::Failure, message: one_line(&parts.join(": ")), hint }
+}
+
+/// Errors are one line: newlines and other control characters from hostile input
+/// are shown escaped.
+pub fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() || crate::validate::is_bidi_control(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -1,0 +1,92 @@
+//! acct: administration of the user accounts of an organization.
+//!
+//! Layers, top to bottom: `cli` (parse flags, render results), `service`
+//! (one function per operation), `authz` (the decision engine), `store` (the
+//! repository layer; the only SQL). `main` only calls [`run`].
+
+pub mod authz;
+pub mod cli;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod mail;
+pub mod output;
+pub mod secret;
+pub mod service;
+pub mod store;
+pub mod validate;
+
+use clap::Parser;
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Parse, dispatch, and turn the outcome into an exit status. The only place
+/// where errors are printed.
+pub fn run() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => return clap_error(e),
+    };
+    let json_errors = matches!(cli.global.format, Some(output::Format::Json | output::Format::Jsonl));
+    let color = !cli.global.no_color
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    match cli::dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            let r = error::classify(&e);
+            let mut err = std::io::stderr().lock();
+            if !r.message.is_empty() {
+                let prefix = if color { "\x1b[1;31merror:\x1b[0m" } else { "error:" };
+                let _ = writeln!(err, "{prefix} {}", error::one_line(&r.message));
+                if let Some(h) = &r.hint {
+                    let _ = writeln!(err, "hint: {}", error::one_line(h));
+                }
+                if json_errors {
+                    let obj = serde_json::json!({"error": {"kind": r.kind.name(), "message": r.message, "hint": r.hint, "exit": r.kind.exit_code()}});
+                    let _ = writeln!(err, "{obj}");
+                }
+            }
+            ExitCode::from(r.kind.exit_code())
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// clap's errors in acct's shape: one `error:` line, tips as `hint:` lines,
+/// exit 2. Help and version go to stdout with exit 0.
+fn clap_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+        _ => {}
+    }
+    let text = e.render().to_string();
+    let mut err = std::io::stderr().lock();
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    if let Some(first) = lines.next() {
+        let _ = writeln!(err, "{}", first.trim_end());
+    }
+    let mut usage = None;
+    for l in lines {
+        let t = l.trim();
+        if let Some(tip) = t.strip_prefix("tip: ") {
+            let _ = writeln!(err, "hint: {tip}");
+        } else if let Some(u) = t.strip_prefix("Usage: ") {
+            usage = Some(u.to_string());
+        }
+    }
+    if let Some(u) = usage {
+        let _ = writeln!(err, "hint: usage: {u}");
+    }
+    ExitCode::from(2)
+}

@@ -1,0 +1,269 @@
+//! Rendering data: tables for people, CSV/TSV/JSON/JSONL for programs.
+//!
+//! Data goes to stdout and nothing else does. Rows are written as they come
+//! (a [`Sink`]), except for the table format, which needs every row to size its
+//! columns and is limited to a page by the commands that use it.
+
+use crate::error::{AppError, Kind, Result};
+use serde_json::Value;
+use std::io::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Tsv,
+    Json,
+    Jsonl,
+}
+
+impl Format {
+    pub fn is_machine(self) -> bool {
+        self != Format::Table
+    }
+}
+
+/// How a table is drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// stdout is a terminal: borders; otherwise plain rows.
+    pub terminal: bool,
+    pub color: bool,
+}
+
+/// Text of a value in a table or CSV cell: null is empty, lists join with `;`.
+pub fn cell_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(a) => a.iter().map(cell_text).collect::<Vec<_>>().join(";"),
+        Value::Object(_) => v.to_string(),
+    }
+}
+
+/// A cell that a spreadsheet would run as a formula gets a leading `'`.
+pub fn neutralize(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\n') => format!("'{s}").into(),
+        _ => s.into(),
+    }
+}
+
+/// Escape a TSV field: tab, newline, carriage return and backslash.
+fn tsv_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\t' => o.push_str("\\t"),
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            '\\' => o.push_str("\\\\"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Make terminal output safe: control and bidi characters escaped.
+fn screen(s: &str) -> String {
+    crate::error::one_line(s)
+}
+
+/// A stream of rows in one format.
+pub struct Sink<'w> {
+    out: Out<'w>,
+    format: Format,
+    style: Style,
+    names: Vec<String>,
+    header: Vec<String>,
+    raw: bool,
+    started: bool,
+    table: Vec<Vec<String>>,
+    rows: u64,
+}
+
+enum Out<'w> {
+    Plain(Box<dyn Write + 'w>),
+    Csv(csv::Writer<Box<dyn Write + 'w>>),
+}
+
+impl Write for Out<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Out::Plain(w) => w.write(buf),
+            Out::Csv(_) => Err(std::io::Error::other("raw write to a CSV stream")),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Out::Plain(w) => w.flush(),
+            Out::Csv(w) => w.flush(),
+        }
+    }
+}
+
+impl<'w> Sink<'w> {
+    /// `names` are the field names (JSON keys); `header` the header row.
+    pub fn new(out: Box<dyn Write + 'w>, format: Format, style: Style, names: Vec<String>, header: Vec<String>, raw: bool) -> Sink<'w> {
+        let out = if format == Format::Csv {
+            Out::Csv(csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).buffer_capacity(64 * 1024).from_writer(out))
+        } else {
+            Out::Plain(out)
+        };
+        Sink { out, format, style, names, header, raw, started: false, table: Vec::new(), rows: 0 }
+    }
+
+    fn cell(&self, v: &Value) -> String {
+        let s = cell_text(v);
+        if self.raw { s } else { neutralize(&s).into_owned() }
+    }
+
+    fn start(&mut self) -> Result<()> {
+        self.started = true;
+        match self.format {
+            Format::Csv => {
+                if let Out::Csv(w) = &mut self.out {
+                    w.write_record(&self.header)?;
+                }
+            }
+            Format::Tsv => {
+                let line = self.header.iter().map(|h| tsv_escape(h)).collect::<Vec<_>>().join("\t");
+                writeln!(self.out, "{line}")?;
+            }
+            Format::Json => self.out.write_all(b"[")?,
+            Format::Jsonl | Format::Table => {}
+        }
+        Ok(())
+    }
+
+    pub fn row(&mut self, values: &[Value]) -> Result<()> {
+        if !self.started {
+            self.start()?;
+        }
+        self.rows += 1;
+        match self.format {
+            Format::Table => {
+                let cells = values.iter().map(|v| screen(&cell_text(v))).collect();
+                self.table.push(cells);
+            }
+            Format::Csv => {
+                let cells: Vec<String> = values.iter().map(|v| self.cell(v)).collect();
+                if let Out::Csv(w) = &mut self.out {
+                    w.write_record(&cells)?;
+                }
+            }
+            Format::Tsv => {
+                let line = values.iter().map(|v| tsv_escape(&self.cell(v))).collect::<Vec<_>>().join("\t");
+                writeln!(self.out, "{line}")?;
+            }
+            Format::Json | Format::Jsonl => {
+                let mut obj = serde_json::Map::with_capacity(self.names.len());
+                for (n, v) in self.names.iter().zip(values) {
+                    obj.insert(n.clone(), v.clone());
+                }
+                let sep = if self.format == Format::Json { if self.rows == 1 { "\n" } else { ",\n" } } else { "" };
+                self.out.write_all(sep.as_bytes())?;
+                serde_json::to_writer(&mut self.out, &obj)?;
+                if self.format == Format::Jsonl {
+                    self.out.write_all(b"\n")?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Finish the stream; returns the number of rows written.
+    pub fn finish(mut self) -> Result<u64> {
+        if !self.started && self.format != Format::Table {
+            self.start()?;
+        }
+        match self.format {
+            Format::Table => {
+                if !self.table.is_empty() {
+                    let header: Vec<String> = self.header.iter().map(|h| h.to_uppercase()).collect();
+                    let text = table(&header, &self.table, self.style);
+                    writeln!(self.out, "{text}")?;
+                }
+            }
+            Format::Csv => {}
+            Format::Json => self.out.write_all(if self.rows == 0 { b"]\n" } else { b"\n]\n" })?,
+            Format::Tsv | Format::Jsonl => {}
+        }
+        self.out.flush()?;
+        Ok(self.rows)
+    }
+}
+
+/// A comfy-table: borders on a terminal, plain aligned columns otherwise.
+pub fn table(header: &[String], rows: &[Vec<String>], style: Style) -> String {
+    use comfy_table::{ContentArrangement, Table, presets};
+    let mut t = Table::new();
+    if style.terminal {
+        t.load_style(presets::UTF8_FULL_CONDENSED);
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+    } else {
+        t.load_style(presets::NOTHING);
+        t.force_no_tty();
+    }
+    if !style.color {
+        t.force_no_tty();
+    }
+    t.set_header(header.iter().map(|h| comfy_table::Cell::new(h)));
+    for r in rows {
+        t.add_row(r.iter().map(|c| comfy_table::Cell::new(c)));
+    }
+    if style.terminal {
+        t.to_string()
+    } else {
+        // Plain rows: no padding at the ends of lines.
+        t.lines().map(|l| l.trim().to_string()).collect::<Vec<_>>().join("\n")
+    }
+}
+
+/// One object (`show`): key/value lines in a table, one JSON object otherwise.
+pub fn object(out: &mut dyn Write, format: Format, style: Style, fields: &[(&str, Value)]) -> Result<()> {
+    match format {
+        Format::Json => {
+            let mut m = serde_json::Map::new();
+            for (k, v) in fields {
+                m.insert((*k).to_string(), v.clone());
+            }
+            serde_json::to_writer_pretty(&mut *out, &Value::Object(m))?;
+            writeln!(out)?;
+        }
+        Format::Jsonl => {
+            let mut m = serde_json::Map::new();
+            for (k, v) in fields {
+                m.insert((*k).to_string(), v.clone());
+            }
+            serde_json::to_writer(&mut *out, &Value::Object(m))?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let rows: Vec<Vec<String>> = fields.iter().map(|(k, v)| vec![(*k).to_string(), screen(&cell_text(v))]).collect();
+            let width = rows.iter().map(|r| r[0].len()).max().unwrap_or(0);
+            if style.terminal {
+                let t = table(&["FIELD".into(), "VALUE".into()], &rows, style);
+                writeln!(out, "{t}")?;
+            } else {
+                for r in rows {
+                    writeln!(out, "{:width$}  {}", r[0], r[1])?;
+                }
+            }
+        }
+        Format::Csv | Format::Tsv => {
+            let names: Vec<String> = fields.iter().map(|(k, _)| (*k).to_string()).collect();
+            let mut sink = Sink::new(Box::new(&mut *out), format, style, names.clone(), names, false);
+            sink.row(&fields.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>())?;
+            sink.finish()?;
+        }
+    }
+    Ok(())
+}
+
+pub fn parse_format(s: &str) -> Result<Format, AppError> {
+    use clap::ValueEnum;
+    Format::from_str(s, true).map_err(|_| AppError::new(Kind::Usage, format!("unknown format '{s}'")))
+}

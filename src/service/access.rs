@@ -1,0 +1,31 @@
+//! Global (account-level) roles: `acct access`.
+
+use super::{role_in, subject, user_id};
+use crate::authz::{self, Op, Request};
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::store::AccessRow;
+
+pub fn list(ctx: &Ctx) -> Result<Vec<AccessRow>> {
+    let mut store = ctx.open_store()?;
+    let tx = store.read()?;
+    let actor = ctx.actor(&*tx)?;
+    let _ = authz::decide(&actor, &Request::GlobalRead)?;
+    tx.access_list()
+}
+
+/// Grant or revoke a global role; false when nothing changed.
+pub fn change(ctx: &Ctx, user: &str, role: &str, grant: bool) -> Result<bool> {
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let target = subject(&*tx, user_id(&*tx, user)?)?;
+    let role = role_in(&*tx, None, role)?;
+    let op = if grant { Op::AccessGrant } else { Op::AccessRevoke };
+    let holds = tx.global_roles_of(target.id)?.contains(&role.name);
+    let last = holds && tx.active_global_admins()? <= 1 && target.status == authz::Status::Active;
+    let permit = authz::decide(&actor, &Request::Access { op, target: &target, role: &role.facts(), last_global_admin: last })?;
+    let changed = if grant { tx.grant_global(&permit, target.id, role.id)? } else { tx.revoke_global(&permit, target.id, role.id)? };
+    ctx.finish(tx)?;
+    Ok(changed)
+}

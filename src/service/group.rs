@@ -1,0 +1,86 @@
+//! Groups of an organization, their managers and additional members.
+
+use super::{Outcome, for_each_target, group_in, member};
+use crate::authz::{self, Op, Perm, Request};
+use crate::context::Ctx;
+use crate::error::{self, Result};
+use crate::store::{Group, GroupPeople, GroupRole};
+use crate::validate;
+
+pub fn list(ctx: &Ctx) -> Result<Vec<Group>> {
+    let mut store = ctx.open_store()?;
+    let tx = store.read()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::GroupRead })?;
+    tx.groups(org.id)
+}
+
+pub fn show(ctx: &Ctx, slug: &str) -> Result<(Group, GroupPeople)> {
+    let mut store = ctx.open_store()?;
+    let tx = store.read()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::GroupRead })?;
+    let g = group_in(&*tx, &org, slug)?;
+    let people = tx.group_people(g.id)?;
+    Ok((g, people))
+}
+
+pub fn create(ctx: &Ctx, slug: &str, display: Option<&str>) -> Result<Group> {
+    let slug = validate::slug("group", slug)?;
+    let display_name = match display {
+        Some(d) => validate::name("display name", d)?,
+        None => slug.clone(),
+    };
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let permit = authz::decide(&actor, &Request::Group { op: Op::GroupCreate, org: &org.facts() })?;
+    tx.create_group(&permit, org.id, &slug, &display_name)?;
+    let g = group_in(&*tx, &org, &slug)?;
+    ctx.finish(tx)?;
+    Ok(g)
+}
+
+pub fn delete(ctx: &Ctx, slug: &str) -> Result<()> {
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let g = group_in(&*tx, &org, slug)?;
+    let permit = authz::decide(&actor, &Request::Group { op: Op::GroupDelete, org: &org.facts() })?;
+    if g.primary_members > 0 || g.slug == "everyone" {
+        // Let the repository give the exact reason before asking anything.
+        tx.delete_group(&permit, g.id)?;
+    }
+    ctx.confirm(&format!("Delete the group '{}' of {}?", g.slug, org.slug))?;
+    tx.delete_group(&permit, g.id)?;
+    ctx.finish(tx)
+}
+
+/// Add or remove managers or members; all-or-nothing unless `keep_going`.
+pub fn people(ctx: &Ctx, slug: &str, users: &[String], role: GroupRole, present: bool, keep_going: bool) -> Result<Vec<Outcome<bool>>> {
+    let op = match (role, present) {
+        (GroupRole::Manager, true) => Op::GroupAddManager,
+        (GroupRole::Manager, false) => Op::GroupRemoveManager,
+        (GroupRole::Member, true) => Op::GroupAddMember,
+        (GroupRole::Member, false) => Op::GroupRemoveMember,
+    };
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let g = group_in(&*tx, &org, slug)?;
+    let permit = authz::decide(&actor, &Request::Group { op, org: &org.facts() })?;
+    let outcomes = for_each_target(&mut *tx, users, keep_going, |tx, u| {
+        let target = member(tx, &org, u)?;
+        if role == GroupRole::Member && present && target.primary_group == Some(g.id) {
+            return Err(error::conflict(format!("'{}' is already the primary group of {}", g.slug, target.label)).into());
+        }
+        tx.set_group_person(&permit, g.id, target.id, role, present)
+    })?;
+    ctx.finish(tx)?;
+    Ok(outcomes)
+}

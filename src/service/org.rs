@@ -1,0 +1,92 @@
+//! Organizations.
+
+use crate::authz::{self, Request};
+use crate::context::Ctx;
+use crate::error::{self, Result, one_line};
+use crate::store::{Changes, NewOrg, Org, OrgChange};
+use crate::validate;
+
+pub struct OrgRow {
+    pub org: Org,
+    pub members: u64,
+}
+
+/// The organizations the actor belongs to; every one for global readers.
+pub fn list(ctx: &Ctx) -> Result<Vec<OrgRow>> {
+    let mut store = ctx.open_store()?;
+    let tx = store.read()?;
+    let actor = ctx.actor(&*tx)?;
+    let all = authz::decide(&actor, &Request::GlobalRead).is_ok();
+    let mut out = Vec::new();
+    for org in tx.orgs()? {
+        if all || actor.is_member(org.id) {
+            let members = tx.org_member_count(org.id)?;
+            out.push(OrgRow { org, members });
+        }
+    }
+    Ok(out)
+}
+
+pub fn show(ctx: &Ctx, slug: Option<&str>) -> Result<OrgRow> {
+    let mut store = ctx.open_store()?;
+    let tx = store.read()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = match slug {
+        Some(s) => tx.org(s)?.ok_or_else(|| error::not_found(format!("organization '{}' not found", one_line(s))))?,
+        None => ctx.org(&*tx)?,
+    };
+    let _ = authz::decide(&actor, &Request::OrgView { org: &org.facts() })?;
+    let members = tx.org_member_count(org.id)?;
+    Ok(OrgRow { org, members })
+}
+
+pub fn create(ctx: &Ctx, slug: &str, display: Option<&str>) -> Result<Org> {
+    let slug = validate::slug("organization", slug)?;
+    let display_name = match display {
+        Some(d) => validate::name("display name", d)?,
+        None => slug.clone(),
+    };
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let permit = authz::decide(&actor, &Request::OrgCreate)?;
+    let id = tx.create_org(&permit, &NewOrg { slug: slug.clone(), display_name })?;
+    let org = tx.org_by_id(id)?.ok_or_else(|| anyhow::anyhow!("organization vanished"))?;
+    ctx.finish(tx)?;
+    Ok(org)
+}
+
+/// `org use`: the organization must exist and be visible to the actor.
+pub fn use_org(ctx: &mut Ctx, slug: &str) -> Result<()> {
+    let slug = validate::slug("organization", slug)?;
+    {
+        let mut store = ctx.open_store()?;
+        let tx = store.read()?;
+        let actor = ctx.actor(&*tx)?;
+        let org = tx.org(&slug)?.ok_or_else(|| error::not_found(format!("organization '{slug}' not found")))?;
+        let _ = authz::decide(&actor, &Request::OrgView { org: &org.facts() })?;
+    }
+    if ctx.dry_run {
+        ctx.note("dry run: nothing was changed");
+        return Ok(());
+    }
+    ctx.config.set("org", &slug)
+}
+
+pub fn set(ctx: &Ctx, change: &OrgChange) -> Result<Changes> {
+    if change.display_name.is_none() && change.sso.is_none() && change.sms_2fa.is_none() {
+        return Err(error::usage("nothing to change").with_hint("pass --sso, --sms-2fa or --display-name").into());
+    }
+    let change = OrgChange {
+        display_name: change.display_name.as_deref().map(|d| validate::name("display name", d)).transpose()?,
+        ..change.clone()
+    };
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let permit = authz::decide(&actor, &Request::OrgSet { org: &org.facts() })?;
+    let ch = tx.update_org(&permit, org.id, &change)?;
+    ctx.finish(tx)?;
+    Ok(ch)
+}

@@ -1,0 +1,153 @@
+//! Organization roles: the built-in ones and custom ones per organization.
+
+use super::{Outcome, for_each_target, member, role_in};
+use crate::authz::{self, Op, Perm, PermSet, Request};
+use crate::context::Ctx;
+use crate::error::{self, AppError, Kind, Result, one_line};
+use crate::store::{Changes, NewRole, Role, RoleChange};
+use crate::validate;
+
+pub struct RoleRow {
+    pub role: Role,
+    pub holders: u64,
+}
+
+pub fn parse_perms(names: &[String]) -> Result<PermSet, AppError> {
+    let mut v = Vec::new();
+    for n in names.iter().flat_map(|n| n.split(',')).map(str::trim).filter(|n| !n.is_empty()) {
+        let p = Perm::parse(n).ok_or_else(|| {
+            AppError::new(Kind::Invalid, format!("unknown permission '{}'", one_line(n))).with_hint(format!(
+                "permissions: {}",
+                Perm::ALL.iter().filter(|p| !p.is_global()).map(|p| p.name()).collect::<Vec<_>>().join(", ")
+            ))
+        })?;
+        v.push(p);
+    }
+    Ok(PermSet::of(&v))
+}
+
+pub fn list(ctx: &Ctx) -> Result<Vec<RoleRow>> {
+    let mut store = ctx.open_store()?;
+    let tx = store.read()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::RoleRead })?;
+    tx.roles(Some(org.id))?
+        .into_iter()
+        .map(|role| {
+            let holders = tx.count_users(&crate::store::UserQuery { org: org.id, role: Some(role.id), ..Default::default() })?;
+            Ok(RoleRow { role, holders })
+        })
+        .collect()
+}
+
+pub fn show(ctx: &Ctx, name: &str) -> Result<RoleRow> {
+    let mut store = ctx.open_store()?;
+    let tx = store.read()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::RoleRead })?;
+    let role = role_in(&*tx, Some(&org), name)?;
+    let holders = if role.scope == authz::Scope::Org {
+        tx.count_users(&crate::store::UserQuery { org: org.id, role: Some(role.id), ..Default::default() })?
+    } else {
+        tx.role_holders(role.id)?
+    };
+    Ok(RoleRow { role, holders })
+}
+
+pub fn create(ctx: &Ctx, name: &str, perms: &[String], display: Option<&str>) -> Result<Role> {
+    let name = validate::slug("role name", name)?;
+    if authz::builtin(&name).is_some() {
+        return Err(error::conflict(format!("'{name}' is a built-in role")).into());
+    }
+    let perms = parse_perms(perms)?;
+    if perms.is_empty() {
+        return Err(error::usage("a role needs at least one --permission").into());
+    }
+    let display_name = match display {
+        Some(d) => validate::name("display name", d)?,
+        None => name.clone(),
+    };
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let facts = authz::RoleFacts { name: name.clone(), scope: authz::Scope::Org, perms, builtin: false };
+    let permit = authz::decide(&actor, &Request::Role { op: Op::RoleCreate, org: &org.facts(), role: &facts })?;
+    tx.create_role(&permit, org.id, &NewRole { name: name.clone(), display_name, perms })?;
+    let role = role_in(&*tx, Some(&org), &name)?;
+    ctx.finish(tx)?;
+    Ok(role)
+}
+
+pub struct RoleEdit {
+    pub display_name: Option<String>,
+    pub set: Vec<String>,
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
+}
+
+pub fn edit(ctx: &Ctx, name: &str, e: &RoleEdit) -> Result<Changes> {
+    if e.display_name.is_none() && e.set.is_empty() && e.add.is_empty() && e.remove.is_empty() {
+        return Err(error::usage("nothing to change")
+            .with_hint("pass --display-name, --permission, --add-permission or --remove-permission")
+            .into());
+    }
+    let display_name = e.display_name.as_deref().map(|d| validate::name("display name", d)).transpose()?;
+    let (set, add, remove) = (parse_perms(&e.set)?, parse_perms(&e.add)?, parse_perms(&e.remove)?);
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let role = role_in(&*tx, Some(&org), name)?;
+    let perms = if e.set.is_empty() && e.add.is_empty() && e.remove.is_empty() {
+        None
+    } else {
+        let base = if e.set.is_empty() { role.perms } else { set };
+        let next = PermSet::of(&base.union(add).iter().filter(|p| !remove.has(*p)).collect::<Vec<_>>());
+        if next.is_empty() {
+            return Err(error::conflict("a role needs at least one permission").into());
+        }
+        Some(next)
+    };
+    let facts = authz::RoleFacts { perms: perms.unwrap_or(role.perms), ..role.facts() };
+    let permit = authz::decide(&actor, &Request::Role { op: Op::RoleEdit, org: &org.facts(), role: &facts })?;
+    let ch = tx.update_role(&permit, role.id, &RoleChange { display_name, perms })?;
+    ctx.finish(tx)?;
+    Ok(ch)
+}
+
+pub fn delete(ctx: &Ctx, name: &str) -> Result<()> {
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let role = role_in(&*tx, Some(&org), name)?;
+    let permit = authz::decide(&actor, &Request::Role { op: Op::RoleDelete, org: &org.facts(), role: &role.facts() })?;
+    ctx.confirm(&format!("Delete the role '{}' from {}?", role.name, org.slug))?;
+    tx.delete_role(&permit, role.id)?;
+    ctx.finish(tx)
+}
+
+/// Assign or unassign roles of one user in the current organization.
+pub fn assign(ctx: &Ctx, user: &str, roles: &[String], assign: bool) -> Result<Vec<Outcome<bool>>> {
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let target = member(&*tx, &org, user)?;
+    let op = if assign { Op::RoleAssign } else { Op::RoleUnassign };
+    let outcomes = for_each_target(&mut *tx, roles, false, |tx, name| {
+        let role = match tx.role(Some(org.id), name)? {
+            Some(r) => r,
+            None => role_in(tx, None, name)?,
+        };
+        // Facts again per role: an earlier unassignment may make this user the last admin.
+        let target = super::subject(tx, target.id)?;
+        let permit = authz::decide(&actor, &Request::Assign { op, org: &org.facts(), target: &target, role: &role.facts() })?;
+        if assign { tx.assign_role(&permit, org.id, target.id, role.id) } else { tx.unassign_role(&permit, org.id, target.id, role.id) }
+    })?;
+    ctx.finish(tx)?;
+    Ok(outcomes)
+}

@@ -1,0 +1,295 @@
+//! SQLite behind the [`Store`] and [`Tx`] traits.
+//!
+//! Pragmas: foreign keys on; WAL, so that readers never block the writer;
+//! `synchronous = FULL`, because in WAL mode `NORMAL` may lose the last
+//! committed transactions on power loss, and an account change reported done
+//! must survive it; a busy timeout of 10 s, so that concurrent acct processes
+//! wait for each other instead of failing.
+
+mod tx;
+
+use super::{Store, Tx};
+use crate::error::{self, AppError, Result};
+use anyhow::Context;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::path::{Path, PathBuf};
+
+/// `PRAGMA application_id`: "acct" in ASCII.
+const APPLICATION_ID: i64 = 0x6163_6374;
+const BUSY_TIMEOUT_MS: u64 = 10_000;
+
+/// Embedded migrations; the index + 1 is the schema version.
+const MIGRATIONS: &[&str] = &[include_str!("001_init.sql")];
+
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl SqliteStore {
+    /// Open an existing acct database, migrating it when it is older than
+    /// this binary.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        if !path.exists() {
+            return Err(AppError::new(error::Kind::Failure, format!("no database at {}", path.display()))
+                .with_hint("create one with 'acct init --org SLUG --admin EMAIL', or name another with --db")
+                .into());
+        }
+        let mut store = Self::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        store.identify()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn open_no_migrate(path: &Path) -> Result<SqliteStore> {
+        if !path.exists() {
+            return Err(AppError::new(error::Kind::Failure, format!("no database at {}", path.display())).into());
+        }
+        let mut store = Self::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        store.identify()?;
+        Ok(store)
+    }
+
+    /// Create a new database file (mode 0600, parent directory created).
+    /// Fails with a conflict when the file exists.
+    pub fn create(path: &Path) -> Result<SqliteStore> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir)?;
+        }
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    return Err(error::conflict(format!("a database already exists at {}", path.display()))
+                        .with_hint("acct init runs once; use --db to create another database")
+                        .into());
+                }
+                Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
+            }
+        }
+        let result = (|| {
+            let mut store = Self::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+            store.conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+            store.migrate()?;
+            Ok(store)
+        })();
+        if result.is_err() {
+            // Leave nothing half-made behind.
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = path.as_os_str().to_owned();
+                p.push(suffix);
+                let _ = std::fs::remove_file(PathBuf::from(p));
+            }
+        }
+        result
+    }
+
+    /// An in-memory database, for tests.
+    pub fn memory() -> Result<SqliteStore> {
+        let conn = Connection::open_in_memory()?;
+        let mut store = SqliteStore { conn, path: PathBuf::from(":memory:") };
+        store.conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+        store.conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn connect(path: &Path, flags: OpenFlags) -> Result<SqliteStore> {
+        let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
+        let setup = conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;",
+        );
+        if let Err(e) = setup {
+            return Err(not_ours_or(e, path));
+        }
+        Ok(SqliteStore { conn, path: path.to_path_buf() })
+    }
+
+    /// Refuse a file that is SQLite but not acct's.
+    fn identify(&mut self) -> Result<()> {
+        let app: i64 = self.conn.pragma_query_value(None, "application_id", |r| r.get(0)).map_err(|e| not_ours_or(e, &self.path))?;
+        if app != APPLICATION_ID {
+            return Err(AppError::new(error::Kind::Failure, format!("{} is not an acct database", self.path.display()))
+                .with_hint("name the right file with --db or ACCT_DB")
+                .into());
+        }
+        Ok(())
+    }
+
+    fn version(&self) -> Result<u32> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get::<_, u32>(0))?)
+    }
+
+    /// Apply pending migrations, each in its own IMMEDIATE transaction.
+    pub fn migrate(&mut self) -> Result<Vec<u32>> {
+        let known = MIGRATIONS.len() as u32;
+        let mut applied = Vec::new();
+        loop {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let current: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            if current > known {
+                return Err(AppError::new(
+                    error::Kind::Failure,
+                    format!(
+                        "the database {} has schema version {current}, newer than this acct knows ({known})",
+                        self.path.display()
+                    ),
+                )
+                .with_hint("upgrade acct to a version that knows this schema")
+                .into());
+            }
+            if current == known {
+                return Ok(applied);
+            }
+            tx.execute_batch(MIGRATIONS[current as usize]).with_context(|| format!("migration {} failed", current + 1))?;
+            tx.pragma_update(None, "user_version", current + 1)?;
+            tx.commit()?;
+            applied.push(current + 1);
+        }
+    }
+}
+
+/// The schema version of a database file, without migrating it.
+pub fn peek_version(path: &Path) -> Result<u32> {
+    let store = SqliteStore::open_no_migrate(path)?;
+    store.version()
+}
+
+fn not_ours_or(e: rusqlite::Error, path: &Path) -> anyhow::Error {
+    if let rusqlite::Error::SqliteFailure(f, _) = &e {
+        if matches!(f.code, rusqlite::ErrorCode::NotADatabase) {
+            return AppError::new(error::Kind::Failure, format!("{} is not an acct database (not SQLite)", path.display()))
+                .with_hint("name the right file with --db or ACCT_DB")
+                .into();
+        }
+        if matches!(f.code, rusqlite::ErrorCode::DatabaseCorrupt) {
+            return AppError::new(error::Kind::Failure, format!("the database {} is damaged", path.display()))
+                .with_hint("restore it from a backup made with 'acct db backup'")
+                .into();
+        }
+    }
+    anyhow::Error::new(e).context(format!("cannot open the database {}", path.display()))
+}
+
+/// Create a directory (and parents) readable by its owner only.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create the directory {}", dir.display()))
+}
+
+impl Store for SqliteStore {
+    fn read(&mut self) -> Result<Box<dyn Tx + '_>> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        Ok(Box::new(tx::SqliteTx::new(tx)))
+    }
+
+    fn write(&mut self) -> Result<Box<dyn Tx + '_>> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| not_ours_or(e, &self.path))?;
+        Ok(Box::new(tx::SqliteTx::new(tx)))
+    }
+
+    fn backup(&mut self, dest: &Path) -> Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        if dest.exists() {
+            return Err(error::conflict(format!("{} already exists", dest.display())).with_hint("choose a new file name").into());
+        }
+        // Create the copy 0600 before SQLite writes into it.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(dest)
+            .with_context(|| format!("cannot create {}", dest.display()))?;
+        let result = self.conn.backup(rusqlite::MAIN_DB, dest, None::<fn(rusqlite::backup::Progress)>).with_context(|| format!("backup to {} failed", dest.display()));
+        if result.is_err() {
+            let _ = std::fs::remove_file(dest);
+        }
+        result
+    }
+
+    fn check(&mut self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        let mut st = self.conn.prepare("PRAGMA integrity_check")?;
+        for row in st.query_map([], |r| r.get::<_, String>(0))? {
+            let line = row?;
+            if line != "ok" {
+                problems.push(format!("integrity: {line}"));
+            }
+        }
+        let mut st = self.conn.prepare("PRAGMA foreign_key_check")?;
+        let rows = st.query_map([], |r| Ok(format!("foreign key: {} row {} refers to a missing {}", r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?.unwrap_or(0), r.get::<_, String>(2)?)))?;
+        for row in rows {
+            problems.push(row?);
+        }
+        Ok(problems)
+    }
+
+    fn schema_version(&mut self) -> Result<(u32, u32)> {
+        Ok((self.version()?, MIGRATIONS.len() as u32))
+    }
+
+    fn set_bulk_mode(&mut self, on: bool) -> Result<()> {
+        // A larger page cache (about 256 MiB) for bulk imports.
+        let pages: i64 = if on { -262_144 } else { -2_000 };
+        self.conn.pragma_update(None, "cache_size", pages)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conformance_suite_passes_on_sqlite() {
+        crate::store::conformance::run_all(&mut || Box::new(SqliteStore::memory().expect("memory db")));
+    }
+
+    #[test]
+    fn refuses_a_newer_schema_and_a_foreign_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        drop(SqliteStore::create(&path).unwrap());
+        let c = Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+        drop(c);
+        let err = SqliteStore::open(&path).err().unwrap();
+        assert!(err.to_string().contains("schema version 99, newer than this acct knows (1)"), "{err}");
+
+        let other = dir.path().join("other.db");
+        let c = Connection::open(&other).unwrap();
+        c.execute_batch("CREATE TABLE t(x)").unwrap();
+        drop(c);
+        let err = SqliteStore::open(&other).err().unwrap();
+        assert!(err.to_string().ends_with("other.db is not an acct database"), "{err}");
+
+        let garbage = dir.path().join("garbage.db");
+        std::fs::write(&garbage, vec![0x42u8; 8192]).unwrap();
+        let err = SqliteStore::open(&garbage).err().unwrap();
+        assert!(err.to_string().contains("is not an acct database (not SQLite)"), "{err}");
+    }
+
+    #[test]
+    fn create_is_private_and_refuses_an_existing_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/dir/acct.db");
+        drop(SqliteStore::create(&path).unwrap());
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        let err = SqliteStore::create(&path).err().unwrap();
+        assert!(crate::error::classify(&err).kind == crate::error::Kind::Conflict);
+    }
+}
