@@ -1,0 +1,149 @@
+//! A sealed environment for running the real binary: its own HOME, config
+//! and data directories, and a cleared environment.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+/// What one run of acct did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Assert success and return stdout.
+    #[track_caller]
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, 0, "expected success\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        &self.stdout
+    }
+
+    /// Assert an exit code and return stderr.
+    #[track_caller]
+    pub fn fails(&self, code: i32) -> &str {
+        assert_eq!(self.code, code, "expected exit {code}\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        &self.stderr
+    }
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_acct"))
+}
+
+impl Env {
+    /// An empty environment (no database yet).
+    pub fn empty() -> Env {
+        Env { dir: tempfile::tempdir().expect("tempdir") }
+    }
+
+    /// `acct init --org acme --admin ada@example.com`.
+    pub fn new() -> Env {
+        let env = Env::empty();
+        env.run(&["init", "--org", "acme", "--admin", "ada@example.com", "--name", "Acme Corp"]).ok();
+        env
+    }
+
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+    pub fn config_dir(&self) -> PathBuf {
+        self.home().join("config")
+    }
+    pub fn data_dir(&self) -> PathBuf {
+        self.home().join("data")
+    }
+    pub fn config_path(&self) -> PathBuf {
+        self.config_dir().join("acct/config.toml")
+    }
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir().join("acct/acct.db")
+    }
+    pub fn outbox(&self) -> PathBuf {
+        self.data_dir().join("acct/outbox")
+    }
+
+    /// The command with a cleared environment.
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(bin());
+        c.env_clear()
+            .env("HOME", self.home())
+            .env("XDG_CONFIG_HOME", self.config_dir())
+            .env("XDG_DATA_HOME", self.data_dir())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("LANG", "C.UTF-8")
+            .current_dir(self.home())
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, &[], None)
+    }
+
+    /// Run as another actor (ACCT_ACTOR).
+    pub fn run_as(&self, actor: &str, args: &[&str]) -> Run {
+        self.run_with(args, &[("ACCT_ACTOR", actor)], None)
+    }
+
+    pub fn run_with(&self, args: &[&str], envs: &[(&str, &str)], stdin: Option<&[u8]>) -> Run {
+        let mut c = self.command();
+        c.args(args);
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        output(c, stdin)
+    }
+
+    /// Open the database for assertions on its state.
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.db_path()).expect("open db")
+    }
+
+    /// One value from the database.
+    pub fn query(&self, sql: &str) -> String {
+        self.db()
+            .query_row(sql, [], |r| {
+                let v: rusqlite::types::Value = r.get(0)?;
+                Ok(match v {
+                    rusqlite::types::Value::Null => "NULL".to_string(),
+                    rusqlite::types::Value::Integer(i) => i.to_string(),
+                    rusqlite::types::Value::Real(f) => f.to_string(),
+                    rusqlite::types::Value::Text(t) => t,
+                    rusqlite::types::Value::Blob(b) => format!("{b:?}"),
+                })
+            })
+            .expect(sql)
+    }
+
+    /// The number of audit entries.
+    pub fn audit_count(&self) -> i64 {
+        self.query("SELECT count(*) FROM audit").parse().expect("count")
+    }
+}
+
+pub fn output(mut c: Command, stdin: Option<&[u8]>) -> Run {
+    use std::io::Write;
+    if stdin.is_some() {
+        c.stdin(Stdio::piped());
+    }
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().expect("spawn acct");
+    if let Some(input) = stdin {
+        let mut si = child.stdin.take().expect("stdin");
+        si.write_all(input).expect("write stdin");
+    }
+    let Output { status, stdout, stderr } = child.wait_with_output().expect("wait");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}

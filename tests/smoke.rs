@@ -1,0 +1,12 @@
+mod common;
+use common::Env;
+
+#[test]
+fn init_then_whoami() {
+    let env = Env::new();
+    let out = env.run(&["whoami", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(out.ok()).unwrap();
+    assert_eq!(v["email"], "ada@example.com");
+    assert_eq!(v["roles"], serde_json::json!(["full-admin"]));
+    assert_eq!(v["global_roles"], serde_json::json!(["global-admin"]));
+}
