@@ -46,9 +46,8 @@ impl Config {
     /// Load the file; a missing file is an empty configuration.
     pub fn load(path: &Path) -> Result<Config> {
         let text = match std::fs::read(path) {
-            Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
-                AppError::new(Kind::Invalid, format!("the configuration file {} is not UTF-8", path.display()))
-            })?,
+            Ok(bytes) => String::from_utf8(bytes)
+                .map_err(|_| AppError::new(Kind::Invalid, format!("the configuration file {} is not UTF-8", path.display())))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(e).with_context(|| format!("cannot read the configuration file {}", path.display())),
         };
@@ -124,9 +123,9 @@ impl Config {
                 if !self.doc.contains_key(s) {
                     self.doc.insert(s, Item::Table(toml_edit::Table::new()));
                 }
-                let table = self.doc[s].as_table_mut().ok_or_else(|| {
-                    AppError::new(Kind::Invalid, format!("'{s}' in {} is not a table", self.path.display()))
-                })?;
+                let table = self.doc[s]
+                    .as_table_mut()
+                    .ok_or_else(|| AppError::new(Kind::Invalid, format!("'{s}' in {} is not a table", self.path.display())))?;
                 table.insert(k, Item::Value(v));
             }
             (None, k) => {
@@ -234,7 +233,9 @@ fn typed(key: &str, value: &str) -> Result<Value> {
         }
         "invite.ttl_days" => match value.parse::<i64>() {
             Ok(n @ 1..=365) => Value::from(n),
-            _ => return Err(invalid(format!("invalid value '{}' for invite.ttl_days: expected 1 to 365", error::one_line(value)))),
+            _ => {
+                return Err(invalid(format!("invalid value '{}' for invite.ttl_days: expected 1 to 365", error::one_line(value))));
+            }
         },
         "org" => Value::from(crate::validate::slug("organization", value)?),
         "mail.transport" => {
@@ -276,6 +277,8 @@ pub fn data_dir() -> Result<PathBuf> {
 
 fn project_dirs() -> Result<directories::ProjectDirs> {
     directories::ProjectDirs::from("", "", "acct").ok_or_else(|| {
-        anyhow::Error::new(AppError::new(Kind::Failure, "cannot find the home directory").with_hint("set HOME, or pass --config and --db"))
+        anyhow::Error::new(
+            AppError::new(Kind::Failure, "cannot find the home directory").with_hint("set HOME, or pass --config and --db"),
+        )
     })
 }

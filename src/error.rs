@@ -126,12 +126,8 @@ pub fn classify(err: &anyhow::Error) -> Report {
                 rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
                     hint = Some("another acct process held the database past the busy timeout; try again".into())
                 }
-                rusqlite::ErrorCode::ReadOnly => {
-                    hint = Some("the database file or its directory is not writable".into())
-                }
-                rusqlite::ErrorCode::NotADatabase => {
-                    hint = Some("the file is not an SQLite database; check --db".into())
-                }
+                rusqlite::ErrorCode::ReadOnly => hint = Some("the database file or its directory is not writable".into()),
+                rusqlite::ErrorCode::NotADatabase => hint = Some("the file is not an SQLite database; check --db".into()),
                 _ => {}
             }
         }

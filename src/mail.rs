@@ -98,7 +98,9 @@ pub enum Delivered {
 pub fn deliver(transport: &Transport, outbox: &Path, msg: &Message) -> Result<Delivered, String> {
     match transport {
         Transport::Outbox => write_outbox(outbox, msg).map(Delivered::File).map_err(|e| one_line(&format!("{e:#}"))),
-        Transport::Sendmail => lettre::SendmailTransport::new().send(msg).map(|_| Delivered::Sent).map_err(|e| one_line(&e.to_string())),
+        Transport::Sendmail => {
+            lettre::SendmailTransport::new().send(msg).map(|_| Delivered::Sent).map_err(|e| one_line(&e.to_string()))
+        }
         Transport::Smtp { host, port, tls } => {
             use lettre::transport::smtp::client::{Tls, TlsParameters};
             let params = TlsParameters::new(host.clone()).map_err(|e| one_line(&e.to_string()))?;
@@ -152,8 +154,14 @@ mod tests {
     #[test]
     fn transports() {
         assert_eq!(Transport::parse("outbox").unwrap(), Transport::Outbox);
-        assert_eq!(Transport::parse("smtp://127.0.0.1:2525").unwrap(), Transport::Smtp { host: "127.0.0.1".into(), port: 2525, tls: false });
-        assert_eq!(Transport::parse("smtps://mail.x.com:465").unwrap(), Transport::Smtp { host: "mail.x.com".into(), port: 465, tls: true });
+        assert_eq!(
+            Transport::parse("smtp://127.0.0.1:2525").unwrap(),
+            Transport::Smtp { host: "127.0.0.1".into(), port: 2525, tls: false }
+        );
+        assert_eq!(
+            Transport::parse("smtps://mail.x.com:465").unwrap(),
+            Transport::Smtp { host: "mail.x.com".into(), port: 465, tls: true }
+        );
         for bad in ["smtp://", "smtp://host", "smtp://host:0", "smtp://host:99999", "ftp://x:1", "smtp://a b:25", ""] {
             assert!(Transport::parse(bad).is_err(), "{bad}");
         }

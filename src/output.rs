@@ -106,7 +106,14 @@ impl Write for Out<'_> {
 
 impl<'w> Sink<'w> {
     /// `names` are the field names (JSON keys); `header` the header row.
-    pub fn new(out: Box<dyn Write + 'w>, format: Format, style: Style, names: Vec<String>, header: Vec<String>, raw: bool) -> Sink<'w> {
+    pub fn new(
+        out: Box<dyn Write + 'w>,
+        format: Format,
+        style: Style,
+        names: Vec<String>,
+        header: Vec<String>,
+        raw: bool,
+    ) -> Sink<'w> {
         let out = if format == Format::Csv {
             Out::Csv(csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).buffer_capacity(64 * 1024).from_writer(out))
         } else {

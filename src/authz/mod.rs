@@ -217,7 +217,11 @@ impl Relations {
                 None => parts.push("global admin".to_string()),
             }
         }
-        if parts.is_empty() { "you are not the user, their manager or an org admin".to_string() } else { format!("you are {}", parts.join(" and ")) }
+        if parts.is_empty() {
+            "you are not the user, their manager or an org admin".to_string()
+        } else {
+            format!("you are {}", parts.join(" and "))
+        }
     }
 }
 
@@ -388,27 +392,74 @@ pub struct EditFacts {
 pub enum Request<'a> {
     /// Read something in an organization: `user:read`, `role:read`,
     /// `group:read`, `audit:read`, `user:export`.
-    Read { org: &'a OrgFacts, perm: Perm },
+    Read {
+        org: &'a OrgFacts,
+        perm: Perm,
+    },
     /// Any check of one permission in an organization (`can-i PERM`).
-    Has { org: &'a OrgFacts, perm: Perm },
+    Has {
+        org: &'a OrgFacts,
+        perm: Perm,
+    },
     /// Read the global roles (`access list`) or every organization.
     GlobalRead,
     /// See an organization: any permission there, or global read.
-    OrgView { org: &'a OrgFacts },
+    OrgView {
+        org: &'a OrgFacts,
+    },
     OrgCreate,
-    OrgSet { org: &'a OrgFacts },
-    Role { op: Op, org: &'a OrgFacts, role: &'a RoleFacts },
-    Assign { op: Op, org: &'a OrgFacts, target: &'a Subject, role: &'a RoleFacts },
-    Access { op: Op, target: &'a Subject, role: &'a RoleFacts, last_global_admin: bool },
-    Group { op: Op, org: &'a OrgFacts },
-    UserAdd { org: &'a OrgFacts, roles: PermSet, target: Option<i64> },
-    UserRemove { org: &'a OrgFacts, target: &'a Subject },
-    UserRestore { org: &'a OrgFacts, target: &'a Subject, roles: PermSet },
-    UserEdit { target: &'a Subject, edit: &'a EditFacts },
-    UserReset2fa { target: &'a Subject },
-    InviteSend { target: &'a Subject },
+    OrgSet {
+        org: &'a OrgFacts,
+    },
+    Role {
+        op: Op,
+        org: &'a OrgFacts,
+        role: &'a RoleFacts,
+    },
+    Assign {
+        op: Op,
+        org: &'a OrgFacts,
+        target: &'a Subject,
+        role: &'a RoleFacts,
+    },
+    Access {
+        op: Op,
+        target: &'a Subject,
+        role: &'a RoleFacts,
+        last_global_admin: bool,
+    },
+    Group {
+        op: Op,
+        org: &'a OrgFacts,
+    },
+    UserAdd {
+        org: &'a OrgFacts,
+        roles: PermSet,
+        target: Option<i64>,
+    },
+    UserRemove {
+        org: &'a OrgFacts,
+        target: &'a Subject,
+    },
+    UserRestore {
+        org: &'a OrgFacts,
+        target: &'a Subject,
+        roles: PermSet,
+    },
+    UserEdit {
+        target: &'a Subject,
+        edit: &'a EditFacts,
+    },
+    UserReset2fa {
+        target: &'a Subject,
+    },
+    InviteSend {
+        target: &'a Subject,
+    },
     /// The actor's own two-factor enrolment and verification.
-    OwnTwoFactor { op: Op },
+    OwnTwoFactor {
+        op: Op,
+    },
 }
 
 /// Refuse an actor who may do nothing at all.
@@ -428,7 +479,15 @@ pub fn decide_init(database_is_empty: bool) -> Result<Permit, Refusal> {
     if !database_is_empty {
         return Err(conflict("the database is already initialized"));
     }
-    Ok(Permit { op: Op::Init, actor_id: None, actor_label: "init".into(), org_id: None, org_slug: None, target: None, fields: vec![] })
+    Ok(Permit {
+        op: Op::Init,
+        actor_id: None,
+        actor_label: "init".into(),
+        org_id: None,
+        org_slug: None,
+        target: None,
+        fields: vec![],
+    })
 }
 
 /// Accepting an invitation: the valid token is the credential.
@@ -685,10 +744,7 @@ fn decide_edit(actor: &Subject, target: &Subject, edit: &EditFacts) -> Result<Pe
         }
         let admin_there = actor.perms_in(group_org).has(Perm::OrgAdmin);
         if !admin_there && !actor.managed_groups.contains(&group) {
-            return Err(deny(format!(
-                "a manager may set a primary group only to a group they also manage ({})",
-                rel.describe()
-            )));
+            return Err(deny(format!("a manager may set a primary group only to a group they also manage ({})", rel.describe())));
         }
     }
     let mut p = permit(actor, Op::UserEdit, org, Some(target.id));

@@ -20,7 +20,11 @@ pub fn run(cmd: AccessCmd, ctx: &Ctx) -> Result<()> {
     match cmd {
         AccessCmd::List => {
             let rows = access::list(ctx)?;
-            super::print_rows(ctx, &["id", "email", "role"], rows.into_iter().map(|r| vec![json!(r.user_id), json!(r.email), json!(r.role)]).collect())
+            super::print_rows(
+                ctx,
+                &["id", "email", "role"],
+                rows.into_iter().map(|r| vec![json!(r.user_id), json!(r.email), json!(r.role)]).collect(),
+            )
         }
         AccessCmd::Grant { user, role } => {
             let changed = access::change(ctx, &user, &role, true)?;

@@ -9,7 +9,9 @@ use serde_json::json;
 #[derive(Debug, Subcommand)]
 pub enum AuditCmd {
     /// Entries of the current organization, oldest first (needs audit:read)
-    #[command(after_help = "Examples:\n  acct audit list --since 7d --action user.edit\n  acct audit list --target bob@example.com --format jsonl")]
+    #[command(
+        after_help = "Examples:\n  acct audit list --since 7d --action user.edit\n  acct audit list --target bob@example.com --format jsonl"
+    )]
     List {
         /// Only changes made by this user
         #[arg(long, value_name = "USER")]

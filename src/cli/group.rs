@@ -48,7 +48,16 @@ pub fn run(cmd: GroupCmd, ctx: &Ctx) -> Result<()> {
         GroupCmd::List => {
             let rows = group::list(ctx)?
                 .into_iter()
-                .map(|g| vec![json!(g.slug), json!(g.display_name), json!(g.primary_members), json!(g.members), json!(g.managers), json!(g.created_at)])
+                .map(|g| {
+                    vec![
+                        json!(g.slug),
+                        json!(g.display_name),
+                        json!(g.primary_members),
+                        json!(g.members),
+                        json!(g.managers),
+                        json!(g.created_at),
+                    ]
+                })
                 .collect();
             super::print_rows(ctx, &NAMES, rows)
         }

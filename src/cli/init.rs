@@ -49,7 +49,9 @@ pub fn run_whoami(ctx: &Ctx) -> Result<()> {
     )?;
     if let Some(org) = &w.org {
         if w.roles.is_empty() && w.global_roles.is_empty() {
-            ctx.note(format!("you have no role in {org}: you can do nothing there yet; ask an administrator to assign you a role"));
+            ctx.note(format!(
+                "you have no role in {org}: you can do nothing there yet; ask an administrator to assign you a role"
+            ));
         }
     }
     Ok(())

@@ -102,7 +102,6 @@ pub fn run(cmd: RoleCmd, ctx: &Ctx) -> Result<()> {
     }
 }
 
-
 fn assign(ctx: &Ctx, user: &str, roles: &[String], on: bool) -> Result<()> {
     let outcomes = role::assign(ctx, user, roles, on)?;
     for o in outcomes {

@@ -25,7 +25,8 @@ pub fn change(ctx: &Ctx, user: &str, role: &str, grant: bool) -> Result<bool> {
     let holds = tx.global_roles_of(target.id)?.contains(&role.name);
     let last = holds && tx.active_global_admins()? <= 1 && target.status == authz::Status::Active;
     let permit = authz::decide(&actor, &Request::Access { op, target: &target, role: &role.facts(), last_global_admin: last })?;
-    let changed = if grant { tx.grant_global(&permit, target.id, role.id)? } else { tx.revoke_global(&permit, target.id, role.id)? };
+    let changed =
+        if grant { tx.grant_global(&permit, target.id, role.id)? } else { tx.revoke_global(&permit, target.id, role.id)? };
     ctx.finish(tx)?;
     Ok(changed)
 }

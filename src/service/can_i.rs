@@ -23,18 +23,15 @@ pub fn ask(ctx: &Ctx, action: &str, user: Option<&str>, fields: &[String]) -> Re
         Some(u) => Some(subject(&*tx, user_id(&*tx, u)?)?),
         None => None,
     };
-    let need_user = || {
-        AppError::new(Kind::Usage, format!("'can-i {action}' needs a USER")).with_hint(format!("acct can-i {action} USER"))
-    };
+    let need_user =
+        || AppError::new(Kind::Usage, format!("'can-i {action}' needs a USER")).with_hint(format!("acct can-i {action} USER"));
     let relations = target.as_ref().map(|t| authz::relations(&actor, t)).unwrap_or_default();
     let fields: Vec<Field> = fields
         .iter()
         .map(|f| {
             Field::parse(f).ok_or_else(|| {
-                AppError::new(Kind::Usage, format!("unknown field '{}'", one_line(f))).with_hint(format!(
-                    "fields: {}",
-                    Field::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
-                ))
+                AppError::new(Kind::Usage, format!("unknown field '{}'", one_line(f)))
+                    .with_hint(format!("fields: {}", Field::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")))
             })
         })
         .collect::<Result<_, _>>()?;
@@ -49,13 +46,16 @@ pub fn ask(ctx: &Ctx, action: &str, user: Option<&str>, fields: &[String]) -> Re
                 let allowed: Vec<&str> =
                     Field::ALL.into_iter().filter(|f| authz::field_allowed(&relations, *f).is_ok()).map(Field::name).collect();
                 if allowed.is_empty() {
-                    Err(authz::field_allowed(&relations, Field::FullName).err().unwrap_or_else(|| AppError::new(Kind::Denied, "no")))
+                    Err(authz::field_allowed(&relations, Field::FullName)
+                        .err()
+                        .unwrap_or_else(|| AppError::new(Kind::Denied, "no")))
                 } else {
                     detail = format!("you may change {}", allowed.join(", "));
                     Ok(())
                 }
             } else {
-                let edit = EditFacts { fields: fields.clone(), deactivating: false, new_primary_group: None, phone_after: t.has_phone };
+                let edit =
+                    EditFacts { fields: fields.clone(), deactivating: false, new_primary_group: None, phone_after: t.has_phone };
                 authz::decide(&actor, &Request::UserEdit { target: t, edit: &edit }).map(|_| ())
             }
         }

@@ -61,7 +61,14 @@ pub fn delete(ctx: &Ctx, slug: &str) -> Result<()> {
 }
 
 /// Add or remove managers or members; all-or-nothing unless `keep_going`.
-pub fn people(ctx: &Ctx, slug: &str, users: &[String], role: GroupRole, present: bool, keep_going: bool) -> Result<Vec<Outcome<bool>>> {
+pub fn people(
+    ctx: &Ctx,
+    slug: &str,
+    users: &[String],
+    role: GroupRole,
+    present: bool,
+    keep_going: bool,
+) -> Result<Vec<Outcome<bool>>> {
     let op = match (role, present) {
         (GroupRole::Manager, true) => Op::GroupAddManager,
         (GroupRole::Manager, false) => Op::GroupRemoveManager,

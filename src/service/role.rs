@@ -146,7 +146,11 @@ pub fn assign(ctx: &Ctx, user: &str, roles: &[String], assign: bool) -> Result<V
         // Facts again per role: an earlier unassignment may make this user the last admin.
         let target = super::subject(tx, target.id)?;
         let permit = authz::decide(&actor, &Request::Assign { op, org: &org.facts(), target: &target, role: &role.facts() })?;
-        if assign { tx.assign_role(&permit, org.id, target.id, role.id) } else { tx.unassign_role(&permit, org.id, target.id, role.id) }
+        if assign {
+            tx.assign_role(&permit, org.id, target.id, role.id)
+        } else {
+            tx.unassign_role(&permit, org.id, target.id, role.id)
+        }
     })?;
     ctx.finish(tx)?;
     Ok(outcomes)

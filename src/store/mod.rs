@@ -128,10 +128,7 @@ impl Selector {
     /// All digits: an id; contains `@`: an e-mail; else a username.
     pub fn parse(s: &str) -> Result<Selector, crate::error::AppError> {
         if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-            return s
-                .parse::<i64>()
-                .map(Selector::Id)
-                .map_err(|_| crate::error::not_found(format!("no user with id {s}")));
+            return s.parse::<i64>().map(Selector::Id).map_err(|_| crate::error::not_found(format!("no user with id {s}")));
         }
         if s.contains('@') {
             return crate::validate::email(s).map(|e| Selector::EmailKey(e.key));

@@ -116,7 +116,8 @@ impl SqliteStore {
 
     /// Refuse a file that is SQLite but not acct's.
     fn identify(&mut self) -> Result<()> {
-        let app: i64 = self.conn.pragma_query_value(None, "application_id", |r| r.get(0)).map_err(|e| not_ours_or(e, &self.path))?;
+        let app: i64 =
+            self.conn.pragma_query_value(None, "application_id", |r| r.get(0)).map_err(|e| not_ours_or(e, &self.path))?;
         if app != APPLICATION_ID {
             return Err(AppError::new(error::Kind::Failure, format!("{} is not an acct database", self.path.display()))
                 .with_hint("name the right file with --db or ACCT_DB")
@@ -213,7 +214,10 @@ impl Store for SqliteStore {
             .mode(0o600)
             .open(dest)
             .with_context(|| format!("cannot create {}", dest.display()))?;
-        let result = self.conn.backup(rusqlite::MAIN_DB, dest, None::<fn(rusqlite::backup::Progress)>).with_context(|| format!("backup to {} failed", dest.display()));
+        let result = self
+            .conn
+            .backup(rusqlite::MAIN_DB, dest, None::<fn(rusqlite::backup::Progress)>)
+            .with_context(|| format!("backup to {} failed", dest.display()));
         if result.is_err() {
             let _ = std::fs::remove_file(dest);
         }
@@ -230,7 +234,14 @@ impl Store for SqliteStore {
             }
         }
         let mut st = self.conn.prepare("PRAGMA foreign_key_check")?;
-        let rows = st.query_map([], |r| Ok(format!("foreign key: {} row {} refers to a missing {}", r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?.unwrap_or(0), r.get::<_, String>(2)?)))?;
+        let rows = st.query_map([], |r| {
+            Ok(format!(
+                "foreign key: {} row {} refers to a missing {}",
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                r.get::<_, String>(2)?
+            ))
+        })?;
         for row in rows {
             problems.push(row?);
         }

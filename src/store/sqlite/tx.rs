@@ -22,7 +22,14 @@ impl<'c> SqliteTx<'c> {
         self.audit_in(p, p.org_slug(), target_id, target, changes)
     }
 
-    fn audit_in(&self, p: &Permit, org: Option<&str>, target_id: Option<i64>, target: Option<&str>, changes: Value) -> Result<()> {
+    fn audit_in(
+        &self,
+        p: &Permit,
+        org: Option<&str>,
+        target_id: Option<i64>,
+        target: Option<&str>,
+        changes: Value,
+    ) -> Result<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO audit (at, actor_id, actor, org, action, target_id, target, changes)
@@ -61,7 +68,15 @@ impl<'c> SqliteTx<'c> {
         Ok(())
     }
 
-    fn insert_role(&self, org: Option<i64>, name: &str, display: &str, scope: Scope, builtin: bool, perms: PermSet) -> Result<i64> {
+    fn insert_role(
+        &self,
+        org: Option<i64>,
+        name: &str,
+        display: &str,
+        scope: Scope,
+        builtin: bool,
+        perms: PermSet,
+    ) -> Result<i64> {
         self.tx.execute(
             "INSERT INTO roles (org_id, name, display_name, scope, builtin, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![org, name, display, scope.name(), builtin, now()],
@@ -76,7 +91,10 @@ impl<'c> SqliteTx<'c> {
             return Err(error::conflict(format!("organization '{}' already exists", org.slug)).into());
         }
         let t = now();
-        self.tx.execute("INSERT INTO orgs (slug, display_name, created_at) VALUES (?1, ?2, ?3)", params![org.slug, org.display_name, t])?;
+        self.tx.execute(
+            "INSERT INTO orgs (slug, display_name, created_at) VALUES (?1, ?2, ?3)",
+            params![org.slug, org.display_name, t],
+        )?;
         let id = self.tx.last_insert_rowid();
         self.tx.execute(
             "INSERT INTO groups (org_id, slug, display_name, created_at) VALUES (?1, 'everyone', 'Everyone', ?2)",
@@ -117,9 +135,11 @@ impl<'c> SqliteTx<'c> {
 
     /// Membership, roles, and the primary group when the user has none.
     fn join_org(&self, org: i64, user: i64, roles: &[i64], group: Option<i64>) -> Result<()> {
-        self.tx
-            .prepare_cached("INSERT INTO memberships (org_id, user_id, created_at) VALUES (?1, ?2, ?3)")?
-            .execute(params![org, user, now()])?;
+        self.tx.prepare_cached("INSERT INTO memberships (org_id, user_id, created_at) VALUES (?1, ?2, ?3)")?.execute(params![
+            org,
+            user,
+            now()
+        ])?;
         let mut st = self.tx.prepare_cached("INSERT OR IGNORE INTO user_roles (org_id, user_id, role_id) VALUES (?1, ?2, ?3)")?;
         for r in roles {
             st.execute(params![org, user, r])?;
@@ -434,8 +454,12 @@ impl Tx for SqliteTx<'_> {
     fn find_user(&self, sel: &Selector) -> Result<Option<i64>> {
         let r = match sel {
             Selector::Id(id) => self.tx.prepare_cached("SELECT id FROM users WHERE id = ?1")?.query_row([id], |r| r.get(0)),
-            Selector::EmailKey(k) => self.tx.prepare_cached("SELECT id FROM users WHERE email_key = ?1")?.query_row([k], |r| r.get(0)),
-            Selector::Username(u) => self.tx.prepare_cached("SELECT id FROM users WHERE username = ?1")?.query_row([u], |r| r.get(0)),
+            Selector::EmailKey(k) => {
+                self.tx.prepare_cached("SELECT id FROM users WHERE email_key = ?1")?.query_row([k], |r| r.get(0))
+            }
+            Selector::Username(u) => {
+                self.tx.prepare_cached("SELECT id FROM users WHERE username = ?1")?.query_row([u], |r| r.get(0))
+            }
         };
         Ok(r.optional()?)
     }
@@ -463,20 +487,23 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn username_taken(&self, username: &str) -> Result<bool> {
-        Ok(self.tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1)")?.query_row([username], |r| r.get(0))?)
+        Ok(self
+            .tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1)")?
+            .query_row([username], |r| r.get(0))?)
     }
 
     fn global_roles_of(&self, user: i64) -> Result<Vec<String>> {
-        let mut st = self
-            .tx
-            .prepare_cached("SELECT r.name FROM global_roles gr JOIN roles r ON r.id = gr.role_id WHERE gr.user_id = ?1 ORDER BY r.name")?;
+        let mut st = self.tx.prepare_cached(
+            "SELECT r.name FROM global_roles gr JOIN roles r ON r.id = gr.role_id WHERE gr.user_id = ?1 ORDER BY r.name",
+        )?;
         Ok(st.query_map([user], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
     }
 
     fn memberships_of(&self, user: i64) -> Result<Vec<String>> {
-        let mut st = self
-            .tx
-            .prepare_cached("SELECT o.slug FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ?1 ORDER BY o.slug")?;
+        let mut st = self.tx.prepare_cached(
+            "SELECT o.slug FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ?1 ORDER BY o.slug",
+        )?;
         Ok(st.query_map([user], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -524,13 +551,18 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn org_member_count(&self, org: i64) -> Result<u64> {
-        Ok(self.tx.prepare_cached("SELECT count(*) FROM memberships WHERE org_id = ?1")?.query_row([org], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self
+            .tx
+            .prepare_cached("SELECT count(*) FROM memberships WHERE org_id = ?1")?
+            .query_row([org], |r| r.get::<_, i64>(0))? as u64)
     }
 
     fn roles(&self, org: Option<i64>) -> Result<Vec<Role>> {
         let (sql, arg) = match org {
             Some(o) => (
-                format!("{ROLE_SELECT} WHERE r.scope = 'org' AND (r.org_id IS NULL OR r.org_id = ?1) ORDER BY r.builtin DESC, r.name"),
+                format!(
+                    "{ROLE_SELECT} WHERE r.scope = 'org' AND (r.org_id IS NULL OR r.org_id = ?1) ORDER BY r.builtin DESC, r.name"
+                ),
                 o,
             ),
             None => (format!("{ROLE_SELECT} WHERE r.scope = 'global' AND ?1 = 0 ORDER BY r.name"), 0),
@@ -719,7 +751,10 @@ impl Tx for SqliteTx<'_> {
         if ch.is_empty() {
             return Ok(ch);
         }
-        self.tx.execute("UPDATE orgs SET display_name = ?1, sso = ?2, sms_2fa = ?3 WHERE id = ?4", params![display, sso, sms, org])?;
+        self.tx.execute(
+            "UPDATE orgs SET display_name = ?1, sso = ?2, sms_2fa = ?3 WHERE id = ?4",
+            params![display, sso, sms, org],
+        )?;
         self.audit(p, None, Some(&old.slug), ch.to_json())?;
         Ok(ch)
     }
@@ -780,7 +815,10 @@ impl Tx for SqliteTx<'_> {
 
     fn assign_role(&mut self, p: &Permit, org: i64, user: i64, role: i64) -> Result<bool> {
         p.check(Op::RoleAssign, Some(user))?;
-        let n = self.tx.execute("INSERT OR IGNORE INTO user_roles (org_id, user_id, role_id) VALUES (?1, ?2, ?3)", params![org, user, role])?;
+        let n = self.tx.execute(
+            "INSERT OR IGNORE INTO user_roles (org_id, user_id, role_id) VALUES (?1, ?2, ?3)",
+            params![org, user, role],
+        )?;
         if n > 0 {
             let (email, name) = (self.email_of(user)?, self.role_name(role)?);
             self.audit(p, Some(user), Some(&email), json!({"role": {"old": null, "new": name}}))?;
@@ -790,7 +828,9 @@ impl Tx for SqliteTx<'_> {
 
     fn unassign_role(&mut self, p: &Permit, org: i64, user: i64, role: i64) -> Result<bool> {
         p.check(Op::RoleUnassign, Some(user))?;
-        let n = self.tx.execute("DELETE FROM user_roles WHERE org_id = ?1 AND user_id = ?2 AND role_id = ?3", params![org, user, role])?;
+        let n = self
+            .tx
+            .execute("DELETE FROM user_roles WHERE org_id = ?1 AND user_id = ?2 AND role_id = ?3", params![org, user, role])?;
         if n > 0 {
             let (email, name) = (self.email_of(user)?, self.role_name(role)?);
             self.audit(p, Some(user), Some(&email), json!({"role": {"old": name, "new": null}}))?;
@@ -840,7 +880,11 @@ impl Tx for SqliteTx<'_> {
         }
         let primary: i64 = self.tx.query_row("SELECT count(*) FROM users WHERE primary_group_id = ?1", [group], |r| r.get(0))?;
         if primary > 0 || g.slug == "everyone" {
-            let why = if g.slug == "everyone" { "it is the organization's default group".to_string() } else { format!("it is the primary group of {primary} user(s)") };
+            let why = if g.slug == "everyone" {
+                "it is the organization's default group".to_string()
+            } else {
+                format!("it is the primary group of {primary} user(s)")
+            };
             return Err(error::conflict(format!("group '{}' cannot be deleted: {why}", g.slug))
                 .with_hint("move those users with 'acct user edit USER --primary-group G' first")
                 .into());
@@ -870,7 +914,8 @@ impl Tx for SqliteTx<'_> {
         if n > 0 {
             let (email, label) = (self.email_of(user)?, self.group_label(group)?);
             let field = if role == GroupRole::Manager { "manager_of" } else { "member_of" };
-            let change = if present { json!({field: {"old": null, "new": label}}) } else { json!({field: {"old": label, "new": null}}) };
+            let change =
+                if present { json!({field: {"old": null, "new": label}}) } else { json!({field: {"old": label, "new": null}}) };
             self.audit(p, Some(user), Some(&email), change)?;
         }
         Ok(n > 0)
@@ -895,7 +940,12 @@ impl Tx for SqliteTx<'_> {
         self.join_org(org, user, roles, group)?;
         let names: Vec<String> = roles.iter().map(|r| self.role_name(*r)).collect::<Result<_>>()?;
         let email = self.email_of(user)?;
-        self.audit(p, Some(user), Some(&email), json!({"member": {"old": false, "new": true}, "roles": {"old": [], "new": names}}))?;
+        self.audit(
+            p,
+            Some(user),
+            Some(&email),
+            json!({"member": {"old": false, "new": true}, "roles": {"old": [], "new": names}}),
+        )?;
         Ok(())
     }
 
@@ -914,11 +964,15 @@ impl Tx for SqliteTx<'_> {
         self.tx.execute("DELETE FROM memberships WHERE org_id = ?1 AND user_id = ?2", params![org, user])?;
         let next: Option<i64> = self
             .tx
-            .query_row("SELECT org_id FROM memberships WHERE user_id = ?1 ORDER BY created_at, org_id LIMIT 1", [user], |r| r.get(0))
+            .query_row("SELECT org_id FROM memberships WHERE user_id = ?1 ORDER BY created_at, org_id LIMIT 1", [user], |r| {
+                r.get(0)
+            })
             .optional()?;
         let primary_org: Option<i64> = self
             .tx
-            .query_row("SELECT g.org_id FROM users u JOIN groups g ON g.id = u.primary_group_id WHERE u.id = ?1", [user], |r| r.get(0))
+            .query_row("SELECT g.org_id FROM users u JOIN groups g ON g.id = u.primary_group_id WHERE u.id = ?1", [user], |r| {
+                r.get(0)
+            })
             .optional()?;
         let t = now();
         let trashed = next.is_none();
@@ -975,7 +1029,12 @@ impl Tx for SqliteTx<'_> {
         )?;
         self.join_org(org, user, &ids, None)?;
         let email = self.email_of(user)?;
-        self.audit(p, Some(user), Some(&email), json!({"trashed": {"old": true, "new": false}, "roles": {"old": [], "new": restored}}))?;
+        self.audit(
+            p,
+            Some(user),
+            Some(&email),
+            json!({"trashed": {"old": true, "new": false}, "roles": {"old": [], "new": restored}}),
+        )?;
         Ok(())
     }
 
@@ -1007,7 +1066,9 @@ impl Tx for SqliteTx<'_> {
         }
         let old = self.user(user, None)?.ok_or_else(|| error::not_found(format!("no user with id {user}")))?;
         let (accepted, old_pg): (bool, Option<i64>) =
-            self.tx.query_row("SELECT accepted, primary_group_id FROM users WHERE id = ?1", [user], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            self.tx.query_row("SELECT accepted, primary_group_id FROM users WHERE id = ?1", [user], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
         let mut ch = Changes::default();
         let pick = |new: &Option<Option<String>>, old: &Option<String>| new.clone().unwrap_or_else(|| old.clone());
         let full_name = pick(&c.full_name, &old.full_name);
@@ -1022,8 +1083,10 @@ impl Tx for SqliteTx<'_> {
         ch.push("initials", opt_json(&old.initials), opt_json(&initials));
         let (email, email_key) = match &c.email {
             Some((e, k)) => {
-                let other: Option<i64> =
-                    self.tx.query_row("SELECT id FROM users WHERE email_key = ?1 AND id <> ?2", params![k, user], |r| r.get(0)).optional()?;
+                let other: Option<i64> = self
+                    .tx
+                    .query_row("SELECT id FROM users WHERE email_key = ?1 AND id <> ?2", params![k, user], |r| r.get(0))
+                    .optional()?;
                 if other.is_some() {
                     return Err(error::conflict(format!("the e-mail {e} belongs to another user")).into());
                 }
@@ -1131,7 +1194,8 @@ impl Tx for SqliteTx<'_> {
             p.check(Op::UserAdd, None)?;
         }
         self.tx.execute("UPDATE invitations SET state = 'replaced' WHERE user_id = ?1 AND state = 'open'", [user])?;
-        self.tx.execute("INSERT INTO invitations (user_id, org_id, created_at) VALUES (?1, ?2, ?3)", params![user, org, now()])?;
+        self.tx
+            .execute("INSERT INTO invitations (user_id, org_id, created_at) VALUES (?1, ?2, ?3)", params![user, org, now()])?;
         Ok(self.tx.last_insert_rowid())
     }
 
@@ -1142,7 +1206,9 @@ impl Tx for SqliteTx<'_> {
         }
         let inv: Option<i64> = self
             .tx
-            .query_row("SELECT id FROM invitations WHERE user_id = ?1 AND state = 'open' ORDER BY id DESC LIMIT 1", [user], |r| r.get(0))
+            .query_row("SELECT id FROM invitations WHERE user_id = ?1 AND state = 'open' ORDER BY id DESC LIMIT 1", [user], |r| {
+                r.get(0)
+            })
             .optional()?;
         let inv = inv.ok_or_else(|| error::conflict("there is no open invitation for this user"))?;
         self.tx.execute(
@@ -1152,7 +1218,12 @@ impl Tx for SqliteTx<'_> {
         )?;
         if p.op() == Op::InviteSend {
             let email = self.email_of(user)?;
-            self.audit(p, Some(user), Some(&email), json!({"token": {"old": "(replaced)", "new": "(issued)"}, "expires_at": {"old": null, "new": expires_at}}))?;
+            self.audit(
+                p,
+                Some(user),
+                Some(&email),
+                json!({"token": {"old": "(replaced)", "new": "(issued)"}, "expires_at": {"old": null, "new": expires_at}}),
+            )?;
         }
         Ok(inv)
     }
