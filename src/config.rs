@@ -234,7 +234,10 @@ fn typed(key: &str, value: &str) -> Result<Value> {
         "invite.ttl_days" => match value.parse::<i64>() {
             Ok(n @ 1..=365) => Value::from(n),
             _ => {
-                return Err(invalid(format!("invalid value '{}' for invite.ttl_days: expected 1 to 365", error::one_line(value))));
+                return Err(invalid(format!(
+                    "invalid value '{}' for invite.ttl_days: expected 1 to 365",
+                    error::one_line(value)
+                )));
             }
         },
         "org" => Value::from(crate::validate::slug("organization", value)?),

@@ -10,6 +10,7 @@ pub mod group;
 pub mod init;
 pub mod org;
 pub mod role;
+pub mod user;
 
 use crate::context::{Ctx, Globals};
 use crate::error::Result;
@@ -100,6 +101,9 @@ pub enum Command {
     /// Read and write the configuration file
     #[command(subcommand)]
     Config(config::ConfigCmd),
+    /// Users of the current organization: add, list, show, edit, remove, export
+    #[command(subcommand)]
+    User(user::UserCmd),
     /// Organizations
     #[command(subcommand)]
     Org(org::OrgCmd),
@@ -128,6 +132,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Init(a) => init::run_init(&a, &mut ctx),
         Command::Whoami => init::run_whoami(&ctx),
         Command::Config(c) => config::run(c, &mut ctx),
+        Command::User(c) => user::run(c, &mut ctx),
         Command::Org(c) => org::run(c, &mut ctx),
         Command::Role(c) => role::run(c, &ctx),
         Command::Access(c) => access::run(c, &ctx),

@@ -8,8 +8,12 @@ pub mod can_i;
 pub mod db;
 pub mod group;
 pub mod init;
+pub mod invite;
 pub mod org;
 pub mod role;
+pub mod user;
+pub mod user_edit;
+pub mod user_list;
 
 use crate::authz::Subject;
 use crate::error::{self, AppError, Result, one_line};

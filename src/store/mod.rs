@@ -58,6 +58,8 @@ pub trait Tx {
     fn global_roles_of(&self, user: i64) -> Result<Vec<String>>;
     fn memberships_of(&self, user: i64) -> Result<Vec<String>>;
     fn invitation_of(&self, user: i64) -> Result<Option<Invitation>>;
+    /// When and from which organization a trashed user was removed, with the roles they had.
+    fn trash_info(&self, user: i64) -> Result<Option<TrashInfo>>;
 
     fn orgs(&self) -> Result<Vec<Org>>;
     fn org(&self, slug: &str) -> Result<Option<Org>>;

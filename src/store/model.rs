@@ -393,3 +393,10 @@ pub struct Invitation {
     pub delivery_error: Option<String>,
     pub state: String,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrashInfo {
+    pub trashed_at: String,
+    pub org_id: i64,
+    pub roles: Vec<String>,
+}

@@ -529,6 +529,21 @@ impl Tx for SqliteTx<'_> {
             .optional()?)
     }
 
+    fn trash_info(&self, user: i64) -> Result<Option<TrashInfo>> {
+        let row: Option<(String, Option<i64>, Option<String>)> = self
+            .tx
+            .prepare_cached("SELECT trashed_at, trash_org_id, trash_roles FROM users WHERE id = ?1 AND trashed_at IS NOT NULL")?
+            .query_row([user], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        Ok(row.and_then(|(trashed_at, org, roles)| {
+            Some(TrashInfo {
+                trashed_at,
+                org_id: org?,
+                roles: roles.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default(),
+            })
+        }))
+    }
+
     fn orgs(&self) -> Result<Vec<Org>> {
         let mut st = self.tx.prepare_cached("SELECT id, slug, display_name, sso, sms_2fa, created_at FROM orgs ORDER BY slug")?;
         Ok(st.query_map([], row_to_org)?.collect::<rusqlite::Result<_>>()?)

@@ -1,0 +1,494 @@
+//! `acct user`.
+
+use crate::context::Ctx;
+use crate::error::{AppError, Kind, Result, one_line};
+use crate::output::Format;
+use crate::service::user_edit::EditArgs;
+use crate::service::user_list::{self, ExportArgs, Filters, Page};
+use crate::service::{self, user};
+use crate::store::Column;
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Add people to the current organization (new identities are invited)
+    #[command(after_help = "Examples:
+  acct user add ada@example.com --role full-admin
+  acct user add bob@example.com carol@example.com --role helpdesk --no-send
+  acct user add dave@example.com --role read-only --if-missing      # idempotent, for CI")]
+    Add(AddArgs),
+    /// Members of the current organization
+    #[command(after_help = "Examples:
+  acct user list --sort last_name --status active
+  acct user list --columns id,email,role --format csv --all
+  acct user list --search lovelace")]
+    List(ListArgs),
+    /// Every attribute of a user
+    Show { user: String },
+    /// Change attributes (with no flags on a terminal: in $EDITOR)
+    #[command(after_help = "Examples:
+  acct user edit bob --first-name Robert --timezone Europe/Berlin
+  acct user edit bob --active false
+  acct user edit bob --add-group eng --primary-group support
+An empty value clears a text field: --phone \"\".")]
+    Edit(Box<EditFlags>),
+    /// Remove users from the current organization
+    Remove(Targets),
+    /// Bring back a removed user (within 30 days)
+    Restore { user: String },
+    /// Write members as CSV (or TSV, JSON, JSONL) for spreadsheets
+    #[command(after_help = "Examples:
+  acct user export -o users.csv
+  acct user export --fields id,email,role --header labels --status active > active.csv
+  acct user export --format jsonl | jq .email")]
+    Export(ExportFlags),
+    /// Clear the two-factor enrolment of users; they fall back to e-mail codes
+    #[command(name = "reset-2fa")]
+    Reset2fa(Targets),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    #[arg(required = true, value_name = "EMAIL")]
+    emails: Vec<String>,
+    /// Role in the current organization (repeatable); asked on a terminal when missing
+    #[arg(long = "role", value_name = "ROLE")]
+    roles: Vec<String>,
+    #[arg(long, value_name = "F")]
+    first_name: Option<String>,
+    #[arg(long, value_name = "L")]
+    last_name: Option<String>,
+    /// Username [default: derived from the e-mail]
+    #[arg(long, value_name = "U")]
+    username: Option<String>,
+    /// Primary group of new identities (an additional group for existing ones)
+    #[arg(long, value_name = "G")]
+    group: Option<String>,
+    /// Record the invitation as pending; deliver later with 'acct invite send'
+    #[arg(long)]
+    no_send: bool,
+    /// Skip addresses that are already members instead of failing
+    #[arg(long)]
+    if_missing: bool,
+    /// Apply what can be applied, report each failure, exit 7
+    #[arg(long)]
+    keep_going: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct FilterArgs {
+    /// invited, active or inactive
+    #[arg(long, value_name = "S")]
+    status: Option<String>,
+    /// Holders of a role
+    #[arg(long, value_name = "R")]
+    role: Option<String>,
+    /// Members of a group (primary or additional)
+    #[arg(long, value_name = "G")]
+    group: Option<String>,
+    /// none, email, sms or app
+    #[arg(long = "two-factor", value_name = "M")]
+    two_factor: Option<String>,
+    /// Substring of e-mail, username or name (case-insensitive)
+    #[arg(long, value_name = "TEXT")]
+    search: Option<String>,
+    /// Sort key FIELD[:desc] (repeatable)
+    #[arg(long, value_name = "FIELD[:desc]")]
+    sort: Vec<String>,
+}
+
+impl From<FilterArgs> for Filters {
+    fn from(f: FilterArgs) -> Filters {
+        Filters { status: f.status, role: f.role, group: f.group, two_factor: f.two_factor, search: f.search, sort: f.sort }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Columns in this order (comma-separated)
+    #[arg(long, value_name = "C,...", conflicts_with = "all_columns")]
+    columns: Option<String>,
+    /// Every column
+    #[arg(long)]
+    all_columns: bool,
+    /// Pick and order the columns on a terminal; saved as [list] columns
+    #[arg(long, conflicts_with_all = ["columns", "all_columns"])]
+    choose_columns: bool,
+    #[command(flatten)]
+    filters: FilterArgs,
+    /// At most N rows
+    #[arg(long, value_name = "N")]
+    limit: Option<u64>,
+    /// Skip the first N rows
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    offset: u64,
+    /// Every row (tables show 100 by default)
+    #[arg(long, conflicts_with = "limit")]
+    all: bool,
+    /// CSV/TSV cells as stored, without formula neutralisation
+    #[arg(long)]
+    raw: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EditFlags {
+    user: String,
+    #[arg(long, value_name = "NAME")]
+    full_name: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    first_name: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    last_name: Option<String>,
+    #[arg(long, value_name = "TEXT")]
+    initials: Option<String>,
+    #[arg(long, value_name = "EMAIL")]
+    email: Option<String>,
+    /// E.164, e.g. +4915112345678
+    #[arg(long, value_name = "PHONE")]
+    phone: Option<String>,
+    /// IANA name, e.g. Europe/Berlin
+    #[arg(long, value_name = "TZ")]
+    timezone: Option<String>,
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    notify: Option<bool>,
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    robot: Option<bool>,
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    active: Option<bool>,
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    sso_disabled: Option<bool>,
+    #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
+    sms_auto_send: Option<bool>,
+    #[arg(long = "require-2fa", value_name = "BOOL", value_parser = parse_bool)]
+    require_2fa: Option<bool>,
+    /// A group of the current organization, or ORG/GROUP
+    #[arg(long, value_name = "G")]
+    primary_group: Option<String>,
+    #[arg(long = "add-group", value_name = "G")]
+    add_groups: Vec<String>,
+    #[arg(long = "remove-group", value_name = "G")]
+    remove_groups: Vec<String>,
+}
+
+fn parse_bool(s: &str) -> Result<bool, String> {
+    crate::validate::boolean("the flag", s).map_err(|_| format!("'{s}' is not a boolean: use true or false"))
+}
+
+#[derive(Debug, Args)]
+pub struct Targets {
+    #[arg(required = true, value_name = "USER")]
+    users: Vec<String>,
+    /// Apply what can be applied, report each failure, exit 7
+    #[arg(long)]
+    keep_going: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Header {
+    Names,
+    Labels,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportFlags {
+    /// Only these users [default: every member matching the filters]
+    #[arg(value_name = "USER")]
+    users: Vec<String>,
+    /// Fields in this order (comma-separated) [default: id,email,first_name,last_name,role,two_factor]
+    #[arg(long, value_name = "F,...")]
+    fields: Option<String>,
+    #[command(flatten)]
+    filters: FilterArgs,
+    /// Write to FILE (atomically) instead of stdout
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Header row: field names or display labels
+    #[arg(long, value_enum, default_value = "names")]
+    header: Header,
+    /// Cells as stored, without formula neutralisation
+    #[arg(long)]
+    raw: bool,
+    /// At most N rows
+    #[arg(long, value_name = "N")]
+    limit: Option<u64>,
+}
+
+pub fn run(cmd: UserCmd, ctx: &mut Ctx) -> Result<()> {
+    match cmd {
+        UserCmd::Add(a) => add(ctx, a),
+        UserCmd::List(a) => list(ctx, a),
+        UserCmd::Show { user } => show(ctx, &user),
+        UserCmd::Edit(a) => edit(ctx, *a),
+        UserCmd::Remove(t) => {
+            let done = user::remove(ctx, &t.users, t.keep_going)?;
+            report(ctx, &done, |target, trashed| {
+                let verb = if ctx.dry_run { "would remove" } else { "removed" };
+                if trashed {
+                    format!(
+                        "{verb} {target}; they belong to no organization now and are in the trash (restore within {} days with 'acct user restore {target}')",
+                        user::TRASH_DAYS
+                    )
+                } else {
+                    format!("{verb} {target}")
+                }
+            })
+        }
+        UserCmd::Restore { user: who } => {
+            let (label, org, roles) = user::restore(ctx, &who)?;
+            let roles = if roles.is_empty() { "no roles".to_string() } else { roles.join(", ") };
+            ctx.note(format!("restored {label} into {org} with {roles}"));
+            Ok(())
+        }
+        UserCmd::Export(a) => export(ctx, a),
+        UserCmd::Reset2fa(t) => {
+            let done = user::reset_2fa(ctx, &t.users, t.keep_going)?;
+            report(ctx, &done, |target, _| {
+                if ctx.dry_run {
+                    format!("would reset the 2FA of {target}")
+                } else {
+                    format!("reset the 2FA of {target}; they now use e-mail codes")
+                }
+            })
+        }
+    }
+}
+
+fn report(ctx: &Ctx, done: &[user::Done], msg: impl Fn(&str, bool) -> String) -> Result<()> {
+    for d in done {
+        if let Ok(flag) = d.result {
+            ctx.note(msg(&one_line(&d.target), flag));
+        }
+    }
+    let outcomes: Vec<service::Outcome<bool>> = done
+        .iter()
+        .map(|d| service::Outcome {
+            target: d.target.clone(),
+            result: match &d.result {
+                Ok(b) => Ok(*b),
+                Err(e) => Err(anyhow::anyhow!("{}", crate::error::classify(e).message)),
+            },
+        })
+        .collect();
+    service::report_partial(ctx, &outcomes)
+}
+
+fn add(ctx: &Ctx, a: AddArgs) -> Result<()> {
+    let r = user::add(
+        ctx,
+        &user::AddArgs {
+            emails: a.emails,
+            roles: a.roles,
+            first_name: a.first_name,
+            last_name: a.last_name,
+            username: a.username,
+            group: a.group,
+            no_send: a.no_send,
+            if_missing: a.if_missing,
+            keep_going: a.keep_going,
+        },
+    )?;
+    let org = ctx.org_slug().unwrap_or_default();
+    for row in &r.rows {
+        if let Ok(outcome) = &row.outcome {
+            let dry = if ctx.dry_run { "would be " } else { "" };
+            let msg = match outcome {
+                user::Added::Invited if a.no_send => {
+                    format!("{} {dry}invited to {org}; the invitation is pending (send it with 'acct invite send')", row.email)
+                }
+                user::Added::Invited => format!("{} {dry}invited to {org}", row.email),
+                user::Added::Joined => format!("{} {dry}added to {org} (existing account: no invitation)", row.email),
+                user::Added::Skipped => format!("{} is already a member of {org}: skipped", row.email),
+            };
+            ctx.note(msg);
+        }
+    }
+    if let Some(format) = ctx.format_given() {
+        let rows = r
+            .rows
+            .iter()
+            .map(|row| {
+                let outcome = match &row.outcome {
+                    Ok(o) => o.name().to_string(),
+                    Err(e) => format!("error: {}", crate::error::classify(e).message),
+                };
+                vec![json!(row.email), json!(row.id), json!(row.username), json!(outcome)]
+            })
+            .collect();
+        let _ = format;
+        super::print_rows(ctx, &["email", "id", "username", "outcome"], rows)?;
+    }
+    service::invite::report(ctx, &r.sent)?;
+    let outcomes: Vec<service::Outcome<()>> =
+        r.rows.into_iter().map(|row| service::Outcome { target: row.email, result: row.outcome.map(|_| ()) }).collect();
+    service::report_partial(ctx, &outcomes)
+}
+
+/// Columns: --columns, --all-columns, config [list] columns, the default.
+fn list_columns(ctx: &Ctx, a: &ListArgs) -> Result<Vec<Column>> {
+    if let Some(c) = &a.columns {
+        return Ok(crate::config::columns(c)?);
+    }
+    if a.all_columns {
+        return Ok(Column::ALL.to_vec());
+    }
+    if let Some(c) = ctx.config.get("list.columns") {
+        return Ok(crate::config::columns(&c)?);
+    }
+    Ok(Column::LIST_DEFAULT.to_vec())
+}
+
+/// Tick and order columns on a terminal; saves `list.columns`.
+fn choose_columns(ctx: &mut Ctx, current: &[Column]) -> Result<Vec<Column>> {
+    if !ctx.interactive() {
+        return Err(AppError::new(Kind::Usage, "--choose-columns needs a terminal")
+            .with_hint("use --columns C,... or 'acct config set list.columns C,...'")
+            .into());
+    }
+    let all = Column::ALL;
+    let checked: Vec<bool> = all.iter().map(|c| current.contains(c)).collect();
+    let names: Vec<&str> = all.iter().map(|c| c.name()).collect();
+    let picked = dialoguer::MultiSelect::new()
+        .with_prompt("Columns to show (space toggles, enter accepts)")
+        .items(&names)
+        .defaults(&checked)
+        .interact()?;
+    if picked.is_empty() {
+        return Err(AppError::new(Kind::Usage, "no column chosen; nothing was saved").into());
+    }
+    // Keep the current order for columns already shown, then the new ones.
+    let mut chosen: Vec<Column> = current.iter().copied().filter(|c| picked.iter().any(|i| all[*i] == *c)).collect();
+    chosen.extend(picked.iter().map(|i| all[*i]).filter(|c| !current.contains(c)));
+    let chosen_names: Vec<&str> = chosen.iter().map(|c| c.name()).collect();
+    let order = dialoguer::Sort::new()
+        .with_prompt("Order the columns (space picks up/drops, arrows move, enter accepts)")
+        .items(&chosen_names)
+        .interact()?;
+    let ordered: Vec<Column> = order.into_iter().map(|i| chosen[i]).collect();
+    let value = ordered.iter().map(|c| c.name()).collect::<Vec<_>>().join(",");
+    ctx.config.set("list.columns", &value)?;
+    ctx.note(format!("saved list.columns = {value}"));
+    Ok(ordered)
+}
+
+fn list(ctx: &mut Ctx, a: ListArgs) -> Result<()> {
+    let mut columns = list_columns(ctx, &a)?;
+    if a.choose_columns {
+        columns = choose_columns(ctx, &columns)?;
+    }
+    let page = Page { limit: a.limit, offset: a.offset, all: a.all };
+    user_list::list(ctx, &a.filters.clone().into(), &columns, &page, a.raw)?;
+    Ok(())
+}
+
+fn show(ctx: &Ctx, who: &str) -> Result<()> {
+    let s = user::show(ctx, who)?;
+    let u = &s.user;
+    let mut fields: Vec<(&str, serde_json::Value)> =
+        Column::ALL.iter().filter(|c| !matches!(c, Column::Role)).map(|c| (c.name(), c.value(u))).collect();
+    fields.insert(7, ("roles", json!(u.roles)));
+    fields.push(("global_roles", json!(s.global_roles)));
+    fields.push(("organizations", json!(s.organizations)));
+    let invitation = s.invitation.map(|i| {
+        json!({"state": i.state, "org": i.org, "delivery": i.delivery, "error": i.delivery_error,
+               "created_at": i.created_at, "sent_at": i.sent_at, "expires_at": i.expires_at})
+    });
+    let flat = matches!(ctx.format_or(Format::Table), Format::Table | Format::Csv | Format::Tsv);
+    match (invitation, flat) {
+        (None, _) => fields.push(("invitation", serde_json::Value::Null)),
+        (Some(i), false) => fields.push(("invitation", i)),
+        (Some(i), true) => {
+            let summary = format!(
+                "{} (delivery {}{}; sent {}; expires {})",
+                i["state"].as_str().unwrap_or(""),
+                i["delivery"].as_str().unwrap_or(""),
+                i["error"].as_str().map(|e| format!(": {e}")).unwrap_or_default(),
+                i["sent_at"].as_str().unwrap_or("never"),
+                i["expires_at"].as_str().unwrap_or("-"),
+            );
+            fields.push(("invitation", json!(summary)));
+        }
+    }
+    super::print_object(ctx, &fields)
+}
+
+fn edit(ctx: &Ctx, a: EditFlags) -> Result<()> {
+    let args = EditArgs {
+        full_name: a.full_name,
+        first_name: a.first_name,
+        last_name: a.last_name,
+        initials: a.initials,
+        email: a.email,
+        phone: a.phone,
+        timezone: a.timezone,
+        notify: a.notify,
+        robot: a.robot,
+        active: a.active,
+        sso_disabled: a.sso_disabled,
+        sms_auto_send: a.sms_auto_send,
+        require_2fa: a.require_2fa,
+        primary_group: a.primary_group,
+        add_groups: a.add_groups,
+        remove_groups: a.remove_groups,
+    };
+    let result = if args.is_empty() && ctx.interactive() {
+        service::user_edit::edit_in_editor(ctx, &a.user)?
+    } else {
+        Some(service::user_edit::edit(ctx, &a.user, &args)?)
+    };
+    match result {
+        None => ctx.note("nothing changed"),
+        Some((label, ch)) => super::print_changes(ctx, &label, &ch),
+    }
+    Ok(())
+}
+
+/// The fields: --fields, a checkbox list on a terminal, or the defaults.
+fn export_fields(ctx: &Ctx, given: Option<&str>) -> Result<Vec<Column>> {
+    if let Some(f) = given {
+        return Ok(crate::config::columns(f)?);
+    }
+    if !ctx.interactive() {
+        return Ok(Column::EXPORT_DEFAULT.to_vec());
+    }
+    let items: Vec<String> = Column::EXPORT_DEFAULT.iter().map(|c| format!("{} ({})", c.label(), c.name())).collect();
+    let picked = dialoguer::MultiSelect::new()
+        .with_prompt("Fields to export (space toggles, enter accepts)")
+        .items(&items)
+        .defaults(&[true; 6])
+        .interact()?;
+    if picked.is_empty() {
+        return Err(AppError::new(Kind::Usage, "no field chosen; nothing was exported").into());
+    }
+    Ok(picked.into_iter().map(|i| Column::EXPORT_DEFAULT[i]).collect())
+}
+
+fn export(ctx: &Ctx, a: ExportFlags) -> Result<()> {
+    let format = ctx.format_or(Format::Csv);
+    if format == Format::Table {
+        return Err(AppError::new(Kind::Usage, "export writes csv, tsv, json or jsonl, not tables").into());
+    }
+    let fields = export_fields(ctx, a.fields.as_deref())?;
+    let filters: Filters = a.filters.into();
+    let args = ExportArgs {
+        users: &a.users,
+        fields: &fields,
+        filters: &filters,
+        labels: matches!(a.header, Header::Labels),
+        raw: a.raw,
+        format,
+        limit: a.limit,
+    };
+    let n = match &a.output {
+        None => {
+            let mut out = ctx.stdout();
+            user_list::export(ctx, &args, &mut out)?
+        }
+        Some(path) => crate::output::atomic_file(path, |w| user_list::export(ctx, &args, w))?,
+    };
+    if let Some(p) = &a.output {
+        ctx.note(format!("exported {n} users to {}", p.display()));
+    }
+    Ok(())
+}

@@ -1,0 +1,348 @@
+//! The user lifecycle: add, show, remove, restore, reset-2fa.
+
+use super::invite::{self, PendingMail};
+use super::{group_in, member, role_in, subject, user_id};
+use crate::authz::{self, PermSet, Request, Subject};
+use crate::context::Ctx;
+use crate::error::{self, AppError, Kind, Result, one_line};
+use crate::store::{Invitation, Org, Tx, User};
+use crate::validate;
+
+/// Days a removed user stays restorable.
+pub const TRASH_DAYS: i64 = 30;
+
+pub struct AddArgs {
+    pub emails: Vec<String>,
+    pub roles: Vec<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub username: Option<String>,
+    pub group: Option<String>,
+    pub no_send: bool,
+    pub if_missing: bool,
+    pub keep_going: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// A new identity, invited.
+    Invited,
+    /// An existing identity got the membership (no mail).
+    Joined,
+    /// Already a member (`--if-missing`).
+    Skipped,
+}
+
+impl Added {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Added::Invited => "invited",
+            Added::Joined => "added",
+            Added::Skipped => "skipped",
+        }
+    }
+}
+
+pub struct AddRow {
+    pub email: String,
+    pub id: Option<i64>,
+    pub username: Option<String>,
+    pub outcome: Result<Added>,
+}
+
+pub struct AddResult {
+    pub rows: Vec<AddRow>,
+    pub sent: Vec<invite::Sent>,
+}
+
+/// Whether a trashed user can still be restored.
+fn restorable(trashed_at: &str) -> bool {
+    chrono::DateTime::parse_from_rfc3339(trashed_at)
+        .map(|t| chrono::Utc::now().signed_duration_since(t) <= chrono::TimeDelta::days(TRASH_DAYS))
+        .unwrap_or(false)
+}
+
+/// A free username: the requested one, or one derived from the address.
+pub fn free_username(tx: &dyn Tx, email: &str, requested: Option<&str>) -> Result<String> {
+    if let Some(u) = requested {
+        let u = validate::username(u)?;
+        if tx.username_taken(&u)? {
+            return Err(error::conflict(format!("the username '{u}' is taken")).into());
+        }
+        return Ok(u);
+    }
+    let base = validate::username_base(email);
+    for n in 1u64.. {
+        let candidate = validate::username_candidate(&base, n);
+        if !tx.username_taken(&candidate)? {
+            return Ok(candidate);
+        }
+    }
+    Err(anyhow::anyhow!("no free username for {email}"))
+}
+
+/// The roles to give new members: what `--role` names, or a choice on a terminal.
+pub fn choose_roles(ctx: &Ctx, given: &[String]) -> Result<Vec<String>> {
+    if !given.is_empty() {
+        return Ok(given.to_vec());
+    }
+    if !ctx.interactive() {
+        return Err(AppError::new(Kind::Usage, "--role is required when there is no terminal to ask")
+            .with_hint("pass --role ROLE (see 'acct role list')")
+            .into());
+    }
+    let names: Vec<(String, String)> = {
+        let mut store = ctx.open_store()?;
+        let tx = store.read()?;
+        let org = ctx.org(&*tx)?;
+        tx.roles(Some(org.id))?.into_iter().map(|r| (r.name, r.display_name)).collect()
+    };
+    let items: Vec<String> = names.iter().map(|(n, d)| format!("{n} ({d})")).collect();
+    let pick = dialoguer::Select::new().with_prompt("Role for the new member").items(&items).default(0).interact()?;
+    Ok(vec![names[pick].0.clone()])
+}
+
+pub fn add(ctx: &Ctx, a: &AddArgs) -> Result<AddResult> {
+    if a.username.is_some() && a.emails.len() > 1 {
+        return Err(error::usage("--username goes with a single EMAIL").into());
+    }
+    // Validate every address and name before touching anything.
+    let emails: Vec<validate::Email> = a.emails.iter().map(|e| validate::email(e)).collect::<Result<_, _>>()?;
+    let first = a.first_name.as_deref().map(|f| validate::name("first name", f)).transpose()?;
+    let last = a.last_name.as_deref().map(|l| validate::name("last name", l)).transpose()?;
+    if let Some(u) = &a.username {
+        validate::username(u)?;
+    }
+    let role_names = choose_roles(ctx, &a.roles)?;
+
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let roles: Vec<crate::store::Role> = role_names.iter().map(|r| role_in(&*tx, Some(&org), r)).collect::<Result<_>>()?;
+    let group = a.group.as_deref().map(|g| group_in(&*tx, &org, g)).transpose()?;
+    let perms = roles.iter().fold(PermSet::EMPTY, |s, r| s.union(r.perms));
+    if let Some(g) = roles.iter().find(|r| r.scope == authz::Scope::Global) {
+        return Err(error::conflict(format!("'{}' is a global role", g.name)).with_hint("use 'acct access grant'").into());
+    }
+    let permit = authz::decide(&actor, &Request::UserAdd { org: &org.facts(), roles: perms, target: None })?;
+    let role_ids: Vec<i64> = roles.iter().map(|r| r.id).collect();
+    let group_id = group.as_ref().map(|g| g.id);
+
+    let mut rows = Vec::new();
+    let mut mails: Vec<PendingMail> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for email in &emails {
+        if !seen.insert(email.key.clone()) {
+            continue;
+        }
+        tx.step_begin()?;
+        let r = add_one(ctx, &mut *tx, &permit, &org, email, first.clone(), last.clone(), a, &role_ids, group_id);
+        tx.step_end(r.is_ok())?;
+        match r {
+            Ok((row, mail)) => {
+                rows.push(row);
+                mails.extend(mail);
+            }
+            Err(e) if a.keep_going => {
+                rows.push(AddRow { email: email.display.clone(), id: None, username: None, outcome: Err(e) })
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    ctx.finish(tx)?;
+    let sent = invite::deliver(ctx, &mut *store, &permit, mails)?;
+    Ok(AddResult { rows, sent })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_one(
+    ctx: &Ctx,
+    tx: &mut dyn Tx,
+    permit: &authz::Permit,
+    org: &Org,
+    email: &validate::Email,
+    first: Option<String>,
+    last: Option<String>,
+    a: &AddArgs,
+    roles: &[i64],
+    group: Option<i64>,
+) -> Result<(AddRow, Option<PendingMail>)> {
+    let existing = tx.find_user(&crate::store::Selector::EmailKey(email.key.clone()))?;
+    if let Some(id) = existing {
+        let s = subject(tx, id)?;
+        if s.trashed {
+            let info = tx.trash_info(id)?;
+            if info.as_ref().is_some_and(|i| restorable(&i.trashed_at)) {
+                return Err(error::conflict(format!("{} was removed and is in the trash", s.label))
+                    .with_hint(format!("bring them back with 'acct user restore {}'", s.label))
+                    .into());
+            }
+            // Past the restore window: the old record is purged and a new identity made.
+            tx.purge_user(permit, id)?;
+        } else if s.is_member(org.id) {
+            if a.if_missing {
+                return Ok((AddRow { email: s.label.clone(), id: Some(id), username: None, outcome: Ok(Added::Skipped) }, None));
+            }
+            return Err(error::conflict(format!("{} is already a member of {}", s.label, org.slug))
+                .with_hint("pass --if-missing to skip existing members")
+                .into());
+        } else {
+            tx.add_membership(permit, org.id, id, roles, group)?;
+            return Ok((AddRow { email: s.label.clone(), id: Some(id), username: None, outcome: Ok(Added::Joined) }, None));
+        }
+    }
+    let username = free_username(tx, &email.display, a.username.as_deref())?;
+    let user = super::init::new_user(email, first, last, username.clone());
+    let id = tx.add_user(permit, org.id, &user, roles, group)?;
+    tx.queue_invitation(permit, id, org.id)?;
+    let mail = if a.no_send {
+        None
+    } else {
+        Some(invite::issue(ctx, tx, permit, id, &email.display, user.full_name.as_deref(), &org.slug)?)
+    };
+    Ok((AddRow { email: email.display.clone(), id: Some(id), username: Some(username), outcome: Ok(Added::Invited) }, mail))
+}
+
+/// Everything `user show` prints.
+pub struct Shown {
+    pub user: User,
+    pub global_roles: Vec<String>,
+    pub organizations: Vec<String>,
+    pub invitation: Option<Invitation>,
+}
+
+/// The actor may read a member of the current organization with `user:read`,
+/// and always themself.
+pub fn show(ctx: &Ctx, who: &str) -> Result<Shown> {
+    let mut store = ctx.open_store()?;
+    let tx = store.read()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let target = member(&*tx, &org, who)?;
+    if target.id != actor.id {
+        let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: authz::Perm::UserRead })?;
+    }
+    let user = tx.user(target.id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?;
+    Ok(Shown {
+        user,
+        global_roles: tx.global_roles_of(target.id)?,
+        organizations: tx.memberships_of(target.id)?,
+        invitation: tx.invitation_of(target.id)?,
+    })
+}
+
+/// What a multi-target destructive command did to one target.
+pub struct Done {
+    pub target: String,
+    pub result: Result<bool>,
+}
+
+/// Shared shape of `user remove` and `user reset-2fa`: decide every target
+/// first, ask once, then apply with fresh facts (an earlier target may change
+/// the facts of a later one, e.g. the last admin).
+fn destructive(
+    ctx: &Ctx,
+    users: &[String],
+    keep_going: bool,
+    question: &dyn Fn(&[String], &Org) -> String,
+    decide: &dyn Fn(&Subject, &Org, &Subject) -> Result<authz::Permit>,
+    apply: &dyn Fn(&mut dyn Tx, &authz::Permit, &Org, &Subject) -> Result<bool>,
+) -> Result<Vec<Done>> {
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let mut targets: Vec<(String, Result<Subject>)> = Vec::new();
+    for u in users {
+        match member(&*tx, &org, u).and_then(|t| decide(&actor, &org, &t).map(|_| t)) {
+            Err(e) if !keep_going => return Err(e),
+            r => targets.push((u.clone(), r)),
+        }
+    }
+    let allowed: Vec<String> = targets.iter().filter(|(_, r)| r.is_ok()).map(|(u, _)| u.clone()).collect();
+    if !allowed.is_empty() {
+        ctx.confirm(&question(&allowed, &org))?;
+    }
+    let mut done = Vec::new();
+    for (u, r) in targets {
+        let result = match r {
+            Err(e) => Err(e),
+            Ok(t) => {
+                tx.step_begin()?;
+                let r = (|| {
+                    let fresh = subject(&*tx, t.id)?;
+                    let permit = decide(&actor, &org, &fresh)?;
+                    apply(&mut *tx, &permit, &org, &fresh)
+                })();
+                tx.step_end(r.is_ok())?;
+                if r.is_err() && !keep_going {
+                    return r.map(|_| vec![]);
+                }
+                r
+            }
+        };
+        done.push(Done { target: u, result });
+    }
+    ctx.finish(tx)?;
+    Ok(done)
+}
+
+/// Remove memberships; `Ok(true)` when the user went to the trash.
+pub fn remove(ctx: &Ctx, users: &[String], keep_going: bool) -> Result<Vec<Done>> {
+    destructive(
+        ctx,
+        users,
+        keep_going,
+        &|names, org| format!("Remove {} from {}?", names.join(", "), org.slug),
+        &|actor, org, t| Ok(authz::decide(actor, &Request::UserRemove { org: &org.facts(), target: t })?),
+        &|tx, permit, org, t| tx.remove_membership(permit, org.id, t.id),
+    )
+}
+
+pub fn reset_2fa(ctx: &Ctx, users: &[String], keep_going: bool) -> Result<Vec<Done>> {
+    destructive(
+        ctx,
+        users,
+        keep_going,
+        &|names, _| format!("Reset two-factor authentication of {}?", names.join(", ")),
+        &|actor, _, t| Ok(authz::decide(actor, &Request::UserReset2fa { target: t })?),
+        &|tx, permit, _, t| tx.reset_2fa(permit, t.id).map(|_| true),
+    )
+}
+
+/// Bring a trashed user back into the organization they were removed from.
+pub fn restore(ctx: &Ctx, who: &str) -> Result<(String, String, Vec<String>)> {
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let id = user_id(&*tx, who)?;
+    let target = subject(&*tx, id)?;
+    let info = tx.trash_info(id)?.ok_or_else(|| {
+        error::conflict(format!("{} is not in the trash", target.label)).with_hint("only removed users can be restored")
+    })?;
+    if !restorable(&info.trashed_at) {
+        return Err(error::conflict(format!(
+            "{} was removed at {}, more than {TRASH_DAYS} days ago, and can no longer be restored",
+            target.label, info.trashed_at
+        ))
+        .with_hint(format!("add them again with 'acct user add {}'", target.label))
+        .into());
+    }
+    let org = tx.org_by_id(info.org_id)?.ok_or_else(|| error::not_found("the organization of the removed user is gone"))?;
+    let mut perms = PermSet::EMPTY;
+    for r in &info.roles {
+        if let Some(role) = tx.role(Some(org.id), r)? {
+            perms = perms.union(role.perms);
+        }
+    }
+    let permit = authz::decide(&actor, &Request::UserRestore { org: &org.facts(), target: &target, roles: perms })?;
+    tx.restore_user(&permit, id)?;
+    let roles = tx.user_roles(org.id, id)?;
+    ctx.finish(tx)?;
+    Ok((target.label, org.slug, roles))
+}
+
+pub fn label_of(s: &str) -> String {
+    one_line(s)
+}

@@ -1,0 +1,147 @@
+//! `user list` and `user export`: the members of the current organization,
+//! filtered and sorted in the database and streamed row by row.
+
+use super::{group_in, member, role_in};
+use crate::authz::{self, Perm, Request, Status};
+use crate::context::Ctx;
+use crate::error::{AppError, Kind, Result, one_line};
+use crate::output::{Format, Sink};
+use crate::store::{Column, Tx, User, UserQuery};
+
+/// The filters shared by list and export.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub status: Option<String>,
+    pub role: Option<String>,
+    pub group: Option<String>,
+    pub two_factor: Option<String>,
+    pub search: Option<String>,
+    pub sort: Vec<String>,
+}
+
+pub const TABLE_PAGE: u64 = 100;
+
+/// `FIELD[:asc|:desc]`
+pub fn parse_sort(s: &str) -> Result<(Column, bool), AppError> {
+    let (name, dir) = s.rsplit_once(':').unwrap_or((s, "asc"));
+    let col = Column::parse(name).ok_or_else(|| {
+        AppError::new(Kind::Usage, format!("cannot sort by '{}': no such column", one_line(name)))
+            .with_hint(format!("columns: {}", Column::ALL.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")))
+    })?;
+    match dir {
+        "asc" => Ok((col, false)),
+        "desc" => Ok((col, true)),
+        _ => Err(AppError::new(Kind::Usage, format!("invalid sort direction '{}': use :asc or :desc", one_line(dir)))),
+    }
+}
+
+/// Resolve the filters into a query for the organization.
+fn query(tx: &dyn Tx, org: &crate::store::Org, f: &Filters) -> Result<UserQuery> {
+    let status = f
+        .status
+        .as_deref()
+        .map(|s| {
+            Status::parse(s).ok_or_else(|| {
+                AppError::new(Kind::Usage, format!("invalid status '{}': use invited, active or inactive", one_line(s)))
+            })
+        })
+        .transpose()?;
+    let two_factor = match f.two_factor.as_deref() {
+        None => None,
+        Some(m @ ("none" | "email" | "sms" | "app")) => Some(m.to_string()),
+        Some(m) => {
+            return Err(
+                AppError::new(Kind::Usage, format!("invalid 2FA method '{}': use none, email, sms or app", one_line(m))).into()
+            );
+        }
+    };
+    Ok(UserQuery {
+        org: org.id,
+        ids: None,
+        status,
+        role: f.role.as_deref().map(|r| role_in(tx, Some(org), r).map(|r| r.id)).transpose()?,
+        group: f.group.as_deref().map(|g| group_in(tx, org, g).map(|g| g.id)).transpose()?,
+        two_factor,
+        search: f.search.clone().filter(|s| !s.is_empty()),
+        sort: f.sort.iter().map(|s| parse_sort(s)).collect::<Result<_, _>>()?,
+        limit: None,
+        offset: 0,
+    })
+}
+
+pub struct Page {
+    pub limit: Option<u64>,
+    pub offset: u64,
+    pub all: bool,
+}
+
+/// Write the list to `out`; returns (rows shown, rows matching).
+pub fn list(ctx: &Ctx, f: &Filters, columns: &[Column], page: &Page, raw: bool) -> Result<(u64, Option<u64>)> {
+    let mut store = ctx.open_store()?;
+    let tx = store.read()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::UserRead })?;
+    let format = ctx.format_or(Format::Table);
+    let mut q = query(&*tx, &org, f)?;
+    q.offset = page.offset;
+    q.limit = match (page.limit, page.all, format) {
+        (Some(l), _, _) => Some(l),
+        (None, true, _) => None,
+        (None, false, Format::Table) => Some(TABLE_PAGE),
+        (None, false, _) => None,
+    };
+    let mut out = ctx.stdout();
+    let names: Vec<String> = columns.iter().map(|c| c.name().to_string()).collect();
+    let mut sink = Sink::new(Box::new(&mut out), format, ctx.style(), names.clone(), names, raw);
+    let shown = tx.users(&q, &mut |u: &User| sink.row(&columns.iter().map(|c| c.value(u)).collect::<Vec<_>>()))?;
+    sink.finish()?;
+    drop(out);
+    let total = if q.limit.is_some_and(|l| shown >= l) || q.offset > 0 {
+        Some(tx.count_users(&UserQuery { limit: None, offset: 0, ..q.clone() })?)
+    } else {
+        None
+    };
+    if let Some(t) = total {
+        if t > shown {
+            let hint = if format == Format::Table { "; use --all or --limit N to see more" } else { "" };
+            ctx.note(format!("showing {shown} of {t} users ({} left out){hint}", t - shown));
+        }
+    }
+    Ok((shown, total))
+}
+
+pub struct ExportArgs<'a> {
+    pub users: &'a [String],
+    pub fields: &'a [Column],
+    pub filters: &'a Filters,
+    pub labels: bool,
+    pub raw: bool,
+    pub format: Format,
+    pub limit: Option<u64>,
+}
+
+/// Stream the selected members into `out`; returns the number of rows.
+pub fn export(ctx: &Ctx, a: &ExportArgs<'_>, out: &mut dyn std::io::Write) -> Result<u64> {
+    let mut store = ctx.open_store()?;
+    let tx = store.read()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::UserExport })?;
+    let mut q = query(&*tx, &org, a.filters)?;
+    q.limit = a.limit;
+    if !a.users.is_empty() {
+        let ids = a.users.iter().map(|u| member(&*tx, &org, u).map(|s| s.id)).collect::<Result<Vec<_>>>()?;
+        q.ids = Some(ids);
+    }
+    let names: Vec<String> = a.fields.iter().map(|c| c.name().to_string()).collect();
+    let header: Vec<String> = if a.labels { a.fields.iter().map(|c| c.label().to_string()).collect() } else { names.clone() };
+    let mut sink = Sink::new(Box::new(out), a.format, ctx.style(), names, header, a.raw);
+    let mut row = Vec::with_capacity(a.fields.len());
+    tx.users(&q, &mut |u: &User| {
+        row.clear();
+        row.extend(a.fields.iter().map(|c| c.value(u)));
+        sink.row(&row)
+    })?;
+    sink.finish()
+}
