@@ -14,6 +14,7 @@ pub mod output;
 pub mod secret;
 pub mod service;
 pub mod store;
+pub mod twofactor;
 pub mod validate;
 
 use clap::Parser;

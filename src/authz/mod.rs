@@ -401,8 +401,10 @@ pub enum Request<'a> {
         org: &'a OrgFacts,
         perm: Perm,
     },
-    /// Read the global roles (`access list`) or every organization.
+    /// See every organization.
     GlobalRead,
+    /// List who holds the global roles (`access list`): global admins only.
+    AccessList,
     /// See an organization: any permission there, or global read.
     OrgView {
         org: &'a OrgFacts,
@@ -583,6 +585,10 @@ pub fn decide(actor: &Subject, req: &Request<'_>) -> Result<Permit, Refusal> {
             need_global(actor, Perm::GlobalRead)?;
             Ok(permit(actor, Op::Read, None, None))
         }
+        Request::AccessList => {
+            need_global(actor, Perm::GlobalAdmin)?;
+            Ok(permit(actor, Op::Read, None, None))
+        }
         Request::OrgView { org } => {
             if actor.perms_in(org.id).is_empty() {
                 return Err(need(actor, org, Perm::UserRead).err().unwrap_or_else(|| deny("no permission")));
@@ -614,8 +620,17 @@ pub fn decide(actor: &Subject, req: &Request<'_>) -> Result<Permit, Refusal> {
                     .with_hint("use 'acct access grant'"));
             }
             need(actor, org, Perm::RoleAssign)?;
-            let verb = if *op == Op::RoleAssign { "assigning" } else { "unassigning" };
-            no_escalation(actor, org, role.perms, &format!("{verb} '{}'", role.name))?;
+            if *op == Op::RoleAssign {
+                no_escalation(actor, org, role.perms, &format!("assigning '{}'", role.name))?;
+            } else {
+                let missing = actor.perms_in(org.id).missing(role.perms.effective());
+                if !missing.is_empty() {
+                    return Err(deny(format!(
+                        "unassigning '{}' needs every permission it grants; you lack {missing} in {}",
+                        role.name, org.slug
+                    )));
+                }
+            }
             if *op == Op::RoleUnassign && role.name == FULL_ADMIN && target.last_admin_of.contains(&org.id) {
                 return Err(conflict(format!("{} is the last active full-admin of {}", target.label, org.slug))
                     .with_hint("assign full-admin to another active member first"));
@@ -683,7 +698,7 @@ pub fn decide(actor: &Subject, req: &Request<'_>) -> Result<Permit, Refusal> {
 /// Who may change a field, in words.
 fn who_may(field: Field) -> &'static str {
     match matrix(field) {
-        (true, true, true) => "anyone related to the user",
+        (true, true, true) => "the user themself, a manager of their primary group or an org admin",
         (false, false, false) => "nobody",
         (true, false, true) => "the user themself or an org admin",
         (true, false, false) => "the user themself",

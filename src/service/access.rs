@@ -10,7 +10,7 @@ pub fn list(ctx: &Ctx) -> Result<Vec<AccessRow>> {
     let mut store = ctx.open_store()?;
     let tx = store.read()?;
     let actor = ctx.actor(&*tx)?;
-    let _ = authz::decide(&actor, &Request::GlobalRead)?;
+    let _ = authz::decide(&actor, &Request::AccessList)?;
     tx.access_list()
 }
 

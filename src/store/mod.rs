@@ -82,6 +82,12 @@ pub trait Tx {
 
     fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>>;
 
+    /// Open invitations of an organization's members, oldest first.
+    fn invitations(&self, org: i64) -> Result<Vec<InvitationRow>>;
+    /// The invitation a token hash belongs to, whatever its state.
+    fn invitation_by_token(&self, token_hash: &[u8]) -> Result<Option<InvitationRow>>;
+    fn totp_state(&self, user: i64) -> Result<TotpState>;
+
     // ---- writes: each takes the permit that allows it ----
     fn init(&mut self, p: &Permit, org: &NewOrg, admin: &NewUser) -> Result<(i64, i64)>;
     fn create_org(&mut self, p: &Permit, org: &NewOrg) -> Result<i64>;
@@ -116,6 +122,14 @@ pub trait Tx {
     /// Store a new token's hash for a user's open invitation, replacing any older one.
     fn issue_token(&mut self, p: &Permit, user: i64, token_hash: &[u8], expires_at: &str) -> Result<i64>;
     fn record_delivery(&mut self, p: &Permit, invitation: i64, error: Option<&str>) -> Result<()>;
+    /// Consume the token (it must still be open and unchanged), set the
+    /// password hash and activate the user.
+    fn accept_invitation(&mut self, p: &Permit, invitation: i64, token_hash: &[u8], password_hash: &str) -> Result<()>;
+
+    /// Store a confirmed TOTP secret and the hashes of new recovery codes.
+    fn enroll_totp(&mut self, p: &Permit, secret: &str, step: i64, recovery_hashes: &[String]) -> Result<()>;
+    /// Record the outcome of a verification.
+    fn record_verification(&mut self, p: &Permit, outcome: &Verification) -> Result<()>;
 }
 
 /// How a command names a user.

@@ -400,3 +400,33 @@ pub struct TrashInfo {
     pub org_id: i64,
     pub roles: Vec<String>,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitationRow {
+    pub user_id: i64,
+    pub email: String,
+    pub invitation: Invitation,
+}
+
+/// Two-factor state of a user; the secret stays inside the service layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TotpState {
+    pub method: String,
+    pub secret: Option<String>,
+    pub last_step: Option<i64>,
+    pub enrolled_at: Option<String>,
+    pub failures: i64,
+    pub locked_until: Option<String>,
+    pub recovery_left: i64,
+}
+
+/// The outcome of `2fa verify`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    /// A TOTP code of this step was accepted.
+    Code { step: i64 },
+    /// A recovery code (by hash) was used; false when it did not match.
+    Recovery { hash: String },
+    /// A wrong code; `lock_until` is set when this failure locks verification.
+    Failed { lock_until: Option<String> },
+}

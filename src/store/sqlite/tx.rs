@@ -296,6 +296,26 @@ fn row_to_user(r: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
+const INVITATION_SELECT: &str = "SELECT i.user_id, u.email, i.id, o.slug, i.created_at, i.sent_at, i.expires_at,
+    i.delivery, i.delivery_error, i.state FROM invitations i JOIN users u ON u.id = i.user_id JOIN orgs o ON o.id = i.org_id";
+
+fn row_to_invitation(r: &Row<'_>) -> rusqlite::Result<InvitationRow> {
+    Ok(InvitationRow {
+        user_id: r.get(0)?,
+        email: r.get(1)?,
+        invitation: Invitation {
+            id: r.get(2)?,
+            org: r.get(3)?,
+            created_at: r.get(4)?,
+            sent_at: r.get(5)?,
+            expires_at: r.get(6)?,
+            delivery: r.get(7)?,
+            delivery_error: r.get(8)?,
+            state: r.get(9)?,
+        },
+    })
+}
+
 fn row_to_org(r: &Row<'_>) -> rusqlite::Result<Org> {
     Ok(Org { id: r.get(0)?, slug: r.get(1)?, display_name: r.get(2)?, sso: r.get(3)?, sms_2fa: r.get(4)?, created_at: r.get(5)? })
 }
@@ -505,6 +525,42 @@ impl Tx for SqliteTx<'_> {
             "SELECT o.slug FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ?1 ORDER BY o.slug",
         )?;
         Ok(st.query_map([user], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn invitations(&self, org: i64) -> Result<Vec<InvitationRow>> {
+        let mut st = self.tx.prepare_cached(&format!(
+            "{INVITATION_SELECT} WHERE i.org_id = ?1 AND i.state = 'open' AND u.trashed_at IS NULL ORDER BY i.id"
+        ))?;
+        Ok(st.query_map([org], row_to_invitation)?.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn invitation_by_token(&self, token_hash: &[u8]) -> Result<Option<InvitationRow>> {
+        Ok(self
+            .tx
+            .prepare_cached(&format!("{INVITATION_SELECT} WHERE i.token_hash = ?1"))?
+            .query_row([token_hash], row_to_invitation)
+            .optional()?)
+    }
+
+    fn totp_state(&self, user: i64) -> Result<TotpState> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT two_factor, totp_secret, totp_last_step, totp_enrolled_at, twofa_failures, twofa_locked_until,
+                    (SELECT count(*) FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL)
+             FROM users WHERE id = ?1",
+            )?
+            .query_row([user], |r| {
+                Ok(TotpState {
+                    method: r.get(0)?,
+                    secret: r.get(1)?,
+                    last_step: r.get(2)?,
+                    enrolled_at: r.get(3)?,
+                    failures: r.get(4)?,
+                    locked_until: r.get(5)?,
+                    recovery_left: r.get(6)?,
+                })
+            })?)
     }
 
     fn invitation_of(&self, user: i64) -> Result<Option<Invitation>> {
@@ -1243,9 +1299,80 @@ impl Tx for SqliteTx<'_> {
         Ok(inv)
     }
 
+    fn accept_invitation(&mut self, p: &Permit, invitation: i64, token_hash: &[u8], password_hash: &str) -> Result<()> {
+        self.write_accept(p, invitation, token_hash, password_hash)
+    }
+
+    fn enroll_totp(&mut self, p: &Permit, secret: &str, step: i64, recovery_hashes: &[String]) -> Result<()> {
+        let user = p.target().ok_or_else(|| anyhow::anyhow!("internal error: an enrolment permit without a user"))?;
+        p.check(Op::TwoFactorEnroll, Some(user))?;
+        let old: String = self.tx.query_row("SELECT two_factor FROM users WHERE id = ?1", [user], |r| r.get(0))?;
+        let t = now();
+        self.tx.execute(
+            "UPDATE users SET two_factor = 'app', totp_secret = ?1, totp_last_step = ?2, totp_enrolled_at = ?3,
+                 twofa_failures = 0, twofa_locked_until = NULL, updated_at = ?3 WHERE id = ?4",
+            params![secret, step, t, user],
+        )?;
+        self.tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [user])?;
+        let mut st = self.tx.prepare_cached("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?1, ?2)")?;
+        for h in recovery_hashes {
+            st.execute(params![user, h])?;
+        }
+        drop(st);
+        let email = self.email_of(user)?;
+        self.audit(
+            p,
+            Some(user),
+            Some(&email),
+            json!({"two_factor": {"old": old, "new": "app"}, "recovery_codes": {"old": null, "new": recovery_hashes.len()}}),
+        )?;
+        Ok(())
+    }
+
+    fn record_verification(&mut self, p: &Permit, outcome: &Verification) -> Result<()> {
+        let user = p.target().ok_or_else(|| anyhow::anyhow!("internal error: a verification permit without a user"))?;
+        p.check(Op::TwoFactorVerify, Some(user))?;
+        let email = self.email_of(user)?;
+        let change = match outcome {
+            Verification::Code { step } => {
+                self.tx.execute(
+                    "UPDATE users SET totp_last_step = ?1, twofa_failures = 0, twofa_locked_until = NULL WHERE id = ?2",
+                    params![step, user],
+                )?;
+                json!({"result": {"old": null, "new": "accepted"}})
+            }
+            Verification::Recovery { hash } => {
+                let n = self.tx.execute(
+                    "UPDATE recovery_codes SET used_at = ?1 WHERE user_id = ?2 AND code_hash = ?3 AND used_at IS NULL",
+                    params![now(), user, hash],
+                )?;
+                if n != 1 {
+                    return Err(anyhow::anyhow!("internal error: the recovery code is not usable"));
+                }
+                self.tx.execute("UPDATE users SET twofa_failures = 0, twofa_locked_until = NULL WHERE id = ?1", [user])?;
+                json!({"result": {"old": null, "new": "recovery code used"}})
+            }
+            Verification::Failed { lock_until } => {
+                self.tx.execute(
+                    "UPDATE users SET twofa_failures = CASE WHEN ?1 IS NULL THEN twofa_failures + 1 ELSE 0 END,
+                         twofa_locked_until = ?1 WHERE id = ?2",
+                    params![lock_until, user],
+                )?;
+                match lock_until {
+                    Some(t) => json!({"result": {"old": null, "new": "rejected"}, "locked_until": {"old": null, "new": t}}),
+                    None => json!({"result": {"old": null, "new": "rejected"}}),
+                }
+            }
+        };
+        self.audit(p, Some(user), Some(&email), change)?;
+        Ok(())
+    }
+
     fn record_delivery(&mut self, p: &Permit, invitation: i64, err: Option<&str>) -> Result<()> {
         if p.op() != Op::UserAdd {
-            p.check(Op::InviteSend, p.target())?;
+            let owner: Option<i64> =
+                self.tx.query_row("SELECT user_id FROM invitations WHERE id = ?1", [invitation], |r| r.get(0)).optional()?;
+            p.check(Op::InviteSend, owner)?;
         }
         let delivery = if err.is_some() { "failed" } else { "sent" };
         self.tx.execute(
@@ -1257,6 +1384,39 @@ impl Tx for SqliteTx<'_> {
 }
 
 impl SqliteTx<'_> {
+    fn write_accept(&mut self, p: &Permit, invitation: i64, token_hash: &[u8], password_hash: &str) -> Result<()> {
+        let user: Option<i64> = self
+            .tx
+            .query_row(
+                "SELECT user_id FROM invitations WHERE id = ?1 AND state = 'open' AND token_hash = ?2",
+                params![invitation, token_hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let user = user.ok_or_else(|| error::denied("the invitation token is not valid (already used or replaced)"))?;
+        p.check(Op::InviteAccept, Some(user))?;
+        let t = now();
+        self.tx.execute(
+            "UPDATE invitations SET state = 'accepted', token_hash = NULL WHERE id = ?1 AND state = 'open'",
+            [invitation],
+        )?;
+        self.tx.execute(
+            "UPDATE users SET password_hash = ?1, accepted = 1,
+                 status = CASE status WHEN 'invited' THEN 'active' ELSE status END,
+                 two_factor = CASE two_factor WHEN 'none' THEN 'email' ELSE two_factor END, updated_at = ?2
+             WHERE id = ?3",
+            params![password_hash, t, user],
+        )?;
+        let email = self.email_of(user)?;
+        self.audit(
+            p,
+            Some(user),
+            Some(&email),
+            json!({"status": {"old": "invited", "new": "active"}, "password": {"old": null, "new": "(set)"}}),
+        )?;
+        Ok(())
+    }
+
     fn groups_of(&self, user: i64) -> Result<Vec<String>> {
         let mut st = self.tx.prepare_cached(
             "SELECT o.slug || '/' || g.slug FROM group_members gm JOIN groups g ON g.id = gm.group_id JOIN orgs o ON o.id = g.org_id
