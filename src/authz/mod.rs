@@ -493,7 +493,7 @@ pub fn decide_init(database_is_empty: bool) -> Result<Permit, Refusal> {
 }
 
 /// Accepting an invitation: the valid token is the credential.
-pub fn decide_accept(user_id: i64, label: &str, token_is_valid: bool) -> Result<Permit, Refusal> {
+pub fn decide_accept(user_id: i64, label: &str, org: Option<&OrgFacts>, token_is_valid: bool) -> Result<Permit, Refusal> {
     if !token_is_valid {
         return Err(deny("the invitation token is not valid"));
     }
@@ -501,8 +501,8 @@ pub fn decide_accept(user_id: i64, label: &str, token_is_valid: bool) -> Result<
         op: Op::InviteAccept,
         actor_id: Some(user_id),
         actor_label: label.to_string(),
-        org_id: None,
-        org_slug: None,
+        org_id: org.map(|o| o.id),
+        org_slug: org.map(|o| o.slug.clone()),
         target: Some(user_id),
         fields: vec![],
     })

@@ -1367,10 +1367,10 @@ fn init_and_accept_permits() {
     let e = decide_init(false).unwrap_err();
     assert_eq!((e.kind, e.message.as_str()), (Kind::Conflict, "the database is already initialized"));
 
-    let p = decide_accept(IVY, "ivy", true).unwrap();
+    let p = decide_accept(IVY, "ivy", None, true).unwrap();
     assert_eq!((p.op(), p.actor_id(), p.target()), (Op::InviteAccept, Some(IVY), Some(IVY)));
     assert!(p.check(Op::InviteAccept, Some(IVY)).is_ok());
     assert!(p.check(Op::InviteAccept, Some(BOB)).is_err());
     assert!(p.check(Op::UserEdit, Some(IVY)).is_err());
-    assert_eq!(decide_accept(IVY, "ivy", false).unwrap_err().kind, Kind::Denied);
+    assert_eq!(decide_accept(IVY, "ivy", None, false).unwrap_err().kind, Kind::Denied);
 }

@@ -8,8 +8,10 @@ pub mod config;
 pub mod db;
 pub mod group;
 pub mod init;
+pub mod invite;
 pub mod org;
 pub mod role;
+pub mod twofa;
 pub mod user;
 
 use crate::context::{Ctx, Globals};
@@ -122,6 +124,12 @@ pub enum Command {
     /// The database file: backup, check, migrate
     #[command(subcommand)]
     Db(db::DbCmd),
+    /// Invitations: list, send, resend, accept
+    #[command(subcommand)]
+    Invite(invite::InviteCmd),
+    /// Your own two-factor authentication
+    #[command(subcommand, name = "2fa")]
+    TwoFa(twofa::TwoFaCmd),
     /// Ask whether the actor may do something
     CanI(can_i::CanIArgs),
 }
@@ -139,6 +147,8 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Group(c) => group::run(c, &ctx),
         Command::Audit(c) => audit::run(c, &ctx),
         Command::Db(c) => db::run(c, &ctx),
+        Command::Invite(c) => invite::run(c, &ctx),
+        Command::TwoFa(c) => twofa::run(c, &ctx),
         Command::CanI(a) => can_i::run(&a, &ctx),
     }
 }

@@ -55,8 +55,9 @@ pub struct Sent {
     pub result: Result<Delivered, String>,
 }
 
-/// Deliver after commit and record each outcome.
-pub fn deliver(ctx: &Ctx, store: &mut dyn Store, permit: &Permit, mails: Vec<PendingMail>) -> Result<Vec<Sent>> {
+/// Deliver after commit and record each outcome (each mail with the permit
+/// that allowed it).
+pub fn deliver(ctx: &Ctx, store: &mut dyn Store, mails: Vec<(&Permit, PendingMail)>) -> Result<Vec<Sent>> {
     if mails.is_empty() || ctx.dry_run {
         return Ok(vec![]);
     }
@@ -65,7 +66,7 @@ pub fn deliver(ctx: &Ctx, store: &mut dyn Store, permit: &Permit, mails: Vec<Pen
     let url_template = ctx.config.get("mail.invite_url").unwrap_or_else(|| config::DEFAULT_INVITE_URL.into());
     let outbox = ctx.outbox_dir()?;
     let mut results = Vec::with_capacity(mails.len());
-    for m in &mails {
+    for (_, m) in &mails {
         let url = url_template.replace("{token}", &m.token);
         let invite = mail::Invite { to: &m.email, name: m.name.as_deref(), org: &m.org, url: &url, expires_at: &m.expires_at };
         let result = match mail::invitation(&from, &invite) {
@@ -75,7 +76,7 @@ pub fn deliver(ctx: &Ctx, store: &mut dyn Store, permit: &Permit, mails: Vec<Pen
         results.push(Sent { email: m.email.clone(), result });
     }
     let mut tx = store.write()?;
-    for (m, r) in mails.iter().zip(&results) {
+    for ((permit, m), r) in mails.iter().zip(&results) {
         tx.record_delivery(permit, m.invitation, r.result.as_ref().err().map(String::as_str))?;
     }
     tx.commit()?;
@@ -102,4 +103,126 @@ pub fn report(ctx: &Ctx, sent: &[Sent]) -> Result<()> {
             .into());
     }
     Ok(())
+}
+
+/// Open invitations of the current organization.
+pub fn list(ctx: &Ctx) -> Result<Vec<crate::store::InvitationRow>> {
+    let mut store = ctx.open_store()?;
+    let tx = store.read()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let _ = crate::authz::decide(&actor, &crate::authz::Request::Read { org: &org.facts(), perm: crate::authz::Perm::UserRead })?;
+    tx.invitations(org.id)
+}
+
+/// `invite send` (pending ones only, `resend` = false) and `invite resend`
+/// (any open one): a new token for each target, delivered after commit.
+pub fn send(
+    ctx: &Ctx,
+    users: &[String],
+    all: bool,
+    resend: bool,
+    keep_going: bool,
+) -> Result<(Vec<super::Outcome<()>>, Vec<Sent>)> {
+    use crate::authz::{self, Request};
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    let open = tx.invitations(org.id)?;
+    let targets: Vec<String> = if all {
+        open.iter().filter(|i| i.invitation.delivery == "pending").map(|i| i.email.clone()).collect()
+    } else {
+        users.to_vec()
+    };
+    if targets.is_empty() {
+        if all {
+            ctx.note(format!("no pending invitations in {}", org.slug));
+            return Ok((vec![], vec![]));
+        }
+        return Err(crate::error::usage("name the users to invite, or pass --all").into());
+    }
+    let mut permits = Vec::new();
+    let mut outcomes = Vec::new();
+    let mut mails = Vec::new();
+    for t in &targets {
+        tx.step_begin()?;
+        let r = (|| -> Result<(crate::authz::Permit, PendingMail)> {
+            let target = super::member(&*tx, &org, t)?;
+            let permit = authz::decide(&actor, &Request::InviteSend { target: &target })?;
+            let inv = open
+                .iter()
+                .find(|i| i.user_id == target.id)
+                .ok_or_else(|| crate::error::conflict(format!("{} has no open invitation in {}", target.label, org.slug)))?;
+            if !resend && inv.invitation.delivery != "pending" {
+                return Err(crate::error::conflict(format!("the invitation of {} was already sent", target.label))
+                    .with_hint(format!("send a new one with 'acct invite resend {}'", target.label))
+                    .into());
+            }
+            let user = tx.user(target.id, Some(org.id))?.ok_or_else(|| crate::error::not_found("user vanished"))?;
+            let mail = issue(ctx, &mut *tx, &permit, target.id, &user.email, user.full_name.as_deref(), &org.slug)?;
+            Ok((permit, mail))
+        })();
+        tx.step_end(r.is_ok())?;
+        match r {
+            Ok((p, m)) => {
+                permits.push(p);
+                mails.push(m);
+                outcomes.push(super::Outcome { target: t.clone(), result: Ok(()) });
+            }
+            Err(e) if keep_going => outcomes.push(super::Outcome { target: t.clone(), result: Err(e) }),
+            Err(e) => return Err(e),
+        }
+    }
+    ctx.finish(tx)?;
+    let pairs: Vec<(&crate::authz::Permit, PendingMail)> = permits.iter().zip(mails).collect();
+    let sent = deliver(ctx, &mut *store, pairs)?;
+    Ok((outcomes, sent))
+}
+
+/// Accept an invitation: the token is the credential; the password is hashed
+/// with argon2id and the token consumed in one transaction.
+pub fn accept(ctx: &Ctx, token: &str, password: &dyn Fn() -> Result<String>) -> Result<String> {
+    use crate::error::{AppError, Kind};
+    let hash = secret::sha256(token.trim());
+    let check = |tx: &dyn Tx| -> Result<crate::store::InvitationRow> {
+        let row = tx.invitation_by_token(&hash)?.ok_or_else(|| {
+            AppError::new(Kind::Denied, "the invitation token is not valid")
+                .with_hint("it may have been replaced by a newer invitation; ask an administrator for 'acct invite resend'")
+        })?;
+        match row.invitation.state.as_str() {
+            "open" => {}
+            "accepted" => return Err(AppError::new(Kind::Denied, "the invitation token was already used").into()),
+            _ => return Err(AppError::new(Kind::Denied, "the invitation token was replaced by a newer one").into()),
+        }
+        let expired = row
+            .invitation
+            .expires_at
+            .as_deref()
+            .and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok())
+            .is_none_or(|e| e < chrono::Utc::now());
+        if expired {
+            return Err(AppError::new(
+                Kind::Conflict,
+                format!("the invitation expired at {}", row.invitation.expires_at.as_deref().unwrap_or("an unknown time")),
+            )
+            .with_hint("ask an administrator for a new one ('acct invite resend')")
+            .into());
+        }
+        Ok(row)
+    };
+    let mut store = ctx.open_store()?;
+    {
+        let tx = store.read()?;
+        check(&*tx)?;
+    }
+    let pw = password()?;
+    let phc = crate::twofactor::hash_password(&pw)?;
+    let mut tx = store.write()?;
+    let row = check(&*tx)?;
+    let org = tx.org(&row.invitation.org)?.map(|o| o.facts());
+    let permit = crate::authz::decide_accept(row.user_id, &row.email, org.as_ref(), true)?;
+    tx.accept_invitation(&permit, row.invitation.id, &hash, &phc)?;
+    ctx.finish(tx)?;
+    Ok(row.email)
 }

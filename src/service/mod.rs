@@ -11,6 +11,7 @@ pub mod init;
 pub mod invite;
 pub mod org;
 pub mod role;
+pub mod twofa;
 pub mod user;
 pub mod user_edit;
 pub mod user_list;

@@ -151,7 +151,7 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> Result<AddResult> {
         }
     }
     ctx.finish(tx)?;
-    let sent = invite::deliver(ctx, &mut *store, &permit, mails)?;
+    let sent = invite::deliver(ctx, &mut *store, mails.into_iter().map(|m| (&permit, m)).collect())?;
     Ok(AddResult { rows, sent })
 }
 

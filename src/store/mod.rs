@@ -87,6 +87,7 @@ pub trait Tx {
     /// The invitation a token hash belongs to, whatever its state.
     fn invitation_by_token(&self, token_hash: &[u8]) -> Result<Option<InvitationRow>>;
     fn totp_state(&self, user: i64) -> Result<TotpState>;
+    fn recovery_code_unused(&self, user: i64, hash: &str) -> Result<bool>;
 
     // ---- writes: each takes the permit that allows it ----
     fn init(&mut self, p: &Permit, org: &NewOrg, admin: &NewUser) -> Result<(i64, i64)>;

@@ -563,6 +563,15 @@ impl Tx for SqliteTx<'_> {
             })?)
     }
 
+    fn recovery_code_unused(&self, user: i64, hash: &str) -> Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM recovery_codes WHERE user_id = ?1 AND code_hash = ?2 AND used_at IS NULL)",
+            )?
+            .query_row(params![user, hash], |r| r.get(0))?)
+    }
+
     fn invitation_of(&self, user: i64) -> Result<Option<Invitation>> {
         Ok(self
             .tx
@@ -1396,10 +1405,7 @@ impl SqliteTx<'_> {
         let user = user.ok_or_else(|| error::denied("the invitation token is not valid (already used or replaced)"))?;
         p.check(Op::InviteAccept, Some(user))?;
         let t = now();
-        self.tx.execute(
-            "UPDATE invitations SET state = 'accepted', token_hash = NULL WHERE id = ?1 AND state = 'open'",
-            [invitation],
-        )?;
+        self.tx.execute("UPDATE invitations SET state = 'accepted' WHERE id = ?1 AND state = 'open'", [invitation])?;
         self.tx.execute(
             "UPDATE users SET password_hash = ?1, accepted = 1,
                  status = CASE status WHEN 'invited' THEN 'active' ELSE status END,

@@ -1,0 +1,101 @@
+//! `acct invite`.
+
+use crate::context::Ctx;
+use crate::error::{AppError, Kind, Result};
+use crate::service::{self, invite};
+use clap::Subcommand;
+use serde_json::json;
+
+#[derive(Debug, Subcommand)]
+pub enum InviteCmd {
+    /// Open invitations of the current organization
+    List,
+    /// Deliver pending invitations (recorded with --no-send)
+    #[command(after_help = "Examples:\n  acct invite send bob@example.com\n  acct invite send --all")]
+    Send {
+        #[arg(value_name = "USER", required_unless_present = "all", conflicts_with = "all")]
+        users: Vec<String>,
+        /// Every pending invitation of the organization
+        #[arg(long)]
+        all: bool,
+        /// Apply what can be applied, report each failure, exit 7
+        #[arg(long)]
+        keep_going: bool,
+    },
+    /// Send a new invitation; the previous link stops working
+    Resend { user: String },
+    /// Accept an invitation: choose a password and activate the account
+    #[command(
+        after_help = "The password is asked twice on a terminal. Scripts pass it on stdin:\n  printf '%s\\n' \"$PASSWORD\" | acct invite accept TOKEN --password-stdin"
+    )]
+    Accept {
+        token: String,
+        /// Read the password from one line of stdin
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+pub fn run(cmd: InviteCmd, ctx: &Ctx) -> Result<()> {
+    match cmd {
+        InviteCmd::List => {
+            let rows = invite::list(ctx)?
+                .into_iter()
+                .map(|r| {
+                    let i = r.invitation;
+                    vec![
+                        json!(r.email),
+                        json!(i.delivery),
+                        json!(i.delivery_error),
+                        json!(i.sent_at),
+                        json!(i.expires_at),
+                        json!(i.created_at),
+                    ]
+                })
+                .collect();
+            super::print_rows(ctx, &["email", "delivery", "error", "sent_at", "expires_at", "created_at"], rows)
+        }
+        InviteCmd::Send { users, all, keep_going } => {
+            let (outcomes, sent) = invite::send(ctx, &users, all, false, keep_going)?;
+            if ctx.dry_run {
+                for o in outcomes.iter().filter(|o| o.result.is_ok()) {
+                    ctx.note(format!("would send an invitation to {}", o.target));
+                }
+            }
+            let delivery = invite::report(ctx, &sent);
+            service::report_partial(ctx, &outcomes)?;
+            delivery
+        }
+        InviteCmd::Resend { user } => {
+            let (_, sent) = invite::send(ctx, &[user.clone()], false, true, false)?;
+            if ctx.dry_run {
+                ctx.note(format!("would send a new invitation to {user}"));
+            }
+            invite::report(ctx, &sent)
+        }
+        InviteCmd::Accept { token, password_stdin } => {
+            let read = || -> Result<String> {
+                if password_stdin {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    let pw = line.strip_suffix('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).unwrap_or(&line);
+                    return Ok(pw.to_string());
+                }
+                if !ctx.interactive() {
+                    return Err(AppError::new(Kind::Usage, "no terminal to ask for the password")
+                        .with_hint("pass --password-stdin and write the password to stdin")
+                        .into());
+                }
+                Ok(dialoguer::Password::new()
+                    .with_prompt("New password (at least 12 characters)")
+                    .with_confirmation("Repeat the password", "the passwords do not match")
+                    .interact()?)
+            };
+            let email = invite::accept(ctx, &token, &read)?;
+            if !ctx.dry_run {
+                ctx.note(format!("welcome, {email}: your account is active"));
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! `acct 2fa`: the actor's own TOTP enrolment and verification.
+
+use crate::authz::{self, Op, Request};
+use crate::context::Ctx;
+use crate::error::{self, AppError, Kind, Result};
+use crate::store::{TotpState, Verification};
+use crate::twofactor as tf;
+
+pub fn status(ctx: &Ctx) -> Result<(String, TotpState)> {
+    let mut store = ctx.open_store()?;
+    let tx = store.read()?;
+    let actor = ctx.actor(&*tx)?;
+    Ok((actor.label.clone(), tx.totp_state(actor.id)?))
+}
+
+/// What enrolment shows before asking for a code.
+pub struct Challenge {
+    pub uri: String,
+    pub qr: String,
+}
+
+/// Enrol a new TOTP secret. `show` displays the URI and QR code; `ask` reads
+/// a code (`prompt` names what for). Returns the recovery codes, shown once.
+pub fn enroll(ctx: &Ctx, show: &dyn Fn(&Challenge) -> Result<()>, ask: &dyn Fn(&str) -> Result<String>) -> Result<Vec<String>> {
+    let mut store = ctx.open_store()?;
+    let (actor, state) = {
+        let tx = store.read()?;
+        let actor = ctx.actor(&*tx)?;
+        let state = tx.totp_state(actor.id)?;
+        (actor, state)
+    };
+    let now = tf::now_step();
+    if let (Some(old), "app") = (&state.secret, state.method.as_str()) {
+        let t = tf::totp(old, &actor.label)?;
+        let code = ask("Code from your current authenticator app")?;
+        let after = state.last_step.and_then(|s| u64::try_from(s).ok());
+        if tf::matching_step(&t, code.trim(), now, after).is_none() {
+            return Err(AppError::new(
+                Kind::Denied,
+                "re-enrolling needs a valid code of the current authenticator; nothing was changed",
+            )
+            .with_hint("an administrator can clear it with 'acct user reset-2fa'")
+            .into());
+        }
+    }
+    let secret = tf::new_secret();
+    let t = tf::totp(&secret, &actor.label)?;
+    let uri = t.to_url().map_err(|e| anyhow::anyhow!("otpauth URI: {e}"))?;
+    show(&Challenge { qr: tf::qr_text(&uri)?, uri })?;
+    let code = ask("Code shown by the authenticator app")?;
+    let step = tf::matching_step(&t, code.trim(), tf::now_step(), None).ok_or_else(|| {
+        AppError::new(Kind::Denied, "the code does not match; nothing was changed")
+            .with_hint("check the device clock and run 'acct 2fa enroll' again")
+    })?;
+    let codes: Vec<String> = (0..tf::RECOVERY_CODES).map(|_| tf::new_recovery_code()).collect();
+    let hashes: Vec<String> = codes.iter().map(|c| tf::hash_recovery(c)).collect();
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let permit = authz::decide(&actor, &Request::OwnTwoFactor { op: Op::TwoFactorEnroll })?;
+    tx.enroll_totp(&permit, &secret, step as i64, &hashes)?;
+    ctx.finish(tx)?;
+    Ok(codes)
+}
+
+/// Which kind of code was accepted.
+pub enum Verified {
+    Code,
+    Recovery { left: i64 },
+}
+
+pub fn verify(ctx: &Ctx, code: &str) -> Result<Verified> {
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let state = tx.totp_state(actor.id)?;
+    let secret = match (&state.secret, state.method.as_str()) {
+        (Some(s), "app") => s.clone(),
+        _ => {
+            return Err(error::conflict(format!("{} has no authenticator app enrolled", actor.label))
+                .with_hint("enrol one with 'acct 2fa enroll'")
+                .into());
+        }
+    };
+    let now = chrono::Utc::now();
+    if let Some(until) = state.locked_until.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) {
+        if until > now {
+            return Err(AppError::new(
+                Kind::Denied,
+                format!(
+                    "verification is locked until {} after too many failures",
+                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+            )
+            .into());
+        }
+    }
+    let permit = authz::decide(&actor, &Request::OwnTwoFactor { op: Op::TwoFactorVerify })?;
+    let code = code.trim();
+    let t = tf::totp(&secret, &actor.label)?;
+    let after = state.last_step.and_then(|s| u64::try_from(s).ok());
+    let outcome = if let Some(step) = tf::matching_step(&t, code, tf::now_step(), after) {
+        Verification::Code { step: step as i64 }
+    } else if tf::looks_like_recovery(code) && tx.recovery_code_unused(actor.id, &tf::hash_recovery(code))? {
+        Verification::Recovery { hash: tf::hash_recovery(code) }
+    } else {
+        let failures = state.failures + 1;
+        let lock_until = (failures >= tf::MAX_FAILURES)
+            .then(|| (now + chrono::TimeDelta::minutes(tf::LOCK_MINUTES)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        Verification::Failed { lock_until }
+    };
+    tx.record_verification(&permit, &outcome)?;
+    ctx.finish(tx)?;
+    match outcome {
+        Verification::Code { .. } => Ok(Verified::Code),
+        Verification::Recovery { .. } => Ok(Verified::Recovery { left: state.recovery_left - 1 }),
+        Verification::Failed { lock_until: Some(t) } => Err(AppError::new(
+            Kind::Denied,
+            format!("the code is not valid; after {} failures in a row verification is locked until {t}", tf::MAX_FAILURES),
+        )
+        .into()),
+        Verification::Failed { lock_until: None } => {
+            let left = tf::MAX_FAILURES - state.failures - 1;
+            Err(AppError::new(
+                Kind::Denied,
+                format!("the code is not valid (or was already used); {left} attempt(s) left before a lock"),
+            )
+            .into())
+        }
+    }
+}
