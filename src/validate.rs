@@ -150,10 +150,14 @@ pub fn slug(what: &str, input: &str) -> Result<String, AppError> {
     if ok { Ok(input.to_string()) } else { Err(bad(what, input, "must match [a-z0-9][a-z0-9-]{0,62}")) }
 }
 
-/// A person's name or a display name: no control or bidi characters, at most
-/// 128 characters, stored in NFC.
+/// A person's name or a display name: no control or bidi characters (a line
+/// break is kept, CRLF as LF), at most 128 characters, stored in NFC.
 pub fn name(what: &str, input: &str) -> Result<String, AppError> {
-    text(what, input, MAX_NAME_CHARS)
+    let input = input.replace("\r\n", "\n");
+    if input.chars().any(|c| c != '\n' && is_forbidden(c)) {
+        return Err(bad(what, &input, "contains a control or bidi character"));
+    }
+    text_checked(what, &input, MAX_NAME_CHARS)
 }
 
 pub fn initials(input: &str) -> Result<String, AppError> {
@@ -164,6 +168,10 @@ fn text(what: &str, input: &str, max: usize) -> Result<String, AppError> {
     if input.chars().any(is_forbidden) {
         return Err(bad(what, input, "contains a control or bidi character"));
     }
+    text_checked(what, input, max)
+}
+
+fn text_checked(what: &str, input: &str, max: usize) -> Result<String, AppError> {
     let s: String = input.nfc().collect();
     if s.chars().count() > max {
         return Err(bad(what, input, &format!("longer than {max} characters")));
@@ -298,6 +306,8 @@ mod tests {
         assert!(slug("org", &"a".repeat(64)).is_err());
         assert!(name("first name", "Zoë").is_ok());
         assert!(name("first name", "a\u{202E}b").is_err());
+        assert!(name("first name", "a\u{7}b").is_err());
+        assert_eq!(name("first name", "Ca\r\nrol").unwrap(), "Ca\nrol");
         assert!(name("first name", &"x".repeat(129)).is_err());
         assert_eq!(default_initials(Some("ada king lovelace")).as_deref(), Some("AKL"));
         assert_eq!(default_full_name(Some("Ada"), Some("Lovelace")).as_deref(), Some("Ada Lovelace"));

@@ -9,6 +9,7 @@ use crate::service::{self, user};
 use crate::store::Column;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
@@ -19,6 +20,15 @@ pub enum UserCmd {
   acct user add bob@example.com carol@example.com --role helpdesk --no-send
   acct user add dave@example.com --role read-only --if-missing      # idempotent, for CI")]
     Add(AddArgs),
+    /// Add many people from a CSV file (all or nothing)
+    #[command(after_help = "The CSV has a header row: email (required), first_name, last_name, username,
+role (several separated by ;), group. Every row is checked before anything is written.
+
+Examples:
+  acct user import people.csv --dry-run
+  acct user import people.csv --no-send --report outcome.csv
+  cat people.csv | acct user import - --if-missing")]
+    Import(ImportArgs),
     /// Members of the current organization
     #[command(after_help = "Examples:
   acct user list --sort last_name --status active
@@ -75,6 +85,22 @@ pub struct AddArgs {
     /// Apply what can be applied, report each failure, exit 7
     #[arg(long)]
     keep_going: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// CSV file, or - for stdin
+    #[arg(value_name = "FILE|-")]
+    file: String,
+    /// Record invitations as pending; deliver later with 'acct invite send --all'
+    #[arg(long)]
+    no_send: bool,
+    /// Skip rows whose address is already a member
+    #[arg(long)]
+    if_missing: bool,
+    /// Write one CSV line per input row with its outcome
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -218,6 +244,7 @@ pub struct ExportFlags {
 pub fn run(cmd: UserCmd, ctx: &mut Ctx) -> Result<()> {
     match cmd {
         UserCmd::Add(a) => add(ctx, a),
+        UserCmd::Import(a) => import(ctx, a),
         UserCmd::List(a) => list(ctx, a),
         UserCmd::Show { user } => show(ctx, &user),
         UserCmd::Edit(a) => edit(ctx, *a),
@@ -491,4 +518,54 @@ fn export(ctx: &Ctx, a: ExportFlags) -> Result<()> {
         ctx.note(format!("exported {n} users to {}", p.display()));
     }
     Ok(())
+}
+
+fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
+    use crate::service::import::{self, Outcome};
+    let input = import::open_input(&a.file)?;
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let r = import::import(ctx, input, &import::Options { no_send: a.no_send, if_missing: a.if_missing, progress })?;
+    let errors = r.lines.iter().filter(|l| matches!(l.outcome, Outcome::Error(_))).count();
+    let aborted = !r.applied && !ctx.dry_run;
+    if let Some(path) = &a.report {
+        crate::output::atomic_file(path, |w| {
+            let names = vec!["line".to_string(), "email".to_string(), "outcome".to_string()];
+            let mut sink = crate::output::Sink::new(Box::new(w), Format::Csv, ctx.style(), names.clone(), names, false);
+            for l in &r.lines {
+                sink.row(&[json!(l.line), json!(l.email), json!(l.outcome.text(r.applied, aborted))])?;
+            }
+            sink.finish()
+        })?;
+    }
+    let count = |o: fn(&Outcome) -> bool| r.lines.iter().filter(|l| o(&l.outcome)).count();
+    let (add, join, skip) = (count(|o| *o == Outcome::Add), count(|o| *o == Outcome::Join), count(|o| *o == Outcome::Skip));
+    if ctx.dry_run {
+        let rows = r.lines.iter().map(|l| vec![json!(l.line), json!(l.email), json!(l.outcome.text(false, false))]).collect();
+        super::print_rows(ctx, &["line", "email", "plan"], rows)?;
+        ctx.note(format!(
+            "plan: {} to add ({add} new, {join} existing accounts), {skip} already present, {errors} in error",
+            add + join
+        ));
+        ctx.note("dry run: nothing was changed");
+        if errors > 0 {
+            return Err(AppError::new(Kind::Invalid, format!("{errors} row(s) have errors")).into());
+        }
+        return Ok(());
+    }
+    if aborted {
+        for l in r.lines.iter() {
+            if let Outcome::Error(m) = &l.outcome {
+                let who = if l.email.is_empty() { String::new() } else { format!("{}: ", one_line(&l.email)) };
+                let _ = writeln!(std::io::stderr(), "error: line {}: {who}{}", l.line, one_line(m));
+            }
+        }
+        return Err(AppError::new(
+            Kind::Invalid,
+            format!("{errors} of {} row(s) have errors; nothing was imported", r.lines.len()),
+        )
+        .with_hint("fix them, or see each row's outcome with --report FILE")
+        .into());
+    }
+    ctx.note(format!("imported {} row(s): {add} invited, {join} existing accounts added, {skip} skipped", add + join + skip));
+    service::invite::report(ctx, &r.sent)
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod can_i;
 pub mod db;
 pub mod group;
+pub mod import;
 pub mod init;
 pub mod invite;
 pub mod org;

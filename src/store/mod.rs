@@ -118,6 +118,12 @@ pub trait Tx {
     fn update_user(&mut self, p: &Permit, user: i64, change: &UserChange) -> Result<Changes>;
     fn reset_2fa(&mut self, p: &Permit, user: i64) -> Result<()>;
 
+    /// Bulk import, one permit for the batch: new identities are created
+    /// invited with a pending invitation, existing ones get the membership.
+    /// Returns the user ids in row order. `progress` is called now and then
+    /// with the number of rows done.
+    fn import_members(&mut self, p: &Permit, org: i64, rows: &[ImportRow], progress: &mut dyn FnMut(u64)) -> Result<Vec<i64>>;
+
     /// Record an invitation as pending (no token yet).
     fn queue_invitation(&mut self, p: &Permit, user: i64, org: i64) -> Result<i64>;
     /// Store a new token's hash for a user's open invitation, replacing any older one.

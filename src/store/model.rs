@@ -430,3 +430,15 @@ pub enum Verification {
     /// A wrong code; `lock_until` is set when this failure locks verification.
     Failed { lock_until: Option<String> },
 }
+
+/// One row of a bulk import, validated.
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    /// A new identity, or
+    pub new: Option<NewUser>,
+    /// an existing one that joins the organization.
+    pub existing: Option<i64>,
+    pub roles: Vec<i64>,
+    pub role_names: Vec<String>,
+    pub group: Option<i64>,
+}

@@ -1269,6 +1269,86 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn import_members(&mut self, p: &Permit, org: i64, rows: &[ImportRow], progress: &mut dyn FnMut(u64)) -> Result<Vec<i64>> {
+        p.check(Op::UserAdd, None)?;
+        if p.org_id() != Some(org) {
+            return Err(anyhow::anyhow!("internal error: the permit is for another organization"));
+        }
+        let t = now();
+        let everyone = self.everyone_group(org)?;
+        let mut ids = Vec::with_capacity(rows.len());
+        let mut ins_user = self.tx.prepare_cached(
+            "INSERT INTO users (username, email, email_key, first_name, last_name, full_name, initials, status, accepted,
+                                primary_group_id, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'invited', 0, ?8, ?9, ?9)",
+        )?;
+        let mut ins_member =
+            self.tx.prepare_cached("INSERT INTO memberships (org_id, user_id, created_at) VALUES (?1, ?2, ?3)")?;
+        let mut ins_role =
+            self.tx.prepare_cached("INSERT OR IGNORE INTO user_roles (org_id, user_id, role_id) VALUES (?1, ?2, ?3)")?;
+        let mut ins_inv = self.tx.prepare_cached("INSERT INTO invitations (user_id, org_id, created_at) VALUES (?1, ?2, ?3)")?;
+        let mut ins_group = self.tx.prepare_cached("INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?1, ?2)")?;
+        let mut set_primary =
+            self.tx.prepare_cached("UPDATE users SET primary_group_id = ?1 WHERE id = ?2 AND primary_group_id IS NULL")?;
+        let mut ins_audit = self.tx.prepare_cached(
+            "INSERT INTO audit (at, actor_id, actor, org, action, target_id, target, changes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let mut email_of = self.tx.prepare_cached("SELECT email FROM users WHERE id = ?1")?;
+        for (n, row) in rows.iter().enumerate() {
+            let (id, email, change) = match (&row.new, row.existing) {
+                (Some(u), _) => {
+                    ins_user.execute(params![
+                        u.username,
+                        u.email,
+                        u.email_key,
+                        u.first_name,
+                        u.last_name,
+                        u.full_name,
+                        u.initials,
+                        row.group.unwrap_or(everyone),
+                        t
+                    ])?;
+                    let id = self.tx.last_insert_rowid();
+                    ins_inv.execute(params![id, org, t])?;
+                    (
+                        id,
+                        u.email.clone(),
+                        json!({"user": {"old": null, "new": u.email}, "roles": {"old": [], "new": row.role_names}}),
+                    )
+                }
+                (None, Some(id)) => {
+                    let email: String = email_of.query_row([id], |r| r.get(0))?;
+                    let g = row.group.unwrap_or(everyone);
+                    if set_primary.execute(params![g, id])? == 0 && row.group.is_some() {
+                        ins_group.execute(params![g, id])?;
+                    }
+                    (id, email, json!({"member": {"old": false, "new": true}, "roles": {"old": [], "new": row.role_names}}))
+                }
+                (None, None) => return Err(anyhow::anyhow!("internal error: an import row without a user")),
+            };
+            ins_member.execute(params![org, id, t])?;
+            for r in &row.roles {
+                ins_role.execute(params![org, id, r])?;
+            }
+            ins_audit.execute(params![
+                t,
+                p.actor_id(),
+                p.actor_label(),
+                p.org_slug(),
+                p.op().name(),
+                id,
+                email,
+                change.to_string()
+            ])?;
+            ids.push(id);
+            if n % 4096 == 4095 {
+                progress(n as u64 + 1);
+            }
+        }
+        progress(rows.len() as u64);
+        Ok(ids)
+    }
+
     fn queue_invitation(&mut self, p: &Permit, user: i64, org: i64) -> Result<i64> {
         if p.op() != Op::UserAdd {
             p.check(Op::UserAdd, None)?;
