@@ -4,6 +4,7 @@
 //! (one function per operation), `authz` (the decision engine), `store` (the
 //! repository layer; the only SQL). `main` only calls [`run`].
 
+pub mod assets;
 pub mod authz;
 pub mod cli;
 pub mod config;
@@ -24,6 +25,11 @@ use std::process::ExitCode;
 /// Parse, dispatch, and turn the outcome into an exit status. The only place
 /// where errors are printed.
 pub fn run() -> ExitCode {
+    // Shell completion requests (COMPLETE=bash acct -- ...) are answered here.
+    clap_complete::CompleteEnv::with_factory(<cli::Cli as clap::CommandFactory>::command)
+        .bin("acct")
+        .completer("acct")
+        .complete();
     let cli = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => return clap_error(e),

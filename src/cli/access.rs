@@ -9,9 +9,17 @@ use serde_json::json;
 #[derive(Debug, Subcommand)]
 pub enum AccessCmd {
     /// Grant a global role (global-admin, global-read-only)
-    Grant { user: String, role: String },
+    Grant {
+        #[arg(add = super::complete::users())]
+        user: String,
+        role: String,
+    },
     /// Revoke a global role
-    Revoke { user: String, role: String },
+    Revoke {
+        #[arg(add = super::complete::users())]
+        user: String,
+        role: String,
+    },
     /// Who holds which global role
     List,
 }

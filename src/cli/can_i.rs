@@ -19,6 +19,7 @@ pub struct CanIArgs {
     /// What to do
     action: String,
     /// To whom
+    #[arg(add = super::complete::users())]
     user: Option<String>,
     /// With 'edit': the fields to change
     #[arg(long = "field", value_name = "NAME")]

@@ -12,7 +12,10 @@ pub enum GroupCmd {
     /// Groups of the current organization
     List,
     /// One group with its managers and members
-    Show { group: String },
+    Show {
+        #[arg(add = super::complete::groups())]
+        group: String,
+    },
     /// Create a group
     Create {
         group: String,
@@ -20,7 +23,10 @@ pub enum GroupCmd {
         display_name: Option<String>,
     },
     /// Delete a group that is nobody's primary group
-    Delete { group: String },
+    Delete {
+        #[arg(add = super::complete::groups())]
+        group: String,
+    },
     /// Make members managers of a group
     AddManager(People),
     /// Take the manager role of a group away
@@ -33,8 +39,9 @@ pub enum GroupCmd {
 
 #[derive(Debug, clap::Args)]
 pub struct People {
+    #[arg(add = super::complete::groups())]
     group: String,
-    #[arg(required = true, value_name = "USER")]
+    #[arg(required = true, value_name = "USER", add = super::complete::users())]
     users: Vec<String>,
     /// Apply what can be applied, report each failure, exit 7
     #[arg(long)]

@@ -13,7 +13,7 @@ pub enum InviteCmd {
     /// Deliver pending invitations (recorded with --no-send)
     #[command(after_help = "Examples:\n  acct invite send bob@example.com\n  acct invite send --all")]
     Send {
-        #[arg(value_name = "USER", required_unless_present = "all", conflicts_with = "all")]
+        #[arg(value_name = "USER", required_unless_present = "all", conflicts_with = "all", add = super::complete::users())]
         users: Vec<String>,
         /// Every pending invitation of the organization
         #[arg(long)]
@@ -23,7 +23,10 @@ pub enum InviteCmd {
         keep_going: bool,
     },
     /// Send a new invitation; the previous link stops working
-    Resend { user: String },
+    Resend {
+        #[arg(add = super::complete::users())]
+        user: String,
+    },
     /// Accept an invitation: choose a password and activate the account
     #[command(
         after_help = "The password is asked twice on a terminal. Scripts pass it on stdin:\n  printf '%s\\n' \"$PASSWORD\" | acct invite accept TOKEN --password-stdin"

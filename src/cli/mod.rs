@@ -4,6 +4,7 @@
 pub mod access;
 pub mod audit;
 pub mod can_i;
+pub mod complete;
 pub mod config;
 pub mod db;
 pub mod group;
@@ -60,7 +61,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "ACCT_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// The organization to work in [default: config 'org']
-    #[arg(long, global = true, env = "ACCT_ORG", value_name = "SLUG")]
+    #[arg(long, global = true, env = "ACCT_ORG", value_name = "SLUG", add = complete::orgs())]
     pub org: Option<String>,
     /// Output format for data
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]
@@ -132,9 +133,23 @@ pub enum Command {
     TwoFa(twofa::TwoFaCmd),
     /// Ask whether the actor may do something
     CanI(can_i::CanIArgs),
+    /// Print the shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(
+        after_help = "Examples:\n  source <(acct completions bash)\n  acct completions fish > ~/.config/fish/completions/acct.fish"
+    )]
+    Completions {
+        #[arg(value_parser = crate::assets::SHELLS)]
+        shell: String,
+    },
 }
 
 pub fn dispatch(cli: Cli) -> Result<()> {
+    if let Command::Completions { shell } = &cli.command {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        out.write_all(crate::assets::completion(shell)?.as_bytes())?;
+        return Ok(out.flush()?);
+    }
     let mut ctx = Ctx::new(Globals::from(&cli.global))?;
     match cli.command {
         Command::Init(a) => init::run_init(&a, &mut ctx),
@@ -150,6 +165,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Invite(c) => invite::run(c, &ctx),
         Command::TwoFa(c) => twofa::run(c, &ctx),
         Command::CanI(a) => can_i::run(&a, &ctx),
+        Command::Completions { .. } => Ok(()),
     }
 }
 

@@ -12,7 +12,10 @@ pub enum OrgCmd {
     /// Organizations you belong to (every one for global readers)
     List,
     /// One organization [default: the current one]
-    Show { slug: Option<String> },
+    Show {
+        #[arg(add = super::complete::orgs())]
+        slug: Option<String>,
+    },
     /// Create an organization (needs global:admin)
     Create {
         slug: String,
@@ -21,7 +24,10 @@ pub enum OrgCmd {
         display_name: Option<String>,
     },
     /// Make an organization the current one (writes 'org' to the config file)
-    Use { slug: String },
+    Use {
+        #[arg(add = super::complete::orgs())]
+        slug: String,
+    },
     /// Change the current organization's policies or display name
     Set(SetArgs),
 }

@@ -11,7 +11,10 @@ pub enum RoleCmd {
     /// Roles of the current organization (built-in and custom)
     List,
     /// One role and its permissions
-    Show { role: String },
+    Show {
+        #[arg(add = super::complete::roles())]
+        role: String,
+    },
     /// Create a custom role in the current organization
     #[command(after_help = "Example:\n  acct role create auditor --permission audit:read --permission user:read")]
     Create {
@@ -24,6 +27,7 @@ pub enum RoleCmd {
     },
     /// Change a custom role
     Edit {
+        #[arg(add = super::complete::roles())]
         name: String,
         #[arg(long, value_name = "DISPLAY")]
         display_name: Option<String>,
@@ -36,18 +40,23 @@ pub enum RoleCmd {
         remove: Vec<String>,
     },
     /// Delete a custom role that nobody holds
-    Delete { name: String },
+    Delete {
+        #[arg(add = super::complete::roles())]
+        name: String,
+    },
     /// Give a member roles in the current organization
     #[command(after_help = "Example:\n  acct role assign bob@example.com helpdesk read-only")]
     Assign {
+        #[arg(add = super::complete::users())]
         user: String,
-        #[arg(required = true)]
+        #[arg(required = true, add = super::complete::roles())]
         roles: Vec<String>,
     },
     /// Take roles from a member in the current organization
     Unassign {
+        #[arg(add = super::complete::users())]
         user: String,
-        #[arg(required = true)]
+        #[arg(required = true, add = super::complete::roles())]
         roles: Vec<String>,
     },
 }

@@ -36,7 +36,10 @@ Examples:
   acct user list --search lovelace")]
     List(ListArgs),
     /// Every attribute of a user
-    Show { user: String },
+    Show {
+        #[arg(add = super::complete::users())]
+        user: String,
+    },
     /// Change attributes (with no flags on a terminal: in $EDITOR)
     #[command(after_help = "Examples:
   acct user edit bob --first-name Robert --timezone Europe/Berlin
@@ -64,7 +67,7 @@ pub struct AddArgs {
     #[arg(required = true, value_name = "EMAIL")]
     emails: Vec<String>,
     /// Role in the current organization (repeatable); asked on a terminal when missing
-    #[arg(long = "role", value_name = "ROLE")]
+    #[arg(long = "role", value_name = "ROLE", add = super::complete::roles())]
     roles: Vec<String>,
     #[arg(long, value_name = "F")]
     first_name: Option<String>,
@@ -74,7 +77,7 @@ pub struct AddArgs {
     #[arg(long, value_name = "U")]
     username: Option<String>,
     /// Primary group of new identities (an additional group for existing ones)
-    #[arg(long, value_name = "G")]
+    #[arg(long, value_name = "G", add = super::complete::groups())]
     group: Option<String>,
     /// Record the invitation as pending; deliver later with 'acct invite send'
     #[arg(long)]
@@ -109,10 +112,10 @@ pub struct FilterArgs {
     #[arg(long, value_name = "S")]
     status: Option<String>,
     /// Holders of a role
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", add = super::complete::roles())]
     role: Option<String>,
     /// Members of a group (primary or additional)
-    #[arg(long, value_name = "G")]
+    #[arg(long, value_name = "G", add = super::complete::groups())]
     group: Option<String>,
     /// none, email, sms or app
     #[arg(long = "two-factor", value_name = "M")]
@@ -160,6 +163,7 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct EditFlags {
+    #[arg(add = super::complete::users())]
     user: String,
     #[arg(long, value_name = "NAME")]
     full_name: Option<String>,
@@ -190,11 +194,11 @@ pub struct EditFlags {
     #[arg(long = "require-2fa", value_name = "BOOL", value_parser = parse_bool)]
     require_2fa: Option<bool>,
     /// A group of the current organization, or ORG/GROUP
-    #[arg(long, value_name = "G")]
+    #[arg(long, value_name = "G", add = super::complete::groups())]
     primary_group: Option<String>,
-    #[arg(long = "add-group", value_name = "G")]
+    #[arg(long = "add-group", value_name = "G", add = super::complete::groups())]
     add_groups: Vec<String>,
-    #[arg(long = "remove-group", value_name = "G")]
+    #[arg(long = "remove-group", value_name = "G", add = super::complete::groups())]
     remove_groups: Vec<String>,
 }
 
@@ -204,7 +208,7 @@ fn parse_bool(s: &str) -> Result<bool, String> {
 
 #[derive(Debug, Args)]
 pub struct Targets {
-    #[arg(required = true, value_name = "USER")]
+    #[arg(required = true, value_name = "USER", add = super::complete::users())]
     users: Vec<String>,
     /// Apply what can be applied, report each failure, exit 7
     #[arg(long)]
@@ -220,7 +224,7 @@ pub enum Header {
 #[derive(Debug, Args)]
 pub struct ExportFlags {
     /// Only these users [default: every member matching the filters]
-    #[arg(value_name = "USER")]
+    #[arg(value_name = "USER", add = super::complete::users())]
     users: Vec<String>,
     /// Fields in this order (comma-separated) [default: id,email,first_name,last_name,role,two_factor]
     #[arg(long, value_name = "F,...")]

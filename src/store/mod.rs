@@ -81,6 +81,8 @@ pub trait Tx {
     fn group_people(&self, group: i64) -> Result<GroupPeople>;
 
     fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>>;
+    /// Names starting with `prefix`, for shell completion.
+    fn completions(&self, kind: Completion, org: Option<i64>, prefix: &str, limit: u64) -> Result<Vec<String>>;
 
     /// Open invitations of an organization's members, oldest first.
     fn invitations(&self, org: i64) -> Result<Vec<InvitationRow>>;

@@ -442,3 +442,13 @@ pub struct ImportRow {
     pub role_names: Vec<String>,
     pub group: Option<i64>,
 }
+
+/// What a shell completes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// E-mails and usernames of the members of an organization.
+    Users,
+    Roles,
+    Groups,
+    Orgs,
+}

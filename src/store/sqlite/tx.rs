@@ -594,6 +594,27 @@ impl Tx for SqliteTx<'_> {
             .optional()?)
     }
 
+    fn completions(&self, kind: Completion, org: Option<i64>, prefix: &str, limit: u64) -> Result<Vec<String>> {
+        let pattern = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let sql = match kind {
+            Completion::Users => {
+                "SELECT email FROM (SELECT u.email AS email FROM memberships m JOIN users u ON u.id = m.user_id
+                     WHERE m.org_id = ?1 AND u.email LIKE ?2 ESCAPE '\\'
+                   UNION SELECT u.username FROM memberships m JOIN users u ON u.id = m.user_id
+                     WHERE m.org_id = ?1 AND u.username LIKE ?2 ESCAPE '\\') ORDER BY 1 LIMIT ?3"
+            }
+            Completion::Roles => {
+                "SELECT name FROM roles WHERE scope = 'org' AND (org_id IS NULL OR org_id = ?1) AND name LIKE ?2 ESCAPE '\\'
+                 ORDER BY 1 LIMIT ?3"
+            }
+            Completion::Groups => "SELECT slug FROM groups WHERE org_id = ?1 AND slug LIKE ?2 ESCAPE '\\' ORDER BY 1 LIMIT ?3",
+            Completion::Orgs => "SELECT slug FROM orgs WHERE ?1 = ?1 AND slug LIKE ?2 ESCAPE '\\' ORDER BY 1 LIMIT ?3",
+        };
+        let mut st = self.tx.prepare_cached(sql)?;
+        let rows = st.query_map(params![org.unwrap_or(0), pattern, limit.min(i64::MAX as u64) as i64], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn trash_info(&self, user: i64) -> Result<Option<TrashInfo>> {
         let row: Option<(String, Option<i64>, Option<String>)> = self
             .tx
