@@ -57,6 +57,7 @@ pub fn list(ctx: &Ctx, f: &Filter) -> Result<Vec<AuditEntry>> {
         target: f.target.as_deref().map(|u| user_id(&*tx, u)).transpose()?,
         action: f.action.clone(),
         org: Some(org.slug.clone()),
+        include_global: authz::decide(&actor, &Request::GlobalRead).is_ok(),
         since,
         until,
         limit: f.limit,

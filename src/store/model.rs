@@ -359,6 +359,8 @@ pub struct AuditQuery {
     pub target: Option<i64>,
     pub action: Option<String>,
     pub org: Option<String>,
+    /// With `org`: also the entries that belong to no organization (global roles).
+    pub include_global: bool,
     pub since: Option<String>,
     pub until: Option<String>,
     pub limit: Option<u64>,

@@ -764,15 +764,19 @@ impl Tx for SqliteTx<'_> {
             cond(&mut sql, &mut args, " AND target_id = ?", Sql::Integer(t));
         }
         if let Some(a) = &q.action {
-            if a.ends_with('.') || !a.contains('.') {
-                let prefix = format!("{}.%", a.trim_end_matches('.'));
-                cond(&mut sql, &mut args, " AND (action LIKE ? ESCAPE '\\')", Sql::Text(prefix.replace('_', "\\_")));
-            } else {
-                cond(&mut sql, &mut args, " AND action = ?", Sql::Text(a.clone()));
-            }
+            // `user.edit` is exact; `user` also matches the family `user.*`.
+            let exact = a.trim_end_matches('.').to_string();
+            args.push(Sql::Text(exact.clone()));
+            let n = args.len();
+            args.push(Sql::Text(format!("{}.%", exact.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))));
+            sql.push_str(&format!(" AND (action = ?{n} OR action LIKE ?{} ESCAPE '\\')", n + 1));
         }
         if let Some(o) = &q.org {
-            cond(&mut sql, &mut args, " AND org = ?", Sql::Text(o.clone()));
+            if q.include_global {
+                cond(&mut sql, &mut args, " AND (org = ? OR org IS NULL)", Sql::Text(o.clone()));
+            } else {
+                cond(&mut sql, &mut args, " AND org = ?", Sql::Text(o.clone()));
+            }
         }
         if let Some(s) = &q.since {
             cond(&mut sql, &mut args, " AND at >= ?", Sql::Text(s.clone()));
