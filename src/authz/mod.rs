@@ -262,6 +262,7 @@ pub enum Op {
     UserAdd,
     UserRemove,
     UserRestore,
+    UserPurge,
     UserEdit,
     UserReset2fa,
     InviteSend,
@@ -294,6 +295,7 @@ impl Op {
             UserAdd => "user.add",
             UserRemove => "user.remove",
             UserRestore => "user.restore",
+            UserPurge => "user.purge",
             UserEdit => "user.edit",
             UserReset2fa => "user.reset-2fa",
             InviteSend => "invite.send",
@@ -340,6 +342,18 @@ impl Permit {
     }
     pub fn fields(&self) -> &[Field] {
         &self.fields
+    }
+
+    /// Like [`Permit::check`], and the permit must be for this organization.
+    pub fn check_in(&self, op: Op, org: i64, target: Option<i64>) -> Result<(), AppError> {
+        self.check(op, target)?;
+        if self.org_id != Some(org) {
+            return Err(AppError::new(
+                Kind::Failure,
+                format!("internal error: a permit for {} in another organization does not cover this one", self.op.name()),
+            ));
+        }
+        Ok(())
     }
 
     /// Used by the repository before it writes: the permit must be for this
@@ -447,6 +461,11 @@ pub enum Request<'a> {
         org: &'a OrgFacts,
         target: &'a Subject,
         roles: PermSet,
+    },
+    /// Delete a user removed more than 30 days ago, to add the address anew.
+    UserPurge {
+        org: &'a OrgFacts,
+        target: &'a Subject,
     },
     UserEdit {
         target: &'a Subject,
@@ -670,6 +689,13 @@ pub fn decide(actor: &Subject, req: &Request<'_>) -> Result<Permit, Refusal> {
             need(actor, org, Perm::UserInvite)?;
             no_escalation(actor, org, *roles, "restoring this user's roles")?;
             Ok(permit(actor, Op::UserRestore, Some(org), Some(target.id)))
+        }
+        Request::UserPurge { org, target } => {
+            need(actor, org, Perm::UserInvite)?;
+            if !target.trashed {
+                return Err(conflict(format!("{} is not in the trash", target.label)));
+            }
+            Ok(permit(actor, Op::UserPurge, Some(org), Some(target.id)))
         }
         Request::UserEdit { target, edit } => decide_edit(actor, target, edit),
         Request::UserReset2fa { target } => {

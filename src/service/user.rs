@@ -179,7 +179,9 @@ fn add_one(
                     .into());
             }
             // Past the restore window: the old record is purged and a new identity made.
-            tx.purge_user(permit, id)?;
+            let actor = ctx.actor(&*tx)?;
+            let purge = authz::decide(&actor, &Request::UserPurge { org: &org.facts(), target: &s })?;
+            tx.purge_user(&purge, id)?;
         } else if s.is_member(org.id) {
             if a.if_missing {
                 return Ok((AddRow { email: s.label.clone(), id: Some(id), username: None, outcome: Ok(Added::Skipped) }, None));

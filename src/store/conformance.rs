@@ -70,6 +70,15 @@ pub fn run_all(make: &mut dyn FnMut() -> Box<dyn Store>) {
         ("audit_query_time_window", audit_query_time_window),
         ("audit_query_limit_returns_newest_in_ascending_order", audit_query_limit_returns_newest_in_ascending_order),
         ("step_end_false_undoes_only_that_step", step_end_false_undoes_only_that_step),
+        ("audit_action_without_a_dot_also_matches_that_action", audit_action_without_a_dot_also_matches_that_action),
+        ("permit_for_one_org_is_refused_in_another", permit_for_one_org_is_refused_in_another),
+        ("purge_refuses_a_user_not_in_the_trash", purge_refuses_a_user_not_in_the_trash),
+        ("purge_is_bound_to_its_target", purge_is_bound_to_its_target),
+        ("invite_send_audit_records_the_old_expiry", invite_send_audit_records_the_old_expiry),
+        ("add_membership_of_an_existing_member_is_a_conflict", add_membership_of_an_existing_member_is_a_conflict),
+        ("record_delivery_is_bound_to_the_permit_target", record_delivery_is_bound_to_the_permit_target),
+        ("remove_membership_of_a_non_member_is_refused", remove_membership_of_a_non_member_is_refused),
+        ("restore_of_a_user_not_in_the_trash_is_a_conflict", restore_of_a_user_not_in_the_trash_is_a_conflict),
     ];
     let mut failed = Vec::new();
     for (name, check) in checks {
@@ -1561,10 +1570,9 @@ fn purge_deletes_a_trashed_user_and_ids_are_not_reused(mut store: Box<dyn Store>
     assert!(remove(tx, w.admin, w.org, bob));
     let mut trail = Trail::new(tx);
     let (a, t) = (subject(tx, w.admin), subject(tx, bob));
-    let p = authz::decide(&a, &Request::UserAdd { org: &facts(tx, w.org), roles: PermSet::EMPTY, target: Some(t.id) }).unwrap();
+    let p = authz::decide(&a, &Request::UserPurge { org: &facts(tx, w.org), target: &t }).unwrap();
     tx.purge_user(&p, bob).unwrap();
-    // The action is the permit's operation (user.add today: see purge_is_bound_to_its_target).
-    trail.one(tx, Some(ORG), p.op().name(), Some("bob@example.com"), json!({"purged": {"old": false, "new": true}}));
+    trail.one(tx, Some(ORG), "user.purge", Some("bob@example.com"), json!({"purged": {"old": false, "new": true}}));
     assert_eq!(tx.find_user(&Selector::Id(bob)).unwrap(), None);
     assert_eq!(tx.find_user(&Selector::EmailKey("bob@example.com".into())).unwrap(), None);
     assert!(!tx.username_taken("bob").unwrap());
@@ -2198,17 +2206,16 @@ fn step_end_false_undoes_only_that_step(mut store: Box<dyn Store>) {
     );
 }
 
-// ================================================================== KNOWN DEFECTS
+// ============================================================ FIXED DEFECTS
 //
-// The checks below fail on the SQLite implementation of this branch. They are
-// left out of `run_all` until it is fixed; each says what is wrong.
+// Each check below found a defect in the first SQLite implementation; the
+// comment says what was wrong, so that another backend does not repeat it.
 
 /// DEFECT (minor): `audit` treats an action without a dot as a family prefix
 /// only (`init` becomes `LIKE 'init.%'`), so `acct audit list --action init`
 /// finds nothing although the action `init` exists. Fix in
 /// `SqliteTx::audit` (src/store/sqlite/tx.rs): match `action = A OR action LIKE 'A.%'`
 /// when A has no dot.
-#[allow(dead_code)]
 fn audit_action_without_a_dot_also_matches_that_action(mut store: Box<dyn Store>) {
     audit_fixture(&mut *store);
     let tx = store.read().unwrap();
@@ -2226,7 +2233,6 @@ fn audit_action_without_a_dot_also_matches_that_action(mut store: Box<dyn Store>
 /// `add_user`, `add_membership`, `remove_membership`, `assign_role`,
 /// `unassign_role`, `create_role`, `delete_role`, `create_group`,
 /// `set_group_person`, `queue_invitation`.
-#[allow(dead_code)]
 fn permit_for_one_org_is_refused_in_another(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
@@ -2294,13 +2300,16 @@ fn permit_for_one_org_is_refused_in_another(mut store: Box<dyn Store>) {
 /// `AND trashed_at IS NOT NULL`) and writes a `purged` audit entry. Fix in
 /// `SqliteTx::purge_user`: refuse with a conflict unless `trashed_at IS NOT NULL`,
 /// before deleting anything.
-#[allow(dead_code)]
 fn purge_refuses_a_user_not_in_the_trash(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
     let bob = add(tx, w.admin, w.org, &person("bob@example.com"), &["helpdesk"], None);
     let before = snapshot(tx, w.org);
+    // The engine gives no purge permit for a user who is not in the trash ...
+    let refused = authz::decide(&subject(tx, w.admin), &Request::UserPurge { org: &facts(tx, w.org), target: &subject(tx, bob) });
+    assert_eq!(refused.map(|_| ()).unwrap_err().kind, Kind::Conflict);
+    // ... and no other permit purges.
     let p = authz::decide(
         &subject(tx, w.admin),
         &Request::UserAdd { org: &facts(tx, w.org), roles: PermSet::EMPTY, target: Some(bob) },
@@ -2310,7 +2319,7 @@ fn purge_refuses_a_user_not_in_the_trash(mut store: Box<dyn Store>) {
     let after = (tx.memberships_of(bob).unwrap(), tx.user_roles(w.org, bob).unwrap());
     assert_eq!(after, (vec![ORG.to_string()], vec!["helpdesk".to_string()]), "bob keeps his membership and roles");
     assert!(snapshot(tx, w.org) == before, "nothing written");
-    assert_eq!(kind(&r.expect_err("purging a user not in the trash is refused")), Kind::Conflict);
+    assert!(r.is_err(), "purging a user not in the trash is refused");
 }
 
 /// DEFECT (authorization): `purge_user` checks only `p.check(Op::UserAdd, None)`:
@@ -2318,7 +2327,6 @@ fn purge_refuses_a_user_not_in_the_trash(mut store: Box<dyn Store>) {
 /// the audit entry is recorded as action `user.add`. Fix: purge needs its own
 /// operation (e.g. `Op::UserPurge`, "user.purge") decided for that target, and
 /// `purge_user` should check `p.check(Op::UserPurge, Some(user))`.
-#[allow(dead_code)]
 fn purge_is_bound_to_its_target(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
@@ -2335,7 +2343,6 @@ fn purge_is_bound_to_its_target(mut store: Box<dyn Store>) {
 /// records `expires_at` with `old: null` even when the invitation had an
 /// expiry. Fix in `SqliteTx::issue_token`: read the old `expires_at` first and
 /// log it.
-#[allow(dead_code)]
 fn invite_send_audit_records_the_old_expiry(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
@@ -2355,7 +2362,6 @@ fn invite_send_audit_records_the_old_expiry(mut store: Box<dyn Store>) {
 /// SPEC §4 `user add`: "Adding an existing member is a conflict"). Fix in
 /// `SqliteTx::join_org`/`add_membership`: check the membership first and
 /// return `error::conflict`.
-#[allow(dead_code)]
 fn add_membership_of_an_existing_member_is_a_conflict(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
@@ -2375,7 +2381,6 @@ fn add_membership_of_an_existing_member_is_a_conflict(mut store: Box<dyn Store>)
 /// never against the invitation's user, so a permit for bob updates carol's
 /// invitation. Fix: look up the invitation's `user_id` and check
 /// `p.check(Op::InviteSend, Some(user_id))`.
-#[allow(dead_code)]
 fn record_delivery_is_bound_to_the_permit_target(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
@@ -2399,7 +2404,6 @@ fn record_delivery_is_bound_to_the_permit_target(mut store: Box<dyn Store>) {
 /// restore brings the user back into the wrong organization without roles.
 /// Fix in `SqliteTx::remove_membership`: refuse (not found) when there is no
 /// membership row for (org, user), before any write.
-#[allow(dead_code)]
 fn remove_membership_of_a_non_member_is_refused(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
@@ -2420,7 +2424,6 @@ fn remove_membership_of_a_non_member_is_refused(mut store: Box<dyn Store>) {
 /// DEFECT (minor): `restore_user` of a user who is not in the trash fails with
 /// a raw "Query returned no rows" (exit 1) instead of a conflict. Fix in
 /// `SqliteTx::restore_user`: `.optional()` and `error::conflict("... is not in the trash")`.
-#[allow(dead_code)]
 fn restore_of_a_user_not_in_the_trash_is_a_conflict(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();

@@ -865,7 +865,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn create_role(&mut self, p: &Permit, org: i64, role: &NewRole) -> Result<i64> {
-        p.check(Op::RoleCreate, None)?;
+        p.check_in(Op::RoleCreate, org, None)?;
         if self.role(Some(org), &role.name)?.is_some() || authz::builtin(&role.name).is_some() {
             return Err(error::conflict(format!("role '{}' already exists", role.name)).into());
         }
@@ -905,8 +905,12 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn delete_role(&mut self, p: &Permit, role: i64) -> Result<()> {
-        p.check(Op::RoleDelete, None)?;
-        let name = self.role_name(role)?;
+        let (name, org): (String, Option<i64>) =
+            self.tx.query_row("SELECT name, org_id FROM roles WHERE id = ?1", [role], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        match org {
+            Some(o) => p.check_in(Op::RoleDelete, o, None)?,
+            None => return Err(error::conflict(format!("'{name}' is a built-in role and cannot be deleted")).into()),
+        }
         let holders = self.role_holders(role)?;
         if holders > 0 {
             return Err(error::conflict(format!("role '{name}' is held by {holders} user(s)"))
@@ -919,7 +923,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn assign_role(&mut self, p: &Permit, org: i64, user: i64, role: i64) -> Result<bool> {
-        p.check(Op::RoleAssign, Some(user))?;
+        p.check_in(Op::RoleAssign, org, Some(user))?;
         let n = self.tx.execute(
             "INSERT OR IGNORE INTO user_roles (org_id, user_id, role_id) VALUES (?1, ?2, ?3)",
             params![org, user, role],
@@ -932,7 +936,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn unassign_role(&mut self, p: &Permit, org: i64, user: i64, role: i64) -> Result<bool> {
-        p.check(Op::RoleUnassign, Some(user))?;
+        p.check_in(Op::RoleUnassign, org, Some(user))?;
         let n = self
             .tx
             .execute("DELETE FROM user_roles WHERE org_id = ?1 AND user_id = ?2 AND role_id = ?3", params![org, user, role])?;
@@ -964,7 +968,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn create_group(&mut self, p: &Permit, org: i64, slug: &str, display_name: &str) -> Result<i64> {
-        p.check(Op::GroupCreate, None)?;
+        p.check_in(Op::GroupCreate, org, None)?;
         if self.group(org, slug)?.is_some() {
             return Err(error::conflict(format!("group '{slug}' already exists")).into());
         }
@@ -1008,7 +1012,8 @@ impl Tx for SqliteTx<'_> {
             (GroupRole::Member, true) => Op::GroupAddMember,
             (GroupRole::Member, false) => Op::GroupRemoveMember,
         };
-        p.check(op, None)?;
+        let org: i64 = self.tx.query_row("SELECT org_id FROM groups WHERE id = ?1", [group], |r| r.get(0))?;
+        p.check_in(op, org, None)?;
         let table = if role == GroupRole::Manager { "group_managers" } else { "group_members" };
         let sql = if present {
             format!("INSERT OR IGNORE INTO {table} (group_id, user_id) VALUES (?1, ?2)")
@@ -1027,7 +1032,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn add_user(&mut self, p: &Permit, org: i64, user: &NewUser, roles: &[i64], group: Option<i64>) -> Result<i64> {
-        p.check(Op::UserAdd, None)?;
+        p.check_in(Op::UserAdd, org, None)?;
         let id = self.insert_user(user)?;
         self.join_org(org, id, roles, group)?;
         let names: Vec<String> = roles.iter().map(|r| self.role_name(*r)).collect::<Result<_>>()?;
@@ -1041,7 +1046,15 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn add_membership(&mut self, p: &Permit, org: i64, user: i64, roles: &[i64], group: Option<i64>) -> Result<()> {
-        p.check(Op::UserAdd, None)?;
+        p.check_in(Op::UserAdd, org, p.target().map(|_| user))?;
+        let member: bool = self.tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = ?1 AND user_id = ?2)",
+            [org, user],
+            |r| r.get(0),
+        )?;
+        if member {
+            return Err(error::conflict(format!("{} is already a member", self.email_of(user)?)).into());
+        }
         self.join_org(org, user, roles, group)?;
         let names: Vec<String> = roles.iter().map(|r| self.role_name(*r)).collect::<Result<_>>()?;
         let email = self.email_of(user)?;
@@ -1055,7 +1068,15 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn remove_membership(&mut self, p: &Permit, org: i64, user: i64) -> Result<bool> {
-        p.check(Op::UserRemove, Some(user))?;
+        p.check_in(Op::UserRemove, org, Some(user))?;
+        let member: bool = self.tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = ?1 AND user_id = ?2)",
+            [org, user],
+            |r| r.get(0),
+        )?;
+        if !member {
+            return Err(error::not_found(format!("{} is not a member of this organization", self.email_of(user)?)).into());
+        }
         let roles = self.user_roles(org, user)?;
         self.tx.execute("DELETE FROM user_roles WHERE org_id = ?1 AND user_id = ?2", params![org, user])?;
         self.tx.execute(
@@ -1103,11 +1124,17 @@ impl Tx for SqliteTx<'_> {
 
     fn restore_user(&mut self, p: &Permit, user: i64) -> Result<()> {
         p.check(Op::UserRestore, Some(user))?;
-        let (org, roles, primary): (Option<i64>, Option<String>, Option<i64>) = self.tx.query_row(
-            "SELECT trash_org_id, trash_roles, primary_group_id FROM users WHERE id = ?1 AND trashed_at IS NOT NULL",
-            [user],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+        let row: Option<(Option<i64>, Option<String>, Option<i64>)> = self
+            .tx
+            .query_row(
+                "SELECT trash_org_id, trash_roles, primary_group_id FROM users WHERE id = ?1 AND trashed_at IS NOT NULL",
+                [user],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let (org, roles, primary) = row.ok_or_else(|| {
+            error::conflict(format!("user {user} is not in the trash")).with_hint("only removed users can be restored")
+        })?;
         let org = org.ok_or_else(|| anyhow::anyhow!("internal error: trashed user without an organization"))?;
         if p.org_id() != Some(org) {
             return Err(anyhow::anyhow!("internal error: the permit is for another organization"));
@@ -1144,7 +1171,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn purge_user(&mut self, p: &Permit, user: i64) -> Result<()> {
-        p.check(Op::UserAdd, None)?;
+        p.check(Op::UserPurge, Some(user))?;
+        let trashed: bool = self.tx.query_row("SELECT trashed_at IS NOT NULL FROM users WHERE id = ?1", [user], |r| r.get(0))?;
+        if !trashed {
+            return Err(error::conflict(format!("user {user} is not in the trash and cannot be purged")).into());
+        }
         let email = self.email_of(user)?;
         for sql in [
             "DELETE FROM invitations WHERE user_id = ?1",
@@ -1375,9 +1406,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn queue_invitation(&mut self, p: &Permit, user: i64, org: i64) -> Result<i64> {
-        if p.op() != Op::UserAdd {
-            p.check(Op::UserAdd, None)?;
-        }
+        p.check_in(Op::UserAdd, org, p.target().map(|_| user))?;
         self.tx.execute("UPDATE invitations SET state = 'replaced' WHERE user_id = ?1 AND state = 'open'", [user])?;
         self.tx
             .execute("INSERT INTO invitations (user_id, org_id, created_at) VALUES (?1, ?2, ?3)", params![user, org, now()])?;
@@ -1389,13 +1418,15 @@ impl Tx for SqliteTx<'_> {
             Op::UserAdd => p.check(Op::UserAdd, None)?,
             _ => p.check(Op::InviteSend, Some(user))?,
         }
-        let inv: Option<i64> = self
+        let inv: Option<(i64, Option<String>)> = self
             .tx
-            .query_row("SELECT id FROM invitations WHERE user_id = ?1 AND state = 'open' ORDER BY id DESC LIMIT 1", [user], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT id, expires_at FROM invitations WHERE user_id = ?1 AND state = 'open' ORDER BY id DESC LIMIT 1",
+                [user],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
-        let inv = inv.ok_or_else(|| error::conflict("there is no open invitation for this user"))?;
+        let (inv, old_expiry) = inv.ok_or_else(|| error::conflict("there is no open invitation for this user"))?;
         self.tx.execute(
             "UPDATE invitations SET token_hash = ?1, sent_at = ?2, expires_at = ?3, delivery = 'pending', delivery_error = NULL
              WHERE id = ?4",
@@ -1407,7 +1438,7 @@ impl Tx for SqliteTx<'_> {
                 p,
                 Some(user),
                 Some(&email),
-                json!({"token": {"old": "(replaced)", "new": "(issued)"}, "expires_at": {"old": null, "new": expires_at}}),
+                json!({"token": {"old": "(replaced)", "new": "(issued)"}, "expires_at": {"old": old_expiry, "new": expires_at}}),
             )?;
         }
         Ok(inv)
