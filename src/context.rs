@@ -21,6 +21,8 @@ pub struct Ctx {
     pub stdout_tty: bool,
     pub stdin_tty: bool,
     pub stderr_tty: bool,
+    /// Set when a dry run rolled its transaction back; `main` says so last.
+    rolled_back: std::cell::Cell<bool>,
 }
 
 /// The global flags, as parsed (environment already applied by clap).
@@ -57,6 +59,7 @@ impl Ctx {
             stdout_tty: std::io::stdout().is_terminal(),
             stdin_tty: std::io::stdin().is_terminal(),
             stderr_tty,
+            rolled_back: std::cell::Cell::new(false),
         })
     }
 
@@ -150,10 +153,17 @@ impl Ctx {
     pub fn finish(&self, tx: Box<dyn Tx + '_>) -> Result<()> {
         if self.dry_run {
             drop(tx);
-            self.note("dry run: nothing was changed");
+            self.rolled_back.set(true);
             Ok(())
         } else {
             tx.commit()
+        }
+    }
+
+    /// The closing note of a dry run, after the command's own "would" lines.
+    pub fn close(&self) {
+        if self.dry_run && self.rolled_back.get() {
+            self.note("dry run: nothing was changed");
         }
     }
 

@@ -73,8 +73,10 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// clap's errors in acct's shape: one `error:` line, tips as `hint:` lines,
-/// exit 2. Help and version go to stdout with exit 0.
+/// clap's errors in acct's shape: one `error:` line (with what clap lists
+/// below it, such as the missing arguments), tips and possible values as
+/// `hint:` lines, exit 2; with `--format json|jsonl` also a JSON object. Help
+/// and version go to stdout with exit 0.
 fn clap_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match e.kind() {
@@ -89,22 +91,43 @@ fn clap_error(e: clap::Error) -> ExitCode {
         _ => {}
     }
     let text = e.render().to_string();
-    let mut err = std::io::stderr().lock();
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    if let Some(first) = lines.next() {
-        let _ = writeln!(err, "{}", first.trim_end());
-    }
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut message = lines.next().unwrap_or("error: invalid usage").trim_start_matches("error: ").to_string();
+    let mut hints = Vec::new();
     let mut usage = None;
     for l in lines {
-        let t = l.trim();
-        if let Some(tip) = t.strip_prefix("tip: ") {
-            let _ = writeln!(err, "hint: {tip}");
-        } else if let Some(u) = t.strip_prefix("Usage: ") {
+        if let Some(tip) = l.strip_prefix("tip: ") {
+            hints.push(tip.to_string());
+        } else if let Some(u) = l.strip_prefix("Usage: ") {
             usage = Some(u.to_string());
+        } else if l.starts_with("[possible values:") {
+            hints.push(l.trim_matches(|c| c == '[' || c == ']').to_string());
+        } else if !l.starts_with("For more information") {
+            message = if message.ends_with(':') { format!("{message} {l}") } else { format!("{message}, {l}") };
         }
     }
     if let Some(u) = usage {
-        let _ = writeln!(err, "hint: usage: {u}");
+        hints.push(format!("usage: {u}"));
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "error: {message}");
+    for h in &hints {
+        let _ = writeln!(err, "hint: {h}");
+    }
+    if json_requested() {
+        let hint = if hints.is_empty() { serde_json::Value::Null } else { serde_json::Value::from(hints.join("; ")) };
+        let obj = serde_json::json!({"error": {"kind": "usage", "message": message, "hint": hint, "exit": 2}});
+        let _ = writeln!(err, "{obj}");
     }
     ExitCode::from(2)
+}
+
+/// `--format json` or `jsonl` among the raw arguments (for errors found
+/// before the arguments could be parsed).
+fn json_requested() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().enumerate().any(|(i, a)| {
+        matches!(a.as_str(), "--format=json" | "--format=jsonl")
+            || (a == "--format" && args.get(i + 1).is_some_and(|v| v == "json" || v == "jsonl"))
+    })
 }

@@ -444,7 +444,6 @@ fn usage_errors_exit_2_with_an_error_line_first() {
 }
 
 #[test]
-#[ignore = "bug: usage errors drop clap's detail lines: the missing argument / possible values are not named"]
 fn usage_errors_name_what_is_wrong() {
     // The error line for a missing required argument ends with "not
     // provided:" and names nothing, because only the first line of clap's
@@ -458,7 +457,6 @@ fn usage_errors_name_what_is_wrong() {
 }
 
 #[test]
-#[ignore = "bug: usage errors found by the parser print no JSON error object under --format json"]
 fn usage_errors_in_json_mode_emit_a_json_object() {
     // SPEC §5: with --format json or jsonl an error is also written to
     // stderr as one JSON object. Errors from clap (unknown subcommand,
@@ -575,7 +573,6 @@ fn long_audit_log(env: &Env) {
 }
 
 #[test]
-#[ignore = "bug: a pipe closed in the middle of json/jsonl/csv output exits 1 with 'error: Broken pipe (os error 32)'"]
 fn a_pipe_closed_in_the_middle_of_machine_output_is_success() {
     // The rows are written through serde_json / the csv writer, whose errors
     // wrap the io::Error so that `is_broken_pipe` does not see it; once the
@@ -659,7 +656,6 @@ fn dry_run_still_reports_errors() {
 }
 
 #[test]
-#[ignore = "bug: --dry-run on create/delete commands does not print what would change"]
 fn dry_run_prints_what_would_change() {
     // SPEC §4: --dry-run does everything inside a transaction, *prints what
     // would change*, and rolls back. `org set`, `role edit` and `role assign`
@@ -679,7 +675,6 @@ fn dry_run_prints_what_would_change() {
 }
 
 #[test]
-#[ignore = "bug: access grant/revoke --dry-run say 'granted'/'revoked' although nothing changed"]
 fn dry_run_access_grant_says_would() {
     let env = people();
     let err = unchanged(&env, &["access", "grant", "bob", "global-read-only"]);
@@ -691,7 +686,6 @@ fn dry_run_access_grant_says_would() {
 }
 
 #[test]
-#[ignore = "bug: group add-member/add-manager --dry-run say 'is now a member' although nothing changed"]
 fn dry_run_group_people_says_would() {
     let env = people();
     env.run(&["group", "create", "eng"]).ok();

@@ -36,12 +36,14 @@ pub fn run(cmd: AccessCmd, ctx: &Ctx) -> Result<()> {
         }
         AccessCmd::Grant { user, role } => {
             let changed = access::change(ctx, &user, &role, true)?;
-            ctx.note(if changed { format!("granted {role} to {user}") } else { format!("{user} already holds {role}") });
+            let verb = if ctx.dry_run { "would grant" } else { "granted" };
+            ctx.note(if changed { format!("{verb} {role} to {user}") } else { format!("{user} already holds {role}") });
             Ok(())
         }
         AccessCmd::Revoke { user, role } => {
             let changed = access::change(ctx, &user, &role, false)?;
-            ctx.note(if changed { format!("revoked {role} from {user}") } else { format!("{user} does not hold {role}") });
+            let verb = if ctx.dry_run { "would revoke" } else { "revoked" };
+            ctx.note(if changed { format!("{verb} {role} from {user}") } else { format!("{user} does not hold {role}") });
             Ok(())
         }
     }

@@ -84,16 +84,12 @@ pub fn run(cmd: GroupCmd, ctx: &Ctx) -> Result<()> {
         }
         GroupCmd::Create { group: slug, display_name } => {
             let g = group::create(ctx, &slug, display_name.as_deref())?;
-            if !ctx.dry_run {
-                ctx.note(format!("created group {}", g.slug));
-            }
+            ctx.note(format!("{} group {}", if ctx.dry_run { "would create" } else { "created" }, g.slug));
             Ok(())
         }
         GroupCmd::Delete { group: slug } => {
             group::delete(ctx, &slug)?;
-            if !ctx.dry_run {
-                ctx.note(format!("deleted group {slug}"));
-            }
+            ctx.note(format!("{} group {slug}", if ctx.dry_run { "would delete" } else { "deleted" }));
             Ok(())
         }
         GroupCmd::AddManager(p) => people(ctx, p, GroupRole::Manager, true),
@@ -108,11 +104,13 @@ fn people(ctx: &Ctx, p: People, role: GroupRole, present: bool) -> Result<()> {
     let what = if role == GroupRole::Manager { "manager" } else { "member" };
     for o in &outcomes {
         if let Ok(changed) = o.result {
-            let msg = match (present, changed) {
-                (true, true) => format!("{} is now a {what} of {}", o.target, p.group),
-                (true, false) => format!("{} already is a {what} of {}", o.target, p.group),
-                (false, true) => format!("{} is no longer a {what} of {}", o.target, p.group),
-                (false, false) => format!("{} was not a {what} of {}", o.target, p.group),
+            let msg = match (present, changed, ctx.dry_run) {
+                (true, true, false) => format!("{} is now a {what} of {}", o.target, p.group),
+                (true, true, true) => format!("{} would become a {what} of {}", o.target, p.group),
+                (true, false, _) => format!("{} already is a {what} of {}", o.target, p.group),
+                (false, true, false) => format!("{} is no longer a {what} of {}", o.target, p.group),
+                (false, true, true) => format!("{} would no longer be a {what} of {}", o.target, p.group),
+                (false, false, _) => format!("{} was not a {what} of {}", o.target, p.group),
             };
             ctx.note(msg);
         }

@@ -151,20 +151,28 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         return Ok(out.flush()?);
     }
     let mut ctx = Ctx::new(Globals::from(&cli.global))?;
-    match cli.command {
-        Command::Init(a) => init::run_init(&a, &mut ctx),
-        Command::Whoami => init::run_whoami(&ctx),
-        Command::Config(c) => config::run(c, &mut ctx),
-        Command::User(c) => user::run(c, &mut ctx),
-        Command::Org(c) => org::run(c, &mut ctx),
-        Command::Role(c) => role::run(c, &ctx),
-        Command::Access(c) => access::run(c, &ctx),
-        Command::Group(c) => group::run(c, &ctx),
-        Command::Audit(c) => audit::run(c, &ctx),
-        Command::Db(c) => db::run(c, &ctx),
-        Command::Invite(c) => invite::run(c, &ctx),
-        Command::TwoFa(c) => twofa::run(c, &ctx),
-        Command::CanI(a) => can_i::run(&a, &ctx),
+    let result = run_command(cli.command, &mut ctx);
+    if result.is_ok() {
+        ctx.close();
+    }
+    result
+}
+
+fn run_command(command: Command, ctx: &mut Ctx) -> Result<()> {
+    match command {
+        Command::Init(a) => init::run_init(&a, ctx),
+        Command::Whoami => init::run_whoami(ctx),
+        Command::Config(c) => config::run(c, ctx),
+        Command::User(c) => user::run(c, ctx),
+        Command::Org(c) => org::run(c, ctx),
+        Command::Role(c) => role::run(c, ctx),
+        Command::Access(c) => access::run(c, ctx),
+        Command::Group(c) => group::run(c, ctx),
+        Command::Audit(c) => audit::run(c, ctx),
+        Command::Db(c) => db::run(c, ctx),
+        Command::Invite(c) => invite::run(c, ctx),
+        Command::TwoFa(c) => twofa::run(c, ctx),
+        Command::CanI(a) => can_i::run(&a, ctx),
         Command::Completions { .. } => Ok(()),
     }
 }

@@ -89,9 +89,8 @@ pub fn run(cmd: RoleCmd, ctx: &Ctx) -> Result<()> {
         }
         RoleCmd::Create { name, permissions, display_name } => {
             let r = role::create(ctx, &name, &permissions, display_name.as_deref())?;
-            if !ctx.dry_run {
-                ctx.note(format!("created role {} ({})", r.name, r.perms));
-            }
+            let verb = if ctx.dry_run { "would create" } else { "created" };
+            ctx.note(format!("{verb} role {} ({})", r.name, r.perms));
             Ok(())
         }
         RoleCmd::Edit { name, display_name, permissions, add, remove } => {
@@ -101,9 +100,7 @@ pub fn run(cmd: RoleCmd, ctx: &Ctx) -> Result<()> {
         }
         RoleCmd::Delete { name } => {
             role::delete(ctx, &name)?;
-            if !ctx.dry_run {
-                ctx.note(format!("deleted role {name}"));
-            }
+            ctx.note(format!("{} role {name}", if ctx.dry_run { "would delete" } else { "deleted" }));
             Ok(())
         }
         RoleCmd::Assign { user, roles } => assign(ctx, &user, &roles, true),

@@ -269,7 +269,8 @@ pub fn run(cmd: UserCmd, ctx: &mut Ctx) -> Result<()> {
         UserCmd::Restore { user: who } => {
             let (label, org, roles) = user::restore(ctx, &who)?;
             let roles = if roles.is_empty() { "no roles".to_string() } else { roles.join(", ") };
-            ctx.note(format!("restored {label} into {org} with {roles}"));
+            let verb = if ctx.dry_run { "would restore" } else { "restored" };
+            ctx.note(format!("{verb} {label} into {org} with {roles}"));
             Ok(())
         }
         UserCmd::Export(a) => export(ctx, a),

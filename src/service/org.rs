@@ -52,6 +52,10 @@ pub fn create(ctx: &Ctx, slug: &str, display: Option<&str>) -> Result<Org> {
     let permit = authz::decide(&actor, &Request::OrgCreate)?;
     let id = tx.create_org(&permit, &NewOrg { slug: slug.clone(), display_name })?;
     let org = tx.org_by_id(id)?.ok_or_else(|| anyhow::anyhow!("organization vanished"))?;
+    // An organization always keeps an active full-admin: its creator becomes one.
+    let full_admin = super::role_in(&*tx, Some(&org), authz::FULL_ADMIN)?;
+    let join = authz::decide(&actor, &Request::UserAdd { org: &org.facts(), roles: full_admin.perms, target: Some(actor.id) })?;
+    tx.add_membership(&join, org.id, actor.id, &[full_admin.id], None)?;
     ctx.finish(tx)?;
     Ok(org)
 }

@@ -125,6 +125,12 @@ pub fn delete(ctx: &Ctx, name: &str) -> Result<()> {
     let org = ctx.org(&*tx)?;
     let role = role_in(&*tx, Some(&org), name)?;
     let permit = authz::decide(&actor, &Request::Role { op: Op::RoleDelete, org: &org.facts(), role: &role.facts() })?;
+    let holders = tx.role_holders(role.id)?;
+    if holders > 0 {
+        return Err(error::conflict(format!("role '{}' is held by {holders} user(s)", role.name))
+            .with_hint(format!("unassign it first; 'acct user list --role {}' shows who holds it", role.name))
+            .into());
+    }
     ctx.confirm(&format!("Delete the role '{}' from {}?", role.name, org.slug))?;
     tx.delete_role(&permit, role.id)?;
     ctx.finish(tx)

@@ -654,7 +654,7 @@ fn every_write_writes_exactly_one_audit_entry(mut store: Box<dyn Store>) {
     trail.one(tx, Some(ORG), "org.set", Some(ORG), json!({"display_name": {"old": "Acme Corp", "new": "Acme Inc"}}));
 
     let beta = create_org(tx, admin, "beta", "Beta");
-    trail.one(tx, None, "org.create", Some("beta"), json!({"display_name": {"old": null, "new": "Beta"}}));
+    trail.one(tx, Some("beta"), "org.create", Some("beta"), json!({"display_name": {"old": null, "new": "Beta"}}));
 
     join(tx, admin, beta, bob, &["read-only"], None);
     trail.one(
@@ -2088,8 +2088,8 @@ fn audit_query_filters(mut store: Box<dyn Store>) {
     assert_eq!(find(AuditQuery { action: Some("role".into()), ..a() }), vec!["role.assign"]);
     assert_eq!(find(AuditQuery { action: Some("us".into()), ..a() }), Vec::<String>::new(), "a family is a whole word");
     assert_eq!(find(AuditQuery { action: Some("user.ad".into()), ..a() }), Vec::<String>::new(), "an action is exact");
-    assert_eq!(find(AuditQuery { org: Some(ORG.into()), ..a() }).len(), 6, "org.create has no org");
-    assert_eq!(find(AuditQuery { org: Some("beta".into()), ..a() }), Vec::<String>::new());
+    assert_eq!(find(AuditQuery { org: Some(ORG.into()), ..a() }).len(), 6, "org.create is recorded in the new org");
+    assert_eq!(find(AuditQuery { org: Some("beta".into()), ..a() }), vec!["org.create"]);
     assert_eq!(
         find(AuditQuery { actor: Some(w.admin), target: Some(carol), action: Some("user.edit".into()), ..a() }),
         vec!["user.edit"]

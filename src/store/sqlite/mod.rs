@@ -40,7 +40,6 @@ impl SqliteStore {
                 .into());
         }
         let mut store = Self::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-        store.identify()?;
         store.migrate()?;
         Ok(store)
     }
@@ -49,9 +48,7 @@ impl SqliteStore {
         if !path.exists() {
             return Err(AppError::new(error::Kind::Failure, format!("no database at {}", path.display())).into());
         }
-        let mut store = Self::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-        store.identify()?;
-        Ok(store)
+        Self::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
     }
 
     /// Create a new database file (mode 0600, parent directory created).
@@ -73,8 +70,10 @@ impl SqliteStore {
             }
         }
         let result = (|| {
+            let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+            conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+            drop(conn);
             let mut store = Self::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-            store.conn.pragma_update(None, "application_id", APPLICATION_ID)?;
             store.migrate()?;
             Ok(store)
         })();
@@ -103,6 +102,10 @@ impl SqliteStore {
         let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .with_context(|| format!("cannot open the database {}", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
+        // Look before touching: a file that is not acct's is left as it was.
+        let mut store = SqliteStore { conn, path: path.to_path_buf() };
+        store.identify()?;
+        let conn = store.conn;
         let setup = conn.execute_batch(
             "PRAGMA foreign_keys = ON;
              PRAGMA journal_mode = WAL;

@@ -836,7 +836,8 @@ impl Tx for SqliteTx<'_> {
     fn create_org(&mut self, p: &Permit, org: &NewOrg) -> Result<i64> {
         p.check(Op::OrgCreate, None)?;
         let id = self.insert_org(org)?;
-        self.audit(p, None, Some(&org.slug), json!({"display_name": {"old": null, "new": org.display_name}}))?;
+        let change = json!({"display_name": {"old": null, "new": org.display_name}});
+        self.audit_in(p, Some(&org.slug), None, Some(&org.slug), change)?;
         Ok(id)
     }
 
@@ -989,14 +990,20 @@ impl Tx for SqliteTx<'_> {
         }
         let primary: i64 = self.tx.query_row("SELECT count(*) FROM users WHERE primary_group_id = ?1", [group], |r| r.get(0))?;
         if primary > 0 || g.slug == "everyone" {
-            let why = if g.slug == "everyone" {
-                "it is the organization's default group".to_string()
-            } else {
-                format!("it is the primary group of {primary} user(s)")
-            };
-            return Err(error::conflict(format!("group '{}' cannot be deleted: {why}", g.slug))
-                .with_hint("move those users with 'acct user edit USER --primary-group G' first")
-                .into());
+            if g.slug == "everyone" {
+                return Err(error::conflict("group 'everyone' cannot be deleted: it is the organization's default group")
+                    .with_hint("every organization keeps its 'everyone' group")
+                    .into());
+            }
+            return Err(error::conflict(format!(
+                "group '{}' cannot be deleted: it is the primary group of {primary} user(s)",
+                g.slug
+            ))
+            .with_hint(format!(
+                "move them first: 'acct user list --group {}' lists them, 'acct user edit USER --primary-group G' moves one",
+                g.slug
+            ))
+            .into());
         }
         self.tx.execute("DELETE FROM group_members WHERE group_id = ?1", [group])?;
         self.tx.execute("DELETE FROM group_managers WHERE group_id = ?1", [group])?;
