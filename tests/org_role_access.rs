@@ -57,7 +57,7 @@ fn org_create_makes_an_org_with_its_everyone_group() {
     let audits = env.audit_count();
     let r = env.run(&["org", "create", "beta", "--display-name", "Beta Inc"]);
     assert_eq!(r.ok(), "");
-    assert_eq!(r.stderr, "created organization beta; you are its full-admin\n");
+    assert_eq!(r.stderr, "created organization beta with you as its full-admin\n");
     assert_eq!(
         rows(&env, "SELECT slug, display_name, sso, sms_2fa FROM orgs ORDER BY id"),
         ["acme|Acme Corp|0|1", "beta|Beta Inc|0|1"]

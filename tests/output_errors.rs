@@ -344,7 +344,12 @@ fn unset_fields_are_null_not_missing() {
 fn empty_lists() {
     let env = Env::new();
     env.run(&["org", "create", "beta"]).ok();
-    let args = |f: &str| vec!["--org", "beta", "audit", "list", "--format", f].into_iter().map(String::from).collect::<Vec<_>>();
+    let args = |f: &str| {
+        vec!["--org", "beta", "audit", "list", "--action", "nothing", "--format", f]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
     let run = |f: &str| {
         let a = args(f);
         env.run(&a.iter().map(String::as_str).collect::<Vec<_>>()).ok().to_string()
@@ -608,30 +613,36 @@ fn dry_run_changes_nothing_and_says_so() {
     let env = people();
     env.run(&["group", "create", "eng"]).ok();
     env.run(&["role", "create", "auditor", "--permission", "audit:read"]).ok();
-    assert_eq!(unchanged(&env, &["role", "create", "viewer", "--permission", "role:read"]), "dry run: nothing was changed\n");
+    assert_eq!(
+        unchanged(&env, &["role", "create", "viewer", "--permission", "role:read"]),
+        "would create role viewer (role:read)\ndry run: nothing was changed\n"
+    );
     assert_eq!(
         unchanged(&env, &["org", "set", "--sso", "on", "--display-name", "Acme Ltd"]),
-        "dry run: nothing was changed\norganization: would change display_name: Acme Corp → Acme Ltd\norganization: would change sso: off → on\n"
+        "organization: would change display_name: Acme Corp → Acme Ltd\norganization: would change sso: off → on\ndry run: nothing was changed\n"
     );
-    assert_eq!(unchanged(&env, &["group", "create", "ops"]), "dry run: nothing was changed\n");
-    assert_eq!(unchanged(&env, &["org", "create", "beta"]), "dry run: nothing was changed\n");
+    assert_eq!(unchanged(&env, &["group", "create", "ops"]), "would create group ops\ndry run: nothing was changed\n");
+    assert_eq!(
+        unchanged(&env, &["org", "create", "beta"]),
+        "would create organization beta with you as its full-admin\ndry run: nothing was changed\n"
+    );
     assert_eq!(
         unchanged(&env, &["role", "edit", "auditor", "--add-permission", "user:read"]),
-        "dry run: nothing was changed\nrole auditor: would change permissions: [\"audit:read\"] → [\"user:read\",\"audit:read\"]\n"
+        "role auditor: would change permissions: [\"audit:read\"] → [\"user:read\",\"audit:read\"]\ndry run: nothing was changed\n"
     );
     assert_eq!(
         unchanged(&env, &["role", "assign", "bob", "read-only"]),
-        "dry run: nothing was changed\nwould assign read-only to bob\n"
+        "would assign read-only to bob\ndry run: nothing was changed\n"
     );
     assert_eq!(
         unchanged(&env, &["role", "unassign", "hal", "helpdesk"]),
-        "dry run: nothing was changed\nwould unassign helpdesk from hal\n"
+        "would unassign helpdesk from hal\ndry run: nothing was changed\n"
     );
     // Destructive commands need no --yes under --dry-run.
-    assert_eq!(unchanged(&env, &["role", "delete", "auditor"]), "dry run: nothing was changed\n");
-    assert_eq!(unchanged(&env, &["group", "delete", "eng"]), "dry run: nothing was changed\n");
+    assert_eq!(unchanged(&env, &["role", "delete", "auditor"]), "would delete role auditor\ndry run: nothing was changed\n");
+    assert_eq!(unchanged(&env, &["group", "delete", "eng"]), "would delete group eng\ndry run: nothing was changed\n");
     let err = unchanged(&env, &["group", "add-member", "eng", "bob", "hal"]);
-    assert!(err.starts_with("dry run: nothing was changed\n"), "{err}");
+    assert!(err.ends_with("dry run: nothing was changed\n"), "{err}");
     assert_eq!(unchanged(&env, &["config", "set", "invite.ttl_days", "3"]), "dry run: nothing was changed\n");
     assert_eq!(unchanged(&env, &["config", "unset", "actor"]), "dry run: nothing was changed\n");
     assert_eq!(unchanged(&env, &["org", "use", "acme"]), "dry run: nothing was changed\n");

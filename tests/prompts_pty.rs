@@ -427,7 +427,6 @@ fn deleting_a_key_in_the_editor_is_refused() {
 }
 
 #[test]
-#[ignore = "bug: 'user edit USER' in $EDITOR shows the target's attributes to an actor without user:read (no engine decision before the read)"]
 fn the_editor_is_not_a_way_around_user_read() {
     let env = Env::new();
     bob(&env);

@@ -328,7 +328,7 @@ fn dry_run_changes_nothing_and_sends_nothing() {
     let audit = env.audit_count();
     let run = env.run(&["user", "add", "erin@example.com", "--role", "read-only", "--dry-run"]);
     assert_eq!(run.ok(), "");
-    assert_eq!(run.stderr, "dry run: nothing was changed\nerin@example.com would be invited to acme\n");
+    assert_eq!(run.stderr, "erin@example.com would be invited to acme\ndry run: nothing was changed\n");
     assert_eq!(user_count(&env), 1);
     assert_eq!(env.query("SELECT count(*) FROM invitations"), "0");
     assert_eq!(env.audit_count(), audit);
@@ -341,7 +341,7 @@ fn dry_run_changes_nothing_and_sends_nothing() {
     assert_eq!(run.ok(), "");
     assert_eq!(
         run.stderr,
-        "dry run: nothing was changed\nbob@example.com would be added to acme (existing account: no invitation)\n"
+        "bob@example.com would be added to acme (existing account: no invitation)\ndry run: nothing was changed\n"
     );
     assert_eq!(
         env.query("SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = 'bob@example.com'"),

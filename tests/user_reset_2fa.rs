@@ -165,7 +165,7 @@ fn dry_run_resets_nothing() {
     let audit = env.audit_count();
     let run = env.run(&["user", "reset-2fa", "bob", "--dry-run"]);
     assert_eq!(run.ok(), "");
-    assert_eq!(run.stderr, "dry run: nothing was changed\nwould reset the 2FA of bob\n");
+    assert_eq!(run.stderr, "would reset the 2FA of bob\ndry run: nothing was changed\n");
     assert_eq!(state(&env, "bob"), ENROLLED);
     assert_eq!(env.audit_count(), audit);
 }

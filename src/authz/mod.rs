@@ -399,6 +399,8 @@ pub struct EditFacts {
     pub new_primary_group: Option<(i64, i64)>,
     /// Whether the user will have a phone once the edit is applied.
     pub phone_after: bool,
+    /// `sms_auto_send` is being turned on (its conditions apply only then).
+    pub enabling_sms_auto_send: bool,
 }
 
 /// Everything that can be asked of the engine.
@@ -761,10 +763,10 @@ fn decide_edit(actor: &Subject, target: &Subject, edit: &EditFacts) -> Result<Pe
                     org.map(|o| o.slug.as_str()).unwrap_or("the user's organization")
                 )));
             }
-            Field::SmsAutoSend if !org.is_some_and(|o| o.sms_2fa) => {
+            Field::SmsAutoSend if edit.enabling_sms_auto_send && !org.is_some_and(|o| o.sms_2fa) => {
                 return Err(conflict("'sms_auto_send' needs an organization that allows sms_2fa"));
             }
-            Field::SmsAutoSend if !edit.phone_after => {
+            Field::SmsAutoSend if edit.enabling_sms_auto_send && !edit.phone_after => {
                 return Err(conflict("'sms_auto_send' needs a phone number").with_hint("set --phone first (only the user can)"));
             }
             _ => {}

@@ -135,7 +135,13 @@ impl UserBuilder {
 }
 
 fn edit(fields: &[Field]) -> EditFacts {
-    EditFacts { fields: fields.to_vec(), deactivating: false, new_primary_group: None, phone_after: true }
+    EditFacts {
+        fields: fields.to_vec(),
+        deactivating: false,
+        new_primary_group: None,
+        phone_after: true,
+        enabling_sms_auto_send: fields.contains(&Field::SmsAutoSend),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -553,6 +559,10 @@ fn setting_a_phone_in_the_same_edit_satisfies_sms_auto_send() {
     let acme = acme();
     let bob = user(2, "bob").primary(&acme, ACME_ENG).build();
     let e = EditFacts { phone_after: true, ..edit(&[Field::Phone, Field::SmsAutoSend]) };
+    // Turning it off needs neither a phone nor the org's permission: clearing
+    // the phone turns it off with it.
+    let off = EditFacts { phone_after: false, enabling_sms_auto_send: false, ..edit(&[Field::Phone, Field::SmsAutoSend]) };
+    allow(decide(&bob, &Request::UserEdit { target: &bob, edit: &off }));
     allow(decide(&bob, &Request::UserEdit { target: &bob, edit: &e }));
 }
 

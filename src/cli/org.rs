@@ -83,7 +83,7 @@ pub fn run(cmd: OrgCmd, ctx: &mut Ctx) -> Result<()> {
         OrgCmd::Create { slug, display_name } => {
             let o = org::create(ctx, &slug, display_name.as_deref())?;
             let verb = if ctx.dry_run { "would create" } else { "created" };
-            ctx.note(format!("{verb} organization {}; you are its full-admin", o.slug));
+            ctx.note(format!("{verb} organization {} with you as its full-admin", o.slug));
             Ok(())
         }
         OrgCmd::Use { slug } => {

@@ -54,8 +54,14 @@ pub fn ask(ctx: &Ctx, action: &str, user: Option<&str>, fields: &[String]) -> Re
                     Ok(())
                 }
             } else {
-                let edit =
-                    EditFacts { fields: fields.clone(), deactivating: false, new_primary_group: None, phone_after: t.has_phone };
+                let edit = EditFacts {
+                    fields: fields.clone(),
+                    deactivating: false,
+                    new_primary_group: None,
+                    phone_after: t.has_phone,
+                    // Asking about sms_auto_send asks whether it can be turned on.
+                    enabling_sms_auto_send: fields.contains(&Field::SmsAutoSend),
+                };
                 authz::decide(&actor, &Request::UserEdit { target: t, edit: &edit }).map(|_| ())
             }
         }

@@ -69,6 +69,10 @@ fn resolve(tx: &dyn Tx, org: &Org, target: &authz::Subject, a: &EditArgs) -> Res
         require_2fa: a.require_2fa,
         ..Default::default()
     };
+    // Without a phone there is nothing to send codes to.
+    if c.phone == Some(None) && c.sms_auto_send.is_none() && tx.user(target.id, None)?.is_some_and(|u| u.sms_auto_send) {
+        c.sms_auto_send = Some(false);
+    }
     let mut new_primary = None;
     if let Some(g) = &a.primary_group {
         let g = group_ref(tx, org, g)?;
@@ -113,7 +117,8 @@ fn resolve(tx: &dyn Tx, org: &Org, target: &authz::Subject, a: &EditArgs) -> Res
         None => target.has_phone,
     };
     let deactivating = c.active == Some(false) && target.status != authz::Status::Inactive;
-    Ok((c, EditFacts { fields, deactivating, new_primary_group: new_primary, phone_after }))
+    let enabling_sms_auto_send = c.sms_auto_send == Some(true);
+    Ok((c, EditFacts { fields, deactivating, new_primary_group: new_primary, phone_after, enabling_sms_auto_send }))
 }
 
 /// Apply the flags to a user. A partly denied edit changes nothing.
@@ -239,9 +244,16 @@ pub fn edit_in_editor(ctx: &Ctx, who: &str) -> Result<Option<(String, Changes)>>
     let (user, org) = {
         let mut store = ctx.open_store()?;
         let tx = store.read()?;
-        let _ = ctx.actor(&*tx)?;
+        let actor = ctx.actor(&*tx)?;
         let org = ctx.org(&*tx)?;
         let id = user_id(&*tx, who)?;
+        // Show the record only to someone who may see it: the user, their
+        // manager, or a reader of the organization.
+        let target = subject(&*tx, id)?;
+        let rel = authz::relations(&actor, &target);
+        if !rel.is_self && !rel.manager {
+            let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: authz::Perm::UserRead })?;
+        }
         (tx.user(id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?, org)
     };
     let text = to_toml(&user, &org.slug);

@@ -371,6 +371,7 @@ fn edit_permit(tx: &dyn Tx, actor: i64, user: i64, c: &UserChange) -> Permit {
         deactivating: c.active == Some(false) && target.status != Status::Inactive,
         new_primary_group,
         phone_after: c.phone.as_ref().map_or(target.has_phone, |p| p.is_some()),
+        enabling_sms_auto_send: c.sms_auto_send == Some(true),
     };
     authz::decide(&subject(tx, actor), &Request::UserEdit { target: &target, edit: &edit }).unwrap()
 }

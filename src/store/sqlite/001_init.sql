@@ -51,6 +51,8 @@ CREATE TABLE users (
     trashed_at       TEXT,
     trash_org_id     INTEGER REFERENCES orgs(id),
     trash_roles      TEXT,
+    -- Lower-cased e-mail, username and names, for --search.
+    search_key       TEXT NOT NULL DEFAULT '',
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL
 );

@@ -115,8 +115,8 @@ impl<'c> SqliteTx<'c> {
         self.tx
             .prepare_cached(
                 "INSERT INTO users (username, email, email_key, first_name, last_name, full_name, initials,
-                                    status, accepted, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+                                    status, accepted, created_at, updated_at, search_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
             )?
             .execute(params![
                 u.username,
@@ -128,7 +128,8 @@ impl<'c> SqliteTx<'c> {
                 u.initials,
                 status.name(),
                 status == Status::Active,
-                t
+                t,
+                search_key(&u.email, &u.username, [u.first_name.as_deref(), u.last_name.as_deref(), u.full_name.as_deref()])
             ])?;
         Ok(self.tx.last_insert_rowid())
     }
@@ -197,12 +198,8 @@ impl<'c> SqliteTx<'c> {
             ));
         }
         if let Some(s) = &q.search {
-            let pattern = format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            let a = arg(Sql::Text(pattern), &mut args);
-            sql.push_str(&format!(
-                " AND (u.email LIKE {a} ESCAPE '\\' OR u.username LIKE {a} ESCAPE '\\' OR u.first_name LIKE {a} ESCAPE '\\'
-                   OR u.last_name LIKE {a} ESCAPE '\\' OR u.full_name LIKE {a} ESCAPE '\\')"
-            ));
+            let a = arg(Sql::Text(search_needle(s)), &mut args);
+            sql.push_str(&format!(" AND instr(u.search_key, {a}) > 0"));
         }
         if count {
             return (sql, args);
@@ -260,6 +257,24 @@ fn sort_expr(c: Column) -> &'static str {
         CreatedAt => "u.created_at",
         UpdatedAt => "u.updated_at",
     }
+}
+
+/// What `--search` looks in: e-mail, username and names, lower-cased
+/// (Unicode-aware, unlike SQLite's LIKE), one per line.
+fn search_key(email: &str, username: &str, names: [Option<&str>; 3]) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let mut s = format!("{email}\n{username}");
+    for n in names.into_iter().flatten() {
+        s.push('\n');
+        s.push_str(n);
+    }
+    s.nfc().collect::<String>().to_lowercase()
+}
+
+/// The needle for a search key.
+pub fn search_needle(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfc().collect::<String>().to_lowercase()
 }
 
 fn split(s: Option<String>) -> Vec<String> {
@@ -1287,7 +1302,7 @@ impl Tx for SqliteTx<'_> {
                 "UPDATE users SET full_name = ?1, first_name = ?2, last_name = ?3, initials = ?4,
                     email = coalesce(?5, email), email_key = coalesce(?6, email_key), phone = ?7, timezone = ?8,
                     notify = ?9, robot = ?10, sso_disabled = ?11, sms_auto_send = ?12, require_2fa = ?13,
-                    status = ?14, primary_group_id = ?15, updated_at = ?16
+                    status = ?14, primary_group_id = ?15, updated_at = ?16, search_key = ?18
                  WHERE id = ?17",
             )?
             .execute(params![
@@ -1307,7 +1322,12 @@ impl Tx for SqliteTx<'_> {
                 status,
                 primary,
                 now(),
-                user
+                user,
+                search_key(
+                    email.as_deref().unwrap_or(&old.email),
+                    &old.username,
+                    [first_name.as_deref(), last_name.as_deref(), full_name.as_deref()]
+                )
             ])?;
         self.audit(p, Some(user), Some(&old.email), ch.to_json())?;
         Ok(ch)
@@ -1342,8 +1362,8 @@ impl Tx for SqliteTx<'_> {
         let mut ids = Vec::with_capacity(rows.len());
         let mut ins_user = self.tx.prepare_cached(
             "INSERT INTO users (username, email, email_key, first_name, last_name, full_name, initials, status, accepted,
-                                primary_group_id, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'invited', 0, ?8, ?9, ?9)",
+                                primary_group_id, created_at, updated_at, search_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'invited', 0, ?8, ?9, ?9, ?10)",
         )?;
         let mut ins_member =
             self.tx.prepare_cached("INSERT INTO memberships (org_id, user_id, created_at) VALUES (?1, ?2, ?3)")?;
@@ -1369,7 +1389,12 @@ impl Tx for SqliteTx<'_> {
                         u.full_name,
                         u.initials,
                         row.group.unwrap_or(everyone),
-                        t
+                        t,
+                        search_key(
+                            &u.email,
+                            &u.username,
+                            [u.first_name.as_deref(), u.last_name.as_deref(), u.full_name.as_deref()]
+                        )
                     ])?;
                     let id = self.tx.last_insert_rowid();
                     ins_inv.execute(params![id, org, t])?;
