@@ -112,10 +112,13 @@ pub fn classify(err: &anyhow::Error) -> Report {
             return Report { kind: app.kind, message, hint: app.hint.clone() };
         }
     }
+    // Each cause once: rusqlite repeats the message of its cause
+    // ("database is locked: Error code 5: database is locked").
     let mut parts: Vec<String> = Vec::new();
     for cause in err.chain() {
         let s = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&s)) {
+        let s = s.strip_prefix("Error code ").and_then(|r| r.split_once(": ")).map_or(s.clone(), |(_, m)| m.to_string());
+        if !parts.iter().any(|p| p.contains(&s) || s.contains(p.as_str())) {
             parts.push(s);
         }
     }

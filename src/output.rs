@@ -290,7 +290,7 @@ pub fn atomic_file<T>(path: &std::path::Path, write: impl FnOnce(&mut dyn Write)
         .tempfile_in(&dir)
         .with_context(|| format!("cannot create a file in {}", dir.display()))?;
     let mut buf = std::io::BufWriter::with_capacity(256 * 1024, tmp);
-    let value = write(&mut buf)?;
+    let value = write(&mut buf).with_context(|| format!("cannot write {}", path.display()))?;
     let tmp = buf.into_inner().map_err(|e| e.into_error()).with_context(|| format!("cannot write {}", path.display()))?;
     tmp.as_file().sync_all().with_context(|| format!("cannot write {}", path.display()))?;
     tmp.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write {}", path.display()))?;

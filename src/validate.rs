@@ -313,3 +313,69 @@ mod tests {
         assert_eq!(default_full_name(Some("Ada"), Some("Lovelace")).as_deref(), Some("Ada Lovelace"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// No input panics; a valid address's key is itself valid and stable.
+        #[test]
+        fn email_never_panics_and_keys_are_fixed_points(s in "\\PC{0,80}|[a-zA-Z0-9._%+=-]{1,70}@[a-zA-Z0-9ü.-]{1,70}") {
+            if let Ok(e) = email(&s) {
+                prop_assert!(e.display == s);
+                prop_assert!(e.key.len() <= 254 + 200);
+                let again = email(&e.key).map(|k| k.key);
+                prop_assert_eq!(again.as_deref(), Ok(e.key.as_str()));
+            }
+        }
+
+        /// Arbitrary bytes (lossily decoded, with control and bidi characters).
+        #[test]
+        fn validators_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let s = String::from_utf8_lossy(&bytes);
+            let _ = email(&s);
+            let _ = phone(&s);
+            let _ = timezone(&s);
+            let _ = username(&s);
+            let _ = slug("org", &s);
+            let _ = name("name", &s);
+            let _ = initials(&s);
+            let _ = boolean("flag", &s);
+            let _ = crate::store::Selector::parse(&s);
+            let u = username_base(&s);
+            prop_assert!(username(&u).is_ok(), "derived username {u:?} is valid");
+        }
+
+        /// Case, NFC/NFD and the punycode form of the domain give one key.
+        #[test]
+        fn equivalent_forms_share_a_key(local in "[a-z]{1,10}", accent in prop::bool::ANY) {
+            let nfc = if accent { format!("{local}\u{e9}") } else { local.clone() };
+            let nfd = if accent { format!("{local}e\u{301}") } else { local.clone() };
+            let a = email(&format!("{}@B\u{fc}cher.DE", nfc.to_uppercase())).unwrap().key;
+            let b = email(&format!("{nfd}@xn--bcher-kva.de")).unwrap().key;
+            prop_assert_eq!(a, b);
+        }
+
+        #[test]
+        fn phones_are_exactly_e164(d in "[0-9]{0,20}") {
+            let ok = (8..=15).contains(&d.len());
+            prop_assert_eq!(phone(&format!("+{d}")).is_ok(), ok);
+        }
+    }
+
+    #[test]
+    fn hostile_forms() {
+        let l64 = "a".repeat(64);
+        assert!(email(&format!("{l64}@x.co")).is_ok());
+        assert!(email(&format!("{l64}a@x.co")).is_err());
+        for bad in
+            ["a\0b@x.com", "a@x.com\r\n", "a@x\u{200F}.com", "a@x.com\u{2066}", &format!("{}@x.com", "a".repeat(10_000_000))]
+        {
+            assert!(email(bad).is_err());
+        }
+    }
+}

@@ -1384,3 +1384,85 @@ fn init_and_accept_permits() {
     assert!(p.check(Op::UserEdit, Some(IVY)).is_err());
     assert_eq!(decide_accept(IVY, "ivy", None, false).unwrap_err().kind, Kind::Denied);
 }
+
+// ---------------------------------------------------------------------------
+// 6. Properties over random custom roles
+// ---------------------------------------------------------------------------
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const ORG_PERMS: [Perm; 12] = [
+        Perm::UserRead,
+        Perm::UserInvite,
+        Perm::UserRemove,
+        Perm::UserExport,
+        Perm::UserReset2fa,
+        Perm::RoleRead,
+        Perm::RoleAssign,
+        Perm::RoleManage,
+        Perm::GroupRead,
+        Perm::GroupManage,
+        Perm::AuditRead,
+        Perm::OrgAdmin,
+    ];
+
+    fn perm_set() -> impl Strategy<Value = Vec<Perm>> {
+        proptest::sample::subsequence(ORG_PERMS.to_vec(), 0..=ORG_PERMS.len())
+    }
+
+    fn role_of(perms: &[Perm]) -> RoleFacts {
+        RoleFacts { name: "custom".into(), scope: Scope::Org, perms: PermSet::of(perms), builtin: false }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// No sequence of `role assign` (to oneself or to an accomplice whose
+        /// roles the actor then borrows) gives the actor a permission it
+        /// lacked: an allowed assignment only grants what the actor holds.
+        #[test]
+        fn role_assign_never_escalates(start in perm_set(), roles in proptest::collection::vec(perm_set(), 1..12)) {
+            let acme = acme();
+            let mut actor = user(1, "mallory").primary(&acme, ACME_EVERYONE).perms(ACME, &start).build();
+            let initial = actor.perms_in(ACME);
+            for r in &roles {
+                let role = role_of(r);
+                let me = actor.clone();
+                if decide(&actor, &Request::Assign { op: Op::RoleAssign, org: &acme, target: &me, role: &role }).is_ok() {
+                    prop_assert!(initial.contains_all(role.perms.effective()), "assigned {} beyond {}", role.perms, initial);
+                    for (o, p) in &mut actor.memberships {
+                        if *o == ACME {
+                            *p = p.union(role.perms);
+                        }
+                    }
+                }
+            }
+            prop_assert_eq!(actor.perms_in(ACME), initial);
+        }
+
+        /// Acting on a user (remove, reset 2FA, resend) needs every permission
+        /// the target holds; so a member without org:admin never acts on an
+        /// org admin.
+        #[test]
+        fn no_acting_on_a_more_privileged_user(actor_perms in perm_set(), target_perms in perm_set()) {
+            let acme = acme();
+            let actor = user(1, "a").primary(&acme, ACME_EVERYONE).perms(ACME, &actor_perms).build();
+            let target = user(2, "t").primary(&acme, ACME_EVERYONE).perms(ACME, &target_perms).build();
+            let holds_all = actor.perms_in(ACME).contains_all(target.perms_in(ACME));
+            for req in [
+                Request::UserRemove { org: &acme, target: &target },
+                Request::UserReset2fa { target: &target },
+            ] {
+                if decide(&actor, &req).is_ok() {
+                    prop_assert!(holds_all, "{:?} allowed on a more privileged target", req);
+                }
+            }
+            if target.perms_in(ACME).has(Perm::OrgAdmin) && !actor.perms_in(ACME).has(Perm::OrgAdmin) {
+                let refused = decide(&actor, &Request::UserReset2fa { target: &target }).is_err();
+                prop_assert!(refused, "a member without org:admin reset an org admin's 2FA");
+            }
+        }
+    }
+}
