@@ -19,6 +19,7 @@ pub enum GroupCmd {
     /// Create a group
     Create {
         group: String,
+        /// Display name [default: the name]
         #[arg(long, value_name = "DISPLAY")]
         display_name: Option<String>,
     },

@@ -20,6 +20,7 @@ pub enum OrgCmd {
     Create {
         slug: String,
         /// Display name [default: the slug]
+        /// Display name [default: the name]
         #[arg(long, value_name = "DISPLAY")]
         display_name: Option<String>,
     },
@@ -52,6 +53,7 @@ pub struct SetArgs {
     /// Two-factor codes by SMS
     #[arg(long = "sms-2fa", value_enum)]
     sms_2fa: Option<Allowed>,
+    /// Display name
     #[arg(long, value_name = "DISPLAY")]
     display_name: Option<String>,
 }

@@ -22,6 +22,7 @@ pub enum RoleCmd {
         /// A permission of the catalogue (repeat, or separate with commas)
         #[arg(long = "permission", value_name = "PERM", required = true)]
         permissions: Vec<String>,
+        /// Display name [default: the name]
         #[arg(long, value_name = "DISPLAY")]
         display_name: Option<String>,
     },
@@ -29,13 +30,16 @@ pub enum RoleCmd {
     Edit {
         #[arg(add = super::complete::roles())]
         name: String,
+        /// Display name [default: the name]
         #[arg(long, value_name = "DISPLAY")]
         display_name: Option<String>,
         /// Replace the permissions with these
         #[arg(long = "permission", value_name = "PERM")]
         permissions: Vec<String>,
+        /// Add a permission
         #[arg(long = "add-permission", value_name = "PERM")]
         add: Vec<String>,
+        /// Remove a permission
         #[arg(long = "remove-permission", value_name = "PERM")]
         remove: Vec<String>,
     },

@@ -69,8 +69,10 @@ pub struct AddArgs {
     /// Role in the current organization (repeatable); asked on a terminal when missing
     #[arg(long = "role", value_name = "ROLE", add = super::complete::roles())]
     roles: Vec<String>,
+    /// First name of new identities
     #[arg(long, value_name = "F")]
     first_name: Option<String>,
+    /// Last name of new identities
     #[arg(long, value_name = "L")]
     last_name: Option<String>,
     /// Username [default: derived from the e-mail]
@@ -165,14 +167,17 @@ pub struct ListArgs {
 pub struct EditFlags {
     #[arg(add = super::complete::users())]
     user: String,
+    /// Display name
     #[arg(long, value_name = "NAME")]
     full_name: Option<String>,
     #[arg(long, value_name = "NAME")]
     first_name: Option<String>,
     #[arg(long, value_name = "NAME")]
     last_name: Option<String>,
+    /// Display initials (at most 8 characters)
     #[arg(long, value_name = "TEXT")]
     initials: Option<String>,
+    /// New e-mail address (self or org admin)
     #[arg(long, value_name = "EMAIL")]
     email: Option<String>,
     /// E.164, e.g. +4915112345678
@@ -181,23 +186,31 @@ pub struct EditFlags {
     /// IANA name, e.g. Europe/Berlin
     #[arg(long, value_name = "TZ")]
     timezone: Option<String>,
+    /// Receive notification e-mails
     #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
     notify: Option<bool>,
+    /// A robot account for automation
     #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
     robot: Option<bool>,
+    /// false deactivates the account
     #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
     active: Option<bool>,
+    /// Log in with password and 2FA instead of SSO (only when the org has sso on)
     #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
     sso_disabled: Option<bool>,
+    /// Send 2FA codes by SMS automatically (needs a phone and an org that allows SMS)
     #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
     sms_auto_send: Option<bool>,
+    /// Require two-factor authentication at login (org admin only)
     #[arg(long = "require-2fa", value_name = "BOOL", value_parser = parse_bool)]
     require_2fa: Option<bool>,
     /// A group of the current organization, or ORG/GROUP
     #[arg(long, value_name = "G", add = super::complete::groups())]
     primary_group: Option<String>,
+    /// Add an additional (sharing) group
     #[arg(long = "add-group", value_name = "G", add = super::complete::groups())]
     add_groups: Vec<String>,
+    /// Remove an additional group
     #[arg(long = "remove-group", value_name = "G", add = super::complete::groups())]
     remove_groups: Vec<String>,
 }
