@@ -137,6 +137,10 @@ impl SqliteStore {
     pub fn migrate(&mut self) -> Result<Vec<u32>> {
         let known = MIGRATIONS.len() as u32;
         let mut applied = Vec::new();
+        // The common case, without taking the write lock: up to date.
+        if self.version()? == known {
+            return Ok(applied);
+        }
         loop {
             let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let current: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
