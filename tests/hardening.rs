@@ -192,7 +192,10 @@ fn a_database_locked_past_the_busy_timeout_gives_a_clear_error() {
     assert!(started.elapsed() >= Duration::from_secs(9), "acct waited for the lock");
     assert_eq!(
         run.fails(1),
-        "error: database is locked\nhint: another acct process held the database past the busy timeout; try again\n"
+        format!(
+            "error: cannot open the database {}: database is locked\nhint: another acct process held the database past the busy timeout; try again\n",
+            env.db_path().display()
+        )
     );
     conn.execute_batch("COMMIT").unwrap();
     drop(conn);

@@ -1105,8 +1105,8 @@ fn users_sort(mut store: Box<dyn Store>) {
     );
     assert_eq!(
         sorted(vec![(Column::Status, true)]),
-        vec!["ada@example.com", "carol@example.com", "dave@example.com", "erin@example.com", "Bob@example.com", ADMIN],
-        "status descending, ties by id"
+        vec!["erin@example.com", "dave@example.com", "carol@example.com", "ada@example.com", "Bob@example.com", ADMIN],
+        "status descending, ties by id descending (the direction of the last key)"
     );
     assert_eq!(
         sorted(vec![(Column::Id, true)]),

@@ -88,6 +88,11 @@ impl SqliteStore {
         result
     }
 
+    #[cfg(test)]
+    pub(crate) fn connection(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     /// An in-memory database, for tests.
     pub fn memory() -> Result<SqliteStore> {
         let conn = Connection::open_in_memory()?;

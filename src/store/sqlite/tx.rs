@@ -167,7 +167,17 @@ impl<'c> SqliteTx<'c> {
         let mut sql = if count {
             String::from("SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ?1")
         } else {
-            format!("{USER_SELECT} FROM memberships m JOIN users u ON u.id = m.user_id {USER_JOINS} WHERE m.org_id = ?1")
+            // Sorted by an indexed column of users: walk that index and stop
+            // after a page (CROSS JOIN fixes the loop order), instead of
+            // sorting every member in a temporary tree.
+            let walk_index = q.ids.is_none() && q.sort.first().is_some_and(|(c, _)| indexed(*c));
+            if walk_index {
+                format!(
+                    "{USER_SELECT} FROM users u CROSS JOIN memberships m ON m.user_id = u.id {USER_JOINS} WHERE m.org_id = ?1"
+                )
+            } else {
+                format!("{USER_SELECT} FROM memberships m JOIN users u ON u.id = m.user_id {USER_JOINS} WHERE m.org_id = ?1")
+            }
         };
         let arg = |v: Sql, args: &mut Vec<Sql>| {
             args.push(v);
@@ -209,7 +219,9 @@ impl<'c> SqliteTx<'c> {
             sql.push_str(sort_expr(*c));
             sql.push_str(if *desc { " DESC, " } else { " ASC, " });
         }
-        sql.push_str("u.id");
+        // Ties are broken by id in the direction of the last key, so that an
+        // index on (column, id) can be walked either way.
+        sql.push_str(if q.sort.last().is_some_and(|(_, desc)| *desc) { "u.id DESC" } else { "u.id" });
         if q.limit.is_some() || q.offset > 0 {
             let l = arg(Sql::Integer(q.limit.map_or(-1, |l| l.min(i64::MAX as u64) as i64)), &mut args);
             let o = arg(Sql::Integer(q.offset.min(i64::MAX as u64) as i64), &mut args);
@@ -229,6 +241,14 @@ const USER_SELECT: &str = "SELECT u.id, u.username, u.email, u.first_name, u.las
         FROM group_members gm JOIN groups g ON g.id = gm.group_id JOIN orgs o ON o.id = g.org_id
         WHERE gm.user_id = u.id ORDER BY label)) AS groups";
 const USER_JOINS: &str = "LEFT JOIN groups pg ON pg.id = u.primary_group_id LEFT JOIN orgs po ON po.id = pg.org_id";
+
+/// Columns with an index whose order is the sort order.
+fn indexed(c: Column) -> bool {
+    matches!(
+        c,
+        Column::Id | Column::Username | Column::Email | Column::FirstName | Column::LastName | Column::Status | Column::TwoFactor
+    )
+}
 
 fn sort_expr(c: Column) -> &'static str {
     use Column::*;
@@ -1597,5 +1617,65 @@ impl SqliteTx<'_> {
              WHERE gm.user_id = ?1 ORDER BY 1",
         )?;
         Ok(st.query_map([user], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod plans {
+    use super::*;
+
+    /// The top-level steps of the plan of acct's own list query.
+    fn plan(q: &UserQuery) -> Vec<String> {
+        let mut store = crate::store::sqlite::SqliteStore::memory().unwrap();
+        let conn = store.connection();
+        let tx = conn.transaction().unwrap();
+        let t = SqliteTx::new(tx);
+        let (sql, args) = t.user_query_sql(q, false);
+        let mut st = t.tx.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = st
+            .query_map(params_from_iter(args), |r| Ok((r.get::<_, i64>(1)?, r.get::<_, String>(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .filter(|(parent, _)| *parent == 0)
+            .map(|(_, d)| d)
+            .collect();
+        rows
+    }
+
+    #[test]
+    fn first_pages_sorted_by_a_default_column_walk_an_index_without_sorting() {
+        for (col, index) in [
+            (Column::Email, "users_email_ci"),
+            (Column::FirstName, "users_first_name_ci"),
+            (Column::LastName, "users_last_name_ci"),
+            (Column::Status, "users_status"),
+            (Column::TwoFactor, "users_two_factor"),
+        ] {
+            for desc in [false, true] {
+                for search in [None, Some("lovelace".to_string())] {
+                    let q = UserQuery {
+                        org: 1,
+                        sort: vec![(col, desc)],
+                        limit: Some(100),
+                        search: search.clone(),
+                        ..Default::default()
+                    };
+                    let p = plan(&q);
+                    assert!(
+                        p.iter().any(|l| l == &format!("SCAN u USING INDEX {index}")),
+                        "{col:?} desc={desc} search={search:?}: {p:?}"
+                    );
+                    assert!(!p.iter().any(|l| l.contains("TEMP B-TREE")), "{col:?} desc={desc}: sorts every member: {p:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_default_order_is_the_membership_primary_key_and_computed_sorts_use_a_tree() {
+        let p = plan(&UserQuery { org: 1, limit: Some(100), ..Default::default() });
+        assert!(p.iter().any(|l| l.starts_with("SEARCH m USING PRIMARY KEY (org_id=?)")), "{p:?}");
+        let p = plan(&UserQuery { org: 1, sort: vec![(Column::Role, false)], limit: Some(100), ..Default::default() });
+        assert!(p.iter().any(|l| l.contains("USE TEMP B-TREE FOR ORDER BY")), "{p:?}");
     }
 }
