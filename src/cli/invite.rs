@@ -10,7 +10,7 @@ use serde_json::json;
 pub enum InviteCmd {
     /// Open invitations of the current organization
     List,
-    /// Deliver pending invitations (recorded with --no-send)
+    /// Deliver invitations not delivered yet (recorded with --no-send, or failed)
     #[command(after_help = "Examples:\n  acct invite send bob@example.com\n  acct invite send --all")]
     Send {
         #[arg(value_name = "USER", required_unless_present = "all", conflicts_with = "all", add = super::complete::users())]
@@ -32,6 +32,8 @@ pub enum InviteCmd {
         after_help = "The password is asked twice on a terminal. Scripts pass it on stdin:\n  printf '%s\\n' \"$PASSWORD\" | acct invite accept TOKEN --password-stdin"
     )]
     Accept {
+        /// The token from the invitation link (it may begin with '-')
+        #[arg(allow_hyphen_values = true)]
         token: String,
         /// Read the password from one line of stdin
         #[arg(long)]

@@ -131,7 +131,7 @@ pub fn send(
     let org = ctx.org(&*tx)?;
     let open = tx.invitations(org.id)?;
     let targets: Vec<String> = if all {
-        open.iter().filter(|i| i.invitation.delivery == "pending").map(|i| i.email.clone()).collect()
+        open.iter().filter(|i| i.invitation.delivery != "sent").map(|i| i.email.clone()).collect()
     } else {
         users.to_vec()
     };
@@ -154,7 +154,7 @@ pub fn send(
                 .iter()
                 .find(|i| i.user_id == target.id)
                 .ok_or_else(|| crate::error::conflict(format!("{} has no open invitation in {}", target.label, org.slug)))?;
-            if !resend && inv.invitation.delivery != "pending" {
+            if !resend && inv.invitation.delivery == "sent" {
                 return Err(crate::error::conflict(format!("the invitation of {} was already sent", target.label))
                     .with_hint(format!("send a new one with 'acct invite resend {}'", target.label))
                     .into());
@@ -193,6 +193,13 @@ pub fn accept(ctx: &Ctx, token: &str, password: &dyn Fn() -> Result<String>) -> 
         match row.invitation.state.as_str() {
             "open" => {}
             "accepted" => return Err(AppError::new(Kind::Denied, "the invitation token was already used").into()),
+            "revoked" => {
+                return Err(AppError::new(
+                    Kind::Denied,
+                    "the invitation was withdrawn: the user was removed from the organization",
+                )
+                .into());
+            }
             _ => return Err(AppError::new(Kind::Denied, "the invitation token was replaced by a newer one").into()),
         }
         let expired = row

@@ -31,10 +31,20 @@ pub fn enroll(ctx: &Ctx, show: &dyn Fn(&Challenge) -> Result<()>, ask: &dyn Fn(&
     };
     let now = tf::now_step();
     if let (Some(old), "app") = (&state.secret, state.method.as_str()) {
+        locked(&state)?;
         let t = tf::totp(old, &actor.label)?;
         let code = ask("Code from your current authenticator app")?;
         let after = state.last_step.and_then(|s| u64::try_from(s).ok());
         if tf::matching_step(&t, code.trim(), now, after).is_none() {
+            // A wrong code here is a failed verification like any other.
+            let mut tx = store.write()?;
+            let actor = ctx.actor(&*tx)?;
+            let state = tx.totp_state(actor.id)?;
+            let permit = authz::decide(&actor, &Request::OwnTwoFactor { op: Op::TwoFactorVerify })?;
+            tx.record_verification(&permit, &failure(&state))?;
+            if !ctx.dry_run {
+                tx.commit()?;
+            }
             return Err(AppError::new(
                 Kind::Denied,
                 "re-enrolling needs a valid code of the current authenticator; nothing was changed",
@@ -81,19 +91,7 @@ pub fn verify(ctx: &Ctx, code: &str) -> Result<Verified> {
                 .into());
         }
     };
-    let now = chrono::Utc::now();
-    if let Some(until) = state.locked_until.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) {
-        if until > now {
-            return Err(AppError::new(
-                Kind::Denied,
-                format!(
-                    "verification is locked until {} after too many failures",
-                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                ),
-            )
-            .into());
-        }
-    }
+    locked(&state)?;
     let permit = authz::decide(&actor, &Request::OwnTwoFactor { op: Op::TwoFactorVerify })?;
     let code = code.trim();
     let t = tf::totp(&secret, &actor.label)?;
@@ -103,10 +101,7 @@ pub fn verify(ctx: &Ctx, code: &str) -> Result<Verified> {
     } else if tf::looks_like_recovery(code) && tx.recovery_code_unused(actor.id, &tf::hash_recovery(code))? {
         Verification::Recovery { hash: tf::hash_recovery(code) }
     } else {
-        let failures = state.failures + 1;
-        let lock_until = (failures >= tf::MAX_FAILURES)
-            .then(|| (now + chrono::TimeDelta::minutes(tf::LOCK_MINUTES)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-        Verification::Failed { lock_until }
+        failure(&state)
     };
     tx.record_verification(&permit, &outcome)?;
     ctx.finish(tx)?;
@@ -127,4 +122,29 @@ pub fn verify(ctx: &Ctx, code: &str) -> Result<Verified> {
             .into())
         }
     }
+}
+
+/// Refuse while verification is locked.
+fn locked(state: &TotpState) -> Result<()> {
+    if let Some(until) = state.locked_until.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) {
+        if until > chrono::Utc::now() {
+            return Err(AppError::new(
+                Kind::Denied,
+                format!(
+                    "verification is locked until {} after too many failures",
+                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// One more failure; the fifth in a row locks verification.
+fn failure(state: &TotpState) -> Verification {
+    let lock_until = (state.failures + 1 >= tf::MAX_FAILURES).then(|| {
+        (chrono::Utc::now() + chrono::TimeDelta::minutes(tf::LOCK_MINUTES)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    });
+    Verification::Failed { lock_until }
 }

@@ -1130,6 +1130,11 @@ impl Tx for SqliteTx<'_> {
             params![user, org],
         )?;
         self.tx.execute("DELETE FROM memberships WHERE org_id = ?1 AND user_id = ?2", params![org, user])?;
+        // An invitation into an organization one has left no longer works.
+        self.tx.execute(
+            "UPDATE invitations SET state = 'revoked' WHERE user_id = ?1 AND org_id = ?2 AND state = 'open'",
+            params![user, org],
+        )?;
         let next: Option<i64> = self
             .tx
             .query_row("SELECT org_id FROM memberships WHERE user_id = ?1 ORDER BY created_at, org_id LIMIT 1", [user], |r| {
@@ -1202,6 +1207,14 @@ impl Tx for SqliteTx<'_> {
             params![now(), user],
         )?;
         self.join_org(org, user, &ids, None)?;
+        // Someone who never accepted is invited again (pending: 'acct invite send').
+        let accepted: bool = self.tx.query_row("SELECT accepted FROM users WHERE id = ?1", [user], |r| r.get(0))?;
+        if !accepted {
+            self.tx.execute(
+                "INSERT INTO invitations (user_id, org_id, created_at) VALUES (?1, ?2, ?3)",
+                params![user, org, now()],
+            )?;
+        }
         let email = self.email_of(user)?;
         self.audit(
             p,
@@ -1470,15 +1483,16 @@ impl Tx for SqliteTx<'_> {
             Op::UserAdd => p.check(Op::UserAdd, None)?,
             _ => p.check(Op::InviteSend, Some(user))?,
         }
-        let inv: Option<(i64, Option<String>)> = self
+        let inv: Option<(i64, Option<String>, bool)> = self
             .tx
             .query_row(
-                "SELECT id, expires_at FROM invitations WHERE user_id = ?1 AND state = 'open' ORDER BY id DESC LIMIT 1",
+                "SELECT id, expires_at, token_hash IS NOT NULL FROM invitations
+                 WHERE user_id = ?1 AND state = 'open' ORDER BY id DESC LIMIT 1",
                 [user],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let (inv, old_expiry) = inv.ok_or_else(|| error::conflict("there is no open invitation for this user"))?;
+        let (inv, old_expiry, had_token) = inv.ok_or_else(|| error::conflict("there is no open invitation for this user"))?;
         self.tx.execute(
             "UPDATE invitations SET token_hash = ?1, sent_at = ?2, expires_at = ?3, delivery = 'pending', delivery_error = NULL
              WHERE id = ?4",
@@ -1490,7 +1504,8 @@ impl Tx for SqliteTx<'_> {
                 p,
                 Some(user),
                 Some(&email),
-                json!({"token": {"old": "(replaced)", "new": "(issued)"}, "expires_at": {"old": old_expiry, "new": expires_at}}),
+                json!({"token": {"old": if had_token { "(replaced)" } else { "(none)" }, "new": "(issued)"},
+                       "expires_at": {"old": old_expiry, "new": expires_at}}),
             )?;
         }
         Ok(inv)
@@ -1503,7 +1518,11 @@ impl Tx for SqliteTx<'_> {
     fn enroll_totp(&mut self, p: &Permit, secret: &str, step: i64, recovery_hashes: &[String]) -> Result<()> {
         let user = p.target().ok_or_else(|| anyhow::anyhow!("internal error: an enrolment permit without a user"))?;
         p.check(Op::TwoFactorEnroll, Some(user))?;
-        let old: String = self.tx.query_row("SELECT two_factor FROM users WHERE id = ?1", [user], |r| r.get(0))?;
+        let (old, old_codes): (String, i64) = self.tx.query_row(
+            "SELECT two_factor, (SELECT count(*) FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL) FROM users WHERE id = ?1",
+            [user],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let t = now();
         self.tx.execute(
             "UPDATE users SET two_factor = 'app', totp_secret = ?1, totp_last_step = ?2, totp_enrolled_at = ?3,
@@ -1521,7 +1540,7 @@ impl Tx for SqliteTx<'_> {
             p,
             Some(user),
             Some(&email),
-            json!({"two_factor": {"old": old, "new": "app"}, "recovery_codes": {"old": null, "new": recovery_hashes.len()}}),
+            json!({"two_factor": {"old": old, "new": "app"}, "recovery_codes": {"old": old_codes, "new": recovery_hashes.len()}}),
         )?;
         Ok(())
     }
