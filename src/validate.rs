@@ -160,6 +160,14 @@ pub fn name(what: &str, input: &str) -> Result<String, AppError> {
     text_checked(what, &input, MAX_NAME_CHARS)
 }
 
+/// A display name, or the slug when none is given.
+pub fn display_name(given: Option<&str>, slug: &str) -> Result<String, AppError> {
+    match given {
+        Some(d) => name("display name", d),
+        None => Ok(slug.to_string()),
+    }
+}
+
 pub fn initials(input: &str) -> Result<String, AppError> {
     text("initials", input, MAX_INITIALS_CHARS)
 }

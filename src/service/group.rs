@@ -29,10 +29,7 @@ pub fn show(ctx: &Ctx, slug: &str) -> Result<(Group, GroupPeople)> {
 
 pub fn create(ctx: &Ctx, slug: &str, display: Option<&str>) -> Result<Group> {
     let slug = validate::slug("group", slug)?;
-    let display_name = match display {
-        Some(d) => validate::name("display name", d)?,
-        None => slug.clone(),
-    };
+    let display_name = validate::display_name(display, &slug)?;
     let mut store = ctx.open_store()?;
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;

@@ -33,10 +33,7 @@ pub fn new_user(email: &validate::Email, first: Option<String>, last: Option<Str
 pub fn init(ctx: &mut Ctx, org: &str, admin: &str, display: Option<&str>) -> Result<Initialized> {
     let slug = validate::slug("organization", org)?;
     let email = validate::email(admin)?;
-    let display = match display {
-        Some(d) => validate::name("display name", d)?,
-        None => slug.clone(),
-    };
+    let display = validate::display_name(display, &slug)?;
     let mut db = ctx.db_path()?;
     if db.is_relative() {
         db = std::env::current_dir()?.join(db);

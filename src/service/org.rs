@@ -42,10 +42,7 @@ pub fn show(ctx: &Ctx, slug: Option<&str>) -> Result<OrgRow> {
 
 pub fn create(ctx: &Ctx, slug: &str, display: Option<&str>) -> Result<Org> {
     let slug = validate::slug("organization", slug)?;
-    let display_name = match display {
-        Some(d) => validate::name("display name", d)?,
-        None => slug.clone(),
-    };
+    let display_name = validate::display_name(display, &slug)?;
     let mut store = ctx.open_store()?;
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;

@@ -65,10 +65,7 @@ pub fn create(ctx: &Ctx, name: &str, perms: &[String], display: Option<&str>) ->
     if perms.is_empty() {
         return Err(error::usage("a role needs at least one --permission").into());
     }
-    let display_name = match display {
-        Some(d) => validate::name("display name", d)?,
-        None => name.clone(),
-    };
+    let display_name = validate::display_name(display, &name)?;
     let mut store = ctx.open_store()?;
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;

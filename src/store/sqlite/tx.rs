@@ -39,6 +39,16 @@ impl<'c> SqliteTx<'c> {
         Ok(())
     }
 
+    /// The audit entry of a role given or taken; nothing when nothing changed.
+    fn audit_role_change(&self, p: &Permit, user: i64, role: i64, field: &str, changed: bool, given: bool) -> Result<bool> {
+        if changed {
+            let (email, name) = (self.email_of(user)?, self.role_name(role)?);
+            let change = if given { json!({"old": null, "new": name}) } else { json!({"old": name, "new": null}) };
+            self.audit(p, Some(user), Some(&email), json!({ field: change }))?;
+        }
+        Ok(changed)
+    }
+
     fn email_of(&self, user: i64) -> Result<String> {
         Ok(self.tx.query_row("SELECT email FROM users WHERE id = ?1", [user], |r| r.get(0))?)
     }
@@ -964,11 +974,7 @@ impl Tx for SqliteTx<'_> {
             "INSERT OR IGNORE INTO user_roles (org_id, user_id, role_id) VALUES (?1, ?2, ?3)",
             params![org, user, role],
         )?;
-        if n > 0 {
-            let (email, name) = (self.email_of(user)?, self.role_name(role)?);
-            self.audit(p, Some(user), Some(&email), json!({"role": {"old": null, "new": name}}))?;
-        }
-        Ok(n > 0)
+        self.audit_role_change(p, user, role, "role", n > 0, true)
     }
 
     fn unassign_role(&mut self, p: &Permit, org: i64, user: i64, role: i64) -> Result<bool> {
@@ -976,31 +982,19 @@ impl Tx for SqliteTx<'_> {
         let n = self
             .tx
             .execute("DELETE FROM user_roles WHERE org_id = ?1 AND user_id = ?2 AND role_id = ?3", params![org, user, role])?;
-        if n > 0 {
-            let (email, name) = (self.email_of(user)?, self.role_name(role)?);
-            self.audit(p, Some(user), Some(&email), json!({"role": {"old": name, "new": null}}))?;
-        }
-        Ok(n > 0)
+        self.audit_role_change(p, user, role, "role", n > 0, false)
     }
 
     fn grant_global(&mut self, p: &Permit, user: i64, role: i64) -> Result<bool> {
         p.check(Op::AccessGrant, Some(user))?;
         let n = self.tx.execute("INSERT OR IGNORE INTO global_roles (user_id, role_id) VALUES (?1, ?2)", params![user, role])?;
-        if n > 0 {
-            let (email, name) = (self.email_of(user)?, self.role_name(role)?);
-            self.audit(p, Some(user), Some(&email), json!({"global_role": {"old": null, "new": name}}))?;
-        }
-        Ok(n > 0)
+        self.audit_role_change(p, user, role, "global_role", n > 0, true)
     }
 
     fn revoke_global(&mut self, p: &Permit, user: i64, role: i64) -> Result<bool> {
         p.check(Op::AccessRevoke, Some(user))?;
         let n = self.tx.execute("DELETE FROM global_roles WHERE user_id = ?1 AND role_id = ?2", params![user, role])?;
-        if n > 0 {
-            let (email, name) = (self.email_of(user)?, self.role_name(role)?);
-            self.audit(p, Some(user), Some(&email), json!({"global_role": {"old": name, "new": null}}))?;
-        }
-        Ok(n > 0)
+        self.audit_role_change(p, user, role, "global_role", n > 0, false)
     }
 
     fn create_group(&mut self, p: &Permit, org: i64, slug: &str, display_name: &str) -> Result<i64> {
