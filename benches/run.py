@@ -410,8 +410,10 @@ def bench(a, n, import_runs, acct, sqlite3, scratch, log):
         return row
 
     def alternate(runs, fa, fb, warm=True):
-        if warm:
-            fa(), fb() if fb else None
+        if warm:  # one untimed run of each
+            fa()
+            if fb:
+                fb()
         ra, rb = [], []
         for _ in range(runs):
             ra.append(fa())
@@ -442,7 +444,7 @@ def bench(a, n, import_runs, acct, sqlite3, scratch, log):
     meta["spawn_floor_ms"] = round(med([r.wall for r in floor]) * 1e3, 2)
     meta["spawn_floor_rss_mb"] = round(max(r.rss_kb for r in floor) / 1024, 1)
     if meta["loadavg_start"] > 1.0:
-        log(f"warning: load average {meta['loadavg_start']:.2f} before the run: other work competes for the 2 cores")
+        log(f"warning: load average {meta['loadavg_start']:.2f} before the run: other work competes for the {os.cpu_count()} cores")
 
     # 2./3. import: a fresh database each run, acct and the sqlite3 shell alternating
     homes = []
