@@ -25,6 +25,17 @@ use std::process::ExitCode;
 /// Parse, dispatch, and turn the outcome into an exit status. The only place
 /// where errors are printed.
 pub fn run() -> ExitCode {
+    // `acct --version` is answered before the command tree is built: scripts
+    // call it to probe for acct, and it should cost no more than a process.
+    {
+        let mut args = std::env::args_os().skip(1);
+        if let (Some(a), None) = (args.next(), args.next()) {
+            if a == "--version" || a == "-V" {
+                let _ = writeln!(std::io::stdout(), "acct {}", env!("CARGO_PKG_VERSION"));
+                return ExitCode::SUCCESS;
+            }
+        }
+    }
     // Shell completion requests (COMPLETE=bash acct -- ...) are answered here.
     clap_complete::CompleteEnv::with_factory(<cli::Cli as clap::CommandFactory>::command)
         .bin("acct")

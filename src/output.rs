@@ -145,6 +145,41 @@ impl<'w> Sink<'w> {
         Ok(())
     }
 
+    /// Whether rows may be given as text ([`Sink::text_row`]).
+    pub fn takes_text(&self) -> bool {
+        matches!(self.format, Format::Csv | Format::Tsv)
+    }
+
+    /// A row of cell texts, for CSV and TSV: written without building values.
+    pub fn text_row<'a>(&mut self, cells: impl Iterator<Item = std::borrow::Cow<'a, str>>) -> Result<()> {
+        if !self.started {
+            self.start()?;
+        }
+        self.rows += 1;
+        let raw = self.raw;
+        match &mut self.out {
+            Out::Csv(w) => {
+                for c in cells {
+                    if raw { w.write_field(c.as_bytes())? } else { w.write_field(neutralize(&c).as_bytes())? }
+                }
+                w.write_record(None::<&[u8]>)?;
+            }
+            Out::Plain(w) => {
+                let mut first = true;
+                for c in cells {
+                    if !first {
+                        w.write_all(b"\t")?;
+                    }
+                    first = false;
+                    let c = if raw { c } else { std::borrow::Cow::Owned(neutralize(&c).into_owned()) };
+                    w.write_all(tsv_escape(&c).as_bytes())?;
+                }
+                w.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    }
+
     pub fn row(&mut self, values: &[Value]) -> Result<()> {
         if !self.started {
             self.start()?;

@@ -28,6 +28,11 @@ fn is_forbidden(c: char) -> bool {
     c.is_control() || is_bidi_control(c) || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
 }
 
+/// Unicode NFC; ASCII text is already in it.
+pub fn nfc(s: &str) -> String {
+    if s.is_ascii() { s.to_string() } else { s.nfc().collect() }
+}
+
 /// A validated e-mail address: as entered, plus its normalized key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
@@ -72,7 +77,7 @@ pub fn email(input: &str) -> Result<Email, AppError> {
     if domain.split('.').any(|l| l.is_empty()) {
         return Err(bad(WHAT, input, "the domain has an empty label"));
     }
-    let ascii = idna::domain_to_ascii(&domain.nfc().collect::<String>())
+    let ascii = (if domain.is_ascii() { idna::domain_to_ascii(domain) } else { idna::domain_to_ascii(&nfc(domain)) })
         .map_err(|_| bad(WHAT, input, "the domain is not a valid internationalized domain name"))?;
     if ascii.is_empty() || ascii.len() > 253 || ascii.split('.').any(|l| l.is_empty() || l.len() > 63) {
         return Err(bad(WHAT, input, "the domain is not a valid host name"));
@@ -80,7 +85,7 @@ pub fn email(input: &str) -> Result<Email, AppError> {
     if let Some(c) = ascii.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '.')) {
         return Err(bad(WHAT, input, &format!("character '{c}' is not allowed in the domain")));
     }
-    let local_key: String = local.nfc().collect::<String>().to_lowercase();
+    let local_key: String = nfc(local).to_lowercase();
     Ok(Email { display: input.to_string(), key: format!("{local_key}@{}", ascii.to_ascii_lowercase()) })
 }
 
@@ -180,7 +185,7 @@ fn text(what: &str, input: &str, max: usize) -> Result<String, AppError> {
 }
 
 fn text_checked(what: &str, input: &str, max: usize) -> Result<String, AppError> {
-    let s: String = input.nfc().collect();
+    let s = nfc(input);
     if s.chars().count() > max {
         return Err(bad(what, input, &format!("longer than {max} characters")));
     }

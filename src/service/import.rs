@@ -158,7 +158,7 @@ fn plan(
     org: &Org,
     parsed: Vec<Result<Parsed, (u64, String, String)>>,
     opts: &Options,
-) -> Result<(Vec<Line>, Vec<(usize, ImportRow)>, PermSet)> {
+) -> Result<(Vec<Line>, Vec<ImportRow>, PermSet)> {
     let mut role_cache: HashMap<String, Option<Role>> = HashMap::new();
     let mut group_cache: HashMap<String, Option<i64>> = HashMap::new();
     let mut seen_email: HashMap<String, u64> = HashMap::new();
@@ -261,7 +261,7 @@ fn plan(
             Ok((outcome, row)) => {
                 if let Some((r, granted)) = row {
                     perms = perms.union(granted);
-                    rows.push((lines.len(), r));
+                    rows.push(r);
                 }
                 lines.push(Line { line: p.line, email: p.email.display.clone(), outcome });
             }
@@ -294,8 +294,7 @@ pub fn import(ctx: &Ctx, input: Box<dyn Read>, opts: &Options) -> Result<Importe
     } else {
         None
     };
-    let batch: Vec<ImportRow> = rows.iter().map(|(_, r)| r.clone()).collect();
-    let ids = tx.import_members(&permit, org.id, &batch, &mut |n| {
+    let ids = tx.import_members(&permit, org.id, &rows, &mut |n| {
         if let Some(b) = &bar {
             b.set_position(n);
         }
@@ -305,7 +304,7 @@ pub fn import(ctx: &Ctx, input: Box<dyn Read>, opts: &Options) -> Result<Importe
     }
     let mut mails: Vec<PendingMail> = Vec::new();
     if !opts.no_send {
-        for ((_, r), id) in rows.iter().zip(&ids) {
+        for (r, id) in rows.iter().zip(&ids) {
             if let Some(u) = &r.new {
                 mails.push(invite::issue(ctx, &mut *tx, &permit, *id, &u.email, u.full_name.as_deref(), &org.slug)?);
             }

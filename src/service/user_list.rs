@@ -66,7 +66,16 @@ fn query(tx: &dyn Tx, org: &crate::store::Org, f: &Filters) -> Result<UserQuery>
         sort: f.sort.iter().map(|s| parse_sort(s)).collect::<Result<_, _>>()?,
         limit: None,
         offset: 0,
+        without_roles: false,
+        without_groups: false,
     })
+}
+
+/// Leave out the subqueries of the columns nobody shows or sorts by.
+fn only(q: &mut UserQuery, shown: &[Column]) {
+    let used = |c: Column| shown.contains(&c) || q.sort.iter().any(|(s, _)| *s == c);
+    q.without_roles = !used(Column::Role);
+    q.without_groups = !used(Column::Groups);
 }
 
 pub struct Page {
@@ -84,6 +93,7 @@ pub fn list(ctx: &Ctx, f: &Filters, columns: &[Column], page: &Page, raw: bool) 
     let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::UserRead })?;
     let format = ctx.format_or(Format::Table);
     let mut q = query(&*tx, &org, f)?;
+    only(&mut q, columns);
     q.offset = page.offset;
     q.limit = match (page.limit, page.all, format) {
         (Some(l), _, _) => Some(l),
@@ -94,7 +104,14 @@ pub fn list(ctx: &Ctx, f: &Filters, columns: &[Column], page: &Page, raw: bool) 
     let mut out = ctx.stdout();
     let names: Vec<String> = columns.iter().map(|c| c.name().to_string()).collect();
     let mut sink = Sink::new(Box::new(&mut out), format, ctx.style(), names.clone(), names, raw);
-    let shown = tx.users(&q, &mut |u: &User| sink.row(&columns.iter().map(|c| c.value(u)).collect::<Vec<_>>()))?;
+    let text = sink.takes_text();
+    let shown = tx.users(&q, &mut |u: &User| {
+        if text {
+            sink.text_row(columns.iter().map(|c| c.text(u)))
+        } else {
+            sink.row(&columns.iter().map(|c| c.value(u)).collect::<Vec<_>>())
+        }
+    })?;
     sink.finish()?;
     drop(out);
     let total = if q.limit.is_some_and(|l| shown >= l) || q.offset > 0 {
@@ -129,6 +146,7 @@ pub fn export(ctx: &Ctx, a: &ExportArgs<'_>, out: &mut dyn std::io::Write) -> Re
     let org = ctx.org(&*tx)?;
     let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::UserExport })?;
     let mut q = query(&*tx, &org, a.filters)?;
+    only(&mut q, a.fields);
     q.limit = a.limit;
     if !a.users.is_empty() {
         let ids = a.users.iter().map(|u| member(&*tx, &org, u).map(|s| s.id)).collect::<Result<Vec<_>>>()?;
@@ -138,7 +156,11 @@ pub fn export(ctx: &Ctx, a: &ExportArgs<'_>, out: &mut dyn std::io::Write) -> Re
     let header: Vec<String> = if a.labels { a.fields.iter().map(|c| c.label().to_string()).collect() } else { names.clone() };
     let mut sink = Sink::new(Box::new(out), a.format, ctx.style(), names, header, a.raw);
     let mut row = Vec::with_capacity(a.fields.len());
+    let text = sink.takes_text();
     tx.users(&q, &mut |u: &User| {
+        if text {
+            return sink.text_row(a.fields.iter().map(|c| c.text(u)));
+        }
         row.clear();
         row.extend(a.fields.iter().map(|c| c.value(u)));
         sink.row(&row)

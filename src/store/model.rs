@@ -250,6 +250,42 @@ impl Column {
         Column::ALL.into_iter().find(|c| c.name() == s)
     }
 
+    /// The cell text of a field (CSV, TSV): no allocation for text fields;
+    /// an unset field is empty, lists join with `;`.
+    pub fn text(self, u: &User) -> std::borrow::Cow<'_, str> {
+        fn opt(o: &Option<String>) -> std::borrow::Cow<'_, str> {
+            std::borrow::Cow::Borrowed(o.as_deref().unwrap_or(""))
+        }
+        use Column::*;
+        use std::borrow::Cow::{Borrowed, Owned};
+        let flag = |b: bool| Borrowed(if b { "true" } else { "false" });
+        match self {
+            Id => Owned(u.id.to_string()),
+            Username => Borrowed(&u.username),
+            Email => Borrowed(&u.email),
+            FirstName => opt(&u.first_name),
+            LastName => opt(&u.last_name),
+            FullName => opt(&u.full_name),
+            Initials => opt(&u.initials),
+            Phone => opt(&u.phone),
+            Timezone => opt(&u.timezone),
+            Notify => flag(u.notify),
+            Robot => flag(u.robot),
+            Active => flag(u.active),
+            SsoDisabled => flag(u.sso_disabled),
+            SmsAutoSend => flag(u.sms_auto_send),
+            Require2fa => flag(u.require_2fa),
+            Status => Borrowed(&u.status),
+            TwoFactor => Borrowed(&u.two_factor),
+            Role => Owned(u.roles.join(";")),
+            PrimaryGroup => opt(&u.primary_group),
+            Organization => opt(&u.organization),
+            Groups => Owned(u.groups.join(";")),
+            CreatedAt => Borrowed(&u.created_at),
+            UpdatedAt => Borrowed(&u.updated_at),
+        }
+    }
+
     pub fn value(self, u: &User) -> Value {
         use Column::*;
         let opt = |o: &Option<String>| o.as_ref().map_or(Value::Null, |s| Value::String(s.clone()));
@@ -351,6 +387,10 @@ pub struct UserQuery {
     pub sort: Vec<(Column, bool)>,
     pub limit: Option<u64>,
     pub offset: u64,
+    /// Leave out the roles (`User::roles` stays empty) when nobody reads them.
+    pub without_roles: bool,
+    /// Leave out the additional groups likewise.
+    pub without_groups: bool,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -257,6 +257,16 @@ impl Store for SqliteStore {
         for row in rows {
             problems.push(row?);
         }
+        drop(st);
+        let mut st = self.conn.prepare(
+            "SELECT o.slug, o.members, (SELECT count(*) FROM memberships m WHERE m.org_id = o.id) AS n FROM orgs o WHERE o.members <> n",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(format!("counts: {} records {} members, has {}", r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        })?;
+        for row in rows {
+            problems.push(row?);
+        }
         Ok(problems)
     }
 

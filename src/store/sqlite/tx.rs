@@ -174,20 +174,31 @@ impl<'c> SqliteTx<'c> {
 
     fn user_query_sql(&self, q: &UserQuery, count: bool) -> (String, Vec<Sql>) {
         let mut args: Vec<Sql> = vec![Sql::Integer(q.org)];
-        let mut sql = if count {
-            String::from("SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ?1")
+        let filtered = q.ids.is_some()
+            || q.status.is_some()
+            || q.two_factor.is_some()
+            || q.role.is_some()
+            || q.group.is_some()
+            || q.search.is_some();
+        if count && !filtered {
+            return ("SELECT members FROM orgs WHERE id = ?1".to_string(), args);
+        }
+        // The loop order. A search drives from its matches (read from the
+        // search index); a sort on an indexed column walks that index and
+        // stops after a page; anything else runs through the organization's
+        // memberships, in user id order. CROSS JOIN fixes the order.
+        let from_users = q.search.is_some() || q.sort.first().is_some_and(|(c, _)| indexed(*c));
+        let from = if from_users {
+            "FROM users u CROSS JOIN memberships m ON m.org_id = ?1 AND m.user_id = u.id"
         } else {
-            // Sorted by an indexed column of users: walk that index and stop
-            // after a page (CROSS JOIN fixes the loop order), instead of
-            // sorting every member in a temporary tree.
-            let walk_index = q.ids.is_none() && q.sort.first().is_some_and(|(c, _)| indexed(*c));
-            if walk_index {
-                format!(
-                    "{USER_SELECT} FROM users u CROSS JOIN memberships m ON m.user_id = u.id {USER_JOINS} WHERE m.org_id = ?1"
-                )
-            } else {
-                format!("{USER_SELECT} FROM memberships m JOIN users u ON u.id = m.user_id {USER_JOINS} WHERE m.org_id = ?1")
-            }
+            "FROM memberships m JOIN users u ON u.id = m.user_id"
+        };
+        let mut sql = if count {
+            format!("SELECT count(*) {from} WHERE m.org_id = ?1")
+        } else {
+            let roles = if q.without_roles { "NULL" } else { ROLES_OF };
+            let groups = if q.without_groups { "NULL" } else { GROUPS_OF };
+            format!("{USER_COLUMNS}, {roles} AS roles, {groups} AS groups {from} {USER_JOINS} WHERE m.org_id = ?1")
         };
         let arg = |v: Sql, args: &mut Vec<Sql>| {
             args.push(v);
@@ -219,7 +230,7 @@ impl<'c> SqliteTx<'c> {
         }
         if let Some(s) = &q.search {
             let a = arg(Sql::Text(search_needle(s)), &mut args);
-            sql.push_str(&format!(" AND instr(u.search_key, {a}) > 0"));
+            sql.push_str(&format!(" AND u.id IN (SELECT id FROM users WHERE instr(search_key, {a}) > 0)"));
         }
         if count {
             return (sql, args);
@@ -231,7 +242,11 @@ impl<'c> SqliteTx<'c> {
         }
         // Ties are broken by id in the direction of the last key, so that an
         // index on (column, id) can be walked either way.
-        sql.push_str(if q.sort.last().is_some_and(|(_, desc)| *desc) { "u.id DESC" } else { "u.id" });
+        let id = if from_users { "u.id" } else { "m.user_id" };
+        sql.push_str(id);
+        if q.sort.last().is_some_and(|(_, desc)| *desc) {
+            sql.push_str(" DESC");
+        }
         if q.limit.is_some() || q.offset > 0 {
             let l = arg(Sql::Integer(q.limit.map_or(-1, |l| l.min(i64::MAX as u64) as i64)), &mut args);
             let o = arg(Sql::Integer(q.offset.min(i64::MAX as u64) as i64), &mut args);
@@ -242,14 +257,17 @@ impl<'c> SqliteTx<'c> {
 }
 
 /// The columns of a user row; `?1` is the organization roles are shown for.
-const USER_SELECT: &str = "SELECT u.id, u.username, u.email, u.first_name, u.last_name, u.full_name, u.initials,
+const USER_COLUMNS: &str = "SELECT u.id, u.username, u.email, u.first_name, u.last_name, u.full_name, u.initials,
     u.phone, u.timezone, u.notify, u.robot, u.sso_disabled, u.sms_auto_send, u.require_2fa, u.status,
-    u.two_factor, pg.slug, po.slug, u.created_at, u.updated_at, u.trashed_at,
-    (SELECT group_concat(name, ';') FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-        WHERE ur.org_id = ?1 AND ur.user_id = u.id ORDER BY r.name)) AS roles,
-    (SELECT group_concat(label, ';') FROM (SELECT CASE WHEN g.org_id = ?1 THEN g.slug ELSE o.slug || '/' || g.slug END AS label
+    u.two_factor, pg.slug, po.slug, u.created_at, u.updated_at, u.trashed_at";
+/// The roles of a user in the organization `?1`, sorted, joined with `;`.
+const ROLES_OF: &str = "(SELECT group_concat(name, ';') FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+        WHERE ur.org_id = ?1 AND ur.user_id = u.id ORDER BY r.name))";
+/// Additional groups: slugs in the organization `?1`, `org/slug` elsewhere.
+const GROUPS_OF: &str =
+    "(SELECT group_concat(label, ';') FROM (SELECT CASE WHEN g.org_id = ?1 THEN g.slug ELSE o.slug || '/' || g.slug END AS label
         FROM group_members gm JOIN groups g ON g.id = gm.group_id JOIN orgs o ON o.id = g.org_id
-        WHERE gm.user_id = u.id ORDER BY label)) AS groups";
+        WHERE gm.user_id = u.id ORDER BY label))";
 const USER_JOINS: &str = "LEFT JOIN groups pg ON pg.id = u.primary_group_id LEFT JOIN orgs po ON po.id = pg.org_id";
 
 /// Columns with an index whose order is the sort order.
@@ -292,19 +310,17 @@ fn sort_expr(c: Column) -> &'static str {
 /// What `--search` looks in: e-mail, username and names, lower-cased
 /// (Unicode-aware, unlike SQLite's LIKE), one per line.
 fn search_key(email: &str, username: &str, names: [Option<&str>; 3]) -> String {
-    use unicode_normalization::UnicodeNormalization;
     let mut s = format!("{email}\n{username}");
     for n in names.into_iter().flatten() {
         s.push('\n');
         s.push_str(n);
     }
-    s.nfc().collect::<String>().to_lowercase()
+    crate::validate::nfc(&s).to_lowercase()
 }
 
 /// The needle for a search key.
 pub fn search_needle(text: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    text.nfc().collect::<String>().to_lowercase()
+    crate::validate::nfc(text).to_lowercase()
 }
 
 fn split(s: Option<String>) -> Vec<String> {
@@ -530,7 +546,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn user(&self, id: i64, org: Option<i64>) -> Result<Option<User>> {
-        let sql = format!("{USER_SELECT} FROM users u {USER_JOINS} WHERE u.id = ?2");
+        let sql = format!("{USER_COLUMNS}, {ROLES_OF}, {GROUPS_OF} FROM users u {USER_JOINS} WHERE u.id = ?2");
         Ok(self.tx.prepare_cached(&sql)?.query_row(params![org.unwrap_or(0), id], row_to_user).optional()?)
     }
 
@@ -697,10 +713,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn org_member_count(&self, org: i64) -> Result<u64> {
-        Ok(self
-            .tx
-            .prepare_cached("SELECT count(*) FROM memberships WHERE org_id = ?1")?
-            .query_row([org], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self.tx.prepare_cached("SELECT members FROM orgs WHERE id = ?1")?.query_row([org], |r| r.get::<_, i64>(0))? as u64)
     }
 
     fn roles(&self, org: Option<i64>) -> Result<Vec<Role>> {
@@ -1639,6 +1652,11 @@ mod plans {
 
     /// The top-level steps of the plan of acct's own list query.
     fn plan(q: &UserQuery) -> Vec<String> {
+        plan_all(q).into_iter().filter(|(parent, _)| *parent == 0).map(|(_, d)| d).collect()
+    }
+
+    /// Every step, with its parent.
+    fn plan_all(q: &UserQuery) -> Vec<(i64, String)> {
         let mut store = crate::store::sqlite::SqliteStore::memory().unwrap();
         let conn = store.connection();
         let tx = conn.transaction().unwrap();
@@ -1649,8 +1667,6 @@ mod plans {
             .query_map(params_from_iter(args), |r| Ok((r.get::<_, i64>(1)?, r.get::<_, String>(3)?)))
             .unwrap()
             .map(Result::unwrap)
-            .filter(|(parent, _)| *parent == 0)
-            .map(|(_, d)| d)
             .collect();
         rows
     }
@@ -1665,29 +1681,40 @@ mod plans {
             (Column::TwoFactor, "users_two_factor"),
         ] {
             for desc in [false, true] {
-                for search in [None, Some("lovelace".to_string())] {
-                    let q = UserQuery {
-                        org: 1,
-                        sort: vec![(col, desc)],
-                        limit: Some(100),
-                        search: search.clone(),
-                        ..Default::default()
-                    };
-                    let p = plan(&q);
-                    assert!(
-                        p.iter().any(|l| l == &format!("SCAN u USING INDEX {index}")),
-                        "{col:?} desc={desc} search={search:?}: {p:?}"
-                    );
-                    assert!(!p.iter().any(|l| l.contains("TEMP B-TREE")), "{col:?} desc={desc}: sorts every member: {p:?}");
-                }
+                let q = UserQuery { org: 1, sort: vec![(col, desc)], limit: Some(100), ..Default::default() };
+                let p = plan(&q);
+                assert!(p.iter().any(|l| l == &format!("SCAN u USING INDEX {index}")), "{col:?} desc={desc}: {p:?}");
+                assert!(!p.iter().any(|l| l.contains("TEMP B-TREE")), "{col:?} desc={desc}: sorts every member: {p:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_search_reads_the_search_index_and_sorts_only_its_matches() {
+        for sort in [vec![], vec![(Column::Email, false)], vec![(Column::LastName, true)]] {
+            let q =
+                UserQuery { org: 1, sort: sort.clone(), search: Some("lovelace".into()), limit: Some(100), ..Default::default() };
+            let all = plan_all(&q);
+            assert!(all.iter().any(|(_, d)| d == "SCAN users USING COVERING INDEX users_search"), "{sort:?}: {all:?}");
+            assert!(plan(&q).first().is_some_and(|d| d == "SEARCH u USING INTEGER PRIMARY KEY (rowid=?)"), "{sort:?}: {all:?}");
+        }
+    }
+
+    #[test]
+    fn unfiltered_counts_read_the_memberships_only() {
+        let mut store = crate::store::sqlite::SqliteStore::memory().unwrap();
+        let conn = store.connection();
+        let tx = conn.transaction().unwrap();
+        let t = SqliteTx::new(tx);
+        let (sql, _) = t.user_query_sql(&UserQuery { org: 1, ..Default::default() }, true);
+        assert_eq!(sql, "SELECT members FROM orgs WHERE id = ?1");
     }
 
     #[test]
     fn the_default_order_is_the_membership_primary_key_and_computed_sorts_use_a_tree() {
         let p = plan(&UserQuery { org: 1, limit: Some(100), ..Default::default() });
         assert!(p.iter().any(|l| l.starts_with("SEARCH m USING PRIMARY KEY (org_id=?)")), "{p:?}");
+        assert!(!p.iter().any(|l| l.contains("TEMP B-TREE")), "the default order needs no sort: {p:?}");
         let p = plan(&UserQuery { org: 1, sort: vec![(Column::Role, false)], limit: Some(100), ..Default::default() });
         assert!(p.iter().any(|l| l.contains("USE TEMP B-TREE FOR ORDER BY")), "{p:?}");
     }
