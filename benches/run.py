@@ -249,17 +249,7 @@ COMMIT;
 """
 
 
-# acct's own list query (src/store/sqlite/tx.rs: USER_SELECT, USER_JOINS, sort_expr), ?1 = org.
-ACCT_USER_SELECT = """SELECT u.id, u.username, u.email, u.first_name, u.last_name, u.full_name, u.initials,
-    u.phone, u.timezone, u.notify, u.robot, u.sso_disabled, u.sms_auto_send, u.require_2fa, u.status,
-    u.two_factor, pg.slug, po.slug, u.created_at, u.updated_at, u.trashed_at,
-    (SELECT group_concat(name, ';') FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-        WHERE ur.org_id = ?1 AND ur.user_id = u.id ORDER BY r.name)) AS roles,
-    (SELECT group_concat(label, ';') FROM (SELECT CASE WHEN g.org_id = ?1 THEN g.slug ELSE o.slug || '/' || g.slug END AS label
-        FROM group_members gm JOIN groups g ON g.id = gm.group_id JOIN orgs o ON o.id = g.org_id
-        WHERE gm.user_id = u.id ORDER BY label)) AS groups"""
-ACCT_FROM = ("FROM memberships m JOIN users u ON u.id = m.user_id "
-             "LEFT JOIN groups pg ON pg.id = u.primary_group_id LEFT JOIN orgs po ON po.id = pg.org_id WHERE m.org_id = ?1")
+# Sort expressions of the baseline's list pages (as acct sorts).
 SORT_EXPR = {
     "email": "u.email COLLATE NOCASE", "first_name": "u.first_name COLLATE NOCASE",
     "last_name": "u.last_name COLLATE NOCASE", "role": "roles", "two_factor": "u.two_factor",
@@ -267,28 +257,6 @@ SORT_EXPR = {
 }
 ROLES_OF = ("(SELECT group_concat(name, ';') FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id "
             "WHERE ur.org_id = m.org_id AND ur.user_id = u.id ORDER BY r.name))")
-
-
-COUNT_SQL = "SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ?1"
-
-
-# src/store/sqlite/tx.rs, subject(): is the user the last active full-admin of an organization?
-LAST_ADMIN_SQL = """SELECT ur.org_id FROM user_roles ur JOIN roles r ON r.id = ur.role_id
- WHERE ur.user_id = ?1 AND r.builtin = 1 AND r.name = 'full-admin'
-   AND (SELECT status FROM users WHERE id = ?1) = 'active'
-   AND (SELECT count(*) FROM user_roles ur2 JOIN users u2 ON u2.id = ur2.user_id
-        WHERE ur2.org_id = ur.org_id AND ur2.role_id = ur.role_id
-          AND u2.status = 'active' AND u2.trashed_at IS NULL) = 1"""
-
-
-def acct_list_sql(sort=None, search=False, limit=True):
-    sql = f"{ACCT_USER_SELECT} {ACCT_FROM}"
-    if search:
-        sql += " AND instr(u.search_key, ?2) > 0"
-    sql += " ORDER BY " + (f"{SORT_EXPR[sort]} ASC, " if sort else "") + "u.id"
-    if limit:
-        sql += " LIMIT 100 OFFSET 0"
-    return sql
 
 
 def baseline_list_sql(sort, org_id, shape=None):
@@ -357,7 +325,6 @@ def main():
     meta["wall_s"] = round(time.time() - started, 1)
     meta["loadavg_end"] = os.getloadavg()[0]
     print_table(results, meta)
-    print_plans(plans)
     if a.json:
         Path(a.json).write_text(json.dumps({"meta": meta, "results": results, "plans": plans}, indent=2,
                                            ensure_ascii=False) + "\n")
@@ -545,18 +512,6 @@ def bench(a, n, import_runs, acct, sqlite3, scratch, log):
             sys.exit(f"benchmark: list --sort {col} did not show 100 rows")
         record(f"list first page --sort {col}", la, lb, target="<= 1.5x", check=lambda am, ratio: ratio <= 1.5)
 
-    # Informational: where the time of a first page goes, with acct's own SQL in the shell.
-    param = ["-cmd", f".parameter set ?1 {org_id}"]
-    for col in ("email", "role"):
-        xa, _ = alternate(max(3, a.runs // 2), lambda: spawn([sqlite3, *param, db, acct_list_sql(col) + ";"], env,
-                                                            "pipe", errfile=err), None)
-        record(f"  acct's list SQL --sort {col} in sqlite3 (info)", xa,
-               note="acct's exact page query (USER_SELECT with the roles/groups subqueries), no count")
-    count_sql = COUNT_SQL.replace("?1", str(org_id)) + ";"
-    xa, _ = alternate(max(3, a.runs // 2), lambda: spawn([sqlite3, db, count_sql], env, "pipe", errfile=err), None)
-    record("  acct's count(*) for 'showing 100 of N' in sqlite3 (info)", xa,
-           note="list runs it after every full first page")
-
     # 7. search
     needle = unicodedata.normalize("NFC", SEARCH_TEXT).lower()
     search_sql = (f"SELECT u.id, u.email, u.first_name, u.last_name, {ROLES_OF} AS role, u.two_factor, u.status "
@@ -581,25 +536,10 @@ def bench(a, n, import_runs, acct, sqlite3, scratch, log):
     record("acct --version", va, vb, target="<= 2 ms", check=lambda am, ratio: am <= 0.002,
            base_label="sqlite3 --version")
 
-    # Query plans of acct's list queries, in the sqlite3 shell (acct bundles its own SQLite; see README).
+    # The query plans of acct's own SQL are asserted by the unit tests in
+    # src/store/sqlite/tx.rs (mod plans), not reproduced here.
     plans = {"sqlite": sqlite_version}
-    for col in LIST_SORTS:
-        plans[f"sort {col}"] = explain(sqlite3, env, db, org_id, acct_list_sql(col))
-    plans["search, sort by id"] = explain(sqlite3, env, db, org_id, acct_list_sql(None, True, False), needle)
-    plans["search, sort last_name, first page"] = explain(sqlite3, env, db, org_id, acct_list_sql("last_name", True), needle)
-    plans["export (all rows, by id)"] = explain(sqlite3, env, db, org_id, acct_list_sql(None, False, False))
-    plans["count"] = explain(sqlite3, env, db, org_id, COUNT_SQL)
-    # Run for the actor of every command and for the target of show/edit/remove (tx.rs, subject()).
-    plans["subject: last full-admin check"] = explain(sqlite3, env, db, 1, LAST_ADMIN_SQL)
     return results, plans, meta
-
-
-def explain(sqlite3, env, db, org_id, sql, needle=None):
-    args = [sqlite3, "-cmd", f".parameter set ?1 {org_id}"]
-    if needle is not None:
-        args += ["-cmd", f".parameter set ?2 {sql_quote(needle)}"]
-    out = spawn(args + [db, f"EXPLAIN QUERY PLAN {sql};"], env, "pipe").out.decode()
-    return [l.rstrip() for l in out.splitlines() if l.strip() and l.strip() != "QUERY PLAN"]
 
 
 def print_table(results, meta):
@@ -633,18 +573,6 @@ def print_table(results, meta):
 
 def fmt_ms(ms):
     return f"{ms / 1000:.2f} s" if ms >= 10_000 else f"{ms:.1f} ms"
-
-
-def print_plans(plans):
-    """The top level of each plan (the correlated subqueries for roles and
-    groups are the same everywhere and left out; the JSON has them)."""
-    print(f"EXPLAIN QUERY PLAN of acct's list queries, top level (sqlite3 shell {plans['sqlite']}):")
-    for k, v in plans.items():
-        if k == "sqlite":
-            continue
-        top = [l.strip("|`- ") for l in v if re.match(r"^[|`]--", l)]
-        print(f"  {k}: " + "; ".join(x for x in top if not x.startswith("CORRELATED")))
-    print()
 
 
 if __name__ == "__main__":
