@@ -625,3 +625,18 @@ fn errors_are_also_json_with_a_json_format() {
     assert_eq!(v["error"]["exit"], 3);
     assert_eq!(lines.next(), None);
 }
+
+#[test]
+fn json_lists_carry_every_field_unless_columns_are_named() {
+    let env = Env::new();
+    env.run(&["config", "set", "list.columns", "email"]).ok();
+    let v: serde_json::Value = serde_json::from_str(env.run(&["user", "list", "--format", "json"]).ok()).unwrap();
+    let keys: Vec<&str> = v[0].as_object().unwrap().keys().map(String::as_str).collect();
+    let all: Vec<&str> = acct::store::Column::ALL.iter().map(|c| c.name()).collect();
+    assert_eq!(keys, all);
+    assert_eq!(v[0]["id"], 1);
+    assert_eq!(v[0]["phone"], serde_json::Value::Null);
+    let line = env.run(&["user", "list", "--format", "jsonl", "--columns", "id,email"]).ok().to_string();
+    assert_eq!(line, "{\"id\":1,\"email\":\"ada@example.com\"}\n");
+    assert_eq!(env.run(&["user", "list", "--format", "csv"]).ok(), "email\r\nada@example.com\r\n");
+}

@@ -375,7 +375,10 @@ fn list_columns(ctx: &Ctx, a: &ListArgs) -> Result<Vec<Column>> {
     if let Some(c) = &a.columns {
         return Ok(crate::config::columns(c)?);
     }
-    if a.all_columns {
+    // JSON objects carry every field unless columns are asked for; the
+    // configured columns are a preference for people, not for programs.
+    let json = matches!(ctx.format_given(), Some(Format::Json | Format::Jsonl));
+    if a.all_columns || json {
         return Ok(Column::ALL.to_vec());
     }
     if let Some(c) = ctx.config.get("list.columns") {

@@ -68,6 +68,7 @@ fn query(tx: &dyn Tx, org: &crate::store::Org, f: &Filters) -> Result<UserQuery>
         offset: 0,
         without_roles: false,
         without_groups: false,
+        columns: None,
     })
 }
 
@@ -76,6 +77,7 @@ fn only(q: &mut UserQuery, shown: &[Column]) {
     let used = |c: Column| shown.contains(&c) || q.sort.iter().any(|(s, _)| *s == c);
     q.without_roles = !used(Column::Role);
     q.without_groups = !used(Column::Groups);
+    q.columns = Some(shown.to_vec());
 }
 
 pub struct Page {

@@ -391,6 +391,8 @@ pub struct UserQuery {
     pub without_roles: bool,
     /// Leave out the additional groups likewise.
     pub without_groups: bool,
+    /// Read only these fields (the others stay empty); `None` reads all.
+    pub columns: Option<Vec<Column>>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -198,7 +198,10 @@ impl<'c> SqliteTx<'c> {
         } else {
             let roles = if q.without_roles { "NULL" } else { ROLES_OF };
             let groups = if q.without_groups { "NULL" } else { GROUPS_OF };
-            format!("{USER_COLUMNS}, {roles} AS roles, {groups} AS groups {from} {USER_JOINS} WHERE m.org_id = ?1")
+            let wants = |c: Column| q.columns.as_ref().is_none_or(|cs| cs.contains(&c)) || q.sort.iter().any(|(s, _)| *s == c);
+            let joins = if wants(Column::PrimaryGroup) || wants(Column::Organization) { USER_JOINS } else { "" };
+            let columns = select_list(q.columns.as_deref());
+            format!("SELECT {columns}, {roles} AS roles, {groups} AS groups {from} {joins} WHERE m.org_id = ?1")
         };
         let arg = |v: Sql, args: &mut Vec<Sql>| {
             args.push(v);
@@ -257,9 +260,6 @@ impl<'c> SqliteTx<'c> {
 }
 
 /// The columns of a user row; `?1` is the organization roles are shown for.
-const USER_COLUMNS: &str = "SELECT u.id, u.username, u.email, u.first_name, u.last_name, u.full_name, u.initials,
-    u.phone, u.timezone, u.notify, u.robot, u.sso_disabled, u.sms_auto_send, u.require_2fa, u.status,
-    u.two_factor, pg.slug, po.slug, u.created_at, u.updated_at, u.trashed_at";
 /// The roles of a user in the organization `?1`, sorted, joined with `;`.
 const ROLES_OF: &str = "(SELECT group_concat(name, ';') FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
         WHERE ur.org_id = ?1 AND ur.user_id = u.id ORDER BY r.name))";
@@ -327,30 +327,71 @@ fn split(s: Option<String>) -> Vec<String> {
     s.map(|s| s.split(';').filter(|x| !x.is_empty()).map(str::to_string).collect()).unwrap_or_default()
 }
 
+/// The user columns in `row_to_user`'s order, and the fields that need each.
+const USER_FIELDS: [(&str, &[Column]); 21] = [
+    ("u.id", &[]),
+    ("u.username", &[Column::Username]),
+    ("u.email", &[Column::Email]),
+    ("u.first_name", &[Column::FirstName]),
+    ("u.last_name", &[Column::LastName]),
+    ("u.full_name", &[Column::FullName]),
+    ("u.initials", &[Column::Initials]),
+    ("u.phone", &[Column::Phone]),
+    ("u.timezone", &[Column::Timezone]),
+    ("u.notify", &[Column::Notify]),
+    ("u.robot", &[Column::Robot]),
+    ("u.sso_disabled", &[Column::SsoDisabled]),
+    ("u.sms_auto_send", &[Column::SmsAutoSend]),
+    ("u.require_2fa", &[Column::Require2fa]),
+    ("u.status", &[Column::Status, Column::Active]),
+    ("u.two_factor", &[Column::TwoFactor]),
+    ("pg.slug", &[Column::PrimaryGroup]),
+    ("po.slug", &[Column::Organization]),
+    ("u.created_at", &[Column::CreatedAt]),
+    ("u.updated_at", &[Column::UpdatedAt]),
+    ("u.trashed_at", &[]),
+];
+
+/// The select list for the wanted fields; the others are NULL (no copy of
+/// values nobody reads). The id is always read.
+fn select_list(wanted: Option<&[Column]>) -> String {
+    USER_FIELDS
+        .iter()
+        .enumerate()
+        .map(|(i, (expr, needed_by))| match wanted {
+            Some(w) if i > 0 && !needed_by.iter().any(|c| w.contains(c)) => "NULL",
+            _ => expr,
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn row_to_user(r: &Row<'_>) -> rusqlite::Result<User> {
-    let status: String = r.get(14)?;
+    let text = |i: usize| -> rusqlite::Result<String> { Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default()) };
+    let flag = |i: usize| -> rusqlite::Result<bool> { Ok(r.get::<_, Option<bool>>(i)?.unwrap_or(false)) };
+    let status = text(14)?;
     Ok(User {
         id: r.get(0)?,
-        username: r.get(1)?,
-        email: r.get(2)?,
+        username: text(1)?,
+        email: text(2)?,
         first_name: r.get(3)?,
         last_name: r.get(4)?,
         full_name: r.get(5)?,
         initials: r.get(6)?,
         phone: r.get(7)?,
         timezone: r.get(8)?,
-        notify: r.get(9)?,
-        robot: r.get(10)?,
+        notify: flag(9)?,
+        robot: flag(10)?,
         active: status != "inactive",
-        sso_disabled: r.get(11)?,
-        sms_auto_send: r.get(12)?,
-        require_2fa: r.get(13)?,
+        sso_disabled: flag(11)?,
+        sms_auto_send: flag(12)?,
+        require_2fa: flag(13)?,
         status,
-        two_factor: r.get(15)?,
+        two_factor: text(15)?,
         primary_group: r.get(16)?,
         organization: r.get(17)?,
-        created_at: r.get(18)?,
-        updated_at: r.get(19)?,
+        created_at: text(18)?,
+        updated_at: text(19)?,
         trashed_at: r.get(20)?,
         roles: split(r.get(21)?),
         groups: split(r.get(22)?),
@@ -546,7 +587,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn user(&self, id: i64, org: Option<i64>) -> Result<Option<User>> {
-        let sql = format!("{USER_COLUMNS}, {ROLES_OF}, {GROUPS_OF} FROM users u {USER_JOINS} WHERE u.id = ?2");
+        let sql = format!("SELECT {}, {ROLES_OF}, {GROUPS_OF} FROM users u {USER_JOINS} WHERE u.id = ?2", select_list(None));
         Ok(self.tx.prepare_cached(&sql)?.query_row(params![org.unwrap_or(0), id], row_to_user).optional()?)
     }
 
