@@ -294,3 +294,41 @@ fn every_sql_statement_binds_its_values() {
         }
     }
 }
+
+/// Run acct with the data directory mounted read-only (a private mount
+/// namespace, so nothing outside the test sees it).
+fn run_read_only(env: &Env, args: &[&str]) -> Run {
+    let data = env.db_path().parent().unwrap().to_path_buf();
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    let script = format!(
+        "mount --bind '{d}' '{d}' && mount -o remount,bind,ro '{d}' && exec '{bin}' {args}",
+        d = data.display(),
+        bin = common::bin().display(),
+        args = quoted.join(" ")
+    );
+    let sealed = env.command();
+    let mut c = Command::new("unshare");
+    c.env_clear().args(["-m", "sh", "-c", &script]).current_dir(env.home()).stdin(Stdio::null());
+    for (k, v) in sealed.get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    common::output(c, None)
+}
+
+#[test]
+fn a_read_only_database_gives_a_clear_error_and_changes_nothing() {
+    let env = Env::new();
+    // Checkpoint so that the database is one file.
+    env.db().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    let before = std::fs::read(env.db_path()).unwrap();
+    let run = run_read_only(&env, &["user", "add", "bob@example.com", "--role", "helpdesk", "--no-send"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let first = run.stderr.lines().next().unwrap_or_default().to_string();
+    assert!(first.starts_with("error: "), "{run:?}");
+    assert!(first.contains("read") || first.contains("open"), "{first}");
+    assert!(!run.stderr.contains("panicked"), "{run:?}");
+    assert_eq!(std::fs::read(env.db_path()).unwrap(), before, "nothing changed");
+    assert_eq!(env.query("SELECT count(*) FROM users"), "1");
+}
