@@ -130,6 +130,12 @@ pub fn classify(err: &anyhow::Error) -> Report {
                     hint = Some("another acct process held the database past the busy timeout; try again".into())
                 }
                 rusqlite::ErrorCode::ReadOnly => hint = Some("the database file or its directory is not writable".into()),
+                rusqlite::ErrorCode::CannotOpen => {
+                    hint = Some(
+                        "the file and its directory must be readable and writable (SQLite keeps -wal and -shm files beside it)"
+                            .into(),
+                    )
+                }
                 rusqlite::ErrorCode::NotADatabase => hint = Some("the file is not an SQLite database; check --db".into()),
                 _ => {}
             }

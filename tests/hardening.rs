@@ -329,6 +329,10 @@ fn a_read_only_database_gives_a_clear_error_and_changes_nothing() {
     assert!(first.starts_with("error: "), "{run:?}");
     assert!(first.contains("read") || first.contains("open"), "{first}");
     assert!(!run.stderr.contains("panicked"), "{run:?}");
+    assert_eq!(
+        run.stderr.lines().nth(1),
+        Some("hint: the file and its directory must be readable and writable (SQLite keeps -wal and -shm files beside it)")
+    );
     assert_eq!(std::fs::read(env.db_path()).unwrap(), before, "nothing changed");
     assert_eq!(env.query("SELECT count(*) FROM users"), "1");
 }
