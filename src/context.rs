@@ -189,14 +189,14 @@ impl Ctx {
 /// Warn when the database file can be read by other users.
 fn warn_if_shared(ctx: &Ctx, path: &std::path::Path) {
     use std::os::unix::fs::PermissionsExt;
-    if let Ok(m) = std::fs::metadata(path) {
-        if m.permissions().mode() & 0o077 != 0 {
-            ctx.warn(format!(
-                "the database {} is accessible to other users (mode {:o}); run: chmod 600 {}",
-                path.display(),
-                m.permissions().mode() & 0o777,
-                path.display()
-            ));
-        }
+    if let Ok(m) = std::fs::metadata(path)
+        && m.permissions().mode() & 0o077 != 0
+    {
+        ctx.warn(format!(
+            "the database {} is accessible to other users (mode {:o}); run: chmod 600 {}",
+            path.display(),
+            m.permissions().mode() & 0o777,
+            path.display()
+        ));
     }
 }

@@ -123,22 +123,22 @@ pub fn classify(err: &anyhow::Error) -> Report {
         }
     }
     let mut hint = None;
-    if let Some(sql) = err.chain().find_map(|c| c.downcast_ref::<rusqlite::Error>()) {
-        if let rusqlite::Error::SqliteFailure(e, _) = sql {
-            match e.code {
-                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
-                    hint = Some("another acct process held the database past the busy timeout; try again".into())
-                }
-                rusqlite::ErrorCode::ReadOnly => hint = Some("the database file or its directory is not writable".into()),
-                rusqlite::ErrorCode::CannotOpen => {
-                    hint = Some(
-                        "the file and its directory must be readable and writable (SQLite keeps -wal and -shm files beside it)"
-                            .into(),
-                    )
-                }
-                rusqlite::ErrorCode::NotADatabase => hint = Some("the file is not an SQLite database; check --db".into()),
-                _ => {}
+    if let Some(sql) = err.chain().find_map(|c| c.downcast_ref::<rusqlite::Error>())
+        && let rusqlite::Error::SqliteFailure(e, _) = sql
+    {
+        match e.code {
+            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
+                hint = Some("another acct process held the database past the busy timeout; try again".into())
             }
+            rusqlite::ErrorCode::ReadOnly => hint = Some("the database file or its directory is not writable".into()),
+            rusqlite::ErrorCode::CannotOpen => {
+                hint = Some(
+                    "the file and its directory must be readable and writable (SQLite keeps -wal and -shm files beside it)"
+                        .into(),
+                )
+            }
+            rusqlite::ErrorCode::NotADatabase => hint = Some("the file is not an SQLite database; check --db".into()),
+            _ => {}
         }
     }
     Report { kind: Kind::Failure, message: one_line(&parts.join(": ")), hint }

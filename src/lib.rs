@@ -29,11 +29,11 @@ pub fn run() -> ExitCode {
     // call it to probe for acct, and it should cost no more than a process.
     {
         let mut args = std::env::args_os().skip(1);
-        if let (Some(a), None) = (args.next(), args.next()) {
-            if a == "--version" || a == "-V" {
-                let _ = writeln!(std::io::stdout(), "acct {}", env!("CARGO_PKG_VERSION"));
-                return ExitCode::SUCCESS;
-            }
+        if let (Some(a), None) = (args.next(), args.next())
+            && (a == "--version" || a == "-V")
+        {
+            let _ = writeln!(std::io::stdout(), "acct {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
         }
     }
     // Shell completion requests (COMPLETE=bash acct -- ...) are answered here.

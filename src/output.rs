@@ -252,9 +252,9 @@ pub fn table(header: &[String], rows: &[Vec<String>], style: Style) -> String {
     if !style.color {
         t.force_no_tty();
     }
-    t.set_header(header.iter().map(|h| comfy_table::Cell::new(h)));
+    t.set_header(header.iter().map(comfy_table::Cell::new));
     for r in rows {
-        t.add_row(r.iter().map(|c| comfy_table::Cell::new(c)));
+        t.add_row(r.iter().map(comfy_table::Cell::new));
     }
     if style.terminal {
         t.to_string()

@@ -586,7 +586,7 @@ fn permit(actor: &Subject, op: Op, org: Option<&OrgFacts>, target: Option<i64>) 
     }
 }
 
-fn target_org<'a>(target: &'a Subject) -> Result<&'a OrgFacts, Refusal> {
+fn target_org(target: &Subject) -> Result<&OrgFacts, Refusal> {
     target.org.as_ref().ok_or_else(|| conflict(format!("{} belongs to no organization", target.label)))
 }
 

@@ -1,6 +1,6 @@
 //! `acct config`.
 
-use crate::config::{self, KEYS};
+use crate::config;
 use crate::context::Ctx;
 use crate::error::{AppError, Kind, Result};
 use clap::Subcommand;
@@ -63,7 +63,6 @@ pub fn run(cmd: ConfigCmd, ctx: &mut Ctx) -> Result<()> {
             drop(out);
             let rows = ctx.config.list().into_iter().map(|(k, v)| vec![json!(k), json!(v)]).collect();
             super::print_rows(ctx, &["key", "value"], rows)?;
-            let _ = KEYS;
             return Ok(());
         }
     }

@@ -47,12 +47,11 @@ pub fn run_whoami(ctx: &Ctx) -> Result<()> {
             ("organizations", json!(w.organizations)),
         ],
     )?;
-    if let Some(org) = &w.org {
-        if w.roles.is_empty() && w.global_roles.is_empty() {
-            ctx.note(format!(
-                "you have no role in {org}: you can do nothing there yet; ask an administrator to assign you a role"
-            ));
-        }
+    if let Some(org) = &w.org
+        && w.roles.is_empty()
+        && w.global_roles.is_empty()
+    {
+        ctx.note(format!("you have no role in {org}: you can do nothing there yet; ask an administrator to assign you a role"));
     }
     Ok(())
 }

@@ -72,7 +72,7 @@ pub fn run(cmd: InviteCmd, ctx: &Ctx) -> Result<()> {
             delivery
         }
         InviteCmd::Resend { user } => {
-            let (_, sent) = invite::send(ctx, &[user.clone()], false, true, false)?;
+            let (_, sent) = invite::send(ctx, std::slice::from_ref(&user), false, true, false)?;
             if ctx.dry_run {
                 ctx.note(format!("would send a new invitation to {user}"));
             }

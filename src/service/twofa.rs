@@ -126,17 +126,17 @@ pub fn verify(ctx: &Ctx, code: &str) -> Result<Verified> {
 
 /// Refuse while verification is locked.
 fn locked(state: &TotpState) -> Result<()> {
-    if let Some(until) = state.locked_until.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) {
-        if until > chrono::Utc::now() {
-            return Err(AppError::new(
-                Kind::Denied,
-                format!(
-                    "verification is locked until {} after too many failures",
-                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                ),
-            )
-            .into());
-        }
+    if let Some(until) = state.locked_until.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        && until > chrono::Utc::now()
+    {
+        return Err(AppError::new(
+            Kind::Denied,
+            format!(
+                "verification is locked until {} after too many failures",
+                until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+        )
+        .into());
     }
     Ok(())
 }

@@ -4,7 +4,7 @@ use super::invite::{self, PendingMail};
 use super::{group_in, member, role_in, subject, user_id};
 use crate::authz::{self, PermSet, Request, Subject};
 use crate::context::Ctx;
-use crate::error::{self, AppError, Kind, Result, one_line};
+use crate::error::{self, AppError, Kind, Result};
 use crate::store::{Invitation, Org, Tx, User};
 use crate::validate;
 
@@ -343,8 +343,4 @@ pub fn restore(ctx: &Ctx, who: &str) -> Result<(String, String, Vec<String>)> {
     let roles = tx.user_roles(org.id, id)?;
     ctx.finish(tx)?;
     Ok((target.label, org.slug, roles))
-}
-
-pub fn label_of(s: &str) -> String {
-    one_line(s)
 }

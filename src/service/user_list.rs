@@ -121,11 +121,11 @@ pub fn list(ctx: &Ctx, f: &Filters, columns: &[Column], page: &Page, raw: bool) 
     } else {
         None
     };
-    if let Some(t) = total {
-        if t > shown {
-            let hint = if format == Format::Table { "; use --all or --limit N to see more" } else { "" };
-            ctx.note(format!("showing {shown} of {t} users ({} left out){hint}", t - shown));
-        }
+    if let Some(t) = total
+        && t > shown
+    {
+        let hint = if format == Format::Table { "; use --all or --limit N to see more" } else { "" };
+        ctx.note(format!("showing {shown} of {t} users ({} left out){hint}", t - shown));
     }
     Ok((shown, total))
 }
