@@ -7,7 +7,6 @@ mod common;
 use common::Env;
 use rexpect::process::WaitStatus;
 use rexpect::session::PtySession;
-use std::process::Command;
 
 const TIMEOUT_MS: u64 = 10_000;
 const DOWN: &str = "\x1b[B";
@@ -16,22 +15,7 @@ const ENTER: &str = "\r";
 /// The command of `Env::command()` with stdin, stdout and stderr on a
 /// pseudo-terminal.
 fn pty(env: &Env, args: &[&str], envs: &[(&str, &str)]) -> PtySession {
-    let mut c = Command::new(common::bin());
-    c.env_clear()
-        .env("HOME", env.home())
-        .env("XDG_CONFIG_HOME", env.config_dir())
-        .env("XDG_DATA_HOME", env.data_dir())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("LANG", "C.UTF-8")
-        .env("TERM", "xterm")
-        .env("NO_COLOR", "1")
-        .current_dir(env.home())
-        .args(args);
-    for (k, v) in envs {
-        c.env(k, v);
-    }
-    let opts = rexpect::reader::Options::new().timeout_ms(Some(TIMEOUT_MS)).strip_ansi_escape_codes(true);
-    rexpect::session::spawn_with_options(c, opts).expect("spawn acct on a pty")
+    env.pty(args, envs, TIMEOUT_MS)
 }
 
 fn send(p: &mut PtySession, keys: &str) {

@@ -102,6 +102,19 @@ impl Env {
         output(c, stdin)
     }
 
+    /// The sealed command on a pseudo-terminal (stdin, stdout and stderr),
+    /// for prompts; `timeout_ms` bounds every expectation.
+    pub fn pty(&self, args: &[&str], envs: &[(&str, &str)], timeout_ms: u64) -> rexpect::session::PtySession {
+        let mut c = self.command();
+        // The child's stdio are the terminal set up before exec: inherit them.
+        c.stdin(Stdio::inherit()).env("TERM", "xterm").env("NO_COLOR", "1").args(args);
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        let opts = rexpect::reader::Options::new().timeout_ms(Some(timeout_ms)).strip_ansi_escape_codes(true);
+        rexpect::session::spawn_with_options(c, opts).expect("spawn acct on a pty")
+    }
+
     /// Open the database for assertions on its state.
     pub fn db(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(self.db_path()).expect("open db")

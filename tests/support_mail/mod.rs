@@ -6,7 +6,7 @@
 
 #![allow(dead_code)]
 
-use crate::common::{self, Env, Run};
+use crate::common::{Env, Run};
 use rexpect::process::WaitStatus;
 use rexpect::session::PtySession;
 use sha2::{Digest, Sha256};
@@ -453,22 +453,7 @@ pub const ENTER: &str = "\r";
 /// The command of `Env::command()` with stdin, stdout and stderr on a
 /// pseudo-terminal.
 pub fn pty(env: &Env, args: &[&str], envs: &[(&str, &str)]) -> PtySession {
-    let mut c = Command::new(common::bin());
-    c.env_clear()
-        .env("HOME", env.home())
-        .env("XDG_CONFIG_HOME", env.config_dir())
-        .env("XDG_DATA_HOME", env.data_dir())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("LANG", "C.UTF-8")
-        .env("TERM", "xterm")
-        .env("NO_COLOR", "1")
-        .current_dir(env.home())
-        .args(args);
-    for (k, v) in envs {
-        c.env(k, v);
-    }
-    let opts = rexpect::reader::Options::new().timeout_ms(Some(TIMEOUT_MS)).strip_ansi_escape_codes(true);
-    rexpect::session::spawn_with_options(c, opts).expect("spawn acct on a pty")
+    env.pty(args, envs, TIMEOUT_MS)
 }
 
 pub fn send(p: &mut PtySession, keys: &str) {
