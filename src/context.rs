@@ -117,12 +117,27 @@ impl Ctx {
         tx.org(&slug)?.ok_or_else(|| error::not_found(format!("organization '{}' not found", error::one_line(&slug))).into())
     }
 
-    /// `ACCT_ACTOR`, then config `actor`.
+    /// `ACCT_ACTOR`, then config `actor`. A value that is set but unreadable
+    /// (not UTF-8, or empty) is refused: it never falls back to another,
+    /// perhaps more powerful, identity.
     pub fn actor_name(&self) -> Result<String, AppError> {
-        std::env::var("ACCT_ACTOR").ok().filter(|s| !s.is_empty()).or_else(|| self.config.get("actor")).ok_or_else(|| {
-            AppError::new(Kind::Denied, "no actor configured")
-                .with_hint("set the acting user with 'acct config set actor EMAIL' or ACCT_ACTOR")
-        })
+        let unreadable = |what: &str| {
+            AppError::new(Kind::Denied, format!("{what} is set but is not a usable actor"))
+                .with_hint("set it to an e-mail, username or id, or unset it")
+        };
+        if let Some(v) = std::env::var_os("ACCT_ACTOR") {
+            let v = v.into_string().map_err(|_| unreadable("ACCT_ACTOR (not valid UTF-8)"))?;
+            if v.trim().is_empty() {
+                return Err(unreadable("ACCT_ACTOR (empty)"));
+            }
+            return Ok(v);
+        }
+        match self.config.get("actor") {
+            Some(v) if v.trim().is_empty() => Err(unreadable("the configured actor (empty)")),
+            Some(v) => Ok(v),
+            None => Err(AppError::new(Kind::Denied, "no actor configured")
+                .with_hint("set the acting user with 'acct config set actor EMAIL' or ACCT_ACTOR")),
+        }
     }
 
     /// The acting user's facts; an unknown, inactive, invited or trashed actor
@@ -158,6 +173,16 @@ impl Ctx {
         } else {
             tx.commit()
         }
+    }
+
+    /// Secrets are checked only for real: a dry run of a command that checks
+    /// a code, a token or a password would be an oracle that never locks.
+    pub fn refuse_dry_run(&self, command: &str) -> Result<(), AppError> {
+        if self.dry_run {
+            return Err(AppError::new(Kind::Usage, format!("'{command}' cannot be run with --dry-run"))
+                .with_hint("it checks a secret, and a dry run would let codes be tried without a lockout"));
+        }
+        Ok(())
     }
 
     /// The closing note of a dry run, after the command's own "would" lines.

@@ -412,8 +412,11 @@ fn actor_precedence_env_over_config() {
     let who = |envs: &[(&str, &str)]| json(env.run_with(&["whoami", "--format", "json"], envs, None).ok())["email"].clone();
     assert_eq!(who(&[]), "ada@example.com");
     assert_eq!(who(&[("ACCT_ACTOR", "bob@example.com")]), "bob@example.com");
-    // An empty ACCT_ACTOR does not count.
-    assert_eq!(who(&[("ACCT_ACTOR", "")]), "ada@example.com");
+    // An ACCT_ACTOR that is set but empty is refused: it never falls back
+    // to the configured (perhaps more powerful) actor (SPEC §2).
+    let empty = env.run_with(&["whoami"], &[("ACCT_ACTOR", "")], None);
+    assert_eq!(empty.code, 4, "{}", empty.stderr);
+    assert_eq!(empty.stderr.lines().next(), Some("error: ACCT_ACTOR (empty) is set but is not a usable actor"));
 }
 
 // ---------------------------------------------------------------- actor

@@ -70,6 +70,8 @@ pub struct Subject {
     pub has_phone: bool,
     /// Organizations in which this user is the only active holder of full-admin.
     pub last_admin_of: Vec<i64>,
+    /// The slugs of the organizations of `memberships`, for messages.
+    pub org_slugs: Vec<(i64, String)>,
 }
 
 impl Subject {
@@ -86,6 +88,19 @@ impl Subject {
 
     pub fn global_perms(&self) -> PermSet {
         self.global.effective()
+    }
+
+    /// The slug of one of this user's organizations (for messages).
+    pub fn org_slug(&self, org: i64) -> String {
+        if let Some(o) = self.org.as_ref().filter(|o| o.id == org) {
+            return o.slug.clone();
+        }
+        self.org_slugs.iter().find(|(id, _)| *id == org).map(|(_, s)| s.clone()).unwrap_or_else(|| format!("organization #{org}"))
+    }
+
+    /// The organizations this user belongs to.
+    pub fn org_ids(&self) -> Vec<i64> {
+        self.memberships.iter().map(|(o, _)| *o).collect()
     }
 }
 
@@ -319,6 +334,10 @@ pub struct Permit {
     org_slug: Option<String>,
     target: Option<i64>,
     fields: Vec<Field>,
+    /// Further organizations whose audit readers see the entries written
+    /// under this permit: a change to an identity concerns every
+    /// organization the identity belongs to.
+    audience: Vec<i64>,
 }
 
 impl Permit {
@@ -342,6 +361,10 @@ impl Permit {
     }
     pub fn fields(&self) -> &[Field] {
         &self.fields
+    }
+    /// Organizations beside [`Permit::org_id`] that see this change in their audit log.
+    pub fn audience(&self) -> &[i64] {
+        &self.audience
     }
 
     /// Like [`Permit::check`], and the permit must be for this organization.
@@ -389,6 +412,14 @@ pub struct RoleFacts {
     pub builtin: bool,
 }
 
+/// A group as the engine sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupFacts {
+    pub id: i64,
+    pub slug: String,
+    pub org: OrgFacts,
+}
+
 /// What an edit asks for, beyond the field names.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EditFacts {
@@ -401,6 +432,10 @@ pub struct EditFacts {
     pub phone_after: bool,
     /// `sms_auto_send` is being turned on (its conditions apply only then).
     pub enabling_sms_auto_send: bool,
+    /// The e-mail address changes.
+    pub email_change: bool,
+    /// Additional groups the user is put into or taken out of.
+    pub groups: Vec<GroupFacts>,
 }
 
 /// Everything that can be asked of the engine.
@@ -429,10 +464,13 @@ pub enum Request<'a> {
     OrgSet {
         org: &'a OrgFacts,
     },
+    /// Create, edit or delete a role. `role` is the role as it is (for
+    /// create: as it will be); `next` the permissions an edit gives it.
     Role {
         op: Op,
         org: &'a OrgFacts,
         role: &'a RoleFacts,
+        next: Option<PermSet>,
     },
     Assign {
         op: Op,
@@ -449,6 +487,13 @@ pub enum Request<'a> {
     Group {
         op: Op,
         org: &'a OrgFacts,
+    },
+    /// Put a user into an additional group, or take them out of one
+    /// (without a target: whether the actor may change the group's members at all).
+    GroupMember {
+        op: Op,
+        group: &'a GroupFacts,
+        target: Option<&'a Subject>,
     },
     UserAdd {
         org: &'a OrgFacts,
@@ -510,22 +555,31 @@ pub fn decide_init(database_is_empty: bool) -> Result<Permit, Refusal> {
         org_slug: None,
         target: None,
         fields: vec![],
+        audience: vec![],
     })
 }
 
-/// Accepting an invitation: the valid token is the credential.
-pub fn decide_accept(user_id: i64, label: &str, org: Option<&OrgFacts>, token_is_valid: bool) -> Result<Permit, Refusal> {
+/// Accepting an invitation: the valid token is the credential; a deactivated
+/// account cannot be activated that way.
+pub fn decide_accept(target: &Subject, org: Option<&OrgFacts>, token_is_valid: bool) -> Result<Permit, Refusal> {
     if !token_is_valid {
         return Err(deny("the invitation token is not valid"));
     }
+    if target.status == Status::Inactive {
+        return Err(conflict("this account has been deactivated").with_hint("ask an administrator to reactivate it"));
+    }
+    if target.status == Status::Active {
+        return Err(conflict("this account is already active"));
+    }
     Ok(Permit {
         op: Op::InviteAccept,
-        actor_id: Some(user_id),
-        actor_label: label.to_string(),
+        actor_id: Some(target.id),
+        actor_label: target.label.clone(),
         org_id: org.map(|o| o.id),
         org_slug: org.map(|o| o.slug.clone()),
-        target: Some(user_id),
+        target: Some(target.id),
         fields: vec![],
+        audience: target.org_ids().into_iter().filter(|o| Some(*o) != org.map(|o| o.id)).collect(),
     })
 }
 
@@ -566,6 +620,60 @@ fn not_more_privileged(actor: &Subject, target: &Subject, org: &OrgFacts, what: 
     Err(deny(format!("cannot {what} {}: they hold {missing} in {}, which you do not", target.label, org.slug)))
 }
 
+/// For a change to the identity itself (it is the same person in every
+/// organization): the actor must hold every permission the target holds in
+/// each of the target's organizations, and every global permission the target
+/// holds (SPEC §3).
+fn not_more_privileged_anywhere(actor: &Subject, target: &Subject, what: &str) -> Result<(), Refusal> {
+    if actor.id == target.id {
+        return Ok(());
+    }
+    let missing = actor.global_perms().missing(target.global_perms());
+    if !missing.is_empty() {
+        return Err(deny(format!("cannot {what} {}: they hold the global permission {missing}, which you do not", target.label)));
+    }
+    for org in target.org_ids() {
+        let missing = actor.perms_in(org).missing(target.perms_in(org));
+        if !missing.is_empty() {
+            return Err(deny(format!(
+                "cannot {what} {}: they hold {missing} in {}, which you do not",
+                target.label,
+                target.org_slug(org)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The actor must hold every permission of a role to change or delete it.
+fn holds_role(actor: &Subject, org: &OrgFacts, role: &RoleFacts, what: &str) -> Result<(), Refusal> {
+    let missing = actor.perms_in(org.id).missing(role.perms.effective());
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(deny(format!("{what} '{}' needs every permission it has; you lack {missing} in {}", role.name, org.slug)))
+}
+
+/// May the actor put a user into an additional group, or take them out of
+/// one: `group:manage` (or org admin) in the group's organization, or being a
+/// manager of that group (SPEC §3).
+fn may_change_group_members(actor: &Subject, group: &GroupFacts) -> Result<(), Refusal> {
+    if actor.perms_in(group.org.id).has(Perm::GroupManage) || actor.managed_groups.contains(&group.id) {
+        return Ok(());
+    }
+    Err(deny(format!(
+        "changing the members of '{}/{}' needs 'group:manage' in {} or being a manager of that group",
+        group.org.slug, group.slug, group.org.slug
+    )))
+}
+
+fn member_of_group_org(target: &Subject, group: &GroupFacts) -> Result<(), Refusal> {
+    if target.is_member(group.org.id) {
+        return Ok(());
+    }
+    Err(conflict(format!("{} is not a member of {}, the organization of group '{}'", target.label, group.org.slug, group.slug)))
+}
+
 fn no_escalation(actor: &Subject, org: &OrgFacts, granted: PermSet, what: &str) -> Result<(), Refusal> {
     let missing = actor.perms_in(org.id).missing(granted.effective());
     if missing.is_empty() {
@@ -583,7 +691,16 @@ fn permit(actor: &Subject, op: Op, org: Option<&OrgFacts>, target: Option<i64>) 
         org_slug: org.map(|o| o.slug.clone()),
         target,
         fields: vec![],
+        audience: vec![],
     }
+}
+
+/// A permit for a change to the identity of `target`, seen by the audit
+/// readers of each of its organizations.
+fn identity_permit(actor: &Subject, op: Op, org: Option<&OrgFacts>, target: &Subject) -> Permit {
+    let mut p = permit(actor, op, org, Some(target.id));
+    p.audience = target.org_ids().into_iter().filter(|o| Some(*o) != p.org_id).collect();
+    p
 }
 
 fn target_org(target: &Subject) -> Result<&OrgFacts, Refusal> {
@@ -624,14 +741,23 @@ pub fn decide(actor: &Subject, req: &Request<'_>) -> Result<Permit, Refusal> {
             need(actor, org, Perm::OrgAdmin)?;
             Ok(permit(actor, Op::OrgSet, Some(org), None))
         }
-        Request::Role { op, org, role } => {
+        Request::Role { op, org, role, next } => {
             need(actor, org, Perm::RoleManage)?;
             if role.builtin && *op != Op::RoleCreate {
                 return Err(conflict(format!("'{}' is a built-in role and cannot be changed", role.name)));
             }
-            if role.scope == Scope::Global || role.perms.iter().any(Perm::is_global) {
+            let after = next.unwrap_or(role.perms);
+            if role.scope == Scope::Global || role.perms.iter().chain(after.iter()).any(Perm::is_global) {
                 return Err(conflict("a custom role holds organization permissions only")
                     .with_hint("global roles are managed with 'acct access'"));
+            }
+            match op {
+                Op::RoleCreate => no_escalation(actor, org, role.perms, &format!("creating '{}'", role.name))?,
+                Op::RoleEdit => {
+                    holds_role(actor, org, role, "editing")?;
+                    no_escalation(actor, org, after, &format!("editing '{}'", role.name))?;
+                }
+                _ => holds_role(actor, org, role, "deleting")?,
             }
             Ok(permit(actor, *op, Some(org), None))
         }
@@ -673,6 +799,13 @@ pub fn decide(actor: &Subject, req: &Request<'_>) -> Result<Permit, Refusal> {
             need(actor, org, Perm::GroupManage)?;
             Ok(permit(actor, *op, Some(org), None))
         }
+        Request::GroupMember { op, group, target } => {
+            may_change_group_members(actor, group)?;
+            if let Some(t) = target {
+                member_of_group_org(t, group)?;
+            }
+            Ok(permit(actor, *op, Some(&group.org), target.map(|t| t.id)))
+        }
         Request::UserAdd { org, roles, target } => {
             need(actor, org, Perm::UserInvite)?;
             no_escalation(actor, org, *roles, "adding a user with these roles")?;
@@ -697,27 +830,37 @@ pub fn decide(actor: &Subject, req: &Request<'_>) -> Result<Permit, Refusal> {
             if !target.trashed {
                 return Err(conflict(format!("{} is not in the trash", target.label)));
             }
+            // Purging deletes the identity with its global roles: only a global
+            // admin may take those away.
+            if !target.global.is_empty() {
+                need_global(actor, Perm::GlobalAdmin).map_err(|_| {
+                    deny(format!(
+                        "purging {} would remove their global roles ({}); 'global:admin' is needed",
+                        target.label, target.global
+                    ))
+                })?;
+            }
             Ok(permit(actor, Op::UserPurge, Some(org), Some(target.id)))
         }
         Request::UserEdit { target, edit } => decide_edit(actor, target, edit),
         Request::UserReset2fa { target } => {
             let org = target_org(target)?;
             need(actor, org, Perm::UserReset2fa)?;
-            not_more_privileged(actor, target, org, "reset the 2FA of")?;
+            not_more_privileged_anywhere(actor, target, "reset the 2FA of")?;
             if org.sso && !target.sso_disabled {
                 return Err(conflict(format!("2FA is managed by your SSO provider ({} has sso on)", org.slug))
                     .with_hint(format!("set --sso-disabled true on {} first, or reset 2FA in the SSO provider", target.label)));
             }
-            Ok(permit(actor, Op::UserReset2fa, Some(org), Some(target.id)))
+            Ok(identity_permit(actor, Op::UserReset2fa, Some(org), target))
         }
         Request::InviteSend { target } => {
             let org = target_org(target)?;
             need(actor, org, Perm::UserInvite)?;
-            not_more_privileged(actor, target, org, "send an invitation to")?;
+            not_more_privileged_anywhere(actor, target, "send an invitation to")?;
             if target.status != Status::Invited {
                 return Err(conflict(format!("{} has already accepted their invitation", target.label)));
             }
-            Ok(permit(actor, Op::InviteSend, Some(org), Some(target.id)))
+            Ok(identity_permit(actor, Op::InviteSend, Some(org), target))
         }
         Request::OwnTwoFactor { op } => Ok(permit(actor, *op, actor.org.as_ref(), Some(actor.id))),
     }
@@ -772,10 +915,11 @@ fn decide_edit(actor: &Subject, target: &Subject, edit: &EditFacts) -> Result<Pe
             _ => {}
         }
     }
+    if edit.email_change {
+        not_more_privileged_anywhere(actor, target, "change the e-mail of")?;
+    }
     if edit.deactivating {
-        if let Some(o) = org {
-            not_more_privileged(actor, target, o, "deactivate")?;
-        }
+        not_more_privileged_anywhere(actor, target, "deactivate")?;
         if !target.last_admin_of.is_empty() {
             return Err(conflict(format!("{} is the last active full-admin of an organization", target.label))
                 .with_hint("assign full-admin to another active member first"));
@@ -790,7 +934,11 @@ fn decide_edit(actor: &Subject, target: &Subject, edit: &EditFacts) -> Result<Pe
             return Err(deny(format!("a manager may set a primary group only to a group they also manage ({})", rel.describe())));
         }
     }
-    let mut p = permit(actor, Op::UserEdit, org, Some(target.id));
+    for g in &edit.groups {
+        may_change_group_members(actor, g)?;
+        member_of_group_org(target, g)?;
+    }
+    let mut p = identity_permit(actor, Op::UserEdit, org, target);
     p.fields = edit.fields.clone();
     Ok(p)
 }

@@ -64,6 +64,7 @@ fn user(id: i64, label: &str) -> UserBuilder {
         sso_disabled: false,
         has_phone: false,
         last_admin_of: vec![],
+        org_slugs: vec![],
     })
 }
 
@@ -141,6 +142,8 @@ fn edit(fields: &[Field]) -> EditFacts {
         new_primary_group: None,
         phone_after: true,
         enabling_sms_auto_send: fields.contains(&Field::SmsAutoSend),
+        email_change: fields.contains(&Field::Email),
+        groups: vec![],
     }
 }
 
@@ -664,7 +667,7 @@ fn perform(actor: &Subject, action: Action, w: &World) -> Result<Permit, Refusal
         Action::GlobalRead => Request::GlobalRead,
         Action::OrgCreate => Request::OrgCreate,
         Action::OrgSet => Request::OrgSet { org: &w.acme },
-        Action::Role(op) => Request::Role { op, org: &w.acme, role: &w.custom },
+        Action::Role(op) => Request::Role { op, org: &w.acme, role: &w.custom, next: None },
         Action::Assign(op) => Request::Assign { op, org: &w.acme, target: &w.bob, role: &w.read_only },
         Action::Access(op) => Request::Access { op, target: &w.bob, role: &w.global_read_only, last_global_admin: false },
         Action::Group(op) => Request::Group { op, org: &w.acme },
@@ -818,7 +821,7 @@ fn builtin_roles_cannot_be_edited_or_deleted() {
     for name in ["full-admin", "read-only", "helpdesk"] {
         let role = role_facts(name);
         for op in [Op::RoleEdit, Op::RoleDelete] {
-            let err = expect_conflict(decide(&admin, &Request::Role { op, org: &acme, role: &role }), &[]);
+            let err = expect_conflict(decide(&admin, &Request::Role { op, org: &acme, role: &role, next: None }), &[]);
             assert_eq!(err.message, format!("'{name}' is a built-in role and cannot be changed"));
         }
     }
@@ -829,7 +832,7 @@ fn custom_roles_hold_organization_permissions_only() {
     let admin = actor_as(Who::GlobalAdmin);
     let acme = acme();
     let role = custom_role("sneaky", &[Perm::UserRead, Perm::GlobalRead]);
-    let err = expect_conflict(decide(&admin, &Request::Role { op: Op::RoleCreate, org: &acme, role: &role }), &[]);
+    let err = expect_conflict(decide(&admin, &Request::Role { op: Op::RoleCreate, org: &acme, role: &role, next: None }), &[]);
     assert_eq!(err.message, "a custom role holds organization permissions only");
     assert!(err.hint.as_deref().unwrap_or("").contains("acct access"));
 }
@@ -1377,12 +1380,17 @@ fn init_and_accept_permits() {
     let e = decide_init(false).unwrap_err();
     assert_eq!((e.kind, e.message.as_str()), (Kind::Conflict, "the database is already initialized"));
 
-    let p = decide_accept(IVY, "ivy", None, true).unwrap();
+    let ivy = user(IVY, "ivy").status(Status::Invited).build();
+    let p = decide_accept(&ivy, None, true).unwrap();
     assert_eq!((p.op(), p.actor_id(), p.target()), (Op::InviteAccept, Some(IVY), Some(IVY)));
     assert!(p.check(Op::InviteAccept, Some(IVY)).is_ok());
     assert!(p.check(Op::InviteAccept, Some(BOB)).is_err());
     assert!(p.check(Op::UserEdit, Some(IVY)).is_err());
-    assert_eq!(decide_accept(IVY, "ivy", None, false).unwrap_err().kind, Kind::Denied);
+    assert_eq!(decide_accept(&ivy, None, false).unwrap_err().kind, Kind::Denied);
+    // A deactivated account cannot be activated by accepting its invitation.
+    let gone = user(IVY, "ivy").status(Status::Inactive).build();
+    let e = decide_accept(&gone, None, true).unwrap_err();
+    assert_eq!((e.kind, e.message.as_str()), (Kind::Conflict, "this account has been deactivated"));
 }
 
 // ---------------------------------------------------------------------------

@@ -1,9 +1,16 @@
 //! `acct can-i`: ask the engine without doing anything.
+//!
+//! Every answer comes from the very functions the command itself runs (the
+//! look-up of the target, the membership and trash checks, the decision), so
+//! that `can-i` and the command cannot drift apart. A target that the command
+//! would not find is the same error here (exit 3); a denial or a conflict is
+//! the answer "no".
 
-use super::{subject, user_id};
-use crate::authz::{self, EditFacts, Field, Op, Perm, Request};
+use super::{role, user, user_edit};
+use crate::authz::{self, EditFacts, Field, Op, Perm, Request, Status, Subject};
 use crate::context::Ctx;
 use crate::error::{AppError, Kind, Result, one_line};
+use crate::store::Tx;
 
 pub struct Answer {
     pub allowed: bool,
@@ -13,107 +20,159 @@ pub struct Answer {
     pub relations: Vec<&'static str>,
 }
 
-pub const ACTIONS: &[&str] = &["edit", "remove", "deactivate", "reset-2fa", "resend", "restore", "assign ROLE"];
+fn unknown_action(action: &str) -> anyhow::Error {
+    AppError::new(Kind::Usage, format!("unknown action '{}'", one_line(action)))
+        .with_hint(format!(
+            "actions: edit, remove, deactivate, reset-2fa, resend, restore, assign:ROLE, unassign:ROLE, or a permission ({})",
+            Perm::ALL.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+        ))
+        .into()
+}
 
-pub fn ask(ctx: &Ctx, action: &str, user: Option<&str>, fields: &[String]) -> Result<Answer> {
-    let mut store = ctx.open_store()?;
-    let tx = store.read()?;
-    let actor = ctx.actor(&*tx)?;
-    let target = match user {
-        Some(u) => Some(subject(&*tx, user_id(&*tx, u)?)?),
-        None => None,
-    };
-    let need_user =
-        || AppError::new(Kind::Usage, format!("'can-i {action}' needs a USER")).with_hint(format!("acct can-i {action} USER"));
-    let relations = target.as_ref().map(|t| authz::relations(&actor, t)).unwrap_or_default();
-    let fields: Vec<Field> = fields
+fn parse_fields(fields: &[String]) -> Result<Vec<Field>> {
+    fields
         .iter()
         .map(|f| {
             Field::parse(f).ok_or_else(|| {
                 AppError::new(Kind::Usage, format!("unknown field '{}'", one_line(f)))
                     .with_hint(format!("fields: {}", Field::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")))
+                    .into()
             })
         })
-        .collect::<Result<_, _>>()?;
-    if !fields.is_empty() && action != "edit" {
-        return Err(AppError::new(Kind::Usage, "--field goes with 'can-i edit'").into());
+        .collect()
+}
+
+/// The facts of an edit of these fields, as the command would change them:
+/// `active` flips the current state, `sms_auto_send` is asked about turning
+/// it on, `email` is a change of address.
+fn edit_facts(t: &Subject, fields: &[Field]) -> EditFacts {
+    EditFacts {
+        fields: fields.to_vec(),
+        deactivating: fields.contains(&Field::Active) && t.status != Status::Inactive,
+        new_primary_group: None,
+        phone_after: t.has_phone,
+        enabling_sms_auto_send: fields.contains(&Field::SmsAutoSend),
+        email_change: fields.contains(&Field::Email),
+        groups: vec![],
     }
-    let mut detail = String::new();
-    let decision: Result<(), AppError> = match action {
-        "edit" => {
-            let t = target.as_ref().ok_or_else(need_user)?;
+}
+
+/// What the command would decide, with the target it found.
+fn decision(
+    tx: &dyn Tx,
+    ctx: &Ctx,
+    actor: &Subject,
+    action: &str,
+    who: Option<&str>,
+    fields: &[Field],
+) -> Result<(Option<Subject>, Result<String, AppError>)> {
+    let need_user = || -> anyhow::Error {
+        AppError::new(Kind::Usage, format!("'can-i {action}' needs a USER")).with_hint(format!("acct can-i {action} USER")).into()
+    };
+    // Refusals that are the answer, not an error of `can-i` itself.
+    let answer = |r: Result<authz::Permit>| -> Result<Result<String, AppError>> {
+        match r {
+            Ok(_) => Ok(Ok(String::new())),
+            Err(e) => match e.downcast::<AppError>() {
+                Ok(a) if matches!(a.kind, Kind::Denied | Kind::Conflict) => Ok(Err(a)),
+                Ok(a) => Err(a.into()),
+                Err(e) => Err(e),
+            },
+        }
+    };
+    match action {
+        "edit" | "deactivate" => {
+            let who = who.ok_or_else(need_user)?;
+            let org = ctx.org(tx)?;
+            let t = match user_edit::edit_target(tx, actor, &org, who) {
+                Ok(t) => t,
+                Err(e) => return Ok((None, answer(Err(e))?)),
+            };
+            let fields = if action == "deactivate" { vec![Field::Active] } else { fields.to_vec() };
             if fields.is_empty() {
+                let rel = authz::relations(actor, &t);
                 let allowed: Vec<&str> =
-                    Field::ALL.into_iter().filter(|f| authz::field_allowed(&relations, *f).is_ok()).map(Field::name).collect();
-                if allowed.is_empty() {
-                    Err(authz::field_allowed(&relations, Field::FullName)
-                        .err()
-                        .unwrap_or_else(|| AppError::new(Kind::Denied, "no")))
+                    Field::ALL.into_iter().filter(|f| authz::field_allowed(&rel, *f).is_ok()).map(Field::name).collect();
+                let r = if allowed.is_empty() {
+                    Err(authz::field_allowed(&rel, Field::FullName).err().unwrap_or_else(|| AppError::new(Kind::Denied, "no")))
                 } else {
-                    detail = format!("you may change {}", allowed.join(", "));
-                    Ok(())
-                }
-            } else {
-                let edit = EditFacts {
-                    fields: fields.clone(),
-                    deactivating: false,
-                    new_primary_group: None,
-                    phone_after: t.has_phone,
-                    // Asking about sms_auto_send asks whether it can be turned on.
-                    enabling_sms_auto_send: fields.contains(&Field::SmsAutoSend),
+                    Ok(format!("you may change {}", allowed.join(", ")))
                 };
-                authz::decide(&actor, &Request::UserEdit { target: t, edit: &edit }).map(|_| ())
+                return Ok((Some(t), r));
             }
+            let facts = edit_facts(&t, &fields);
+            let r = answer(authz::decide(actor, &Request::UserEdit { target: &t, edit: &facts }).map_err(Into::into))?;
+            Ok((Some(t), r))
         }
-        "deactivate" => {
-            let t = target.as_ref().ok_or_else(need_user)?;
-            let edit = EditFacts { fields: vec![Field::Active], deactivating: true, ..Default::default() };
-            authz::decide(&actor, &Request::UserEdit { target: t, edit: &edit }).map(|_| ())
+        "remove" | "reset-2fa" | "resend" => {
+            let who = who.ok_or_else(need_user)?;
+            let org = ctx.org(tx)?;
+            let perm = match action {
+                "remove" => Perm::UserRemove,
+                "reset-2fa" => Perm::UserReset2fa,
+                _ => Perm::UserInvite,
+            };
+            if let Err(e) = super::gate(actor, &org, perm) {
+                return Ok((None, answer(Err(e))?));
+            }
+            let t = super::member(tx, &org, who)?;
+            let r = match action {
+                "remove" => user::decide_remove(actor, &org, &t),
+                "reset-2fa" => user::decide_reset_2fa(actor, &org, &t),
+                _ => super::invite::send_decision(tx, actor, &org, who).map(|(_, p)| p),
+            };
+            Ok((Some(t), answer(r)?))
         }
-        "remove" => {
-            let t = target.as_ref().ok_or_else(need_user)?;
-            let org = ctx.org(&*tx)?;
-            authz::decide(&actor, &Request::UserRemove { org: &org.facts(), target: t }).map(|_| ())
-        }
-        "reset-2fa" => {
-            let t = target.as_ref().ok_or_else(need_user)?;
-            authz::decide(&actor, &Request::UserReset2fa { target: t }).map(|_| ())
-        }
-        "resend" => {
-            let t = target.as_ref().ok_or_else(need_user)?;
-            authz::decide(&actor, &Request::InviteSend { target: t }).map(|_| ())
+        "restore" => {
+            let who = who.ok_or_else(need_user)?;
+            let t = super::subject(tx, super::user_id(tx, who)?)?;
+            let r = answer(user::restore_decision(tx, actor, who).map(|(_, _, p)| p))?;
+            Ok((Some(t), r))
         }
         a if a.starts_with("assign:") || a.starts_with("unassign:") => {
-            let (verb, role) = a.split_once(':').unwrap_or((a, ""));
-            let t = target.as_ref().ok_or_else(need_user)?;
-            let org = ctx.org(&*tx)?;
-            let role = super::role_in(&*tx, Some(&org), role)?;
+            let (verb, name) = a.split_once(':').unwrap_or((a, ""));
+            let who = who.ok_or_else(need_user)?;
+            let org = ctx.org(tx)?;
+            if let Err(e) = super::gate(actor, &org, Perm::RoleAssign) {
+                return Ok((None, answer(Err(e))?));
+            }
+            let t = super::member(tx, &org, who)?;
             let op = if verb == "assign" { Op::RoleAssign } else { Op::RoleUnassign };
-            authz::decide(&actor, &Request::Assign { op, org: &org.facts(), target: t, role: &role.facts() }).map(|_| ())
+            let r = answer(role::assign_decision(tx, actor, &org, t.id, name, op).map(|(_, p)| p))?;
+            Ok((Some(t), r))
         }
         p => match Perm::parse(p) {
             Some(perm) => {
-                let org = ctx.org(&*tx)?;
-                authz::decide(&actor, &Request::Has { org: &org.facts(), perm }).map(|_| ())
+                let org = ctx.org(tx)?;
+                Ok((None, answer(authz::decide(actor, &Request::Has { org: &org.facts(), perm }).map_err(Into::into))?))
             }
-            None => {
-                return Err(AppError::new(Kind::Usage, format!("unknown action '{}'", one_line(p)))
-                    .with_hint(format!(
-                        "actions: edit, remove, deactivate, reset-2fa, resend, assign:ROLE, unassign:ROLE, or a permission ({})",
-                        Perm::ALL.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
-                    ))
-                    .into());
-            }
+            None => Err(unknown_action(p)),
         },
-    };
-    let (allowed, reason) = match decision {
-        Ok(()) => (true, if detail.is_empty() { relations_reason(&relations, target.is_some()) } else { detail }),
-        Err(e) if matches!(e.kind, Kind::Denied | Kind::Conflict) => (false, e.message),
-        Err(e) => return Err(e.into()),
-    };
-    Ok(Answer { allowed, action: action.to_string(), target: target.map(|t| t.label), reason, relations: relations.names() })
+    }
 }
 
-fn relations_reason(rel: &authz::Relations, has_target: bool) -> String {
-    if has_target { rel.describe() } else { "you hold the permission".to_string() }
+pub fn ask(ctx: &Ctx, action: &str, user: Option<&str>, fields: &[String]) -> Result<Answer> {
+    let fields = parse_fields(fields)?;
+    if !fields.is_empty() && action != "edit" {
+        return Err(AppError::new(Kind::Usage, "--field goes with 'can-i edit'").into());
+    }
+    if Perm::parse(action).is_none()
+        && !matches!(action, "edit" | "deactivate" | "remove" | "reset-2fa" | "resend" | "restore")
+        && !action.starts_with("assign:")
+        && !action.starts_with("unassign:")
+    {
+        return Err(unknown_action(action));
+    }
+    let mut store = ctx.open_store()?;
+    let tx = store.read()?;
+    let actor = ctx.actor(&*tx)?;
+    let (target, decided) = decision(&*tx, ctx, &actor, action, user, &fields)?;
+    let relations = target.as_ref().map(|t| authz::relations(&actor, t)).unwrap_or_default();
+    let (allowed, reason) = match decided {
+        Ok(detail) if !detail.is_empty() => (true, detail),
+        Ok(_) if target.is_some() => (true, relations.describe()),
+        Ok(_) => (true, "you hold the permission".to_string()),
+        Err(e) => (false, e.message),
+    };
+    Ok(Answer { allowed, action: action.to_string(), target: target.map(|t| t.label), reason, relations: relations.names() })
 }

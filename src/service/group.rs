@@ -77,7 +77,13 @@ pub fn people(
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
     let g = group_in(&*tx, &org, slug)?;
-    let permit = authz::decide(&actor, &Request::Group { op, org: &org.facts() })?;
+    let gf = g.facts(&org);
+    // Managers are appointed with group:manage; members are also changed by
+    // the group's own managers (SPEC §3). Decided before any target is looked up.
+    let permit = match role {
+        GroupRole::Manager => authz::decide(&actor, &Request::Group { op, org: &org.facts() })?,
+        GroupRole::Member => authz::decide(&actor, &Request::GroupMember { op, group: &gf, target: None })?,
+    };
     let outcomes = for_each_target(&mut *tx, users, keep_going, |tx, u| {
         let target = member(tx, &org, u)?;
         if role == GroupRole::Member && present && target.primary_group == Some(g.id) {

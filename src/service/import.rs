@@ -278,12 +278,16 @@ pub fn import(ctx: &Ctx, input: Box<dyn Read>, opts: &Options) -> Result<Importe
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
+    // Decide first, then look: nothing about the rows (which addresses are
+    // accounts or members) is reported to an actor who may not import, and
+    // the roles of the whole batch are decided before the plan is shown.
+    super::gate(&actor, &org, authz::Perm::UserInvite)?;
     let (mut lines, rows, perms) = plan(&*tx, &org, parsed, opts)?;
+    let permit = authz::decide(&actor, &Request::UserAdd { org: &org.facts(), roles: perms, target: None })?;
     let errors = lines.iter().filter(|l| matches!(l.outcome, Outcome::Error(_))).count();
     if errors > 0 || ctx.dry_run {
         return Ok(Imported { lines, applied: false, sent: vec![] });
     }
-    let permit = authz::decide(&actor, &Request::UserAdd { org: &org.facts(), roles: perms, target: None })?;
     let bar = if opts.progress && !ctx.quiet {
         let b = indicatif::ProgressBar::new(rows.len() as u64);
         b.set_style(

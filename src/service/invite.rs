@@ -124,11 +124,11 @@ pub fn send(
     resend: bool,
     keep_going: bool,
 ) -> Result<(Vec<super::Outcome<()>>, Vec<Sent>)> {
-    use crate::authz::{self, Request};
     let mut store = ctx.open_store()?;
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
+    super::gate(&actor, &org, crate::authz::Perm::UserInvite)?;
     let open = tx.invitations(org.id)?;
     let targets: Vec<String> = if all {
         open.iter().filter(|i| i.invitation.delivery != "sent").map(|i| i.email.clone()).collect()
@@ -148,8 +148,7 @@ pub fn send(
     for t in &targets {
         tx.step_begin()?;
         let r = (|| -> Result<(crate::authz::Permit, PendingMail)> {
-            let target = super::member(&*tx, &org, t)?;
-            let permit = authz::decide(&actor, &Request::InviteSend { target: &target })?;
+            let (target, permit) = send_decision(&*tx, &actor, &org, t)?;
             let inv = open
                 .iter()
                 .find(|i| i.user_id == target.id)
@@ -180,10 +179,23 @@ pub fn send(
     Ok((outcomes, sent))
 }
 
+/// The decision of `invite send`/`resend` for one user (also `can-i resend`).
+pub fn send_decision(
+    tx: &dyn Tx,
+    actor: &crate::authz::Subject,
+    org: &crate::store::Org,
+    who: &str,
+) -> Result<(crate::authz::Subject, crate::authz::Permit)> {
+    let target = super::member(tx, org, who)?;
+    let permit = crate::authz::decide(actor, &crate::authz::Request::InviteSend { target: &target })?;
+    Ok((target, permit))
+}
+
 /// Accept an invitation: the token is the credential; the password is hashed
 /// with argon2id and the token consumed in one transaction.
 pub fn accept(ctx: &Ctx, token: &str, password: &dyn Fn() -> Result<String>) -> Result<String> {
     use crate::error::{AppError, Kind};
+    ctx.refuse_dry_run("invite accept")?;
     let hash = secret::sha256(token.trim());
     let check = |tx: &dyn Tx| -> Result<crate::store::InvitationRow> {
         let row = tx.invitation_by_token(&hash)?.ok_or_else(|| {
@@ -218,17 +230,22 @@ pub fn accept(ctx: &Ctx, token: &str, password: &dyn Fn() -> Result<String>) -> 
         }
         Ok(row)
     };
+    let decide = |tx: &dyn Tx, row: &crate::store::InvitationRow| -> Result<crate::authz::Permit> {
+        let org = tx.org(&row.invitation.org)?.map(|o| o.facts());
+        let target = super::subject(tx, row.user_id)?;
+        Ok(crate::authz::decide_accept(&target, org.as_ref(), true)?)
+    };
     let mut store = ctx.open_store()?;
     {
         let tx = store.read()?;
-        check(&*tx)?;
+        let row = check(&*tx)?;
+        decide(&*tx, &row).map(drop)?;
     }
     let pw = password()?;
     let phc = crate::twofactor::hash_password(&pw)?;
     let mut tx = store.write()?;
     let row = check(&*tx)?;
-    let org = tx.org(&row.invitation.org)?.map(|o| o.facts());
-    let permit = crate::authz::decide_accept(row.user_id, &row.email, org.as_ref(), true)?;
+    let permit = decide(&*tx, &row)?;
     tx.accept_invitation(&permit, row.invitation.id, &hash, &phc)?;
     ctx.finish(tx)?;
     Ok(row.email)

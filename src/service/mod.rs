@@ -31,6 +31,25 @@ pub fn subject(tx: &dyn Tx, id: i64) -> Result<Subject> {
     tx.subject(id)?.ok_or_else(|| error::not_found(format!("no user with id {id}")).into())
 }
 
+/// Decide first, then look (SPEC §3): the actor must hold `perm` in the
+/// organization before anything about the command's targets is reported.
+pub fn gate(actor: &Subject, org: &Org, perm: crate::authz::Perm) -> Result<()> {
+    crate::authz::decide(actor, &crate::authz::Request::Has { org: &org.facts(), perm }).map(drop)?;
+    Ok(())
+}
+
+/// Look a user up for a command that the actor may run on themself without
+/// any permission: anyone else is looked up only once `perm` is held, so
+/// that an actor without it cannot learn who exists.
+pub fn self_or_gated(tx: &dyn Tx, actor: &Subject, org: &Org, who: &str, perm: crate::authz::Perm) -> Result<i64> {
+    let sel = Selector::parse(who)?;
+    let found = tx.find_user(&sel)?;
+    if found != Some(actor.id) {
+        gate(actor, org, perm)?;
+    }
+    found.ok_or_else(|| error::not_found(format!("user '{}' not found", one_line(who))).into())
+}
+
 /// A user who must be a member of the organization.
 pub fn member(tx: &dyn Tx, org: &Org, s: &str) -> Result<Subject> {
     let id = user_id(tx, s)?;

@@ -71,7 +71,7 @@ pub fn create(ctx: &Ctx, name: &str, perms: &[String], display: Option<&str>) ->
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
     let facts = authz::RoleFacts { name: name.clone(), scope: authz::Scope::Org, perms, builtin: false };
-    let permit = authz::decide(&actor, &Request::Role { op: Op::RoleCreate, org: &org.facts(), role: &facts })?;
+    let permit = authz::decide(&actor, &Request::Role { op: Op::RoleCreate, org: &org.facts(), role: &facts, next: None })?;
     tx.create_role(&permit, org.id, &NewRole { name: name.clone(), display_name, perms })?;
     let role = role_in(&*tx, Some(&org), &name)?;
     ctx.finish(tx)?;
@@ -108,8 +108,7 @@ pub fn edit(ctx: &Ctx, name: &str, e: &RoleEdit) -> Result<Changes> {
         }
         Some(next)
     };
-    let facts = authz::RoleFacts { perms: perms.unwrap_or(role.perms), ..role.facts() };
-    let permit = authz::decide(&actor, &Request::Role { op: Op::RoleEdit, org: &org.facts(), role: &facts })?;
+    let permit = authz::decide(&actor, &Request::Role { op: Op::RoleEdit, org: &org.facts(), role: &role.facts(), next: perms })?;
     let ch = tx.update_role(&permit, role.id, &RoleChange { display_name, perms })?;
     ctx.finish(tx)?;
     Ok(ch)
@@ -121,7 +120,8 @@ pub fn delete(ctx: &Ctx, name: &str) -> Result<()> {
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
     let role = role_in(&*tx, Some(&org), name)?;
-    let permit = authz::decide(&actor, &Request::Role { op: Op::RoleDelete, org: &org.facts(), role: &role.facts() })?;
+    let permit =
+        authz::decide(&actor, &Request::Role { op: Op::RoleDelete, org: &org.facts(), role: &role.facts(), next: None })?;
     let holders = tx.role_holders(role.id)?;
     if holders > 0 {
         return Err(error::conflict(format!("role '{}' is held by {holders} user(s)", role.name))
@@ -133,22 +133,37 @@ pub fn delete(ctx: &Ctx, name: &str) -> Result<()> {
     ctx.finish(tx)
 }
 
+/// The decision of assigning or unassigning one role of a member (also
+/// `can-i assign:ROLE`), with the member's facts as they are now.
+pub fn assign_decision(
+    tx: &dyn crate::store::Tx,
+    actor: &authz::Subject,
+    org: &crate::store::Org,
+    target: i64,
+    name: &str,
+    op: Op,
+) -> Result<(Role, authz::Permit)> {
+    let role = match tx.role(Some(org.id), name)? {
+        Some(r) => r,
+        None => role_in(tx, None, name)?,
+    };
+    let target = super::subject(tx, target)?;
+    let permit = authz::decide(actor, &Request::Assign { op, org: &org.facts(), target: &target, role: &role.facts() })?;
+    Ok((role, permit))
+}
+
 /// Assign or unassign roles of one user in the current organization.
 pub fn assign(ctx: &Ctx, user: &str, roles: &[String], assign: bool) -> Result<Vec<Outcome<bool>>> {
     let mut store = ctx.open_store()?;
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
-    let target = member(&*tx, &org, user)?;
     let op = if assign { Op::RoleAssign } else { Op::RoleUnassign };
+    super::gate(&actor, &org, Perm::RoleAssign)?;
+    let target = member(&*tx, &org, user)?;
     let outcomes = for_each_target(&mut *tx, roles, false, |tx, name| {
-        let role = match tx.role(Some(org.id), name)? {
-            Some(r) => r,
-            None => role_in(tx, None, name)?,
-        };
         // Facts again per role: an earlier unassignment may make this user the last admin.
-        let target = super::subject(tx, target.id)?;
-        let permit = authz::decide(&actor, &Request::Assign { op, org: &org.facts(), target: &target, role: &role.facts() })?;
+        let (role, permit) = assign_decision(tx, &actor, &org, target.id, name, op)?;
         if assign {
             tx.assign_role(&permit, org.id, target.id, role.id)
         } else {

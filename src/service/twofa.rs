@@ -22,6 +22,7 @@ pub struct Challenge {
 /// Enrol a new TOTP secret. `show` displays the URI and QR code; `ask` reads
 /// a code (`prompt` names what for). Returns the recovery codes, shown once.
 pub fn enroll(ctx: &Ctx, show: &dyn Fn(&Challenge) -> Result<()>, ask: &dyn Fn(&str) -> Result<String>) -> Result<Vec<String>> {
+    ctx.refuse_dry_run("2fa enroll")?;
     let mut store = ctx.open_store()?;
     let (actor, state) = {
         let tx = store.read()?;
@@ -42,9 +43,7 @@ pub fn enroll(ctx: &Ctx, show: &dyn Fn(&Challenge) -> Result<()>, ask: &dyn Fn(&
             let state = tx.totp_state(actor.id)?;
             let permit = authz::decide(&actor, &Request::OwnTwoFactor { op: Op::TwoFactorVerify })?;
             tx.record_verification(&permit, &failure(&state))?;
-            if !ctx.dry_run {
-                tx.commit()?;
-            }
+            tx.commit()?;
             return Err(AppError::new(
                 Kind::Denied,
                 "re-enrolling needs a valid code of the current authenticator; nothing was changed",
@@ -79,6 +78,7 @@ pub enum Verified {
 }
 
 pub fn verify(ctx: &Ctx, code: &str) -> Result<Verified> {
+    ctx.refuse_dry_run("2fa verify")?;
     let mut store = ctx.open_store()?;
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;

@@ -221,10 +221,8 @@ pub fn show(ctx: &Ctx, who: &str) -> Result<Shown> {
     let tx = store.read()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
-    let target = member(&*tx, &org, who)?;
-    if target.id != actor.id {
-        let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: authz::Perm::UserRead })?;
-    }
+    let id = super::self_or_gated(&*tx, &actor, &org, who, authz::Perm::UserRead)?;
+    let target = member(&*tx, &org, &id.to_string())?;
     let user = tx.user(target.id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?;
     Ok(Shown {
         user,
@@ -247,6 +245,7 @@ fn destructive(
     ctx: &Ctx,
     users: &[String],
     keep_going: bool,
+    gate: authz::Perm,
     question: &dyn Fn(&[String], &Org) -> String,
     decide: &dyn Fn(&Subject, &Org, &Subject) -> Result<authz::Permit>,
     apply: &dyn Fn(&mut dyn Tx, &authz::Permit, &Org, &Subject) -> Result<bool>,
@@ -255,6 +254,7 @@ fn destructive(
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
+    super::gate(&actor, &org, gate)?;
     let mut targets: Vec<(String, Result<Subject>)> = Vec::new();
     for u in users {
         match member(&*tx, &org, u).and_then(|t| decide(&actor, &org, &t).map(|_| t)) {
@@ -290,14 +290,25 @@ fn destructive(
     Ok(done)
 }
 
+/// The decision of `user remove` for one member (also `can-i remove`).
+pub fn decide_remove(actor: &Subject, org: &Org, t: &Subject) -> Result<authz::Permit> {
+    Ok(authz::decide(actor, &Request::UserRemove { org: &org.facts(), target: t })?)
+}
+
+/// The decision of `user reset-2fa` for one member (also `can-i reset-2fa`).
+pub fn decide_reset_2fa(actor: &Subject, _org: &Org, t: &Subject) -> Result<authz::Permit> {
+    Ok(authz::decide(actor, &Request::UserReset2fa { target: t })?)
+}
+
 /// Remove memberships; `Ok(true)` when the user went to the trash.
 pub fn remove(ctx: &Ctx, users: &[String], keep_going: bool) -> Result<Vec<Done>> {
     destructive(
         ctx,
         users,
         keep_going,
+        authz::Perm::UserRemove,
         &|names, org| format!("Remove {} from {}?", names.join(", "), org.slug),
-        &|actor, org, t| Ok(authz::decide(actor, &Request::UserRemove { org: &org.facts(), target: t })?),
+        &decide_remove,
         &|tx, permit, org, t| tx.remove_membership(permit, org.id, t.id),
     )
 }
@@ -307,22 +318,24 @@ pub fn reset_2fa(ctx: &Ctx, users: &[String], keep_going: bool) -> Result<Vec<Do
         ctx,
         users,
         keep_going,
+        authz::Perm::UserReset2fa,
         &|names, _| format!("Reset two-factor authentication of {}?", names.join(", ")),
-        &|actor, _, t| Ok(authz::decide(actor, &Request::UserReset2fa { target: t })?),
+        &decide_reset_2fa,
         &|tx, permit, _, t| tx.reset_2fa(permit, t.id).map(|_| true),
     )
 }
 
-/// Bring a trashed user back into the organization they were removed from.
-pub fn restore(ctx: &Ctx, who: &str) -> Result<(String, String, Vec<String>)> {
-    let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let id = user_id(&*tx, who)?;
-    let target = subject(&*tx, id)?;
+/// The decision of `user restore` (also `can-i restore`): the user must be
+/// in the trash and still restorable, and the actor may add them back with
+/// their roles.
+pub fn restore_decision(tx: &dyn Tx, actor: &Subject, who: &str) -> Result<(Subject, Org, authz::Permit)> {
+    let id = user_id(tx, who)?;
+    let target = subject(tx, id)?;
     let info = tx.trash_info(id)?.ok_or_else(|| {
         error::conflict(format!("{} is not in the trash", target.label)).with_hint("only removed users can be restored")
     })?;
+    let org = tx.org_by_id(info.org_id)?.ok_or_else(|| error::not_found("the organization of the removed user is gone"))?;
+    super::gate(actor, &org, authz::Perm::UserInvite)?;
     if !restorable(&info.trashed_at) {
         return Err(error::conflict(format!(
             "{} was removed at {}, more than {TRASH_DAYS} days ago, and can no longer be restored",
@@ -331,16 +344,24 @@ pub fn restore(ctx: &Ctx, who: &str) -> Result<(String, String, Vec<String>)> {
         .with_hint(format!("add them again with 'acct user add {}'", target.label))
         .into());
     }
-    let org = tx.org_by_id(info.org_id)?.ok_or_else(|| error::not_found("the organization of the removed user is gone"))?;
     let mut perms = PermSet::EMPTY;
     for r in &info.roles {
         if let Some(role) = tx.role(Some(org.id), r)? {
             perms = perms.union(role.perms);
         }
     }
-    let permit = authz::decide(&actor, &Request::UserRestore { org: &org.facts(), target: &target, roles: perms })?;
-    tx.restore_user(&permit, id)?;
-    let roles = tx.user_roles(org.id, id)?;
+    let permit = authz::decide(actor, &Request::UserRestore { org: &org.facts(), target: &target, roles: perms })?;
+    Ok((target, org, permit))
+}
+
+/// Bring a trashed user back into the organization they were removed from.
+pub fn restore(ctx: &Ctx, who: &str) -> Result<(String, String, Vec<String>)> {
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let (target, org, permit) = restore_decision(&*tx, &actor, who)?;
+    tx.restore_user(&permit, target.id)?;
+    let roles = tx.user_roles(org.id, target.id)?;
     ctx.finish(tx)?;
     Ok((target.label, org.slug, roles))
 }

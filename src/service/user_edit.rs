@@ -1,6 +1,6 @@
 //! `user edit`: every requested change is decided before any is applied.
 
-use super::{subject, user_id};
+use super::subject;
 use crate::authz::{self, EditFacts, Field, Request};
 use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result, one_line};
@@ -42,13 +42,14 @@ fn clearable(v: &Option<String>, f: impl Fn(&str) -> Result<String, AppError>) -
     }
 }
 
-/// A group named `slug` (current organization) or `org/slug`.
-fn group_ref(tx: &dyn Tx, current: &Org, name: &str) -> Result<Group> {
+/// A group named `slug` (current organization) or `org/slug`, with its organization.
+fn group_ref(tx: &dyn Tx, current: &Org, name: &str) -> Result<(Group, Org)> {
     let (org, slug) = match name.split_once('/') {
         Some((o, g)) => (tx.org(o)?.ok_or_else(|| error::not_found(format!("organization '{}' not found", one_line(o))))?, g),
         None => (current.clone(), name),
     };
-    super::group_in(tx, &org, slug)
+    let g = super::group_in(tx, &org, slug)?;
+    Ok((g, org))
 }
 
 /// Validate the flags into a change and the facts the engine needs.
@@ -75,21 +76,18 @@ fn resolve(tx: &dyn Tx, org: &Org, target: &authz::Subject, a: &EditArgs) -> Res
     }
     let mut new_primary = None;
     if let Some(g) = &a.primary_group {
-        let g = group_ref(tx, org, g)?;
+        let (g, _) = group_ref(tx, org, g)?;
         new_primary = Some((g.id, g.org_id));
         c.primary_group = Some(g.id);
     }
-    for g in &a.add_groups {
-        let g = group_ref(tx, org, g)?;
-        if !target.is_member(g.org_id) {
-            return Err(
-                error::conflict(format!("{} is not a member of the organization of group '{}'", target.label, g.slug)).into()
-            );
+    // Each group added or left is decided by the engine (the group rule of SPEC §3).
+    let mut groups = Vec::new();
+    for (names, ids) in [(&a.add_groups, &mut c.add_groups), (&a.remove_groups, &mut c.remove_groups)] {
+        for g in names {
+            let (g, gorg) = group_ref(tx, org, g)?;
+            ids.push(g.id);
+            groups.push(g.facts(&gorg));
         }
-        c.add_groups.push(g.id);
-    }
-    for g in &a.remove_groups {
-        c.remove_groups.push(group_ref(tx, org, g)?.id);
     }
     let mut fields = Vec::new();
     let set = |b: bool, f: Field, v: &mut Vec<Field>| {
@@ -118,7 +116,38 @@ fn resolve(tx: &dyn Tx, org: &Org, target: &authz::Subject, a: &EditArgs) -> Res
     };
     let deactivating = c.active == Some(false) && target.status != authz::Status::Inactive;
     let enabling_sms_auto_send = c.sms_auto_send == Some(true);
-    Ok((c, EditFacts { fields, deactivating, new_primary_group: new_primary, phone_after, enabling_sms_auto_send }))
+    let email_change = c.email.is_some();
+    Ok((
+        c,
+        EditFacts {
+            fields,
+            deactivating,
+            new_primary_group: new_primary,
+            phone_after,
+            enabling_sms_auto_send,
+            email_change,
+            groups,
+        },
+    ))
+}
+
+/// The user an edit is about (also for `can-i edit`): looked up only for an
+/// actor who may edit someone (themself always; anyone else needs a role in
+/// the organization or a group to manage), and not in the trash.
+pub fn edit_target(tx: &dyn Tx, actor: &authz::Subject, org: &Org, who: &str) -> Result<authz::Subject> {
+    let sel = crate::store::Selector::parse(who)?;
+    let found = tx.find_user(&sel)?;
+    if found != Some(actor.id) && actor.perms_in(org.id).is_empty() && actor.managed_groups.is_empty() {
+        super::gate(actor, org, authz::Perm::UserRead)?;
+    }
+    let id = found.ok_or_else(|| error::not_found(format!("user '{}' not found", one_line(who))))?;
+    let target = subject(tx, id)?;
+    if target.trashed {
+        return Err(error::conflict(format!("{} is in the trash", target.label))
+            .with_hint(format!("restore them first with 'acct user restore {}'", target.label))
+            .into());
+    }
+    Ok(target)
 }
 
 /// Apply the flags to a user. A partly denied edit changes nothing.
@@ -132,12 +161,7 @@ pub fn edit(ctx: &Ctx, who: &str, a: &EditArgs) -> Result<(String, Changes)> {
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
-    let target = subject(&*tx, user_id(&*tx, who)?)?;
-    if target.trashed {
-        return Err(error::conflict(format!("{} is in the trash", target.label))
-            .with_hint(format!("restore them first with 'acct user restore {}'", target.label))
-            .into());
-    }
+    let target = edit_target(&*tx, &actor, &org, who)?;
     let (change, facts) = resolve(&*tx, &org, &target, a)?;
     let permit = authz::decide(&actor, &Request::UserEdit { target: &target, edit: &facts })?;
     let ch = tx.update_user(&permit, target.id, &change)?;
@@ -246,10 +270,10 @@ pub fn edit_in_editor(ctx: &Ctx, who: &str) -> Result<Option<(String, Changes)>>
         let tx = store.read()?;
         let actor = ctx.actor(&*tx)?;
         let org = ctx.org(&*tx)?;
-        let id = user_id(&*tx, who)?;
+        let target = edit_target(&*tx, &actor, &org, who)?;
+        let id = target.id;
         // Show the record only to someone who may see it: the user, their
         // manager, or a reader of the organization.
-        let target = subject(&*tx, id)?;
         let rel = authz::relations(&actor, &target);
         if !rel.is_self && !rel.manager {
             let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: authz::Perm::UserRead })?;

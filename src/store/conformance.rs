@@ -284,7 +284,7 @@ fn access_permit(tx: &dyn Tx, actor: i64, user: i64, op: Op, r: &Role) -> Permit
 
 fn role_permit(tx: &dyn Tx, actor: i64, org: i64, op: Op, name: &str, perms: PermSet) -> Permit {
     let f = RoleFacts { name: name.into(), scope: Scope::Org, perms, builtin: false };
-    authz::decide(&subject(tx, actor), &Request::Role { op, org: &facts(tx, org), role: &f }).unwrap()
+    authz::decide(&subject(tx, actor), &Request::Role { op, org: &facts(tx, org), role: &f, next: None }).unwrap()
 }
 
 fn create_role(tx: &mut dyn Tx, actor: i64, org: i64, name: &str, display: &str, perms: PermSet) -> i64 {
@@ -372,6 +372,16 @@ fn edit_permit(tx: &dyn Tx, actor: i64, user: i64, c: &UserChange) -> Permit {
         new_primary_group,
         phone_after: c.phone.as_ref().map_or(target.has_phone, |p| p.is_some()),
         enabling_sms_auto_send: c.sms_auto_send == Some(true),
+        email_change: c.email.is_some(),
+        groups: c
+            .add_groups
+            .iter()
+            .chain(&c.remove_groups)
+            .map(|g| {
+                let g = tx.group_by_id(*g).unwrap().expect("group");
+                g.facts(&tx.org_by_id(g.org_id).unwrap().expect("org"))
+            })
+            .collect(),
     };
     authz::decide(&subject(tx, actor), &Request::UserEdit { target: &target, edit: &edit }).unwrap()
 }
@@ -541,6 +551,7 @@ fn init_creates_org_group_roles_and_admin(mut store: Box<dyn Store>) {
             sso_disabled: false,
             has_phone: false,
             last_admin_of: vec![w.org],
+            org_slugs: vec![(w.org, ORG.into())],
         }
     );
     assert_eq!(tx.subject(w.admin + 1000).unwrap(), None);
@@ -1385,6 +1396,8 @@ fn update_user_groups_and_primary_group(mut store: Box<dyn Store>) {
     let eng = create_group(tx, admin, beta, "eng", "Eng");
     let everyone = group_id(tx, org, "everyone");
     let bob = add(tx, admin, org, &person("bob@example.com"), &[], None);
+    // Additional groups of an organization take its members only (SPEC §3).
+    join(tx, admin, beta, bob, &[], None);
     let mut trail = Trail::new(tx);
     let groups = |a: Vec<i64>, r: Vec<i64>| UserChange { add_groups: a, remove_groups: r, ..UserChange::default() };
 
@@ -1538,7 +1551,11 @@ fn remove_one_of_two_memberships_moves_primary_group(mut store: Box<dyn Store>) 
         Some(ORG),
         "user.remove",
         Some("bob@example.com"),
-        json!({"member": {"old": true, "new": false}, "roles": {"old": ["helpdesk"], "new": []}}),
+        json!({
+            "member": {"old": true, "new": false},
+            "roles": {"old": ["helpdesk"], "new": []},
+            "primary_group": {"old": "acme/ops", "new": "beta/everyone"}
+        }),
     );
     assert_eq!(tx.memberships_of(bob).unwrap(), vec!["beta"]);
     let u = user(tx, bob, beta);
@@ -1573,7 +1590,17 @@ fn purge_deletes_a_trashed_user_and_ids_are_not_reused(mut store: Box<dyn Store>
     let (a, t) = (subject(tx, w.admin), subject(tx, bob));
     let p = authz::decide(&a, &Request::UserPurge { org: &facts(tx, w.org), target: &t }).unwrap();
     tx.purge_user(&p, bob).unwrap();
-    trail.one(tx, Some(ORG), "user.purge", Some("bob@example.com"), json!({"purged": {"old": false, "new": true}}));
+    trail.one(
+        tx,
+        Some(ORG),
+        "user.purge",
+        Some("bob@example.com"),
+        json!({
+            "purged": {"old": false, "new": true},
+            "trash_roles": {"old": ["helpdesk"], "new": null},
+            "invitations": {"old": 1, "new": null}
+        }),
+    );
     assert_eq!(tx.find_user(&Selector::Id(bob)).unwrap(), None);
     assert_eq!(tx.find_user(&Selector::EmailKey("bob@example.com".into())).unwrap(), None);
     assert!(!tx.username_taken("bob").unwrap());

@@ -43,6 +43,13 @@ pub struct Role {
     pub perms: PermSet,
 }
 
+impl Group {
+    /// The group as the engine sees it; `org` is the group's organization.
+    pub fn facts(&self, org: &Org) -> crate::authz::GroupFacts {
+        crate::authz::GroupFacts { id: self.id, slug: self.slug.clone(), org: org.facts() }
+    }
+}
+
 impl Role {
     pub fn facts(&self) -> crate::authz::RoleFacts {
         crate::authz::RoleFacts { name: self.name.clone(), scope: self.scope, perms: self.perms, builtin: self.builtin }

@@ -36,6 +36,15 @@ impl<'c> SqliteTx<'c> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![now(), p.actor_id(), p.actor_label(), org, p.op().name(), target_id, target, changes.to_string()])?;
+        if !p.audience().is_empty() {
+            let id = self.tx.last_insert_rowid();
+            let mut st = self.tx.prepare_cached(
+                "INSERT OR IGNORE INTO audit_orgs (org, audit_id) SELECT slug, ?2 FROM orgs WHERE id = ?1 AND slug IS NOT ?3",
+            )?;
+            for o in p.audience() {
+                st.execute(params![o, id, org])?;
+            }
+        }
         Ok(())
     }
 
@@ -544,6 +553,7 @@ impl Tx for SqliteTx<'_> {
                     sso_disabled: r.get(8)?,
                     has_phone: r.get(9)?,
                     last_admin_of: vec![],
+                    org_slugs: vec![],
                 })
             })
             .optional()?;
@@ -559,6 +569,10 @@ impl Tx for SqliteTx<'_> {
              FROM memberships m WHERE m.user_id = ?1 ORDER BY m.org_id",
         )?;
         s.memberships = st.query_map([user], |r| Ok((r.get(0)?, perms_from(r.get(1)?))))?.collect::<rusqlite::Result<_>>()?;
+        let mut st = self.tx.prepare_cached(
+            "SELECT m.org_id, o.slug FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ?1 ORDER BY m.org_id",
+        )?;
+        s.org_slugs = st.query_map([user], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
         let mut st = self.tx.prepare_cached("SELECT group_id FROM group_managers WHERE user_id = ?1 ORDER BY group_id")?;
         s.managed_groups = st.query_map([user], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         let mut st = self.tx.prepare_cached(
@@ -871,10 +885,16 @@ impl Tx for SqliteTx<'_> {
             sql.push_str(&format!(" AND (action = ?{n} OR action LIKE ?{} ESCAPE '\\')", n + 1));
         }
         if let Some(o) = &q.org {
+            // Entries of the organization, and changes to identities that
+            // belong to it too (recorded in audit_orgs).
+            let also = " OR id IN (SELECT audit_id FROM audit_orgs WHERE org = ?)";
+            args.push(Sql::Text(o.clone()));
+            let n = args.len();
+            let also = also.replace('?', &format!("?{n}"));
             if q.include_global {
-                cond(&mut sql, &mut args, " AND (org = ? OR org IS NULL)", Sql::Text(o.clone()));
+                sql.push_str(&format!(" AND (org = ?{n} OR org IS NULL{also})"));
             } else {
-                cond(&mut sql, &mut args, " AND org = ?", Sql::Text(o.clone()));
+                sql.push_str(&format!(" AND (org = ?{n}{also})"));
             }
         }
         if let Some(s) = &q.since {
@@ -1197,10 +1217,15 @@ impl Tx for SqliteTx<'_> {
             .optional()?;
         let t = now();
         let trashed = next.is_none();
+        let mut moved = None;
         if let Some(next_org) = next {
             if primary_org == Some(org) {
+                let old_pg: Option<i64> =
+                    self.tx.query_row("SELECT primary_group_id FROM users WHERE id = ?1", [user], |r| r.get(0))?;
                 let g = self.everyone_group(next_org)?;
                 self.tx.execute("UPDATE users SET primary_group_id = ?1, updated_at = ?2 WHERE id = ?3", params![g, t, user])?;
+                let old_label = old_pg.map(|o| self.group_label(o)).transpose()?;
+                moved = Some((old_label, self.group_label(g)?));
             }
         } else {
             self.tx.execute(
@@ -1212,6 +1237,9 @@ impl Tx for SqliteTx<'_> {
         let mut change = json!({"member": {"old": true, "new": false}, "roles": {"old": roles, "new": []}});
         if trashed {
             change["trashed"] = json!({"old": false, "new": true});
+        }
+        if let Some((old, new)) = moved {
+            change["primary_group"] = json!({"old": old, "new": new});
         }
         self.audit(p, Some(user), Some(&email), change)?;
         Ok(trashed)
@@ -1280,6 +1308,44 @@ impl Tx for SqliteTx<'_> {
             return Err(error::conflict(format!("user {user} is not in the trash and cannot be purged")).into());
         }
         let email = self.email_of(user)?;
+        // What the purge removes, for its audit entry (no secret, only which kinds existed).
+        let names = |sql: &str| -> Result<Vec<String>> {
+            let mut st = self.tx.prepare(sql)?;
+            let v = st.query_map([user], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(v)
+        };
+        let global_roles =
+            names("SELECT r.name FROM global_roles gr JOIN roles r ON r.id = gr.role_id WHERE gr.user_id = ?1 ORDER BY r.name")?;
+        let roles = names(
+            "SELECT o.slug || ':' || r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id JOIN orgs o ON o.id = ur.org_id
+             WHERE ur.user_id = ?1 ORDER BY 1",
+        )?;
+        let groups = names(
+            "SELECT o.slug || '/' || g.slug FROM group_members x JOIN groups g ON g.id = x.group_id JOIN orgs o ON o.id = g.org_id
+             WHERE x.user_id = ?1 ORDER BY 1",
+        )?;
+        let managed = names(
+            "SELECT o.slug || '/' || g.slug FROM group_managers x JOIN groups g ON g.id = x.group_id JOIN orgs o ON o.id = g.org_id
+             WHERE x.user_id = ?1 ORDER BY 1",
+        )?;
+        let (trash_roles, has_password, has_totp): (Option<String>, bool, bool) = self.tx.query_row(
+            "SELECT trash_roles, password_hash IS NOT NULL, totp_secret IS NOT NULL FROM users WHERE id = ?1",
+            [user],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let recovery: i64 = self.tx.query_row("SELECT count(*) FROM recovery_codes WHERE user_id = ?1", [user], |r| r.get(0))?;
+        let invitations: i64 = self.tx.query_row("SELECT count(*) FROM invitations WHERE user_id = ?1", [user], |r| r.get(0))?;
+        let mut credentials = Vec::new();
+        if has_password {
+            credentials.push("password");
+        }
+        if has_totp {
+            credentials.push("totp");
+        }
+        if recovery > 0 {
+            credentials.push("recovery_codes");
+        }
+        let trash_roles: Vec<String> = trash_roles.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default();
         for sql in [
             "DELETE FROM invitations WHERE user_id = ?1",
             "DELETE FROM recovery_codes WHERE user_id = ?1",
@@ -1292,7 +1358,20 @@ impl Tx for SqliteTx<'_> {
         ] {
             self.tx.execute(sql, [user])?;
         }
-        self.audit(p, Some(user), Some(&email), json!({"purged": {"old": false, "new": true}}))?;
+        let mut change = json!({"purged": {"old": false, "new": true}});
+        let mut removed = |field: &str, old: Value, empty: bool| {
+            if !empty {
+                change[field] = json!({"old": old, "new": null});
+            }
+        };
+        removed("global_roles", json!(global_roles), global_roles.is_empty());
+        removed("roles", json!(roles), roles.is_empty());
+        removed("trash_roles", json!(trash_roles), trash_roles.is_empty());
+        removed("groups", json!(groups), groups.is_empty());
+        removed("managed_groups", json!(managed), managed.is_empty());
+        removed("credentials", json!(credentials), credentials.is_empty());
+        removed("invitations", json!(invitations), invitations == 0);
+        self.audit(p, Some(user), Some(&email), change)?;
         Ok(())
     }
 
