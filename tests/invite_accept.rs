@@ -232,13 +232,17 @@ fn without_a_terminal_the_password_needs_password_stdin() {
 }
 
 #[test]
-fn accept_dry_run_changes_nothing() {
+fn accept_dry_run_is_refused_and_changes_nothing() {
     let env = Env::new();
     let token = invited(&env, "bob@example.com");
     let audit = env.audit_count();
     let run = env.run_with(&["invite", "accept", "--password-stdin", "--dry-run", "--", &token], &[], Some(b"pass phrase one\n"));
-    assert_eq!(run.ok(), "");
-    assert!(run.stderr.ends_with("dry run: nothing was changed\n"), "{}", run.stderr);
+    // Secrets are checked only for real (SPEC §3): a dry run would be an oracle.
+    assert_eq!(
+        run.fails(2),
+        "error: 'invite accept' cannot be run with --dry-run\nhint: it checks a secret, and a dry run would let codes be tried without a lockout\n"
+    );
+    assert_eq!(run.stdout, "");
     assert_eq!(user_state(&env, "bob@example.com"), "invited|0|none|0|open");
     assert_eq!(env.audit_count(), audit);
     accept(&env, &token, b"pass phrase one\n").ok();

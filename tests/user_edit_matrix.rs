@@ -224,11 +224,13 @@ fn cases() -> Vec<Case> {
         },
         Case {
             field: "groups",
-            args: &["--add-group", "qa"],
+            // A group the manager also manages: adding someone to a group
+            // needs group:manage or managing that group (SPEC §3).
+            args: &["--add-group", "ops"],
             check: "(SELECT group_concat(g.slug) FROM group_members gm JOIN groups g ON g.id = gm.group_id WHERE gm.user_id = u.id)",
-            after: "qa",
-            lines: &["changed groups: [] → [\"acme/qa\"]"],
-            audit: || json!({"groups": {"old": [], "new": ["acme/qa"]}}),
+            after: "ops",
+            lines: &["changed groups: [] → [\"acme/ops\"]"],
+            audit: || json!({"groups": {"old": [], "new": ["acme/ops"]}}),
             allowed: (false, true, true),
             who: MANAGER_OR_ADMIN,
         },

@@ -628,12 +628,15 @@ fn not_more_privileged_anywhere(actor: &Subject, target: &Subject, what: &str) -
     if actor.id == target.id {
         return Ok(());
     }
-    let missing = actor.global_perms().missing(target.global_perms());
-    if !missing.is_empty() {
-        return Err(deny(format!("cannot {what} {}: they hold the global permission {missing}, which you do not", target.label)));
+    // The target's own organization first, then the others, then the
+    // global permissions themselves.
+    let mut orgs = target.org_ids();
+    if let Some(o) = &target.org {
+        orgs.retain(|id| *id != o.id);
+        orgs.insert(0, o.id);
     }
-    for org in target.org_ids() {
-        let missing = actor.perms_in(org).missing(target.perms_in(org));
+    for org in orgs {
+        let missing = actor.perms_in(org).missing(target.perms_in(org)).org_part();
         if !missing.is_empty() {
             return Err(deny(format!(
                 "cannot {what} {}: they hold {missing} in {}, which you do not",
@@ -641,6 +644,10 @@ fn not_more_privileged_anywhere(actor: &Subject, target: &Subject, what: &str) -
                 target.org_slug(org)
             )));
         }
+    }
+    let missing = actor.global_perms().missing(target.global_perms()).global_part();
+    if !missing.is_empty() {
+        return Err(deny(format!("cannot {what} {}: they hold the global permission {missing}, which you do not", target.label)));
     }
     Ok(())
 }
@@ -658,20 +665,17 @@ fn holds_role(actor: &Subject, org: &OrgFacts, role: &RoleFacts, what: &str) -> 
 /// one: `group:manage` (or org admin) in the group's organization, or being a
 /// manager of that group (SPEC §3).
 fn may_change_group_members(actor: &Subject, group: &GroupFacts) -> Result<(), Refusal> {
-    if actor.perms_in(group.org.id).has(Perm::GroupManage) || actor.managed_groups.contains(&group.id) {
+    if actor.managed_groups.contains(&group.id) {
         return Ok(());
     }
-    Err(deny(format!(
-        "changing the members of '{}/{}' needs 'group:manage' in {} or being a manager of that group",
-        group.org.slug, group.slug, group.org.slug
-    )))
+    need(actor, &group.org, Perm::GroupManage)
 }
 
 fn member_of_group_org(target: &Subject, group: &GroupFacts) -> Result<(), Refusal> {
     if target.is_member(group.org.id) {
         return Ok(());
     }
-    Err(conflict(format!("{} is not a member of {}, the organization of group '{}'", target.label, group.org.slug, group.slug)))
+    Err(conflict(format!("{} is not a member of the organization of group '{}'", target.label, group.slug)))
 }
 
 fn no_escalation(actor: &Subject, org: &OrgFacts, granted: PermSet, what: &str) -> Result<(), Refusal> {

@@ -80,6 +80,12 @@ impl UserBuilder {
     fn member(mut self, org: i64) -> Self {
         if !self.0.is_member(org) {
             self.0.memberships.push((org, PermSet::EMPTY));
+            let slug = match org {
+                ACME => "acme".to_string(),
+                GLOBEX => "globex".to_string(),
+                other => format!("org{other}"),
+            };
+            self.0.org_slugs.push((org, slug));
         }
         self
     }
@@ -1450,6 +1456,56 @@ mod properties {
             prop_assert_eq!(actor.perms_in(ACME), initial);
         }
 
+        /// No sequence of `role create`, `role edit` and `role assign` lets
+        /// an actor gain a permission it lacked: roles are created and
+        /// edited only with held permissions, edits of a role the actor
+        /// holds cannot widen it, and assignments grant only held ones. The
+        /// world is modelled (the roles and what the actor holds) and every
+        /// step the engine allows is applied to it.
+        #[test]
+        fn role_create_edit_assign_never_escalate(
+            start in perm_set(),
+            steps in proptest::collection::vec((0u8..3, perm_set(), 0usize..4), 1..16),
+        ) {
+            let acme = acme();
+            // Roles in the org: (perms, held by the actor). Role 0 is what
+            // the actor starts with.
+            let mut roles: Vec<(PermSet, bool)> = vec![(PermSet::of(&start), true)];
+            let actor_of = |roles: &Vec<(PermSet, bool)>| {
+                let held = roles.iter().filter(|(_, h)| *h).fold(PermSet::EMPTY, |a, (p, _)| a.union(*p));
+                user(1, "mallory").primary(&acme, ACME_EVERYONE).perms(ACME, &held.iter().collect::<Vec<_>>()).build()
+            };
+            let initial = actor_of(&roles).perms_in(ACME);
+            for (kind, perms, pick) in &steps {
+                let actor = actor_of(&roles);
+                let wanted = PermSet::of(perms);
+                let i = pick % roles.len();
+                match kind {
+                    0 => {
+                        let role = RoleFacts { perms: wanted, ..role_of(&[]) };
+                        if decide(&actor, &Request::Role { op: Op::RoleCreate, org: &acme, role: &role, next: None }).is_ok() {
+                            roles.push((wanted, false));
+                        }
+                    }
+                    1 => {
+                        let role = RoleFacts { perms: roles[i].0, ..role_of(&[]) };
+                        if decide(&actor, &Request::Role { op: Op::RoleEdit, org: &acme, role: &role, next: Some(wanted) }).is_ok() {
+                            roles[i].0 = wanted;
+                        }
+                    }
+                    _ => {
+                        let role = RoleFacts { perms: roles[i].0, ..role_of(&[]) };
+                        let me = actor.clone();
+                        if decide(&actor, &Request::Assign { op: Op::RoleAssign, org: &acme, target: &me, role: &role }).is_ok() {
+                            roles[i].1 = true;
+                        }
+                    }
+                }
+                let now = actor_of(&roles).perms_in(ACME);
+                prop_assert!(initial.contains_all(now), "gained {} (had {})", initial.missing(now), initial);
+            }
+        }
+
         /// Acting on a user (remove, reset 2FA, resend) needs every permission
         /// the target holds; so a member without org:admin never acts on an
         /// org admin.
@@ -1473,4 +1529,153 @@ mod properties {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// 7. Role create/edit/delete × held permissions; identity changes across
+//    organizations; the group rule (SPEC §3)
+// ---------------------------------------------------------------------------
+
+#[test]
+fn role_create_edit_delete_against_held_permissions() {
+    use Perm::*;
+    let acme = acme();
+    // (actor's permissions, the role as it is, the permissions after, op, allowed)
+    let cases: &[(&[Perm], &[Perm], Option<&[Perm]>, Op, bool)] = &[
+        // create: only permissions the actor holds
+        (&[RoleManage], &[RoleManage], None, Op::RoleCreate, true),
+        (&[RoleManage], &[OrgAdmin], None, Op::RoleCreate, false),
+        (&[RoleManage], &[RoleManage, UserRemove], None, Op::RoleCreate, false),
+        (&[RoleManage, UserRead, AuditRead], &[UserRead, AuditRead], None, Op::RoleCreate, true),
+        (&[OrgAdmin], &[OrgAdmin], None, Op::RoleCreate, true),
+        (&[UserRead], &[UserRead], None, Op::RoleCreate, false),
+        // edit: the actor holds the role's permissions and the new ones
+        (&[RoleManage], &[RoleManage], Some(&[RoleManage, OrgAdmin]), Op::RoleEdit, false),
+        (&[RoleManage], &[RoleManage], Some(&[UserInvite]), Op::RoleEdit, false),
+        (&[RoleManage, UserRead], &[RoleManage], Some(&[RoleManage, UserRead]), Op::RoleEdit, true),
+        (&[RoleManage], &[RoleManage, UserRemove], Some(&[RoleManage]), Op::RoleEdit, false),
+        (&[RoleManage], &[RoleManage, UserRemove], None, Op::RoleEdit, false),
+        (&[RoleManage], &[RoleManage], None, Op::RoleEdit, true),
+        (&[OrgAdmin], &[UserRemove], Some(&[OrgAdmin]), Op::RoleEdit, true),
+        // delete: every permission of the role
+        (&[RoleManage], &[RoleManage, UserRemove], None, Op::RoleDelete, false),
+        (&[RoleManage, UserRemove], &[RoleManage, UserRemove], None, Op::RoleDelete, true),
+        (&[RoleManage], &[OrgAdmin], None, Op::RoleDelete, false),
+        (&[OrgAdmin], &[OrgAdmin], None, Op::RoleDelete, true),
+    ];
+    for (i, (have, role, next, op, allowed)) in cases.iter().enumerate() {
+        let actor = user(1, "eve").primary(&acme, ACME_EVERYONE).perms(ACME, have).build();
+        let role = custom_role("r", role);
+        let next = next.map(PermSet::of);
+        let r = decide(&actor, &Request::Role { op: *op, org: &acme, role: &role, next });
+        match (r, allowed) {
+            (Ok(p), true) => assert_eq!((p.op(), p.org_id()), (*op, Some(ACME)), "case {i}"),
+            (Err(e), false) => assert_eq!(e.kind, Kind::Denied, "case {i}: {}", e.message),
+            (r, _) => panic!("case {i}: {op:?} with {have:?} on {:?} → {next:?}: {:?}", role.perms, r.map(|p| p.op())),
+        }
+    }
+    // The messages say what was missing.
+    let eve = user(1, "eve").primary(&acme, ACME_EVERYONE).perms(ACME, &[RoleManage]).build();
+    let rm = custom_role("rm", &[RoleManage]);
+    let e = decide(&eve, &Request::Role { op: Op::RoleEdit, org: &acme, role: &rm, next: Some(PermSet::of(&[RoleManage, UserRead])) })
+        .unwrap_err();
+    assert_eq!(e.message, "permission denied: editing 'rm' would grant user:read in acme, which you do not hold");
+    let strong = custom_role("strong", &[RoleManage, UserRemove]);
+    let e = decide(&eve, &Request::Role { op: Op::RoleDelete, org: &acme, role: &strong, next: None }).unwrap_err();
+    assert_eq!(e.message, "permission denied: deleting 'strong' needs every permission it has; you lack user:remove in acme");
+}
+
+#[test]
+fn identity_changes_need_the_targets_permissions_in_every_organization() {
+    use Perm::*;
+    let (acme, globex) = (acme(), globex());
+    // boss: a plain member of acme (primary group there), full-admin of globex.
+    let boss = user(2, "boss").primary(&acme, ACME_ENG).member(GLOBEX).role(GLOBEX, FULL_ADMIN).build();
+    let helpdesk = user(1, "hd").primary(&acme, ACME_EVERYONE).role(ACME, "helpdesk").build();
+    let manager = user(3, "gm").primary(&acme, ACME_EVERYONE).manages(ACME_ENG).build();
+    let acme_admin = user(4, "adm").primary(&acme, ACME_EVERYONE).role(ACME, FULL_ADMIN).build();
+    let both_admin = user(5, "both").primary(&acme, ACME_EVERYONE).role(ACME, FULL_ADMIN).role(GLOBEX, FULL_ADMIN).build();
+    let global = user(6, "root").global(GLOBAL_ADMIN).build();
+    let deactivate = EditFacts { deactivating: true, ..edit(&[Field::Active]) };
+    let email = edit(&[Field::Email]);
+    let name = edit(&[Field::FirstName]);
+    // (actor, request, allowed)
+    let cases: Vec<(&Subject, Request<'_>, bool)> = vec![
+        (&helpdesk, Request::UserReset2fa { target: &boss }, false),
+        (&acme_admin, Request::UserReset2fa { target: &boss }, false),
+        (&both_admin, Request::UserReset2fa { target: &boss }, true),
+        (&global, Request::UserReset2fa { target: &boss }, true),
+        (&manager, Request::UserEdit { target: &boss, edit: &deactivate }, false),
+        (&acme_admin, Request::UserEdit { target: &boss, edit: &deactivate }, false),
+        (&both_admin, Request::UserEdit { target: &boss, edit: &deactivate }, true),
+        (&acme_admin, Request::UserEdit { target: &boss, edit: &email }, false),
+        (&both_admin, Request::UserEdit { target: &boss, edit: &email }, true),
+        // A name is not guarded by the rule: the matrix decides.
+        (&manager, Request::UserEdit { target: &boss, edit: &name }, true),
+        (&acme_admin, Request::UserEdit { target: &boss, edit: &name }, true),
+        // Removal from one organization compares that organization only.
+        (&acme_admin, Request::UserRemove { org: &acme, target: &boss }, true),
+    ];
+    for (i, (actor, req, allowed)) in cases.iter().enumerate() {
+        let r = decide(actor, req);
+        match (r, allowed) {
+            (Ok(_), true) => {}
+            (Err(e), false) => {
+                assert_eq!(e.kind, Kind::Denied, "case {i}: {}", e.message);
+                assert!(e.message.ends_with(" in globex, which you do not"), "case {i}: {}", e.message);
+            }
+            (r, _) => panic!("case {i} ({}): {:?}", actor.label, r.map(|p| p.op())),
+        }
+    }
+    // A global role of the target counts too.
+    let ga = user(7, "ga").primary(&acme, ACME_EVERYONE).role(ACME, FULL_ADMIN).global("global-read-only").build();
+    let e = decide(&acme_admin, &Request::UserReset2fa { target: &ga }).unwrap_err();
+    assert_eq!(e.message, "permission denied: cannot reset the 2FA of ga: they hold the global permission global:read, which you do not");
+    // The permit of an identity change names the other organizations, whose
+    // audit readers see the entry.
+    let p = decide(&global, &Request::UserReset2fa { target: &boss }).unwrap();
+    assert_eq!((p.org_id(), p.audience()), (Some(ACME), &[GLOBEX][..]));
+    let p = decide(&both_admin, &Request::UserEdit { target: &boss, edit: &email }).unwrap();
+    assert_eq!(p.audience(), &[GLOBEX]);
+    let p = decide(&acme_admin, &Request::UserRemove { org: &acme, target: &boss }).unwrap();
+    assert!(p.audience().is_empty(), "a membership change stays in its organization");
+}
+
+#[test]
+fn the_group_rule_for_additional_groups() {
+    use Perm::*;
+    let (acme, globex) = (acme(), globex());
+    let eng = GroupFacts { id: ACME_ENG, slug: "eng".into(), org: acme.clone() };
+    let sales = GroupFacts { id: ACME_SALES, slug: "sales".into(), org: acme.clone() };
+    let secret = GroupFacts { id: GLOBEX_EVERYONE, slug: "secret-ops".into(), org: globex.clone() };
+    let v = user(2, "v").primary(&acme, ACME_EVERYONE).member(GLOBEX).build();
+    let acme_only = user(3, "w").primary(&acme, ACME_EVERYONE).build();
+    let admin = user(1, "adm").primary(&acme, ACME_EVERYONE).role(ACME, FULL_ADMIN).build();
+    let gm = user(4, "gm").primary(&acme, ACME_EVERYONE).perms(ACME, &[UserRead]).manages(ACME_ENG).build();
+    let group_manager = user(5, "gmg").primary(&acme, ACME_EVERYONE).perms(ACME, &[GroupManage]).build();
+    // (actor, target, group, allowed, kind when refused)
+    let cases: Vec<(&Subject, &Subject, &GroupFacts, Result<(), Kind>)> = vec![
+        (&admin, &v, &eng, Ok(())),
+        (&admin, &v, &secret, Err(Kind::Denied)),
+        (&gm, &v, &eng, Ok(())),
+        (&gm, &v, &sales, Err(Kind::Denied)),
+        (&group_manager, &v, &sales, Ok(())),
+        (&group_manager, &v, &secret, Err(Kind::Denied)),
+        (&admin, &acme_only, &eng, Ok(())),
+    ];
+    for (i, (actor, target, group, want)) in cases.iter().enumerate() {
+        let got = decide(actor, &Request::GroupMember { op: Op::GroupAddMember, group, target: Some(target) }).map(|_| ()).map_err(|e| e.kind);
+        assert_eq!(got, *want, "case {i}: {} adds {} to {}", actor.label, target.label, group.slug);
+    }
+    // The target must belong to the group's organization.
+    let global = user(6, "root").global(GLOBAL_ADMIN).build();
+    let e = decide(&global, &Request::GroupMember { op: Op::GroupAddMember, group: &secret, target: Some(&acme_only) }).unwrap_err();
+    assert_eq!((e.kind, e.message.as_str()), (Kind::Conflict, "w is not a member of the organization of group 'secret-ops'"));
+    // `user edit --add-group` is decided by the same rule.
+    let e = EditFacts { groups: vec![sales.clone()], ..edit(&[Field::Groups]) };
+    let target = user(2, "v").primary(&acme, ACME_ENG).build();
+    let err = decide(&gm, &Request::UserEdit { target: &target, edit: &e }).unwrap_err();
+    assert_eq!(err.message, "permission denied: 'group:manage' is needed in acme (you have user:read)");
+    let e = EditFacts { groups: vec![eng], ..edit(&[Field::Groups]) };
+    assert!(decide(&gm, &Request::UserEdit { target: &target, edit: &e }).is_ok());
 }

@@ -83,8 +83,7 @@ fn decision(
     match action {
         "edit" | "deactivate" => {
             let who = who.ok_or_else(need_user)?;
-            let org = ctx.org(tx)?;
-            let t = match user_edit::edit_target(tx, actor, &org, who) {
+            let t = match user_edit::edit_target(tx, actor, who) {
                 Ok(t) => t,
                 Err(e) => return Ok((None, answer(Err(e))?)),
             };

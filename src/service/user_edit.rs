@@ -131,16 +131,24 @@ fn resolve(tx: &dyn Tx, org: &Org, target: &authz::Subject, a: &EditArgs) -> Res
     ))
 }
 
-/// The user an edit is about (also for `can-i edit`): looked up only for an
-/// actor who may edit someone (themself always; anyone else needs a role in
-/// the organization or a group to manage), and not in the trash.
-pub fn edit_target(tx: &dyn Tx, actor: &authz::Subject, org: &Org, who: &str) -> Result<authz::Subject> {
+/// The user an edit is about (also for `can-i edit`), not in the trash.
+///
+/// Decide first, then look: an actor with no standing at all (no
+/// permission in any organization, no global role, no group to manage) is
+/// related to nobody but themself, so anyone else (existing or not) is
+/// answered as an unrelated user, and such an actor learns nothing about who
+/// exists.
+pub fn edit_target(tx: &dyn Tx, actor: &authz::Subject, who: &str) -> Result<authz::Subject> {
     let sel = crate::store::Selector::parse(who)?;
     let found = tx.find_user(&sel)?;
-    if found != Some(actor.id) && actor.perms_in(org.id).is_empty() && actor.managed_groups.is_empty() {
-        super::gate(actor, org, authz::Perm::UserRead)?;
-    }
-    let id = found.ok_or_else(|| error::not_found(format!("user '{}' not found", one_line(who))))?;
+    let standing = !actor.global.is_empty()
+        || actor.memberships.iter().any(|(_, p)| !p.is_empty())
+        || !actor.managed_groups.is_empty();
+    let id = match found {
+        Some(id) if id == actor.id || standing => id,
+        _ if !standing => return Ok(unrelated(who)),
+        _ => return Err(error::not_found(format!("user '{}' not found", one_line(who))).into()),
+    };
     let target = subject(tx, id)?;
     if target.trashed {
         return Err(error::conflict(format!("{} is in the trash", target.label))
@@ -148,6 +156,25 @@ pub fn edit_target(tx: &dyn Tx, actor: &authz::Subject, org: &Org, who: &str) ->
             .into());
     }
     Ok(target)
+}
+
+/// Somebody the actor has no relation to: every edit of theirs is refused.
+fn unrelated(who: &str) -> authz::Subject {
+    authz::Subject {
+        id: 0,
+        label: one_line(who),
+        status: authz::Status::Active,
+        trashed: false,
+        org: None,
+        primary_group: None,
+        global: authz::PermSet::EMPTY,
+        memberships: vec![],
+        managed_groups: vec![],
+        sso_disabled: false,
+        has_phone: false,
+        last_admin_of: vec![],
+        org_slugs: vec![],
+    }
 }
 
 /// Apply the flags to a user. A partly denied edit changes nothing.
@@ -161,7 +188,7 @@ pub fn edit(ctx: &Ctx, who: &str, a: &EditArgs) -> Result<(String, Changes)> {
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
-    let target = edit_target(&*tx, &actor, &org, who)?;
+    let target = edit_target(&*tx, &actor, who)?;
     let (change, facts) = resolve(&*tx, &org, &target, a)?;
     let permit = authz::decide(&actor, &Request::UserEdit { target: &target, edit: &facts })?;
     let ch = tx.update_user(&permit, target.id, &change)?;
@@ -270,7 +297,7 @@ pub fn edit_in_editor(ctx: &Ctx, who: &str) -> Result<Option<(String, Changes)>>
         let tx = store.read()?;
         let actor = ctx.actor(&*tx)?;
         let org = ctx.org(&*tx)?;
-        let target = edit_target(&*tx, &actor, &org, who)?;
+        let target = edit_target(&*tx, &actor, who)?;
         let id = target.id;
         // Show the record only to someone who may see it: the user, their
         // manager, or a reader of the organization.
