@@ -85,16 +85,10 @@ fn role_manage_cannot_make_itself_org_admin() {
         "error: permission denied: creating 'boss' would grant user:read user:invite user:remove user:export user:reset-2fa role:read role:assign group:read group:manage audit:read org:admin in acme, which you do not hold\n"
     );
     let r = eve(&["role", "create", "mix", "--permission", "role:manage", "--permission", "user:remove"]);
-    assert_eq!(
-        r.fails(4),
-        "error: permission denied: creating 'mix' would grant user:remove in acme, which you do not hold\n"
-    );
+    assert_eq!(r.fails(4), "error: permission denied: creating 'mix' would grant user:remove in acme, which you do not hold\n");
     // Replacing the permissions with --permission is decided the same way.
     let r = eve(&["role", "edit", "rm", "--permission", "user:invite"]);
-    assert_eq!(
-        r.fails(4),
-        "error: permission denied: editing 'rm' would grant user:invite in acme, which you do not hold\n"
-    );
+    assert_eq!(r.fails(4), "error: permission denied: editing 'rm' would grant user:invite in acme, which you do not hold\n");
     assert_eq!(snapshot(&env), before, "nothing changed");
     assert_eq!(perms_of(&env, "rm"), "role:manage");
     assert_eq!(roles_of(&env, "root@acme.test", "acme"), "full-admin");
@@ -201,7 +195,11 @@ fn an_org_admin_cannot_change_the_email_of_another_orgs_admin() {
     let before = snapshot(&env);
     let r = env.run_as("adm@acme.test", &["user", "edit", "boss@acme.test", "--email", "mine@acme.test"]);
     assert_eq!(r.code, 4, "{r:?}");
-    assert!(r.stderr.starts_with("error: permission denied: cannot change the e-mail of boss@acme.test: they hold "), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("error: permission denied: cannot change the e-mail of boss@acme.test: they hold "),
+        "{}",
+        r.stderr
+    );
     assert_eq!(snapshot(&env), before);
     // A name is not the identity's credential: an acme admin may fix it.
     env.run_as("adm@acme.test", &["user", "edit", "boss@acme.test", "--first-name", "Boss"]).ok();
@@ -218,7 +216,11 @@ fn invite_resend_needs_the_targets_permissions_in_every_org() {
     let before = snapshot(&env);
     let r = env.run_as("inv@acme.test", &["invite", "resend", "newbie@acme.test"]);
     assert_eq!(r.code, 4, "{r:?}");
-    assert!(r.stderr.starts_with("error: permission denied: cannot send an invitation to newbie@acme.test: they hold "), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("error: permission denied: cannot send an invitation to newbie@acme.test: they hold "),
+        "{}",
+        r.stderr
+    );
     assert_eq!(snapshot(&env), before);
     assert_eq!(std::fs::read_dir(env.outbox()).map(|d| d.count()).unwrap_or(0), 0, "no mail went out");
 }
@@ -249,7 +251,10 @@ fn identity_changes_appear_in_the_audit_log_of_every_org_of_the_identity() {
     assert_eq!(beta_groups.as_array().unwrap().len(), 0, "{beta_groups}");
     // A reader of beta who is not in acme sees them too.
     mk_in(&env, Some("beta"), "auditor@beta.test", &["read-only"]);
-    let seen = json(env.run_as("auditor@beta.test", &["--org", "beta", "audit", "list", "--format", "json", "--target", "chief@acme.test"]).ok());
+    let seen = json(
+        env.run_as("auditor@beta.test", &["--org", "beta", "audit", "list", "--format", "json", "--target", "chief@acme.test"])
+            .ok(),
+    );
     assert_eq!(seen.as_array().unwrap().len(), 4, "beta's own user.add and the three edits: {seen}");
 }
 
@@ -265,10 +270,7 @@ fn additional_groups_follow_the_group_rule() {
     env.run(&["--org", "beta", "user", "add", "v@acme.test", "--role", "read-only"]).ok();
     let before = snapshot(&env);
     let r = env.run_as("adm@acme.test", &["user", "edit", "v@acme.test", "--add-group", "beta/secret-ops"]);
-    assert_eq!(
-        r.fails(4),
-        "error: permission denied: 'group:manage' is needed in beta (you are not a member of beta)\n"
-    );
+    assert_eq!(r.fails(4), "error: permission denied: 'group:manage' is needed in beta (you are not a member of beta)\n");
     assert_eq!(snapshot(&env), before);
 
     // A manager of v's primary group, for groups they do not manage.
@@ -281,9 +283,15 @@ fn additional_groups_follow_the_group_rule() {
     env.run(&["user", "edit", "v@acme.test", "--primary-group", "ops"]).ok();
     let before = snapshot(&env);
     let r = env.run_as("gm@acme.test", &["user", "edit", "v@acme.test", "--add-group", "hr"]);
-    assert_eq!(r.fails(4), "error: permission denied: 'group:manage' is needed in acme (you have no role in acme; ask an administrator)\n");
+    assert_eq!(
+        r.fails(4),
+        "error: permission denied: 'group:manage' is needed in acme (you have no role in acme; ask an administrator)\n"
+    );
     let r = env.run_as("gm@acme.test", &["group", "add-member", "hr", "v@acme.test"]);
-    assert_eq!(r.fails(4), "error: permission denied: 'group:manage' is needed in acme (you have no role in acme; ask an administrator)\n");
+    assert_eq!(
+        r.fails(4),
+        "error: permission denied: 'group:manage' is needed in acme (you have no role in acme; ask an administrator)\n"
+    );
     assert_eq!(snapshot(&env), before);
     // A group they manage: allowed, by either command.
     env.run_as("gm@acme.test", &["user", "edit", "v@acme.test", "--add-group", "eng"]).ok();
@@ -301,15 +309,22 @@ fn an_unreadable_actor_never_falls_back_to_the_configured_one() {
     mk(&env, "bob@acme.test", &["read-only"]);
     let before = snapshot(&env);
     let mut c = env.command();
-    c.env("ACCT_ACTOR", std::ffi::OsStr::from_bytes(b"bob\xff"))
-        .args(["user", "add", "carol@x.com", "--role", "full-admin", "--no-send"]);
+    c.env("ACCT_ACTOR", std::ffi::OsStr::from_bytes(b"bob\xff")).args([
+        "user",
+        "add",
+        "carol@x.com",
+        "--role",
+        "full-admin",
+        "--no-send",
+    ]);
     let r = output(c, None);
     assert_eq!(
         r.fails(4),
         "error: ACCT_ACTOR (not valid UTF-8) is set but is not a usable actor\nhint: set it to an e-mail, username or id, or unset it\n"
     );
     for blank in ["", "  "] {
-        let r = env.run_with(&["user", "add", "carol@x.com", "--role", "full-admin", "--no-send"], &[("ACCT_ACTOR", blank)], None);
+        let r =
+            env.run_with(&["user", "add", "carol@x.com", "--role", "full-admin", "--no-send"], &[("ACCT_ACTOR", blank)], None);
         assert_eq!(r.fails(4).lines().next(), Some("error: ACCT_ACTOR (empty) is set but is not a usable actor"));
     }
     assert_eq!(snapshot(&env), before);
@@ -323,11 +338,17 @@ fn import_decides_before_it_plans() {
     env.run(&["org", "create", "beta"]).ok();
     mk(&env, "nobody@acme.test", &[]);
     mk_in(&env, Some("beta"), "outsider@beta.test", &["full-admin"]);
-    std::fs::write(env.home().join("f.csv"), "email,role\nroot@acme.test,read-only\noutsider@beta.test,read-only\nnew@x.test,read-only\n")
-        .unwrap();
+    std::fs::write(
+        env.home().join("f.csv"),
+        "email,role\nroot@acme.test,read-only\noutsider@beta.test,read-only\nnew@x.test,read-only\n",
+    )
+    .unwrap();
     let before = snapshot(&env);
     for (actor, denial) in [
-        ("nobody@acme.test", "error: permission denied: 'user:invite' is needed in acme (you have no role in acme; ask an administrator)\n"),
+        (
+            "nobody@acme.test",
+            "error: permission denied: 'user:invite' is needed in acme (you have no role in acme; ask an administrator)\n",
+        ),
         ("outsider@beta.test", "error: permission denied: 'user:invite' is needed in acme (you are not a member of acme)\n"),
     ] {
         for dry in [true, false] {
@@ -367,7 +388,11 @@ fn show_and_can_i_deny_before_saying_who_exists() {
         assert_eq!(r.stdout, "no\n");
         assert_eq!(r.stderr, unrelated, "{who}");
         let r = env.run_as("nobody@acme.test", &["user", "edit", who, "--first-name", "X"]);
-        assert_eq!(r.fails(4), format!("error: {}", unrelated.lines().next().unwrap().trim_start_matches("reason: ")) + "\n", "{who}");
+        assert_eq!(
+            r.fails(4),
+            format!("error: {}", unrelated.lines().next().unwrap().trim_start_matches("reason: ")) + "\n",
+            "{who}"
+        );
     }
     // Themself, always.
     env.run_as("nobody@acme.test", &["user", "show", "nobody@acme.test"]).ok();
@@ -382,7 +407,13 @@ fn a_deactivated_user_cannot_accept_their_invitation() {
     env.run(&["user", "add", "gone@acme.test", "--role", "read-only"]).ok();
     let mail = std::fs::read_dir(env.outbox()).unwrap().next().unwrap().unwrap().path();
     let text = std::fs::read_to_string(&mail).unwrap().replace("=\r\n", "").replace("=\n", "");
-    let token = text.split("/invite/").nth(1).unwrap().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect::<String>();
+    let token = text
+        .split("/invite/")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect::<String>();
     env.run(&["user", "edit", "gone@acme.test", "--active", "false"]).ok();
     let before = snapshot(&env);
     let r = env.run_with(&["invite", "accept", "--password-stdin", "--", &token], &[], Some(b"correct horse battery\n"));
@@ -390,7 +421,10 @@ fn a_deactivated_user_cannot_accept_their_invitation() {
     assert_eq!(r.stdout, "");
     assert_eq!(snapshot(&env), before);
     assert_eq!(env.query("SELECT password_hash IS NULL FROM users WHERE email = 'gone@acme.test'"), "1");
-    assert_eq!(env.query("SELECT state FROM invitations i JOIN users u ON u.id = i.user_id WHERE u.email = 'gone@acme.test'"), "open");
+    assert_eq!(
+        env.query("SELECT state FROM invitations i JOIN users u ON u.id = i.user_id WHERE u.email = 'gone@acme.test'"),
+        "open"
+    );
 }
 
 #[test]

@@ -75,6 +75,25 @@ pub struct Subject {
 }
 
 impl Subject {
+    /// An active user in no organization, with no role and no group.
+    pub fn bare(id: i64, label: &str) -> Subject {
+        Subject {
+            id,
+            label: label.to_string(),
+            status: Status::Active,
+            trashed: false,
+            org: None,
+            primary_group: None,
+            global: PermSet::EMPTY,
+            memberships: vec![],
+            managed_groups: vec![],
+            sso_disabled: false,
+            has_phone: false,
+            last_admin_of: vec![],
+            org_slugs: vec![],
+        }
+    }
+
     pub fn is_member(&self, org: i64) -> bool {
         self.memberships.iter().any(|(o, _)| *o == org)
     }
@@ -636,8 +655,10 @@ fn not_more_privileged_anywhere(actor: &Subject, target: &Subject, what: &str) -
         orgs.insert(0, o.id);
     }
     for org in orgs {
-        let missing = actor.perms_in(org).missing(target.perms_in(org)).org_part();
-        if !missing.is_empty() {
+        // Global permissions the target holds count in every organization;
+        // alone they are reported once, below.
+        let missing = actor.perms_in(org).missing(target.perms_in(org));
+        if !missing.org_part().is_empty() {
             return Err(deny(format!(
                 "cannot {what} {}: they hold {missing} in {}, which you do not",
                 target.label,

@@ -51,21 +51,7 @@ fn custom_role(name: &str, perms: &[Perm]) -> RoleFacts {
 struct UserBuilder(Subject);
 
 fn user(id: i64, label: &str) -> UserBuilder {
-    UserBuilder(Subject {
-        id,
-        label: label.to_string(),
-        status: Status::Active,
-        trashed: false,
-        org: None,
-        primary_group: None,
-        global: PermSet::EMPTY,
-        memberships: vec![],
-        managed_groups: vec![],
-        sso_disabled: false,
-        has_phone: false,
-        last_admin_of: vec![],
-        org_slugs: vec![],
-    })
+    UserBuilder(Subject::bare(id, label))
 }
 
 impl UserBuilder {
@@ -1577,8 +1563,11 @@ fn role_create_edit_delete_against_held_permissions() {
     // The messages say what was missing.
     let eve = user(1, "eve").primary(&acme, ACME_EVERYONE).perms(ACME, &[RoleManage]).build();
     let rm = custom_role("rm", &[RoleManage]);
-    let e = decide(&eve, &Request::Role { op: Op::RoleEdit, org: &acme, role: &rm, next: Some(PermSet::of(&[RoleManage, UserRead])) })
-        .unwrap_err();
+    let e = decide(
+        &eve,
+        &Request::Role { op: Op::RoleEdit, org: &acme, role: &rm, next: Some(PermSet::of(&[RoleManage, UserRead])) },
+    )
+    .unwrap_err();
     assert_eq!(e.message, "permission denied: editing 'rm' would grant user:read in acme, which you do not hold");
     let strong = custom_role("strong", &[RoleManage, UserRemove]);
     let e = decide(&eve, &Request::Role { op: Op::RoleDelete, org: &acme, role: &strong, next: None }).unwrap_err();
@@ -1587,8 +1576,7 @@ fn role_create_edit_delete_against_held_permissions() {
 
 #[test]
 fn identity_changes_need_the_targets_permissions_in_every_organization() {
-    use Perm::*;
-    let (acme, globex) = (acme(), globex());
+    let acme = acme();
     // boss: a plain member of acme (primary group there), full-admin of globex.
     let boss = user(2, "boss").primary(&acme, ACME_ENG).member(GLOBEX).role(GLOBEX, FULL_ADMIN).build();
     let helpdesk = user(1, "hd").primary(&acme, ACME_EVERYONE).role(ACME, "helpdesk").build();
@@ -1630,7 +1618,10 @@ fn identity_changes_need_the_targets_permissions_in_every_organization() {
     // A global role of the target counts too.
     let ga = user(7, "ga").primary(&acme, ACME_EVERYONE).role(ACME, FULL_ADMIN).global("global-read-only").build();
     let e = decide(&acme_admin, &Request::UserReset2fa { target: &ga }).unwrap_err();
-    assert_eq!(e.message, "permission denied: cannot reset the 2FA of ga: they hold the global permission global:read, which you do not");
+    assert_eq!(
+        e.message,
+        "permission denied: cannot reset the 2FA of ga: they hold the global permission global:read, which you do not"
+    );
     // The permit of an identity change names the other organizations, whose
     // audit readers see the entry.
     let p = decide(&global, &Request::UserReset2fa { target: &boss }).unwrap();
@@ -1664,12 +1655,15 @@ fn the_group_rule_for_additional_groups() {
         (&admin, &acme_only, &eng, Ok(())),
     ];
     for (i, (actor, target, group, want)) in cases.iter().enumerate() {
-        let got = decide(actor, &Request::GroupMember { op: Op::GroupAddMember, group, target: Some(target) }).map(|_| ()).map_err(|e| e.kind);
+        let got = decide(actor, &Request::GroupMember { op: Op::GroupAddMember, group, target: Some(target) })
+            .map(|_| ())
+            .map_err(|e| e.kind);
         assert_eq!(got, *want, "case {i}: {} adds {} to {}", actor.label, target.label, group.slug);
     }
     // The target must belong to the group's organization.
     let global = user(6, "root").global(GLOBAL_ADMIN).build();
-    let e = decide(&global, &Request::GroupMember { op: Op::GroupAddMember, group: &secret, target: Some(&acme_only) }).unwrap_err();
+    let e =
+        decide(&global, &Request::GroupMember { op: Op::GroupAddMember, group: &secret, target: Some(&acme_only) }).unwrap_err();
     assert_eq!((e.kind, e.message.as_str()), (Kind::Conflict, "w is not a member of the organization of group 'secret-ops'"));
     // `user edit --add-group` is decided by the same rule.
     let e = EditFacts { groups: vec![sales.clone()], ..edit(&[Field::Groups]) };

@@ -141,9 +141,8 @@ fn resolve(tx: &dyn Tx, org: &Org, target: &authz::Subject, a: &EditArgs) -> Res
 pub fn edit_target(tx: &dyn Tx, actor: &authz::Subject, who: &str) -> Result<authz::Subject> {
     let sel = crate::store::Selector::parse(who)?;
     let found = tx.find_user(&sel)?;
-    let standing = !actor.global.is_empty()
-        || actor.memberships.iter().any(|(_, p)| !p.is_empty())
-        || !actor.managed_groups.is_empty();
+    let standing =
+        !actor.global.is_empty() || actor.memberships.iter().any(|(_, p)| !p.is_empty()) || !actor.managed_groups.is_empty();
     let id = match found {
         Some(id) if id == actor.id || standing => id,
         _ if !standing => return Ok(unrelated(who)),
@@ -160,21 +159,7 @@ pub fn edit_target(tx: &dyn Tx, actor: &authz::Subject, who: &str) -> Result<aut
 
 /// Somebody the actor has no relation to: every edit of theirs is refused.
 fn unrelated(who: &str) -> authz::Subject {
-    authz::Subject {
-        id: 0,
-        label: one_line(who),
-        status: authz::Status::Active,
-        trashed: false,
-        org: None,
-        primary_group: None,
-        global: authz::PermSet::EMPTY,
-        memberships: vec![],
-        managed_groups: vec![],
-        sso_disabled: false,
-        has_phone: false,
-        last_admin_of: vec![],
-        org_slugs: vec![],
-    }
+    authz::Subject::bare(0, &one_line(who))
 }
 
 /// Apply the flags to a user. A partly denied edit changes nothing.
