@@ -153,7 +153,7 @@ pub fn kind_of(m: &std::fs::Metadata) -> &'static str {
     } else if t.is_socket() {
         "a socket"
     } else {
-        "not a regular file"
+        "a special file"
     }
 }
 
@@ -175,9 +175,7 @@ fn checked(path: &Path, forbidden: &Forbidden) -> Result<PathBuf> {
     if let Some(m) = &meta
         && !m.is_file()
     {
-        let what = kind_of(m);
-        let why = if what == "not a regular file" { what.to_string() } else { format!("it is {what}, not a regular file") };
-        return Err(refuse(path, &why));
+        return Err(refuse(path, &format!("it is {}, not a regular file", kind_of(m))));
     }
     Ok(real)
 }
