@@ -305,6 +305,15 @@ fn a_symlink_to_a_regular_file_is_written_through_and_stays_a_link() {
 // ---------------------------------------------------------------------------
 // Signals
 
+/// A CSV of `n` addresses `{prefix}{i}@example.com` in the home directory.
+fn emails_csv(env: &Env, name: &str, prefix: &str, n: usize) {
+    let mut csv = String::from("email\n");
+    for i in 0..n {
+        csv.push_str(&format!("{prefix}{i}@example.com\n"));
+    }
+    std::fs::write(env.home().join(name), csv).unwrap();
+}
+
 fn import_many(env: &Env, n: usize) {
     let mut csv = String::from("email,first_name,last_name\n");
     for i in 0..n {
@@ -317,6 +326,12 @@ fn import_many(env: &Env, n: usize) {
 /// Start acct, wait until a temporary file with content appears in `watch`,
 /// send `sig`. None when acct finished before it could be interrupted.
 fn interrupt(env: &Env, args: &[&str], watch: &Path, sig: libc::c_int) -> Option<i32> {
+    interrupt_when(env, args, watch, sig, |name| name.starts_with(".acct-"))
+}
+
+/// Start acct and send `sig` once a file whose name passes `wanted`, with
+/// content, appears in `watch`.
+fn interrupt_when(env: &Env, args: &[&str], watch: &Path, sig: libc::c_int, wanted: fn(&str) -> bool) -> Option<i32> {
     let mut c = env.command();
     c.args(args).stdout(Stdio::null()).stderr(Stdio::null());
     let mut child = c.spawn().unwrap();
@@ -326,7 +341,7 @@ fn interrupt(env: &Env, args: &[&str], watch: &Path, sig: libc::c_int) -> Option
             .into_iter()
             .flatten()
             .flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with(".acct-") && e.metadata().is_ok_and(|m| m.len() > 0));
+            .any(|e| wanted(&e.file_name().to_string_lossy()) && e.metadata().is_ok_and(|m| m.len() > 0));
         if busy {
             unsafe { libc::kill(child.id() as libc::pid_t, sig) };
             break;
@@ -368,11 +383,7 @@ fn an_export_interrupted_by_a_signal_leaves_no_temporary_file_and_the_old_target
 #[test]
 fn invite_send_interrupted_by_a_signal_leaves_no_eml_temporary_file() {
     let env = Env::new();
-    let mut csv = String::from("email\n");
-    for i in 0..400 {
-        csv.push_str(&format!("p{i}@example.com\n"));
-    }
-    std::fs::write(env.home().join("p.csv"), csv).unwrap();
+    emails_csv(&env, "p.csv", "p", 400);
     env.run(&["user", "import", "p.csv", "--no-send", "-q"]).ok();
     std::fs::create_dir_all(env.outbox()).unwrap();
     let code = interrupt(&env, &["invite", "send", "--all"], &env.outbox(), libc::SIGTERM);
@@ -416,11 +427,7 @@ fn the_report_path_is_checked_before_anything_is_imported() {
 #[test]
 fn a_report_that_cannot_be_written_after_the_commit_says_the_import_was_committed() {
     let env = Env::new();
-    let mut csv = String::from("email\n");
-    for i in 0..3000 {
-        csv.push_str(&format!("someone.with.a.long.name{i}@example.com\n"));
-    }
-    std::fs::write(env.home().join("in.csv"), csv).unwrap();
+    emails_csv(&env, "in.csv", "someone.with.a.long.name", 3000);
     let run = run_on_small_disk(&env, "reports", 64, &["user", "import", "in.csv", "--no-send", "--report", "reports/r.csv"]);
     assert_eq!(
         run.fails(1),
@@ -613,4 +620,70 @@ fn symlink_loops_and_dangling_links_are_named_as_such() {
     );
     assert!(!home.join("nowhere.db").exists());
     assert!(std::fs::symlink_metadata(home.join("dangling.db")).unwrap().file_type().is_symlink());
+}
+
+// ---------------------------------------------------------------------------
+// A delivery is recorded exactly once (item 6)
+
+#[test]
+fn an_attempt_left_sending_is_counted_as_sent_and_not_mailed_again() {
+    let env = Env::new();
+    env.run(&["user", "add", "bob@example.com", "--role", "read-only", "--no-send", "-q"]).ok();
+    // What a process killed after handing the message over leaves behind.
+    env.db()
+        .execute_batch(
+            "UPDATE invitations SET token_hash = x'0101010101010101010101010101010101010101010101010101010101010101',
+             sent_at = '2026-01-01T00:00:00Z', expires_at = '2099-01-01T00:00:00Z', attempted_at = '2026-01-01T00:00:01Z'
+             WHERE user_id = (SELECT id FROM users WHERE email = 'bob@example.com')",
+        )
+        .unwrap();
+    let listed = env.run(&["invite", "list", "--format", "csv"]);
+    assert!(listed.ok().contains("bob@example.com,sending,"), "{}", listed.stdout);
+    let run = env.run(&["invite", "send", "--all"]);
+    assert_eq!(run.ok(), "");
+    assert_eq!(
+        run.stderr,
+        "the invitation to bob@example.com was being sent when acct was interrupted; it is counted as sent, since the message may have gone out (if it did not arrive: 'acct invite resend bob@example.com')\n\
+         no pending invitations in acme\n"
+    );
+    assert_eq!(
+        env.query("SELECT delivery || '|' || hex(token_hash) FROM invitations"),
+        format!("sent|{}", "01".repeat(32)),
+        "the token already delivered stays valid"
+    );
+    assert!(!env.outbox().exists() || std::fs::read_dir(env.outbox()).unwrap().count() == 0, "no second message");
+    // Naming the user: already sent, resend is the way to a new token.
+    let run = env.run(&["invite", "send", "bob@example.com"]);
+    assert_eq!(
+        run.fails(5),
+        "error: the invitation of bob@example.com was already sent\nhint: send a new one with 'acct invite resend bob@example.com'\n"
+    );
+}
+
+#[test]
+fn an_invite_send_killed_mid_way_never_mails_anyone_twice() {
+    let env = Env::new();
+    emails_csv(&env, "k.csv", "k", 300);
+    env.run(&["user", "import", "k.csv", "--no-send", "-q"]).ok();
+    std::fs::create_dir_all(env.outbox()).unwrap();
+    let killed = interrupt_when(&env, &["invite", "send", "--all"], &env.outbox(), libc::SIGKILL, |n| n.ends_with(".eml"));
+    let states = support::rows(&env, "SELECT delivery, count(*) FROM invitations GROUP BY delivery ORDER BY 1");
+    if killed.is_some() {
+        let sending: i64 = env
+            .query("SELECT count(*) FROM invitations WHERE delivery = 'pending' AND attempted_at IS NOT NULL")
+            .parse()
+            .unwrap();
+        assert!(sending <= 50, "at most one batch is in doubt: {states:?}");
+    }
+    env.run(&["invite", "send", "--all", "-q"]).ok();
+    assert_eq!(support::rows(&env, "SELECT delivery, count(*) FROM invitations GROUP BY delivery"), ["sent|300"]);
+    // Every recipient has at most one message.
+    let mut per_recipient = std::collections::HashMap::new();
+    for e in std::fs::read_dir(env.outbox()).unwrap().flatten() {
+        let text = support::read(&e.path());
+        let to = text.lines().find_map(|l| l.strip_prefix("To: ")).unwrap().to_string();
+        *per_recipient.entry(to).or_insert(0) += 1;
+    }
+    assert!(per_recipient.values().all(|n| *n == 1), "{per_recipient:?}");
+    assert!(per_recipient.len() >= 250, "{} messages", per_recipient.len());
 }

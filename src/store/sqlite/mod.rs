@@ -19,7 +19,7 @@ const APPLICATION_ID: i64 = 0x6163_6374;
 const BUSY_TIMEOUT_MS: u64 = 10_000;
 
 /// Embedded migrations; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[include_str!("001_init.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("001_init.sql"), include_str!("002_delivery_attempt.sql")];
 
 pub struct SqliteStore {
     conn: Connection,
@@ -384,7 +384,7 @@ mod tests {
         c.pragma_update(None, "user_version", 99).unwrap();
         drop(c);
         let err = SqliteStore::open(&path).err().unwrap();
-        assert!(err.to_string().contains("schema version 99, newer than this acct knows (1)"), "{err}");
+        assert!(err.to_string().contains("schema version 99, newer than this acct knows (2)"), "{err}");
 
         let other = dir.path().join("other.db");
         let c = Connection::open(&other).unwrap();
