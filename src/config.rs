@@ -43,13 +43,14 @@ fn split_key(key: &str) -> (Option<&str>, &str) {
 }
 
 impl Config {
-    /// Load the file; a missing file is an empty configuration.
+    /// Load the file; a missing file is an empty configuration. A path that
+    /// is not a regular file (a FIFO, a device, a directory) is refused
+    /// without reading from it.
     pub fn load(path: &Path) -> Result<Config> {
-        let text = match std::fs::read(path) {
-            Ok(bytes) => String::from_utf8(bytes)
+        let text = match read_regular(path)? {
+            Some(bytes) => String::from_utf8(bytes)
                 .map_err(|_| AppError::new(Kind::Invalid, format!("the configuration file {} is not UTF-8", path.display())))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(e).with_context(|| format!("cannot read the configuration file {}", path.display())),
+            None => String::new(),
         };
         let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
             AppError::new(
@@ -66,6 +67,9 @@ impl Config {
         for (k, item) in self.doc.iter() {
             match item {
                 Item::Table(t) => {
+                    if !KEYS.iter().any(|(n, _)| n.split_once('.').is_some_and(|(section, _)| section == k)) {
+                        return Err(unknown(&format!("[{k}]"), &self.path).into());
+                    }
                     for (sub, v) in t.iter() {
                         let full = format!("{k}.{sub}");
                         if !KEYS.iter().any(|(n, _)| *n == full) {
@@ -118,61 +122,127 @@ impl Config {
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
         self.check_key(key)?;
         let v = typed(key, value)?;
-        match split_key(key) {
-            (Some(s), k) => {
-                if !self.doc.contains_key(s) {
-                    self.doc.insert(s, Item::Table(toml_edit::Table::new()));
+        let path = self.path.clone();
+        self.change(|doc| {
+            match split_key(key) {
+                (Some(s), k) => {
+                    if !doc.contains_key(s) {
+                        doc.insert(s, Item::Table(toml_edit::Table::new()));
+                    }
+                    let table = doc[s]
+                        .as_table_mut()
+                        .ok_or_else(|| AppError::new(Kind::Invalid, format!("'{s}' in {} is not a table", path.display())))?;
+                    table.insert(k, Item::Value(v));
                 }
-                let table = self.doc[s]
-                    .as_table_mut()
-                    .ok_or_else(|| AppError::new(Kind::Invalid, format!("'{s}' in {} is not a table", self.path.display())))?;
-                table.insert(k, Item::Value(v));
+                (None, k) => {
+                    doc.insert(k, Item::Value(v));
+                }
             }
-            (None, k) => {
-                self.doc.insert(k, Item::Value(v));
-            }
-        }
-        self.save()
+            Ok(true)
+        })
+        .map(|_| ())
     }
 
     /// Remove a key; true when it was set.
     pub fn unset(&mut self, key: &str) -> Result<bool> {
         self.check_key(key)?;
-        let removed = match split_key(key) {
-            (Some(s), k) => {
-                let r = self.doc.get_mut(s).and_then(|t| t.as_table_mut()).and_then(|t| t.remove(k)).is_some();
-                if self.doc.get(s).and_then(|t| t.as_table()).is_some_and(|t| t.is_empty()) {
-                    self.doc.remove(s);
+        self.change(|doc| {
+            Ok(match split_key(key) {
+                (Some(s), k) => {
+                    let r = doc.get_mut(s).and_then(|t| t.as_table_mut()).and_then(|t| t.remove(k)).is_some();
+                    if doc.get(s).and_then(|t| t.as_table()).is_some_and(|t| t.is_empty()) {
+                        doc.remove(s);
+                    }
+                    r
                 }
-                r
-            }
-            (None, k) => self.doc.remove(k).is_some(),
-        };
-        if removed {
-            self.save()?;
-        }
-        Ok(removed)
+                (None, k) => doc.remove(k).is_some(),
+            })
+        })
     }
 
-    /// Write atomically: a private temporary file beside it, then rename.
-    fn save(&self) -> Result<()> {
-        use std::io::Write;
+    /// Read, change and write the file under an exclusive lock, so that
+    /// concurrent changes of different keys never lose each other: the file
+    /// is read again once the lock is held. The lock is an flock on a
+    /// sidecar file (`config.toml.lock`) beside the file a symlink names,
+    /// because the file itself is replaced by a rename. `change` returns
+    /// whether it changed anything; the file is written only then.
+    fn change(&mut self, change: impl FnOnce(&mut DocumentMut) -> Result<bool>) -> Result<bool> {
+        use std::os::fd::AsRawFd;
         use std::os::unix::fs::OpenOptionsExt;
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             crate::store::sqlite::create_private_dir(dir)?;
         }
-        let tmp = self.path.with_extension(format!("toml.tmp{}", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-            f.write_all(self.doc.to_string().as_bytes())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &self.path)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            anyhow::Error::new(e).context(format!("cannot write the configuration file {}", self.path.display()))
-        })
+        let cannot = || format!("cannot write the configuration file {}", self.path.display());
+        let real = crate::safe_file::resolve(&self.path).with_context(cannot)?;
+        let mut lock_name = real.file_name().unwrap_or_default().to_owned();
+        lock_name.push(".lock");
+        let lock = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(real.with_file_name(lock_name))
+            .with_context(cannot)?;
+        loop {
+            // SAFETY: flock on a descriptor this function owns.
+            if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                break;
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e).with_context(cannot);
+            }
+        }
+        self.doc = Config::load(&self.path)?.doc;
+        let changed = change(&mut self.doc)?;
+        if changed {
+            self.save()?;
+        }
+        drop(lock);
+        Ok(changed)
     }
+
+    /// Write atomically, through a symlink: a private temporary file beside
+    /// the real file, then rename.
+    fn save(&self) -> Result<()> {
+        let text = self.doc.to_string();
+        crate::safe_file::replace(&self.path, |w| Ok(w.write_all(text.as_bytes())?))
+            .with_context(|| format!("cannot write the configuration file {}", self.path.display()))
+    }
+}
+
+/// The bytes of a regular file, `None` when it does not exist. Opened
+/// without blocking (a FIFO would otherwise wait for a writer forever) and
+/// checked before a byte is read.
+fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let cannot = || format!("cannot read the configuration file {}", path.display());
+    let mut f = match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if crate::safe_file::is_loop(&e) => {
+            return Err(AppError::new(
+                Kind::Invalid,
+                format!("the configuration file {} is a symlink loop (too many levels of symbolic links)", path.display()),
+            )
+            .into());
+        }
+        Err(e) => return Err(e).with_context(cannot),
+    };
+    let meta = f.metadata().with_context(cannot)?;
+    if !meta.is_file() {
+        return Err(AppError::new(
+            Kind::Invalid,
+            format!("the configuration file {} is {}, not a regular file", path.display(), crate::safe_file::kind_of(&meta)),
+        )
+        .with_hint("name a TOML file with --config or ACCT_CONFIG")
+        .into());
+    }
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes).with_context(cannot)?;
+    Ok(Some(bytes))
 }
 
 fn check_value(key: &str, v: Option<&Value>, path: &Path) -> Result<()> {

@@ -12,6 +12,7 @@ pub mod context;
 pub mod error;
 pub mod mail;
 pub mod output;
+pub mod safe_file;
 pub mod secret;
 pub mod service;
 pub mod store;

@@ -119,28 +119,16 @@ pub fn deliver(transport: &Transport, outbox: &Path, msg: &Message) -> Result<De
     }
 }
 
-/// Write an `.eml` file atomically (private temporary file, then rename).
+/// Write an `.eml` file atomically (private temporary file, then rename; no
+/// temporary file survives an interruption).
 fn write_outbox(dir: &Path, msg: &Message) -> Result<PathBuf> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     crate::store::sqlite::create_private_dir(dir)?;
     let mut rnd = [0u8; 6];
     crate::secret::fill_random(&mut rnd);
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let name = format!("{stamp}-{}.eml", hex(&rnd));
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let path = dir.join(&name);
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
-        f.write_all(&msg.formatted())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        anyhow::Error::new(e).context(format!("cannot write to the outbox {}", dir.display()))
-    })?;
-    Ok(path)
+    crate::safe_file::write_new(dir, &name, &msg.formatted())
+        .with_context(|| format!("cannot write to the outbox {}", dir.display()))
 }
 
 fn hex(b: &[u8]) -> String {

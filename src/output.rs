@@ -310,24 +310,3 @@ pub fn parse_format(s: &str) -> Result<Format, AppError> {
     use clap::ValueEnum;
     Format::from_str(s, true).map_err(|_| AppError::new(Kind::Usage, format!("unknown format '{s}'")))
 }
-
-/// Write a file atomically: a private temporary file in the same directory,
-/// renamed over the target only when everything was written and synced. A
-/// failure (a full disk, a broken stream) leaves no partial file behind.
-pub fn atomic_file<T>(path: &std::path::Path, write: impl FnOnce(&mut dyn Write) -> Result<T>) -> Result<T> {
-    use anyhow::Context;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".acct-")
-        .tempfile_in(&dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    let mut buf = std::io::BufWriter::with_capacity(256 * 1024, tmp);
-    let value = write(&mut buf).with_context(|| format!("cannot write {}", path.display()))?;
-    let tmp = buf.into_inner().map_err(|e| e.into_error()).with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.as_file().sync_all().with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(value)
-}

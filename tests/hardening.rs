@@ -6,7 +6,7 @@ mod common;
 use common::{Env, Run};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 fn mode(p: &std::path::Path) -> u32 {
@@ -299,22 +299,8 @@ fn every_sql_statement_binds_its_values() {
 /// namespace, so nothing outside the test sees it).
 fn run_read_only(env: &Env, args: &[&str]) -> Run {
     let data = env.db_path().parent().unwrap().to_path_buf();
-    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
-    let script = format!(
-        "mount --bind '{d}' '{d}' && mount -o remount,bind,ro '{d}' && exec '{bin}' {args}",
-        d = data.display(),
-        bin = common::bin().display(),
-        args = quoted.join(" ")
-    );
-    let sealed = env.command();
-    let mut c = Command::new("unshare");
-    c.env_clear().args(["-m", "sh", "-c", &script]).current_dir(env.home()).stdin(Stdio::null());
-    for (k, v) in sealed.get_envs() {
-        if let Some(v) = v {
-            c.env(k, v);
-        }
-    }
-    common::output(c, None)
+    let setup = format!("mount --bind '{d}' '{d}' && mount -o remount,bind,ro '{d}'", d = data.display());
+    env.run_in_mount_namespace(&setup, args, "")
 }
 
 #[test]

@@ -533,7 +533,7 @@ fn export(ctx: &Ctx, a: ExportFlags) -> Result<()> {
             let mut out = ctx.stdout();
             user_list::export(ctx, &args, &mut out)?
         }
-        Some(path) => crate::output::atomic_file(path, |w| user_list::export(ctx, &args, w))?,
+        Some(path) => output_file(ctx, path, None)?.write(|w| user_list::export(ctx, &args, w))?,
     };
     if let Some(p) = &a.output {
         ctx.note(format!("exported {n} users to {}", p.display()));
@@ -543,20 +543,36 @@ fn export(ctx: &Ctx, a: ExportFlags) -> Result<()> {
 
 fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
     use crate::service::import::{self, Outcome};
+    // The report's path is checked, and its file created, before anything is read or imported.
+    let report = a.report.as_deref().map(|p| output_file(ctx, p, Some(&a.file))).transpose()?;
     let input = import::open_input(&a.file)?;
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let r = import::import(ctx, input, &import::Options { no_send: a.no_send, if_missing: a.if_missing, progress })?;
     let errors = r.lines.iter().filter(|l| matches!(l.outcome, Outcome::Error(_))).count();
     let aborted = !r.applied && !ctx.dry_run;
-    if let Some(path) = &a.report {
-        crate::output::atomic_file(path, |w| {
+    if let Some(file) = report {
+        let written = file.write(|w| {
             let names = vec!["line".to_string(), "email".to_string(), "outcome".to_string()];
             let mut sink = crate::output::Sink::new(Box::new(w), Format::Csv, ctx.style(), names.clone(), names, false);
             for l in &r.lines {
                 sink.row(&[json!(l.line), json!(l.email), json!(l.outcome.text(r.applied, aborted))])?;
             }
             sink.finish()
-        })?;
+        });
+        match written {
+            Err(e) if r.applied => {
+                let e = crate::error::classify(&e);
+                return Err(AppError::new(
+                    Kind::Failure,
+                    format!("the import was committed, but the report was not written: {}", e.message),
+                )
+                .with_hint("do not import the file again: its rows are members now ('acct user list' shows them)")
+                .into());
+            }
+            other => {
+                other?;
+            }
+        }
     }
     let count = |o: fn(&Outcome) -> bool| r.lines.iter().filter(|l| o(&l.outcome)).count();
     let (add, join, skip) = (count(|o| *o == Outcome::Add), count(|o| *o == Outcome::Join), count(|o| *o == Outcome::Skip));
@@ -589,4 +605,16 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
     }
     ctx.note(format!("imported {} row(s): {add} invited, {join} existing accounts added, {skip} skipped", add + join + skip));
     service::invite::report(ctx, &r.sent)
+}
+
+/// An output file (`-o`, `--report`), refused when it is the database, one of
+/// its side files or the command's input (`-` is standard input).
+fn output_file(ctx: &Ctx, path: &std::path::Path, input: Option<&str>) -> Result<crate::safe_file::OutputFile> {
+    let mut forbidden = crate::safe_file::Forbidden::new().database(&ctx.db_path()?);
+    forbidden = match input {
+        Some("-") => forbidden.stdin(),
+        Some(file) => forbidden.input(std::path::Path::new(file)),
+        None => forbidden,
+    };
+    crate::safe_file::OutputFile::create(path, forbidden)
 }

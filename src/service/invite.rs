@@ -2,9 +2,11 @@
 //!
 //! A token is made when the mail is sent: 256 random bits, of which only the
 //! SHA-256 hash is stored, so each send replaces the previous token. The
-//! message goes out after the transaction that stored the hash commits; the
-//! delivery outcome is recorded in a second transaction and never undoes the
-//! account change.
+//! message goes out after the transaction that stored the hash commits, and
+//! after the attempt is on record (the delivery state `sending`); the outcome
+//! is recorded in later transactions and never undoes the account change. An
+//! attempt left `sending` by a killed process is reconciled by the next
+//! `invite send`: counted as sent, never mailed again with a new token.
 
 use crate::authz::Permit;
 use crate::config;
@@ -66,21 +68,60 @@ pub fn deliver(ctx: &Ctx, store: &mut dyn Store, mails: Vec<(&Permit, PendingMai
     let url_template = ctx.config.get("mail.invite_url").unwrap_or_else(|| config::DEFAULT_INVITE_URL.into());
     let outbox = ctx.outbox_dir()?;
     let mut results = Vec::with_capacity(mails.len());
-    for (_, m) in &mails {
-        let url = url_template.replace("{token}", &m.token);
-        let invite = mail::Invite { to: &m.email, name: m.name.as_deref(), org: &m.org, url: &url, expires_at: &m.expires_at };
-        let result = match mail::invitation(&from, &invite) {
-            Ok(msg) => mail::deliver(&transport, &outbox, &msg),
-            Err(e) => Err(crate::error::one_line(&format!("{e:#}"))),
-        };
-        results.push(Sent { email: m.email.clone(), result });
+    // A batch at a time: its attempts put on record, the messages handed
+    // over, the outcomes recorded; a process killed mid-way leaves at most one
+    // batch `sending`, and the later ones `pending` (their tokens were never
+    // given out, so a later send may replace them).
+    for batch in mails.chunks(RECORD_BATCH) {
+        let first = results.len();
+        let mut tx = store.write()?;
+        for (permit, m) in batch {
+            tx.begin_delivery(permit, m.invitation)?;
+        }
+        tx.commit()?;
+        for (_, m) in batch {
+            let url = url_template.replace("{token}", &m.token);
+            let invite =
+                mail::Invite { to: &m.email, name: m.name.as_deref(), org: &m.org, url: &url, expires_at: &m.expires_at };
+            let result = match mail::invitation(&from, &invite) {
+                Ok(msg) => mail::deliver(&transport, &outbox, &msg),
+                Err(e) => Err(crate::error::one_line(&format!("{e:#}"))),
+            };
+            results.push(Sent { email: m.email.clone(), result });
+        }
+        let mut tx = store.write()?;
+        for ((permit, m), r) in batch.iter().zip(&results[first..]) {
+            tx.record_delivery(permit, m.invitation, r.result.as_ref().err().map(String::as_str))?;
+        }
+        tx.commit()?;
     }
-    let mut tx = store.write()?;
-    for ((permit, m), r) in mails.iter().zip(&results) {
-        tx.record_delivery(permit, m.invitation, r.result.as_ref().err().map(String::as_str))?;
-    }
-    tx.commit()?;
     Ok(results)
+}
+
+/// How many deliveries are recorded per transaction.
+const RECORD_BATCH: usize = 50;
+
+/// Invitations whose delivery was begun (the token stored and committed) but
+/// never recorded, because acct was interrupted: the message may have gone
+/// out, so each is recorded as sent rather than mailed again with a new
+/// token, which would kill the link already delivered. Returns the
+/// addresses reconciled; invitations the actor may not send are left alone.
+fn reconcile(
+    tx: &mut dyn Tx,
+    actor: &crate::authz::Subject,
+    org: &crate::store::Org,
+    open: &mut [crate::store::InvitationRow],
+) -> Result<Vec<String>> {
+    use crate::authz::{self, Request};
+    let mut done = Vec::new();
+    for inv in open.iter_mut().filter(|i| i.invitation.delivery == "sending") {
+        let Ok(target) = super::member(&*tx, org, &inv.email) else { continue };
+        let Ok(permit) = authz::decide(actor, &Request::InviteSend { target: &target }) else { continue };
+        tx.record_delivery(&permit, inv.invitation.id, None)?;
+        inv.invitation.delivery = "sent".into();
+        done.push(inv.email.clone());
+    }
+    Ok(done)
 }
 
 /// Tell the user where each mail went; a failed delivery is an error (exit 1)
@@ -129,7 +170,12 @@ pub fn send(
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
     super::gate(&actor, &org, crate::authz::Perm::UserInvite)?;
-    let open = tx.invitations(org.id)?;
+    let mut open = tx.invitations(org.id)?;
+    for email in reconcile(&mut *tx, &actor, &org, &mut open)? {
+        ctx.note(format!(
+            "the invitation to {email} was being sent when acct was interrupted; it is counted as sent, since the message may have gone out (if it did not arrive: 'acct invite resend {email}')"
+        ));
+    }
     let targets: Vec<String> = if all {
         open.iter().filter(|i| i.invitation.delivery != "sent").map(|i| i.email.clone()).collect()
     } else {
@@ -137,6 +183,7 @@ pub fn send(
     };
     if targets.is_empty() {
         if all {
+            ctx.finish(tx)?;
             ctx.note(format!("no pending invitations in {}", org.slug));
             return Ok((vec![], vec![]));
         }

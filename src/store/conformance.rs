@@ -1987,6 +1987,9 @@ fn invitations_queue_issue_and_deliver(mut store: Box<dyn Store>) {
             (i.id, i.expires_at.as_deref(), i.delivery.as_str(), i.state.as_str()),
             (inv, Some("2030-01-01T00:00:00Z"), "pending", "open")
         );
+        tx.begin_delivery(&p, inv).unwrap();
+        let i = tx.invitation_of(bob).unwrap().unwrap();
+        assert_eq!(i.delivery, "sending", "the attempt is on record before the message is handed over");
         tx.record_delivery(&p, inv, Some("smtp: connection refused")).unwrap();
         let i = tx.invitation_of(bob).unwrap().unwrap();
         assert_eq!(

@@ -130,6 +130,9 @@ pub trait Tx {
     fn queue_invitation(&mut self, p: &Permit, user: i64, org: i64) -> Result<i64>;
     /// Store a new token's hash for a user's open invitation, replacing any older one.
     fn issue_token(&mut self, p: &Permit, user: i64, token_hash: &[u8], expires_at: &str) -> Result<i64>;
+    /// Put on record that the message with the current token is about to be
+    /// handed to the transport (the delivery becomes `sending`).
+    fn begin_delivery(&mut self, p: &Permit, invitation: i64) -> Result<()>;
     fn record_delivery(&mut self, p: &Permit, invitation: i64, error: Option<&str>) -> Result<()>;
     /// Consume the token (it must still be open and unchanged), set the
     /// password hash and activate the user.

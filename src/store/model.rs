@@ -440,6 +440,8 @@ pub struct Invitation {
     pub created_at: String,
     pub sent_at: Option<String>,
     pub expires_at: Option<String>,
+    /// `pending` (no token yet), `sending` (a token was issued and the
+    /// attempt committed; its outcome is not recorded yet), `sent`, `failed`.
     pub delivery: String,
     pub delivery_error: Option<String>,
     pub state: String,

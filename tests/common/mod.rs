@@ -115,6 +115,24 @@ impl Env {
         rexpect::session::spawn_with_options(c, opts).expect("spawn acct on a pty")
     }
 
+    /// Run acct in a private mount namespace (so that nothing outside the
+    /// test sees its mounts): the shell commands `setup` first, then acct
+    /// with `args`, then the shell commands `after` (their output ends
+    /// stdout); the exit status is acct's.
+    pub fn run_in_mount_namespace(&self, setup: &str, args: &[&str], after: &str) -> Run {
+        let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+        let script = format!("{setup} && '{}' {}; rc=$?; {after} exit $rc", bin().display(), quoted.join(" "));
+        let sealed = self.command();
+        let mut c = Command::new("unshare");
+        c.env_clear().args(["-m", "sh", "-c", &script]).current_dir(self.home()).stdin(Stdio::null());
+        for (k, v) in sealed.get_envs() {
+            if let Some(v) = v {
+                c.env(k, v);
+            }
+        }
+        output(c, None)
+    }
+
     /// Open the database for assertions on its state.
     pub fn db(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(self.db_path()).expect("open db")
@@ -151,7 +169,11 @@ pub fn output(mut c: Command, stdin: Option<&[u8]>) -> Run {
     let mut child = c.spawn().expect("spawn acct");
     if let Some(input) = stdin {
         let mut si = child.stdin.take().expect("stdin");
-        si.write_all(input).expect("write stdin");
+        // acct may finish without reading its input (a token refused before
+        // the password is read): a closed pipe is not the test's failure.
+        if let Err(e) = si.write_all(input) {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
+        }
     }
     let Output { status, stdout, stderr } = child.wait_with_output().expect("wait");
     Run {

@@ -19,7 +19,8 @@ const APPLICATION_ID: i64 = 0x6163_6374;
 const BUSY_TIMEOUT_MS: u64 = 10_000;
 
 /// Embedded migrations; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[include_str!("001_init.sql"), include_str!("002_audit_audience.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("001_init.sql"), include_str!("002_delivery_attempt.sql"), include_str!("003_audit_audience.sql")];
 
 pub struct SqliteStore {
     conn: Connection,
@@ -34,10 +35,11 @@ impl SqliteStore {
     /// Open an existing acct database, migrating it when it is older than
     /// this binary.
     pub fn open(path: &Path) -> Result<SqliteStore> {
-        if !path.exists() {
-            return Err(AppError::new(error::Kind::Failure, format!("no database at {}", path.display()))
-                .with_hint("create one with 'acct init --org SLUG --admin EMAIL', or name another with --db")
-                .into());
+        if let Some(e) = missing(path) {
+            if !e.message.starts_with("no database at") {
+                return Err(e.into());
+            }
+            return Err(e.with_hint("create one with 'acct init --org SLUG --admin EMAIL', or name another with --db").into());
         }
         let mut store = Self::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         store.migrate()?;
@@ -45,8 +47,8 @@ impl SqliteStore {
     }
 
     fn open_no_migrate(path: &Path) -> Result<SqliteStore> {
-        if !path.exists() {
-            return Err(AppError::new(error::Kind::Failure, format!("no database at {}", path.display())).into());
+        if let Some(e) = missing(path) {
+            return Err(e.into());
         }
         Self::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
     }
@@ -61,6 +63,16 @@ impl SqliteStore {
             use std::os::unix::fs::OpenOptionsExt;
             match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
                 Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && std::fs::metadata(path).is_err() => {
+                    // A dangling symlink: acct does not create a database through a link.
+                    let to = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
+                    return Err(error::conflict(format!(
+                        "{} is a symbolic link to {to}, which does not exist; acct init does not create a database through a link",
+                        path.display()
+                    ))
+                    .with_hint("remove the link, or pass the file it should name with --db")
+                    .into());
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     return Err(error::conflict(format!("a database already exists at {}", path.display()))
                         .with_hint("acct init runs once; use --db to create another database")
@@ -104,6 +116,7 @@ impl SqliteStore {
     }
 
     fn connect(path: &Path, flags: OpenFlags) -> Result<SqliteStore> {
+        owner_writable_side_files(path);
         let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .with_context(|| format!("cannot open the database {}", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
@@ -119,6 +132,9 @@ impl SqliteStore {
         if let Err(e) = setup {
             return Err(not_ours_or(e, path));
         }
+        // Opening in WAL mode made the -wal and -shm files, with the mode of
+        // the database file.
+        owner_writable_side_files(path);
         Ok(SqliteStore { conn, path: path.to_path_buf() })
     }
 
@@ -130,6 +146,22 @@ impl SqliteStore {
             return Err(AppError::new(error::Kind::Failure, format!("{} is not an acct database", self.path.display()))
                 .with_hint("name the right file with --db or ACCT_DB")
                 .into());
+        }
+        // Version 0 is a file that acct has just created, still empty. One
+        // with acct's id and tables of its own was not made by acct (or its
+        // version was reset): migrating it in place would damage it.
+        let version = self.version()?;
+        let tables: i64 = self.conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+        if version == 0 && tables > 0 {
+            return Err(AppError::new(
+                error::Kind::Failure,
+                format!(
+                    "the database {} has no schema version but already holds tables; it was left as it was",
+                    self.path.display()
+                ),
+            )
+            .with_hint("it was not made by acct, or was damaged: restore it from a backup made with 'acct db backup'")
+            .into());
         }
         Ok(())
     }
@@ -163,7 +195,7 @@ impl SqliteStore {
             if current == known {
                 return Ok(applied);
             }
-            tx.execute_batch(MIGRATIONS[current as usize]).with_context(|| format!("migration {} failed", current + 1))?;
+            tx.execute_batch(MIGRATIONS[current as usize]).map_err(|e| migration_failed(e, current + 1))?;
             tx.pragma_update(None, "user_version", current + 1)?;
             tx.commit()?;
             applied.push(current + 1);
@@ -191,6 +223,59 @@ fn not_ours_or(e: rusqlite::Error, path: &Path) -> anyhow::Error {
         }
     }
     anyhow::Error::new(e).context(format!("cannot open the database {}", path.display()))
+}
+
+/// Why there is no database file at `path`, or `None` when there is one: a
+/// symlink loop and a dangling symlink are named as such.
+fn missing(path: &Path) -> Option<AppError> {
+    let e = std::fs::metadata(path).err()?;
+    let shown = path.display();
+    let message = if crate::safe_file::is_loop(&e) {
+        format!("cannot open the database {shown}: it is a symlink loop (too many levels of symbolic links)")
+    } else if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        let to = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
+        format!("no database at {shown}: it is a symbolic link to {to}, which does not exist")
+    } else if e.kind() == std::io::ErrorKind::NotFound {
+        format!("no database at {shown}")
+    } else {
+        format!("cannot open the database {shown}: {e}")
+    };
+    Some(AppError::new(error::Kind::Failure, message))
+}
+
+/// A failed migration, without the SQL text that rusqlite puts in its message.
+fn migration_failed(e: rusqlite::Error, version: u32) -> anyhow::Error {
+    let why = match &e {
+        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
+        rusqlite::Error::SqliteFailure(_, Some(msg)) => msg.clone(),
+        other => other.to_string(),
+    };
+    AppError::new(error::Kind::Failure, format!("migration {version} failed: {}", error::one_line(&why)))
+        .with_hint("the database was left as it was; restore it from a backup made with 'acct db backup' if it is damaged")
+        .into()
+}
+
+/// SQLite creates the -wal and -shm files with the mode of the database
+/// file. After `chmod 400 db`, a read made them 0400 too, and a read-only
+/// connection leaves them behind, so that every later writer failed
+/// ("attempt to write a readonly database") even after `chmod 600 db`.
+/// Side files of ours that the owner cannot write are made 0600.
+fn owner_writable_side_files(path: &Path) {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let real = crate::safe_file::resolve(path).unwrap_or_else(|_| path.to_path_buf());
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    for suffix in ["-wal", "-shm"] {
+        let mut p = real.as_os_str().to_owned();
+        p.push(suffix);
+        if let Ok(m) = std::fs::symlink_metadata(&p)
+            && m.is_file()
+            && m.uid() == uid
+            && m.mode() & 0o600 != 0o600
+        {
+            let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600));
+        }
+    }
 }
 
 /// Create a directory (and parents) readable by its owner only.
@@ -300,7 +385,7 @@ mod tests {
         c.pragma_update(None, "user_version", 99).unwrap();
         drop(c);
         let err = SqliteStore::open(&path).err().unwrap();
-        assert!(err.to_string().contains("schema version 99, newer than this acct knows (2)"), "{err}");
+        assert!(err.to_string().contains("schema version 99, newer than this acct knows (3)"), "{err}");
 
         let other = dir.path().join("other.db");
         let c = Connection::open(&other).unwrap();

@@ -407,8 +407,19 @@ fn row_to_user(r: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
-const INVITATION_SELECT: &str = "SELECT i.user_id, u.email, i.id, o.slug, i.created_at, i.sent_at, i.expires_at,
-    i.delivery, i.delivery_error, i.state FROM invitations i JOIN users u ON u.id = i.user_id JOIN orgs o ON o.id = i.org_id";
+/// The delivery state: `sending` is an attempt put on record (and committed)
+/// before the message was handed over, whose outcome is not recorded yet.
+macro_rules! delivery {
+    () => {
+        "CASE WHEN i.delivery = 'pending' AND i.attempted_at IS NOT NULL THEN 'sending' ELSE i.delivery END"
+    };
+}
+
+const INVITATION_SELECT: &str = concat!(
+    "SELECT i.user_id, u.email, i.id, o.slug, i.created_at, i.sent_at, i.expires_at, ",
+    delivery!(),
+    ", i.delivery_error, i.state FROM invitations i JOIN users u ON u.id = i.user_id JOIN orgs o ON o.id = i.org_id"
+);
 
 fn row_to_invitation(r: &Row<'_>) -> rusqlite::Result<InvitationRow> {
     Ok(InvitationRow {
@@ -691,10 +702,12 @@ impl Tx for SqliteTx<'_> {
     fn invitation_of(&self, user: i64) -> Result<Option<Invitation>> {
         Ok(self
             .tx
-            .prepare_cached(
-                "SELECT i.id, o.slug, i.created_at, i.sent_at, i.expires_at, i.delivery, i.delivery_error, i.state
-                 FROM invitations i JOIN orgs o ON o.id = i.org_id WHERE i.user_id = ?1 ORDER BY i.id DESC LIMIT 1",
-            )?
+            .prepare_cached(concat!(
+                "SELECT i.id, o.slug, i.created_at, i.sent_at, i.expires_at, ",
+                delivery!(),
+                ", i.delivery_error, i.state
+                 FROM invitations i JOIN orgs o ON o.id = i.org_id WHERE i.user_id = ?1 ORDER BY i.id DESC LIMIT 1"
+            ))?
             .query_row([user], |r| {
                 Ok(Invitation {
                     id: r.get(0)?,
@@ -1621,8 +1634,8 @@ impl Tx for SqliteTx<'_> {
             .optional()?;
         let (inv, old_expiry, had_token) = inv.ok_or_else(|| error::conflict("there is no open invitation for this user"))?;
         self.tx.execute(
-            "UPDATE invitations SET token_hash = ?1, sent_at = ?2, expires_at = ?3, delivery = 'pending', delivery_error = NULL
-             WHERE id = ?4",
+            "UPDATE invitations SET token_hash = ?1, sent_at = ?2, expires_at = ?3, delivery = 'pending', delivery_error = NULL,
+             attempted_at = NULL WHERE id = ?4",
             params![token_hash, now(), expires_at, inv],
         )?;
         if p.op() == Op::InviteSend {
@@ -1711,12 +1724,14 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn begin_delivery(&mut self, p: &Permit, invitation: i64) -> Result<()> {
+        self.check_delivery(p, invitation)?;
+        self.tx.execute("UPDATE invitations SET attempted_at = ?1 WHERE id = ?2", params![now(), invitation])?;
+        Ok(())
+    }
+
     fn record_delivery(&mut self, p: &Permit, invitation: i64, err: Option<&str>) -> Result<()> {
-        if p.op() != Op::UserAdd {
-            let owner: Option<i64> =
-                self.tx.query_row("SELECT user_id FROM invitations WHERE id = ?1", [invitation], |r| r.get(0)).optional()?;
-            p.check(Op::InviteSend, owner)?;
-        }
+        self.check_delivery(p, invitation)?;
         let delivery = if err.is_some() { "failed" } else { "sent" };
         self.tx.execute(
             "UPDATE invitations SET delivery = ?1, delivery_error = ?2 WHERE id = ?3",
@@ -1727,6 +1742,16 @@ impl Tx for SqliteTx<'_> {
 }
 
 impl SqliteTx<'_> {
+    /// A delivery of an invitation is recorded under the permit that sent it.
+    fn check_delivery(&self, p: &Permit, invitation: i64) -> Result<()> {
+        if p.op() != Op::UserAdd {
+            let owner: Option<i64> =
+                self.tx.query_row("SELECT user_id FROM invitations WHERE id = ?1", [invitation], |r| r.get(0)).optional()?;
+            p.check(Op::InviteSend, owner)?;
+        }
+        Ok(())
+    }
+
     fn write_accept(&mut self, p: &Permit, invitation: i64, token_hash: &[u8], password_hash: &str) -> Result<()> {
         let user: Option<i64> = self
             .tx
