@@ -204,7 +204,7 @@ def users_schema():
 
 PRAGMAS = """PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
-PRAGMA cache_size = -262144;
+PRAGMA cache_size = -32768;
 """
 
 NOW = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
