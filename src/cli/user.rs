@@ -558,12 +558,9 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
     }
     let (add, join, skip) = (r.counts.add, r.counts.join, r.counts.skip);
     if ctx.dry_run {
-        let mut rows = Vec::new();
-        r.lines.each(|l| {
-            rows.push(vec![json!(l.line), json!(l.email), json!(l.outcome.text(false, false))]);
-            Ok(())
+        super::print_rows_from(ctx, &["line", "email", "plan"], |sink| {
+            r.lines.each(|l| sink.row(&[json!(l.line), json!(l.email), json!(l.outcome.text(false, false))]))
         })?;
-        super::print_rows(ctx, &["line", "email", "plan"], rows)?;
         ctx.note(format!(
             "plan: {} to add ({add} new, {join} existing accounts), {skip} already present, {errors} in error",
             add + join
