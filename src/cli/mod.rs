@@ -199,13 +199,14 @@ pub fn print_rows_from(ctx: &Ctx, names: &[&str], fill: impl FnOnce(&mut crate::
 }
 
 /// One line of stdin (a password, a code), without its line ending. Stops
-/// after [`STDIN_LINE_MAX`] bytes: an endless input is an error, not a
-/// memory exhaustion. `None` when stdin is empty.
+/// after [`STDIN_LINE_MAX`] characters (at most four bytes each): an endless
+/// input is an error, not a memory exhaustion. `None` when stdin is empty.
 pub fn stdin_line(what: &str) -> Result<Option<String>> {
     use std::io::{BufRead, Read};
+    let too_long = || crate::error::invalid(format!("the {what} is too long: at most {STDIN_LINE_MAX} characters"));
     let mut buf = Vec::new();
     // Room for the longest value and a CRLF: one byte more proves it too long.
-    let limit = STDIN_LINE_MAX as u64 + 2;
+    let limit = 4 * STDIN_LINE_MAX as u64 + 2;
     std::io::stdin().lock().take(limit).read_until(b'\n', &mut buf)?;
     if buf.is_empty() {
         return Ok(None);
@@ -216,15 +217,17 @@ pub fn stdin_line(what: &str) -> Result<Option<String>> {
         if buf.last() == Some(&b'\r') {
             buf.pop();
         }
+    } else if buf.len() as u64 == limit {
+        return Err(too_long().into());
     }
-    if buf.len() > STDIN_LINE_MAX || (!ended && buf.len() as u64 == limit) {
-        return Err(crate::error::invalid(format!("{what} too long: more than {STDIN_LINE_MAX} bytes on stdin")).into());
+    let line = String::from_utf8(buf).map_err(|_| crate::error::invalid(format!("the {what} on stdin is not valid UTF-8")))?;
+    if line.chars().count() > STDIN_LINE_MAX {
+        return Err(too_long().into());
     }
-    let line = String::from_utf8(buf).map_err(|_| crate::error::invalid(format!("{what} on stdin is not valid UTF-8")))?;
     Ok(Some(line))
 }
 
-/// The longest line [`stdin_line`] accepts.
+/// The longest line [`stdin_line`] accepts, in characters.
 pub const STDIN_LINE_MAX: usize = 1024;
 
 /// Print one record.
