@@ -250,10 +250,19 @@ fn typed(key: &str, value: &str) -> Result<Value> {
             crate::mail::parse_mailbox(value)?;
             Value::from(value)
         }
-        "mail.helo" => match idna::domain_to_ascii(value) {
-            Ok(d) if !d.is_empty() && !d.starts_with('.') && !d.ends_with('.') => Value::from(d),
-            _ => return Err(invalid(format!("mail.helo must be a host name, not '{}'", error::one_line(value)))),
-        },
+        "mail.helo" => {
+            let label = |l: &str| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            };
+            match idna::domain_to_ascii(value) {
+                Ok(d) if d.len() <= 253 && d.split('.').all(label) => Value::from(d),
+                _ => return Err(invalid(format!("mail.helo must be a host name, not '{}'", error::one_line(value)))),
+            }
+        }
         "mail.invite_url" => {
             if !value.contains("{token}") {
                 return Err(invalid("mail.invite_url must contain {token}".into()));
