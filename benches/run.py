@@ -204,7 +204,7 @@ def users_schema():
 
 PRAGMAS = """PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
-PRAGMA cache_size = -262144;
+PRAGMA cache_size = -32768;
 """
 
 NOW = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
@@ -299,6 +299,9 @@ def main():
     ap.add_argument("--tmpdir", help="where to put the scratch directory (default: the system's)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory (CSV and databases)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    ap.add_argument("--import-rss", metavar="N,M,...",
+                    help="only measure the peak RSS of user import at these sizes, side by side "
+                         "(e.g. 100000,200000); the import's memory must not grow with the rows")
     ap.add_argument("--generate", metavar="CSV", help=argparse.SUPPRESS)  # internal: write the CSV, print facts
     a = ap.parse_args()
     if a.generate:
@@ -315,6 +318,12 @@ def main():
 
     scratch = Path(tempfile.mkdtemp(prefix="acct-bench-", dir=a.tmpdir))
     log = lambda msg: print(f"[{time.time() - started:6.1f}s] {msg}", file=sys.stderr, flush=True)
+    if a.import_rss:
+        try:
+            import_rss(a, [int(x) for x in a.import_rss.split(",")], acct, scratch, log)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return
     try:
         results, plans, meta = bench(a, n, import_runs, acct, sqlite3, scratch, log)
     finally:
@@ -329,6 +338,47 @@ def main():
         Path(a.json).write_text(json.dumps({"meta": meta, "results": results, "plans": plans}, indent=2,
                                            ensure_ascii=False) + "\n")
         log(f"wrote {a.json}")
+
+
+def import_rss(a, sizes, acct, scratch, log):
+    """Peak RSS of `user import FILE --no-send` (and of the same from stdin) at
+    each size, on a fresh database, printed side by side with the growth from
+    the first size. Under GNU time, so that the figure is acct's own."""
+    if not os.access(GNU_TIME, os.X_OK):
+        sys.exit(f"benchmark: {GNU_TIME} not found (apt-get install time)")
+    rows = []
+    for n in sizes:
+        csv_path = scratch / f"users{n}.csv"
+        subprocess.run([sys.executable, __file__, "--generate", str(csv_path), "--users", str(n), "--seed",
+                        str(a.seed)], check=True, capture_output=True)
+        row = {"users": n}
+        for how in ("file", "stdin"):
+            home = scratch / f"rss{n}{how}"
+            env = sealed_env(home)
+            spawn([acct, "init", "--org", ORG, "--admin", ADMIN], env)
+            argv = [acct, "user", "import", str(csv_path) if how == "file" else "-", "--no-send"]
+            rssfile = scratch / "rss"
+            if how == "file":
+                r = spawn([GNU_TIME, "-f", "%M", "-o", str(rssfile), *argv], env)
+            else:
+                r = spawn([GNU_TIME, "-f", "%M", "-o", str(rssfile), *argv], env, stdin=str(csv_path))
+            r.rss_kb = int(Path(rssfile).read_text().split()[-1])
+            row[how] = (r.wall, r.rss_kb / 1024)
+            shutil.rmtree(home, ignore_errors=True)
+            log(f"import {n:,} rows from {how}: {r.wall:.2f} s, peak RSS {r.rss_kb / 1024:.1f} MB")
+        rows.append(row)
+    first = rows[0]
+    print(f"{'users':>10}  {'file: time':>10}  {'peak RSS':>9}  {'growth':>7}  {'stdin: time':>11}  {'peak RSS':>9}  {'growth':>7}")
+    for row in rows:
+        cells = []
+        for how in ("file", "stdin"):
+            wall, mb = row[how]
+            growth = (mb / first[how][1] - 1) * 100
+            cells.append(f"{wall:>9.2f}s  {mb:>6.1f} MB  {growth:>+6.1f}%")
+        print(f"{row['users']:>10,}  {cells[0]}  {' ' + cells[1]}")
+    worst = max((row[how][1] / first[how][1] - 1) * 100 for row in rows for how in ("file", "stdin"))
+    print(f"target: peak RSS grows by less than 20% from {sizes[0]:,} to {sizes[-1]:,} rows: "
+          + ("pass" if worst < 20 else "FAIL") + f" (worst {worst:+.1f}%)")
 
 
 def build_acct():

@@ -17,6 +17,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("mail.transport", "outbox (default), smtp://HOST:PORT, smtps://HOST:PORT or sendmail"),
     ("mail.from", "sender of invitation mail (default: acct <noreply@localhost>)"),
     ("mail.invite_url", "invitation link; {token} is replaced (default: https://localhost/invite/{token})"),
+    ("mail.helo", "host name the SMTP greeting (EHLO) gives (default: the domain of mail.from)"),
     ("invite.ttl_days", "days an invitation token stays valid (default: 7)"),
 ];
 
@@ -318,6 +319,19 @@ fn typed(key: &str, value: &str) -> Result<Value> {
         "mail.from" => {
             crate::mail::parse_mailbox(value)?;
             Value::from(value)
+        }
+        "mail.helo" => {
+            let label = |l: &str| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            };
+            match idna::domain_to_ascii(value) {
+                Ok(d) if d.len() <= 253 && d.split('.').all(label) => Value::from(d),
+                _ => return Err(invalid(format!("mail.helo must be a host name, not '{}'", error::one_line(value)))),
+            }
         }
         "mail.invite_url" => {
             if !value.contains("{token}") {

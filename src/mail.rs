@@ -61,29 +61,66 @@ pub struct Invite<'a> {
     pub expires_at: &'a str,
 }
 
-pub fn invitation(from: &Mailbox, inv: &Invite<'_>) -> Result<Message> {
-    let to: Mailbox = match inv.name {
-        Some(n) => format!("\"{}\" <{}>", n.replace(['"', '\\'], ""), inv.to).parse(),
-        None => inv.to.parse(),
+/// The address as sent: a domain in Unicode becomes its A-label (punycode)
+/// when the local part is ASCII, so that servers without SMTPUTF8 take it.
+/// A non-ASCII local part needs SMTPUTF8 anyway and is left as it is.
+pub fn ascii_address(addr: &str) -> String {
+    match addr.rsplit_once('@') {
+        Some((local, domain)) if local.is_ascii() && !domain.is_ascii() => match idna::domain_to_ascii(domain) {
+            Ok(d) => format!("{local}@{d}"),
+            Err(_) => addr.to_string(),
+        },
+        _ => addr.to_string(),
     }
-    .or_else(|_| inv.to.parse())
+}
+
+/// The domain of the sender's address, in ASCII.
+fn sender_domain(from: &Mailbox) -> String {
+    let d = from.email.domain();
+    idna::domain_to_ascii(d).unwrap_or_else(|_| d.to_string())
+}
+
+/// The name the SMTP greeting (EHLO) gives: `mail.helo`, by default the
+/// domain of `mail.from`.
+pub fn helo_name(configured: Option<String>, from: &Mailbox) -> String {
+    configured.filter(|h| !h.is_empty()).unwrap_or_else(|| sender_domain(from))
+}
+
+pub fn invitation(from: &Mailbox, inv: &Invite<'_>) -> Result<Message> {
+    use lettre::message::{Body, SinglePart, header::ContentTransferEncoding};
+    let addr = ascii_address(inv.to);
+    let to: Mailbox = match inv.name {
+        Some(n) => format!("\"{}\" <{addr}>", n.replace(['"', '\\'], "")).parse(),
+        None => addr.parse(),
+    }
+    .or_else(|_| addr.parse())
     .map_err(|_| AppError::new(Kind::Invalid, format!("cannot send mail to '{}'", one_line(inv.to))))?;
     let greeting = match inv.name {
         Some(n) => format!("Hello {n},"),
         None => "Hello,".to_string(),
     };
     let body = format!(
-        "{greeting}\n\nyou have been invited to the organization {org}.\n\nTo accept the invitation and choose a password, open:\n\n  {url}\n\nThe link works once and expires at {exp}.\nIf you did not expect this invitation, ignore this message.\n",
+        "{greeting}\n\nyou have been invited to the organization {org}.\n\nTo accept the invitation and choose a password, open:\n\n  {url}\n\nor accept it with acct:\n\n  acct invite accept {url}\n\nThe link works once and expires at {exp}.\nIf you did not expect this invitation, ignore this message.\n",
         org = inv.org,
         url = inv.url,
         exp = inv.expires_at,
     );
+    // 7bit (8bit for non-ASCII names): the body as it is, CRLF line ends and
+    // no line ever cut, so that the link can be copied from the raw message
+    // (lettre would pick quoted-printable for a line over 76 characters).
+    if body.split('\n').any(|l| l.len() > 998) || body.contains(['\r', '\0']) {
+        return Err(AppError::new(Kind::Invalid, "the invitation has a line longer than 998 bytes (mail.invite_url?)").into());
+    }
+    let encoding = if body.is_ascii() { ContentTransferEncoding::SevenBit } else { ContentTransferEncoding::EightBit };
+    let body = Body::dangerous_pre_encoded(body.replace('\n', "\r\n").into_bytes(), encoding);
+    let mut id = [0u8; 16];
+    crate::secret::fill_random(&mut id);
     Message::builder()
         .from(from.clone())
         .to(to)
         .subject(format!("You are invited to {}", inv.org))
-        .header(ContentType::TEXT_PLAIN)
-        .body(body)
+        .message_id(Some(format!("<{}@{}>", hex(&id), sender_domain(from))))
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body))
         .context("cannot build the invitation message")
 }
 
@@ -95,7 +132,7 @@ pub enum Delivered {
 }
 
 /// Deliver one message. The error is a one-line reason, stored on the invitation.
-pub fn deliver(transport: &Transport, outbox: &Path, msg: &Message) -> Result<Delivered, String> {
+pub fn deliver(transport: &Transport, helo: &str, outbox: &Path, msg: &Message) -> Result<Delivered, String> {
     match transport {
         Transport::Outbox => write_outbox(outbox, msg).map(Delivered::File).map_err(|e| one_line(&format!("{e:#}"))),
         Transport::Sendmail => {
@@ -106,6 +143,7 @@ pub fn deliver(transport: &Transport, outbox: &Path, msg: &Message) -> Result<De
             let params = TlsParameters::new(host.clone()).map_err(|e| one_line(&e.to_string()))?;
             let mut b = lettre::SmtpTransport::builder_dangerous(host.as_str())
                 .port(*port)
+                .hello_name(lettre::transport::smtp::extension::ClientId::Domain(helo.to_string()))
                 .timeout(Some(std::time::Duration::from_secs(20)))
                 .tls(if *tls { Tls::Wrapper(params) } else { Tls::Opportunistic(params) });
             if let (Ok(user), Ok(pass)) = (std::env::var("ACCT_SMTP_USER"), std::env::var("ACCT_SMTP_PASSWORD")) {

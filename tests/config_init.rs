@@ -239,7 +239,7 @@ fn config_unknown_key_is_invalid_and_leaves_the_file_alone() {
     let env = Env::new();
     let before = read(&env.config_path());
     let expected = format!(
-        "error: unknown configuration key 'nope' in {}\nhint: known keys: database, actor, org, list.columns, mail.transport, mail.from, mail.invite_url, invite.ttl_days\n",
+        "error: unknown configuration key 'nope' in {}\nhint: known keys: database, actor, org, list.columns, mail.transport, mail.from, mail.invite_url, mail.helo, invite.ttl_days\n",
         env.config_path().display()
     );
     assert_eq!(env.run(&["config", "set", "nope", "1"]).fails(6), expected);
@@ -304,7 +304,7 @@ fn config_file_with_an_unknown_key_is_a_clear_error() {
     assert_eq!(
         r.fails(6),
         format!(
-            "error: unknown configuration key 'colour' in {}\nhint: known keys: database, actor, org, list.columns, mail.transport, mail.from, mail.invite_url, invite.ttl_days\n",
+            "error: unknown configuration key 'colour' in {}\nhint: known keys: database, actor, org, list.columns, mail.transport, mail.from, mail.invite_url, mail.helo, invite.ttl_days\n",
             env.config_path().display()
         )
     );

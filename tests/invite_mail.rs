@@ -58,6 +58,7 @@ fn an_invitation_arrives_over_smtp_with_a_working_token() {
         format!(
             "Hello Bob Smith,\n\nyou have been invited to the organization acme.\n\n\
              To accept the invitation and choose a password, open:\n\n  https://localhost/invite/{token}\n\n\
+             or accept it with acct:\n\n  acct invite accept https://localhost/invite/{token}\n\n\
              The link works once and expires at {expires}.\nIf you did not expect this invitation, ignore this message."
         )
     );

@@ -81,10 +81,7 @@ pub fn run(cmd: InviteCmd, ctx: &Ctx) -> Result<()> {
         InviteCmd::Accept { token, password_stdin } => {
             let read = || -> Result<String> {
                 if password_stdin {
-                    let mut line = String::new();
-                    std::io::stdin().read_line(&mut line)?;
-                    let pw = line.strip_suffix('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).unwrap_or(&line);
-                    return Ok(pw.to_string());
+                    return Ok(super::stdin_line("password")?.unwrap_or_default());
                 }
                 if !ctx.interactive() {
                     return Err(AppError::new(Kind::Usage, "no terminal to ask for the password")

@@ -179,16 +179,56 @@ fn run_command(command: Command, ctx: &mut Ctx) -> Result<()> {
 
 /// Print a list of records in the chosen format (table by default).
 pub fn print_rows(ctx: &Ctx, names: &[&str], rows: Vec<Vec<serde_json::Value>>) -> Result<()> {
+    print_rows_from(ctx, names, |sink| {
+        for r in rows {
+            sink.row(&r)?;
+        }
+        Ok(())
+    })
+}
+
+/// Print the records that `fill` gives the sink, as they come.
+pub fn print_rows_from(ctx: &Ctx, names: &[&str], fill: impl FnOnce(&mut crate::output::Sink) -> Result<()>) -> Result<()> {
     let format = ctx.format_or(Format::Table);
     let mut out = ctx.stdout();
     let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     let mut sink = crate::output::Sink::new(Box::new(&mut out), format, ctx.style(), names.clone(), names, false);
-    for r in rows {
-        sink.row(&r)?;
-    }
+    fill(&mut sink)?;
     sink.finish()?;
     Ok(())
 }
+
+/// One line of stdin (a password, a code), without its line ending. Stops
+/// after [`STDIN_LINE_MAX`] characters (at most four bytes each): an endless
+/// input is an error, not a memory exhaustion. `None` when stdin is empty.
+pub fn stdin_line(what: &str) -> Result<Option<String>> {
+    use std::io::{BufRead, Read};
+    let too_long = || crate::error::invalid(format!("the {what} is too long: at most {STDIN_LINE_MAX} characters"));
+    let mut buf = Vec::new();
+    // Room for the longest value and a CRLF: one byte more proves it too long.
+    let limit = 4 * STDIN_LINE_MAX as u64 + 2;
+    std::io::stdin().lock().take(limit).read_until(b'\n', &mut buf)?;
+    if buf.is_empty() {
+        return Ok(None);
+    }
+    let ended = buf.last() == Some(&b'\n');
+    if ended {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    } else if buf.len() as u64 == limit {
+        return Err(too_long().into());
+    }
+    let line = String::from_utf8(buf).map_err(|_| crate::error::invalid(format!("the {what} on stdin is not valid UTF-8")))?;
+    if line.chars().count() > STDIN_LINE_MAX {
+        return Err(too_long().into());
+    }
+    Ok(Some(line))
+}
+
+/// The longest line [`stdin_line`] accepts, in characters.
+pub const STDIN_LINE_MAX: usize = 1024;
 
 /// Print one record.
 pub fn print_object(ctx: &Ctx, fields: &[(&str, serde_json::Value)]) -> Result<()> {

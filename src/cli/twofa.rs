@@ -51,11 +51,10 @@ pub fn run(cmd: TwoFaCmd, ctx: &Ctx) -> Result<()> {
                 if ctx.interactive() {
                     return Ok(dialoguer::Input::<String>::new().with_prompt(prompt).interact_text()?);
                 }
-                let mut line = String::new();
-                if std::io::stdin().read_line(&mut line)? == 0 {
-                    return Err(AppError::new(Kind::Usage, format!("{prompt}: no code given on stdin")).into());
+                match super::stdin_line("code")? {
+                    Some(line) => Ok(line.trim().to_string()),
+                    None => Err(AppError::new(Kind::Usage, format!("{prompt}: no code given on stdin")).into()),
                 }
-                Ok(line.trim().to_string())
             };
             let codes = twofa::enroll(ctx, &show, &ask)?;
             if ctx.dry_run {

@@ -547,16 +547,14 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
     let report = a.report.as_deref().map(|p| output_file(ctx, p, Some(&a.file))).transpose()?;
     let input = import::open_input(&a.file)?;
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let r = import::import(ctx, input, &import::Options { no_send: a.no_send, if_missing: a.if_missing, progress })?;
-    let errors = r.lines.iter().filter(|l| matches!(l.outcome, Outcome::Error(_))).count();
+    let mut r = import::import(ctx, input, &import::Options { no_send: a.no_send, if_missing: a.if_missing, progress })?;
+    let errors = r.counts.errors;
     let aborted = !r.applied && !ctx.dry_run;
     if let Some(file) = report {
         let written = file.write(|w| {
             let names = vec!["line".to_string(), "email".to_string(), "outcome".to_string()];
             let mut sink = crate::output::Sink::new(Box::new(w), Format::Csv, ctx.style(), names.clone(), names, false);
-            for l in &r.lines {
-                sink.row(&[json!(l.line), json!(l.email), json!(l.outcome.text(r.applied, aborted))])?;
-            }
+            r.lines.each(|l| sink.row(&[json!(l.line), json!(l.email), json!(l.outcome.text(r.applied, aborted))]))?;
             sink.finish()
         });
         match written {
@@ -574,11 +572,11 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
             }
         }
     }
-    let count = |o: fn(&Outcome) -> bool| r.lines.iter().filter(|l| o(&l.outcome)).count();
-    let (add, join, skip) = (count(|o| *o == Outcome::Add), count(|o| *o == Outcome::Join), count(|o| *o == Outcome::Skip));
+    let (add, join, skip) = (r.counts.add, r.counts.join, r.counts.skip);
     if ctx.dry_run {
-        let rows = r.lines.iter().map(|l| vec![json!(l.line), json!(l.email), json!(l.outcome.text(false, false))]).collect();
-        super::print_rows(ctx, &["line", "email", "plan"], rows)?;
+        super::print_rows_from(ctx, &["line", "email", "plan"], |sink| {
+            r.lines.each(|l| sink.row(&[json!(l.line), json!(l.email), json!(l.outcome.text(false, false))]))
+        })?;
         ctx.note(format!(
             "plan: {} to add ({add} new, {join} existing accounts), {skip} already present, {errors} in error",
             add + join
@@ -590,15 +588,16 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
         return Ok(());
     }
     if aborted {
-        for l in r.lines.iter() {
+        r.lines.each(|l| {
             if let Outcome::Error(m) = &l.outcome {
                 let who = if l.email.is_empty() { String::new() } else { format!("{}: ", one_line(&l.email)) };
                 let _ = writeln!(std::io::stderr(), "error: line {}: {who}{}", l.line, one_line(m));
             }
-        }
+            Ok(())
+        })?;
         return Err(AppError::new(
             Kind::Invalid,
-            format!("{errors} of {} row(s) have errors; nothing was imported", r.lines.len()),
+            format!("{errors} of {} row(s) have errors; nothing was imported", r.counts.total()),
         )
         .with_hint("fix them, or see each row's outcome with --report FILE")
         .into());

@@ -1,14 +1,22 @@
 //! `user import`: bulk add from CSV, validated whole before anything is
 //! written, applied in one transaction, authorized once for the batch.
+//!
+//! The input is streamed twice (see [`Input`]): the first pass validates
+//! every row and keeps only what the duplicate checks need, the second
+//! makes the same decisions again and writes, a chunk at a time, so memory
+//! does not grow with the rows.
 
+use super::csv_records::{self, Record};
 use super::invite::{self, PendingMail};
 use crate::authz::{self, PermSet, Request};
 use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result, one_line};
 use crate::store::{ImportRow, Org, Role, Selector, Tx};
 use crate::validate;
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
+use std::hash::{Hash, Hasher};
+use std::io::{Read, Seek, SeekFrom, Write};
 
 pub const COLUMNS: [&str; 6] = ["email", "first_name", "last_name", "username", "role", "group"];
 
@@ -35,7 +43,8 @@ pub struct Options {
 }
 
 pub struct Imported {
-    pub lines: Vec<Line>,
+    pub lines: Lines,
+    pub counts: Counts,
     pub applied: bool,
     pub sent: Vec<invite::Sent>,
 }
@@ -51,15 +60,15 @@ struct Parsed {
     group: Option<String>,
 }
 
-fn field(rec: &csv::ByteRecord, idx: Option<usize>, name: &str) -> Result<Option<String>, String> {
+fn field(rec: &Record, idx: Option<usize>, name: &str) -> Result<Option<String>, String> {
     let Some(i) = idx else { return Ok(None) };
-    let raw = rec.get(i).unwrap_or_default();
+    let (raw, _) = rec.get(i).unwrap_or_default();
     let s = std::str::from_utf8(raw).map_err(|_| format!("{name} is not valid UTF-8"))?;
     let s = s.trim();
     Ok(if s.is_empty() { None } else { Some(s.to_string()) })
 }
 
-fn parse_row(rec: &csv::ByteRecord, cols: &HashMap<&str, usize>, width: usize, line: u64) -> Result<Parsed, (String, String)> {
+fn parse_row(rec: &Record, cols: &HashMap<&str, usize>, width: usize, line: u64) -> Result<Parsed, (String, String)> {
     let email_raw = field(rec, cols.get("email").copied(), "email").unwrap_or(None).unwrap_or_default();
     let fail = |msg: String| (email_raw.clone(), msg);
     if rec.len() != width {
@@ -75,29 +84,29 @@ fn parse_row(rec: &csv::ByteRecord, cols: &HashMap<&str, usize>, width: usize, l
         .map(|r| r.split(';').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect())
         .unwrap_or_default();
     let group = get("group")?;
+    // Only the first bytes of a huge field are kept; the validators above
+    // refuse such a value with their own message, the rest are refused here.
+    if let Some(c) = COLUMNS.iter().find(|c| cols.get(*c).and_then(|&i| rec.get(i)).is_some_and(|(_, cut)| cut)) {
+        return Err(fail(format!("{c} is longer than {} KiB", csv_records::FIELD_KEEP >> 10)));
+    }
     Ok(Parsed { line, email, first, last, username, roles, group })
 }
 
-/// Read the whole CSV: the header must name `email`; every other column must
-/// be one of [`COLUMNS`].
-fn read_csv(mut input: Box<dyn Read>) -> Result<(Vec<Result<Parsed, (u64, String, String)>>, usize)> {
-    // The whole input in memory: line numbers are counted on the raw bytes
-    // (the csv crate's own count is off for CRLF files).
-    let mut data = Vec::new();
-    input.read_to_end(&mut data).map_err(|e| error::failure(format!("cannot read the CSV: {e}")))?;
-    let mut lines = LineCounter { data: &data, pos: 0, line: 1 };
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&data[..]);
-    let mut header = csv::ByteRecord::new();
-    let got = rdr
-        .read_byte_record(&mut header)
-        .map_err(|e| AppError::new(Kind::Invalid, format!("cannot read the CSV: {}", one_line(&e.to_string()))))?;
-    if !got {
+/// The header: it must name `email`; every other column must be one of
+/// [`COLUMNS`]. Returns each column's index and the header's width.
+fn read_header<R: Read>(rdr: &mut csv_records::Reader<R>) -> Result<(HashMap<&'static str, usize>, usize)> {
+    let mut header = Record::default();
+    if !rdr.read(&mut header)? {
         return Err(AppError::new(Kind::Invalid, "the CSV is empty: it needs a header row with an 'email' column").into());
     }
-    let mut cols: HashMap<&str, usize> = HashMap::new();
-    for (i, h) in header.iter().enumerate() {
-        let name =
-            std::str::from_utf8(h).map_err(|_| AppError::new(Kind::Invalid, "line 1: the header is not valid UTF-8"))?.trim();
+    let mut cols: HashMap<&'static str, usize> = HashMap::new();
+    for i in 0..header.len().min(COLUMNS.len() + 1) {
+        let (h, _) = header.get(i).unwrap_or_default();
+        let name = std::str::from_utf8(h)
+            .map_err(|_| {
+                AppError::new(Kind::Invalid, "line 1: the header is not valid UTF-8").with_hint("save the file as CSV UTF-8")
+            })?
+            .trim();
         let known = COLUMNS.iter().find(|c| c.eq_ignore_ascii_case(name)).ok_or_else(|| {
             AppError::new(Kind::Invalid, format!("line 1: unknown column '{}'", one_line(name)))
                 .with_hint(format!("columns: {}", COLUMNS.join(", ")))
@@ -111,168 +120,299 @@ fn read_csv(mut input: Box<dyn Read>) -> Result<(Vec<Result<Parsed, (u64, String
             .with_hint(format!("columns: {} (email is required)", COLUMNS.join(", ")))
             .into());
     }
-    let width = header.len();
-    let mut rows = Vec::new();
-    let mut rec = csv::ByteRecord::new();
-    loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = lines.at(rec.position().map_or(0, |p| p.byte()));
-                if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
-                    continue; // a blank line
-                }
-                rows.push(parse_row(&rec, &cols, width, line).map_err(|(e, m)| (line, e, m)));
-            }
-            Err(e) => {
-                let line = lines.at(e.position().map_or(0, |p| p.byte()));
-                return Err(AppError::new(Kind::Invalid, format!("line {line}: {}", one_line(&e.to_string()))).into());
-            }
-        }
+    Ok((cols, header.len()))
+}
+
+/// The input, read twice: once to validate, once to write. A regular file
+/// is read again from its start; anything else (stdin, a pipe, a device) is
+/// copied as it is read into an unnamed temporary file, which nothing can
+/// change and which vanishes with the process.
+pub struct Input {
+    file: std::fs::File,
+    stream: Option<Box<dyn Read>>,
+}
+
+impl Input {
+    fn first_pass(&mut self) -> Result<Box<dyn Read + '_>> {
+        Ok(match self.stream.take() {
+            Some(inner) => Box::new(Tee { inner, spool: Some(std::io::BufWriter::new(&self.file)) }),
+            None => Box::new(&self.file),
+        })
     }
-    Ok((rows, width))
-}
 
-/// Line numbers of byte offsets, for offsets that only grow.
-struct LineCounter<'a> {
-    data: &'a [u8],
-    pos: usize,
-    line: u64,
-}
-
-impl LineCounter<'_> {
-    fn at(&mut self, byte: u64) -> u64 {
-        let end = (byte as usize).min(self.data.len());
-        if end > self.pos {
-            self.line += self.data[self.pos..end].iter().filter(|b| **b == b'\n').count() as u64;
-            self.pos = end;
-        }
-        self.line
+    fn second_pass(&mut self) -> Result<Box<dyn Read + '_>> {
+        (&self.file).seek(SeekFrom::Start(0)).map_err(|e| error::failure(format!("cannot read the CSV again: {e}")))?;
+        Ok(Box::new(&self.file))
     }
 }
 
-/// Check the rows against each other and the database. Returns the outcome
-/// of every line and the rows to apply.
-fn plan(
-    tx: &dyn Tx,
-    org: &Org,
-    parsed: Vec<Result<Parsed, (u64, String, String)>>,
-    opts: &Options,
-) -> Result<(Vec<Line>, Vec<ImportRow>, PermSet)> {
-    let mut role_cache: HashMap<String, Option<Role>> = HashMap::new();
-    let mut group_cache: HashMap<String, Option<i64>> = HashMap::new();
-    let mut seen_email: HashMap<String, u64> = HashMap::new();
-    let mut taken: HashSet<String> = HashSet::new();
-    let mut lines = Vec::with_capacity(parsed.len());
-    let mut rows = Vec::new();
-    let mut perms = PermSet::EMPTY;
-    for p in parsed {
-        let p = match p {
-            Ok(p) => p,
-            Err((line, email, msg)) => {
-                lines.push(Line { line, email, outcome: Outcome::Error(msg) });
-                continue;
+/// Copies what it reads into the spool.
+struct Tee<'a> {
+    inner: Box<dyn Read>,
+    spool: Option<std::io::BufWriter<&'a std::fs::File>>,
+}
+
+impl Read for Tee<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(s) = &mut self.spool {
+            s.write_all(&buf[..n])?;
+            if n == 0 {
+                s.flush()?;
             }
+        }
+        Ok(n)
+    }
+}
+
+/// The outcome of every line, kept in an unnamed temporary file rather than
+/// in memory (one per input row), read back for the report, the plan and
+/// the error list.
+pub struct Lines {
+    out: std::io::BufWriter<std::fs::File>,
+    /// Addresses whose invitation could not be delivered.
+    failed: HashSet<String>,
+}
+
+impl Lines {
+    fn new() -> Result<Lines> {
+        let f = tempfile::tempfile().map_err(|e| error::failure(format!("cannot create a temporary file: {e}")))?;
+        Ok(Lines { out: std::io::BufWriter::new(f), failed: HashSet::new() })
+    }
+
+    fn push(&mut self, l: &Line) -> Result<()> {
+        let (tag, msg) = match &l.outcome {
+            Outcome::Add => (0u8, ""),
+            Outcome::Join => (1, ""),
+            Outcome::Skip => (2, ""),
+            Outcome::Error(m) => (3, m.as_str()),
         };
-        let res = (|| -> Result<(Outcome, Option<(ImportRow, PermSet)>), String> {
-            if let Some(first) = seen_email.get(&p.email.key) {
-                return Err(format!("{} appears again (first on line {first})", p.email.display));
+        let w = &mut self.out;
+        w.write_all(&l.line.to_le_bytes())?;
+        w.write_all(&[tag])?;
+        for s in [l.email.as_str(), msg] {
+            w.write_all(&(s.len() as u64).to_le_bytes())?;
+            w.write_all(s.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Every line in input order.
+    pub fn each(&mut self, mut f: impl FnMut(&Line) -> Result<()>) -> Result<()> {
+        self.out.flush()?;
+        let file = self.out.get_mut();
+        file.seek(SeekFrom::Start(0))?;
+        let mut r = std::io::BufReader::new(&*file);
+        let mut word = [0u8; 8];
+        let mut text = |r: &mut std::io::BufReader<&std::fs::File>| -> Result<String> {
+            r.read_exact(&mut word)?;
+            let mut b = vec![0u8; u64::from_le_bytes(word) as usize];
+            r.read_exact(&mut b)?;
+            Ok(String::from_utf8(b)?)
+        };
+        loop {
+            let mut head = [0u8; 9];
+            match r.read_exact(&mut head) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                Err(e) => return Err(e.into()),
             }
-            seen_email.insert(p.email.key.clone(), p.line);
-            let mut roles = Vec::new();
-            for r in &p.roles {
-                let role = match role_cache.get(r) {
-                    Some(x) => x.clone(),
+            let line = u64::from_le_bytes(head[..8].try_into()?);
+            let email = text(&mut r)?;
+            let msg = text(&mut r)?;
+            let mut outcome = match head[8] {
+                0 => Outcome::Add,
+                1 => Outcome::Join,
+                2 => Outcome::Skip,
+                _ => Outcome::Error(msg),
+            };
+            if outcome == Outcome::Add && self.failed.contains(&email) {
+                outcome =
+                    Outcome::Error("added, but the invitation could not be delivered (retry with 'acct invite resend')".into());
+            }
+            f(&Line { line, email, outcome })?;
+        }
+        self.out.get_mut().seek(SeekFrom::End(0))?;
+        Ok(())
+    }
+}
+
+/// How many lines had each outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Counts {
+    pub add: usize,
+    pub join: usize,
+    pub skip: usize,
+    pub errors: usize,
+}
+
+impl Counts {
+    pub fn total(&self) -> usize {
+        self.add + self.join + self.skip + self.errors
+    }
+
+    fn count(&mut self, o: &Outcome) {
+        match o {
+            Outcome::Add => self.add += 1,
+            Outcome::Join => self.join += 1,
+            Outcome::Skip => self.skip += 1,
+            Outcome::Error(_) => self.errors += 1,
+        }
+    }
+}
+
+/// Decides each row against the rows before it and the database. Of the
+/// rows before, it keeps only what the duplicate checks need: the e-mail
+/// keys (with their lines) and the usernames given out.
+struct Planner<'a> {
+    opts: &'a Options,
+    role_cache: HashMap<String, Option<Role>>,
+    group_cache: HashMap<String, Option<i64>>,
+    seen_email: HashMap<Box<str>, u64>,
+    taken: HashSet<Box<str>>,
+}
+
+impl<'a> Planner<'a> {
+    fn new(opts: &'a Options) -> Self {
+        Planner {
+            opts,
+            role_cache: HashMap::new(),
+            group_cache: HashMap::new(),
+            seen_email: HashMap::new(),
+            taken: HashSet::new(),
+        }
+    }
+
+    /// Forget the rows seen so far: they are in the database now, where the
+    /// checks find them.
+    fn written(&mut self) {
+        self.seen_email = HashMap::new();
+        self.taken = HashSet::new();
+    }
+
+    /// The outcome of one record and, for a row to apply, what to write and
+    /// the permissions its roles grant.
+    fn row(
+        &mut self,
+        tx: &dyn Tx,
+        org: &Org,
+        rec: &Record,
+        cols: &HashMap<&str, usize>,
+        width: usize,
+    ) -> (Line, Option<(ImportRow, PermSet)>) {
+        let p = match parse_row(rec, cols, width, rec.line) {
+            Ok(p) => p,
+            Err((email, msg)) => return (Line { line: rec.line, email, outcome: Outcome::Error(msg) }, None),
+        };
+        let res = self.decide(tx, org, &p);
+        let email = p.email.display.clone();
+        match res {
+            Ok((outcome, row)) => (Line { line: p.line, email, outcome }, row),
+            Err(msg) => (Line { line: p.line, email, outcome: Outcome::Error(msg) }, None),
+        }
+    }
+
+    fn decide(&mut self, tx: &dyn Tx, org: &Org, p: &Parsed) -> Result<(Outcome, Option<(ImportRow, PermSet)>), String> {
+        if let Some(first) = self.seen_email.get(p.email.key.as_str()) {
+            return Err(format!("{} appears again (first on line {first})", p.email.display));
+        }
+        self.seen_email.insert(p.email.key.as_str().into(), p.line);
+        let mut roles = Vec::new();
+        for r in &p.roles {
+            let role = match self.role_cache.get(r) {
+                Some(x) => x.clone(),
+                None => {
+                    let x = tx.role(Some(org.id), r).map_err(|e| e.to_string())?;
+                    self.role_cache.insert(r.clone(), x.clone());
+                    x
+                }
+            };
+            let role = role.ok_or_else(|| format!("role '{}' not found", one_line(r)))?;
+            if role.scope == authz::Scope::Global {
+                return Err(format!("'{}' is a global role (use 'acct access grant')", role.name));
+            }
+            roles.push(role);
+        }
+        let group = match &p.group {
+            None => None,
+            Some(g) => {
+                let id = match self.group_cache.get(g) {
+                    Some(x) => *x,
                     None => {
-                        let x = tx.role(Some(org.id), r).map_err(|e| e.to_string())?;
-                        role_cache.insert(r.clone(), x.clone());
+                        let x = tx.group(org.id, g).map_err(|e| e.to_string())?.map(|g| g.id);
+                        self.group_cache.insert(g.clone(), x);
                         x
                     }
                 };
-                let role = role.ok_or_else(|| format!("role '{}' not found", one_line(r)))?;
-                if role.scope == authz::Scope::Global {
-                    return Err(format!("'{}' is a global role (use 'acct access grant')", role.name));
-                }
-                roles.push(role);
+                Some(id.ok_or_else(|| format!("group '{}' not found", one_line(g)))?)
             }
-            let group = match &p.group {
-                None => None,
-                Some(g) => {
-                    let id = match group_cache.get(g) {
-                        Some(x) => *x,
-                        None => {
-                            let x = tx.group(org.id, g).map_err(|e| e.to_string())?.map(|g| g.id);
-                            group_cache.insert(g.clone(), x);
-                            x
-                        }
-                    };
-                    Some(id.ok_or_else(|| format!("group '{}' not found", one_line(g)))?)
-                }
+        };
+        let existing = tx.find_user(&Selector::EmailKey(p.email.key.clone())).map_err(|e| e.to_string())?;
+        let granted = roles.iter().fold(PermSet::EMPTY, |s, r| s.union(r.perms));
+        let row = |new, existing| {
+            let r = ImportRow {
+                new,
+                existing,
+                roles: roles.iter().map(|r| r.id).collect(),
+                role_names: roles.iter().map(|r| r.name.clone()).collect(),
+                group,
             };
-            let existing = tx.find_user(&Selector::EmailKey(p.email.key.clone())).map_err(|e| e.to_string())?;
-            let granted = roles.iter().fold(PermSet::EMPTY, |s, r| s.union(r.perms));
-            let row = |new, existing| {
-                let r = ImportRow {
-                    new,
-                    existing,
-                    roles: roles.iter().map(|r| r.id).collect(),
-                    role_names: roles.iter().map(|r| r.name.clone()).collect(),
-                    group,
-                };
-                (r, granted)
-            };
-            if let Some(id) = existing {
-                let s = tx.subject(id).map_err(|e| e.to_string())?.ok_or("user vanished")?;
-                if s.trashed {
-                    return Err(format!("{} was removed and is in the trash (use 'acct user restore')", s.label));
-                }
-                if s.is_member(org.id) {
-                    if opts.if_missing {
-                        return Ok((Outcome::Skip, None));
-                    }
-                    return Err(format!("{} is already a member of {} (use --if-missing to skip)", s.label, org.slug));
-                }
-                return Ok((Outcome::Join, Some(row(None, Some(id)))));
+            (r, granted)
+        };
+        if let Some(id) = existing {
+            let s = tx.subject(id).map_err(|e| e.to_string())?.ok_or("user vanished")?;
+            if s.trashed {
+                return Err(format!("{} was removed and is in the trash (use 'acct user restore')", s.label));
             }
-            let username = match &p.username {
-                Some(u) => {
-                    if taken.contains(u) || tx.username_taken(u).map_err(|e| e.to_string())? {
-                        return Err(format!("the username '{u}' is taken"));
-                    }
-                    u.clone()
+            if s.is_member(org.id) {
+                if self.opts.if_missing {
+                    return Ok((Outcome::Skip, None));
                 }
-                None => {
-                    let base = validate::username_base(&p.email.display);
-                    let mut n = 1;
-                    loop {
-                        let c = validate::username_candidate(&base, n);
-                        if !taken.contains(&c) && !tx.username_taken(&c).map_err(|e| e.to_string())? {
-                            break c;
-                        }
-                        n += 1;
-                    }
-                }
-            };
-            taken.insert(username.clone());
-            let user = super::init::new_user(&p.email, p.first.clone(), p.last.clone(), username);
-            Ok((Outcome::Add, Some(row(Some(user), None))))
-        })();
-        match res {
-            Ok((outcome, row)) => {
-                if let Some((r, granted)) = row {
-                    perms = perms.union(granted);
-                    rows.push(r);
-                }
-                lines.push(Line { line: p.line, email: p.email.display.clone(), outcome });
+                return Err(format!("{} is already a member of {} (use --if-missing to skip)", s.label, org.slug));
             }
-            Err(msg) => lines.push(Line { line: p.line, email: p.email.display.clone(), outcome: Outcome::Error(msg) }),
+            return Ok((Outcome::Join, Some(row(None, Some(id)))));
         }
+        let username = match &p.username {
+            Some(u) => {
+                if self.taken.contains(u.as_str()) || tx.username_taken(u).map_err(|e| e.to_string())? {
+                    return Err(format!("the username '{u}' is taken"));
+                }
+                u.clone()
+            }
+            None => {
+                let base = validate::username_base(&p.email.display);
+                let mut n = 1;
+                loop {
+                    let c = validate::username_candidate(&base, n);
+                    if !self.taken.contains(c.as_str()) && !tx.username_taken(&c).map_err(|e| e.to_string())? {
+                        break c;
+                    }
+                    n += 1;
+                }
+            }
+        };
+        self.taken.insert(username.as_str().into());
+        let user = super::init::new_user(&p.email, p.first.clone(), p.last.clone(), username);
+        Ok((Outcome::Add, Some(row(Some(user), None))))
     }
-    Ok((lines, rows, perms))
 }
 
-pub fn import(ctx: &Ctx, input: Box<dyn Read>, opts: &Options) -> Result<Imported> {
-    let (parsed, _) = read_csv(input)?;
+/// Rows written per call of the repository (what pass two holds at once).
+const CHUNK: usize = 2048;
+
+/// A fingerprint of the lines' outcomes, so that the second pass can prove
+/// it read what the first one validated.
+fn fingerprint(h: &mut impl Hasher, l: &Line) {
+    l.line.hash(h);
+    l.email.hash(h);
+    std::mem::discriminant(&l.outcome).hash(h);
+}
+
+pub fn import(ctx: &Ctx, mut input: Input, opts: &Options) -> Result<Imported> {
+    // Pass one: validate every row, keep each line's outcome on disk and
+    // only the keys the duplicate checks need in memory.
+    let mut rdr = csv_records::Reader::new(input.first_pass()?);
+    let (cols, width) = read_header(&mut rdr)?;
     let mut store = ctx.open_store()?;
     store.set_bulk_mode(true)?;
     let mut tx = store.write()?;
@@ -282,14 +422,32 @@ pub fn import(ctx: &Ctx, input: Box<dyn Read>, opts: &Options) -> Result<Importe
     // accounts or members) is reported to an actor who may not import, and
     // the roles of the whole batch are decided before the plan is shown.
     super::gate(&actor, &org, authz::Perm::UserInvite)?;
-    let (mut lines, rows, perms) = plan(&*tx, &org, parsed, opts)?;
+    let mut lines = Lines::new()?;
+    let mut counts = Counts::default();
+    let mut perms = PermSet::EMPTY;
+    let mut planned = DefaultHasher::new();
+    let mut planner = Planner::new(opts);
+    let mut rec = Record::default();
+    while rdr.read(&mut rec)? {
+        if rec.is_blank() {
+            continue;
+        }
+        let (line, row) = planner.row(&*tx, &org, &rec, &cols, width);
+        if let Some((_, granted)) = row {
+            perms = perms.union(granted);
+        }
+        counts.count(&line.outcome);
+        fingerprint(&mut planned, &line);
+        lines.push(&line)?;
+    }
+    drop(rdr);
+    planner.written();
     let permit = authz::decide(&actor, &Request::UserAdd { org: &org.facts(), roles: perms, target: None })?;
-    let errors = lines.iter().filter(|l| matches!(l.outcome, Outcome::Error(_))).count();
-    if errors > 0 || ctx.dry_run {
-        return Ok(Imported { lines, applied: false, sent: vec![] });
+    if counts.errors > 0 || ctx.dry_run {
+        return Ok(Imported { lines, counts, applied: false, sent: vec![] });
     }
     let bar = if opts.progress && !ctx.quiet {
-        let b = indicatif::ProgressBar::new(rows.len() as u64);
+        let b = indicatif::ProgressBar::new((counts.add + counts.join) as u64);
         b.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {per_sec} eta {eta}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -298,34 +456,67 @@ pub fn import(ctx: &Ctx, input: Box<dyn Read>, opts: &Options) -> Result<Importe
     } else {
         None
     };
-    let ids = tx.import_members(&permit, org.id, &rows, &mut |n| {
-        if let Some(b) = &bar {
-            b.set_position(n);
+    // Pass two: the same decisions again, row by row against the database
+    // as it fills, written a chunk at a time in the one transaction.
+    let mut rdr = csv_records::Reader::new(input.second_pass()?);
+    read_header(&mut rdr)?;
+    let mut again = DefaultHasher::new();
+    let mut counted = Counts::default();
+    let mut chunk: Vec<ImportRow> = Vec::with_capacity(CHUNK);
+    let mut invitees: Vec<(i64, String, Option<String>)> = Vec::new();
+    let mut written = 0u64;
+    let mut flush = |tx: &mut dyn Tx, chunk: &mut Vec<ImportRow>, planner: &mut Planner| -> Result<()> {
+        let ids = tx.import_members(&permit, org.id, chunk, &mut |_| {})?;
+        if !opts.no_send {
+            for (r, id) in chunk.iter().zip(&ids) {
+                if let Some(u) = &r.new {
+                    invitees.push((*id, u.email.clone(), u.full_name.clone()));
+                }
+            }
         }
-    })?;
+        written += chunk.len() as u64;
+        if let Some(b) = &bar {
+            b.set_position(written);
+        }
+        chunk.clear();
+        planner.written();
+        Ok(())
+    };
+    while rdr.read(&mut rec)? {
+        if rec.is_blank() {
+            continue;
+        }
+        let (line, row) = planner.row(&*tx, &org, &rec, &cols, width);
+        counted.count(&line.outcome);
+        fingerprint(&mut again, &line);
+        if let Some((r, _)) = row {
+            chunk.push(r);
+            if chunk.len() == CHUNK {
+                flush(&mut *tx, &mut chunk, &mut planner)?;
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        flush(&mut *tx, &mut chunk, &mut planner)?;
+    }
+    drop(rdr);
+    if counted != counts || again.finish() != planned.finish() {
+        // The file changed between the passes; the transaction rolls back.
+        return Err(error::failure("the input changed while it was being imported; nothing was imported").into());
+    }
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
     let mut mails: Vec<PendingMail> = Vec::new();
-    if !opts.no_send {
-        for (r, id) in rows.iter().zip(&ids) {
-            if let Some(u) = &r.new {
-                mails.push(invite::issue(ctx, &mut *tx, &permit, *id, &u.email, u.full_name.as_deref(), &org.slug)?);
-            }
-        }
+    for (id, email, name) in &invitees {
+        mails.push(invite::issue(ctx, &mut *tx, &permit, *id, email, name.as_deref(), &org.slug)?);
     }
     tx.commit()?;
     store.set_bulk_mode(false)?;
     let sent = invite::deliver(ctx, &mut *store, mails.into_iter().map(|m| (&permit, m)).collect())?;
-    // Mark failed deliveries on their lines for the report.
-    let failed: HashSet<&str> = sent.iter().filter(|s| s.result.is_err()).map(|s| s.email.as_str()).collect();
-    for l in &mut lines {
-        if l.outcome == Outcome::Add && failed.contains(l.email.as_str()) {
-            l.outcome =
-                Outcome::Error("added, but the invitation could not be delivered (retry with 'acct invite resend')".into());
-        }
-    }
-    Ok(Imported { lines, applied: true, sent })
+    // Failed deliveries are shown on their lines in the report.
+    lines.failed = sent.iter().filter(|s| s.result.is_err()).map(|s| s.email.clone()).collect();
+    Ok(Imported { lines, counts, applied: true, sent })
 }
 
 impl Outcome {
@@ -342,10 +533,14 @@ impl Outcome {
     }
 }
 
-pub fn open_input(path: &str) -> Result<Box<dyn Read>> {
+pub fn open_input(path: &str) -> Result<Input> {
+    let spool = || tempfile::tempfile().map_err(|e| error::failure(format!("cannot create a temporary file: {e}")));
     if path == "-" {
-        return Ok(Box::new(std::io::stdin()));
+        return Ok(Input { file: spool()?, stream: Some(Box::new(std::io::stdin())) });
     }
     let f = std::fs::File::open(path).map_err(|e| error::failure(format!("cannot open {}: {e}", one_line(path))))?;
-    Ok(Box::new(std::io::BufReader::with_capacity(1 << 20, f)))
+    if f.metadata().is_ok_and(|m| m.is_file()) {
+        return Ok(Input { file: f, stream: None });
+    }
+    Ok(Input { file: spool()?, stream: Some(Box::new(f)) })
 }

@@ -65,6 +65,7 @@ pub fn deliver(ctx: &Ctx, store: &mut dyn Store, mails: Vec<(&Permit, PendingMai
     }
     let transport = Transport::parse(&ctx.config.get("mail.transport").unwrap_or_else(|| "outbox".into()))?;
     let from = mail::parse_mailbox(&ctx.config.get("mail.from").unwrap_or_else(|| config::DEFAULT_FROM.into()))?;
+    let helo = mail::helo_name(ctx.config.get("mail.helo"), &from);
     let url_template = ctx.config.get("mail.invite_url").unwrap_or_else(|| config::DEFAULT_INVITE_URL.into());
     let outbox = ctx.outbox_dir()?;
     let mut results = Vec::with_capacity(mails.len());
@@ -84,7 +85,7 @@ pub fn deliver(ctx: &Ctx, store: &mut dyn Store, mails: Vec<(&Permit, PendingMai
             let invite =
                 mail::Invite { to: &m.email, name: m.name.as_deref(), org: &m.org, url: &url, expires_at: &m.expires_at };
             let result = match mail::invitation(&from, &invite) {
-                Ok(msg) => mail::deliver(&transport, &outbox, &msg),
+                Ok(msg) => mail::deliver(&transport, &helo, &outbox, &msg),
                 Err(e) => Err(crate::error::one_line(&format!("{e:#}"))),
             };
             results.push(Sent { email: m.email.clone(), result });

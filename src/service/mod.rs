@@ -5,6 +5,7 @@
 pub mod access;
 pub mod audit;
 pub mod can_i;
+pub mod csv_records;
 pub mod db;
 pub mod group;
 pub mod import;

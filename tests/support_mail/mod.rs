@@ -45,6 +45,8 @@ pub struct Received {
     pub raw: String,
     /// The login the client authenticated with, if it did.
     pub auth: Option<String>,
+    /// The name the client gave in its greeting (EHLO).
+    pub helo: String,
 }
 
 impl SmtpServer {
@@ -121,6 +123,7 @@ impl SmtpServer {
                 Received {
                     auth: std::fs::read_to_string(eml.with_extension("auth")).ok(),
                     from: read("from"),
+                    helo: read("helo"),
                     rcpt: read("rcpt").lines().map(str::to_string).collect(),
                     raw: read("eml"),
                 }

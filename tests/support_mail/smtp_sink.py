@@ -1,6 +1,7 @@
 """A loopback SMTP server for the tests: every message received is written to
 DIR as NNNN.eml (the raw message) after NNNN.rcpt (the envelope recipients,
-one a line) and NNNN.from (the envelope sender). Prints "ready" once it
+one a line), NNNN.from (the envelope sender) and NNNN.helo (the name the
+client gave in EHLO/HELO). Prints "ready" once it
 accepts connections, then serves until killed.
 
 With USER and PASSWORD, the server offers AUTH (PLAIN, LOGIN) without TLS,
@@ -38,6 +39,7 @@ class Sink:
         if session.auth_data is not None:
             login = session.auth_data.login if isinstance(session.auth_data, LoginPassword) else b""
             self._write(stem + ".auth", login)
+        self._write(stem + ".helo", (session.host_name or "").encode())
         self._write(stem + ".from", (envelope.mail_from or "").encode())
         self._write(stem + ".rcpt", "".join(r + "\n" for r in envelope.rcpt_tos).encode())
         content = envelope.original_content or envelope.content
