@@ -59,9 +59,9 @@ pub fn run() -> ExitCode {
             let mut err = std::io::stderr().lock();
             if !r.message.is_empty() {
                 let prefix = if color { "\x1b[1;31merror:\x1b[0m" } else { "error:" };
-                let _ = writeln!(err, "{prefix} {}", error::one_line(&r.message));
+                let _ = writeln!(err, "{prefix} {}", error::message_line(&r.message));
                 if let Some(h) = &r.hint {
-                    let _ = writeln!(err, "hint: {}", error::one_line(h));
+                    let _ = writeln!(err, "hint: {}", error::message_line(h));
                 }
                 if json_errors {
                     let obj = serde_json::json!({"error": {"kind": r.kind.name(), "message": r.message, "hint": r.hint, "exit": r.kind.exit_code()}});
