@@ -156,6 +156,22 @@ pub fn one_line(s: &str) -> String {
     escape(s, ECHO_CHARS)
 }
 
+/// [`one_line`] for a value that need not be UTF-8 (an argument, a path, an
+/// environment value): what is not UTF-8 is shown as `\xNN` escapes.
+pub fn one_line_os(s: &std::ffi::OsStr) -> String {
+    let mut text = String::new();
+    for chunk in s.as_encoded_bytes().utf8_chunks() {
+        text.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            text.push_str(&format!("\\x{b:02X}"));
+        }
+        if text.chars().nth(ECHO_CHARS).is_some() {
+            break;
+        }
+    }
+    one_line(&text)
+}
+
 /// A whole message or hint line, as `main` prints it: the same escaping, with
 /// the longer limit [`LINE_CHARS`] (the values in it are already cut).
 pub fn message_line(s: &str) -> String {

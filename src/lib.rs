@@ -104,6 +104,9 @@ fn clap_error(e: clap::Error) -> ExitCode {
     let text = e.render().to_string();
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let mut message = lines.next().unwrap_or("error: invalid usage").trim_start_matches("error: ").to_string();
+    if e.kind() == ErrorKind::InvalidUtf8 {
+        message = invalid_utf8_message();
+    }
     let mut hints = Vec::new();
     let mut usage = None;
     for l in lines {
@@ -134,11 +137,29 @@ fn clap_error(e: clap::Error) -> ExitCode {
 }
 
 /// `--format json` or `jsonl` among the raw arguments (for errors found
-/// before the arguments could be parsed).
+/// before the arguments could be parsed). The arguments are read as they
+/// are: one that is not UTF-8 is simply not `--format`.
 fn json_requested() -> bool {
-    let args: Vec<String> = std::env::args().collect();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     args.iter().enumerate().any(|(i, a)| {
-        matches!(a.as_str(), "--format=json" | "--format=jsonl")
+        a == "--format=json"
+            || a == "--format=jsonl"
             || (a == "--format" && args.get(i + 1).is_some_and(|v| v == "json" || v == "jsonl"))
     })
+}
+
+/// clap's "invalid UTF-8 was detected in one or more arguments", made
+/// precise: which argument (or which environment variable clap read) it was,
+/// shown with its bad bytes escaped.
+fn invalid_utf8_message() -> String {
+    let bad = std::env::args_os().enumerate().skip(1).find(|(_, a)| a.to_str().is_none());
+    if let Some((i, a)) = bad {
+        return format!("argument {i} is not valid UTF-8: '{}'", error::one_line_os(&a));
+    }
+    for var in cli::STRING_ENV {
+        if let Some(v) = std::env::var_os(var).filter(|v| v.to_str().is_none()) {
+            return format!("{var} is not valid UTF-8: '{}'", error::one_line_os(&v));
+        }
+    }
+    "an argument is not valid UTF-8".to_string()
 }

@@ -111,7 +111,8 @@ pub fn deliver(transport: &Transport, outbox: &Path, msg: &Message) -> Result<De
                 .port(*port)
                 .timeout(Some(std::time::Duration::from_secs(20)))
                 .tls(if *tls { Tls::Wrapper(params) } else { Tls::Opportunistic(params) });
-            if let (Ok(user), Ok(pass)) = (std::env::var("ACCT_SMTP_USER"), std::env::var("ACCT_SMTP_PASSWORD")) {
+            let env = |v| crate::validate::env_text(v).map_err(|e| e.message);
+            if let (Some(user), Some(pass)) = (env("ACCT_SMTP_USER")?, env("ACCT_SMTP_PASSWORD")?) {
                 b = b.credentials(lettre::transport::smtp::authentication::Credentials::new(user, pass));
             }
             b.build().send(msg).map(|_| Delivered::Sent).map_err(|e| {

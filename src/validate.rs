@@ -202,6 +202,18 @@ pub fn email_key(input: &str) -> Option<String> {
     email(input).ok().map(|e| e.key)
 }
 
+/// An environment variable as text: `None` when unset; when it is set but
+/// not UTF-8, a usage error (exit 2) that names it, never a silent fallback.
+pub fn env_text(name: &str) -> Result<Option<String>, AppError> {
+    match std::env::var_os(name) {
+        None => Ok(None),
+        Some(v) => v.into_string().map(Some).map_err(|v| {
+            AppError::new(Kind::Usage, format!("{name} is not valid UTF-8: '{}'", crate::error::one_line_os(&v)))
+                .with_hint(format!("set {name} to UTF-8 text, or unset it"))
+        }),
+    }
+}
+
 /// E.164: `+` then 8 to 15 digits.
 pub fn phone(input: &str) -> Result<String, AppError> {
     let digits = input.strip_prefix('+').ok_or_else(|| bad("phone", input, "must start with '+' (E.164)"))?;
@@ -264,13 +276,19 @@ pub fn slug(what: &str, input: &str) -> Result<String, AppError> {
 }
 
 /// A person's name or a display name: no control or bidi characters (a line
-/// break is kept, CRLF as LF), at most 128 characters, stored in NFC.
+/// break is kept, CRLF as LF; a tab is refused), surrounding spaces dropped,
+/// at most 128 characters, stored in NFC. The one check for a name, whether
+/// it comes from a flag, the editor or an import row.
 pub fn name(what: &str, input: &str) -> Result<String, AppError> {
     let input = input.replace("\r\n", "\n");
     if input.chars().any(|c| c != '\n' && is_forbidden(c)) {
         return Err(bad(what, &input, "contains a control or bidi character"));
     }
-    text_checked(what, &input, MAX_NAME_CHARS)
+    let trimmed = input.trim_matches(|c: char| c.is_whitespace() && !c.is_control());
+    if trimmed.is_empty() {
+        return Err(bad(what, &input, "empty"));
+    }
+    text_checked(what, trimmed, MAX_NAME_CHARS)
 }
 
 /// A display name, or the slug when none is given.

@@ -55,7 +55,8 @@ fn field(rec: &csv::ByteRecord, idx: Option<usize>, name: &str) -> Result<Option
     let Some(i) = idx else { return Ok(None) };
     let raw = rec.get(i).unwrap_or_default();
     let s = std::str::from_utf8(raw).map_err(|_| format!("{name} is not valid UTF-8"))?;
-    let s = s.trim();
+    // As typed: the validators that `user add` and `user edit` call decide
+    // (surrounding spaces, controls), so one value gets one answer.
     Ok(if s.is_empty() { None } else { Some(s.to_string()) })
 }
 
@@ -74,7 +75,7 @@ fn parse_row(rec: &csv::ByteRecord, cols: &HashMap<&str, usize>, width: usize, l
     let roles: Vec<String> = get("role")?
         .map(|r| r.split(';').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect())
         .unwrap_or_default();
-    let group = get("group")?;
+    let group = get("group")?.map(|g| g.trim().to_string()).filter(|g| !g.is_empty());
     Ok(Parsed { line, email, first, last, username, roles, group })
 }
 
