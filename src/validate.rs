@@ -125,7 +125,14 @@ pub fn email(input: &str) -> Result<Email, AppError> {
         return Err(bad(WHAT, input, &format!("longer than {MAX_EMAIL_OCTETS} octets")));
     }
     if let Some((c, why)) = input.chars().find_map(|c| email_char_problem(c).map(|w| (c, w))) {
-        return Err(bad(WHAT, input, &format!("contains {why} (U+{:04X})", c as u32)));
+        // Controls, bidi controls and white space are shown escaped (or are
+        // visible) in the echoed address; the others are named.
+        let why = match why {
+            "a control character" | "a bidi control character" => "contains a control or bidi character".to_string(),
+            "white space" => "contains white space".to_string(),
+            _ => format!("contains {why} (U+{:04X})", c as u32),
+        };
+        return Err(bad(WHAT, input, &why));
     }
     let mut parts = input.split('@');
     let (local, domain) = match (parts.next(), parts.next(), parts.next()) {
@@ -173,7 +180,7 @@ fn host_name(domain: &str) -> Result<String, &'static str> {
         return Err("the domain has an empty label");
     }
     if labels.len() < 2 {
-        return Err("the domain must have at least two labels (a dot)");
+        return Err("the domain must contain a dot");
     }
     if labels.iter().any(|l| !l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')) {
         return Err("the domain may hold only letters, digits, hyphens and dots");
@@ -431,11 +438,12 @@ mod tests {
             '\u{E000}',
             '\u{10FFFD}',
         ] {
+            let named = !(c.is_control() || c.is_whitespace() || is_bidi_control(c));
             for addr in
                 [format!("admin{c}@x.test"), format!("{c}admin@x.test"), format!("admin@x{c}.test"), format!("admin@x.test{c}")]
             {
                 let err = email(&addr).expect_err(&format!("{addr:?} accepted"));
-                assert!(err.message.contains(&format!("U+{:04X}", c as u32)), "{}", err.message);
+                assert!(!named || err.message.contains(&format!("U+{:04X}", c as u32)), "{}", err.message);
                 if hides_or_breaks(c) {
                     assert!(!err.message.contains(c), "the character is escaped in {:?}", err.message);
                 }
@@ -595,6 +603,9 @@ mod properties {
         /// know newer pairs).
         #[test]
         fn case_variants_share_a_key(local in "[A-Za-z0-9\\x{C0}-\\x{24F}\\x{370}-\\x{3FF}\\x{400}-\\x{4FF}\\x{531}-\\x{587}\\x{10A0}-\\x{10FF}\\x{13A0}-\\x{13F5}\\x{1E00}-\\x{1FFF}\\x{AB70}-\\x{ABBF}]{1,16}") {
+            // Default (not Turkic) folding keeps dotless ı apart from I, as
+            // Unicode's CaseFolding.txt does: upper-casing ı is not a variant.
+            prop_assume!(!local.contains('\u{131}'));
             let variants = [local.clone(), local.to_uppercase(), local.to_lowercase(), fold(&local)];
             let keys: Vec<Option<String>> = variants.iter().map(|v| email_key(&format!("{v}@Acme.Test"))).collect();
             if let Some(Some(k)) = keys.first() {

@@ -108,12 +108,13 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> Result<AddResult> {
     }
     // Validate every address and name before touching anything. With
     // --keep-going an invalid address is a failed target (SPEC §5), reported
-    // in its place; without, it aborts before anything changes.
+    // in its place; without, it aborts before anything changes. A single
+    // address has no others to go on with: its error is the command's.
     let mut emails: Vec<Result<validate::Email, (String, AppError)>> = Vec::with_capacity(a.emails.len());
     for e in &a.emails {
         match validate::email(e) {
             Ok(v) => emails.push(Ok(v)),
-            Err(err) if a.keep_going => emails.push(Err((e.clone(), err))),
+            Err(err) if a.keep_going && a.emails.len() > 1 => emails.push(Err((e.clone(), err))),
             Err(err) => return Err(err.into()),
         }
     }
