@@ -141,15 +141,56 @@ pub fn classify(err: &anyhow::Error) -> Report {
             _ => {}
         }
     }
-    Report { kind: Kind::Failure, message: one_line(&parts.join(": ")), hint }
+    Report { kind: Kind::Failure, message: message_line(&parts.join(": ")), hint }
 }
 
-/// Errors are one line: newlines and other control characters from hostile input
-/// are shown escaped.
+/// How much of one value an error shows, in characters.
+pub const ECHO_CHARS: usize = 100;
+/// How much of a whole message line is shown, in characters.
+pub const LINE_CHARS: usize = 2000;
+
+/// The one helper for a value echoed in a message (an address, a name, a
+/// path, a cell): cut to [`ECHO_CHARS`] and escaped by [`escape`], so that a
+/// hostile value can neither flood the terminal nor break the line.
 pub fn one_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() || crate::validate::is_bidi_control(c) {
+    escape(s, ECHO_CHARS)
+}
+
+/// [`one_line`] for a value that need not be UTF-8 (an argument, a path, an
+/// environment value): what is not UTF-8 is shown as `\xNN` escapes.
+pub fn one_line_os(s: &std::ffi::OsStr) -> String {
+    let mut text = String::new();
+    for chunk in s.as_encoded_bytes().utf8_chunks() {
+        text.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            text.push_str(&format!("\\x{b:02X}"));
+        }
+        if text.chars().nth(ECHO_CHARS).is_some() {
+            break;
+        }
+    }
+    one_line(&text)
+}
+
+/// A whole message or hint line, as `main` prints it: the same escaping, with
+/// the longer limit [`LINE_CHARS`] (the values in it are already cut).
+pub fn message_line(s: &str) -> String {
+    escape(s, LINE_CHARS)
+}
+
+/// The first `max` characters of `s` (then `…`), with every character that
+/// could break the line or hide on screen shown as an escape: line breaks
+/// and other controls (Cc, U+0085 included), the separators U+2028 and
+/// U+2029, bidi controls and the other invisible format characters (Cf),
+/// and the default-ignorable code points.
+fn escape(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max * 2));
+    for (i, c) in s.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        if crate::validate::hides_or_breaks(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);

@@ -60,9 +60,9 @@ pub fn run() -> ExitCode {
             let mut err = std::io::stderr().lock();
             if !r.message.is_empty() {
                 let prefix = if color { "\x1b[1;31merror:\x1b[0m" } else { "error:" };
-                let _ = writeln!(err, "{prefix} {}", error::one_line(&r.message));
+                let _ = writeln!(err, "{prefix} {}", error::message_line(&r.message));
                 if let Some(h) = &r.hint {
-                    let _ = writeln!(err, "hint: {}", error::one_line(h));
+                    let _ = writeln!(err, "hint: {}", error::message_line(h));
                 }
                 if json_errors {
                     let obj = serde_json::json!({"error": {"kind": r.kind.name(), "message": r.message, "hint": r.hint, "exit": r.kind.exit_code()}});
@@ -105,6 +105,9 @@ fn clap_error(e: clap::Error) -> ExitCode {
     let text = e.render().to_string();
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let mut message = lines.next().unwrap_or("error: invalid usage").trim_start_matches("error: ").to_string();
+    if e.kind() == ErrorKind::InvalidUtf8 {
+        message = invalid_utf8_message();
+    }
     let mut hints = Vec::new();
     let mut usage = None;
     for l in lines {
@@ -135,11 +138,29 @@ fn clap_error(e: clap::Error) -> ExitCode {
 }
 
 /// `--format json` or `jsonl` among the raw arguments (for errors found
-/// before the arguments could be parsed).
+/// before the arguments could be parsed). The arguments are read as they
+/// are: one that is not UTF-8 is simply not `--format`.
 fn json_requested() -> bool {
-    let args: Vec<String> = std::env::args().collect();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     args.iter().enumerate().any(|(i, a)| {
-        matches!(a.as_str(), "--format=json" | "--format=jsonl")
+        a == "--format=json"
+            || a == "--format=jsonl"
             || (a == "--format" && args.get(i + 1).is_some_and(|v| v == "json" || v == "jsonl"))
     })
+}
+
+/// clap's "invalid UTF-8 was detected in one or more arguments", made
+/// precise: which argument (or which environment variable clap read) it was,
+/// shown with its bad bytes escaped.
+fn invalid_utf8_message() -> String {
+    let bad = std::env::args_os().enumerate().skip(1).find(|(_, a)| a.to_str().is_none());
+    if let Some((i, a)) = bad {
+        return format!("argument {i} is not valid UTF-8: '{}'", error::one_line_os(&a));
+    }
+    for var in cli::STRING_ENV {
+        if let Some(v) = std::env::var_os(var).filter(|v| v.to_str().is_none()) {
+            return format!("{var} is not valid UTF-8: '{}'", error::one_line_os(&v));
+        }
+    }
+    "an argument is not valid UTF-8".to_string()
 }

@@ -134,24 +134,28 @@ pub enum Delivered {
 /// Deliver one message. The error is a one-line reason, stored on the invitation.
 pub fn deliver(transport: &Transport, helo: &str, outbox: &Path, msg: &Message) -> Result<Delivered, String> {
     match transport {
-        Transport::Outbox => write_outbox(outbox, msg).map(Delivered::File).map_err(|e| one_line(&format!("{e:#}"))),
-        Transport::Sendmail => {
-            lettre::SendmailTransport::new().send(msg).map(|_| Delivered::Sent).map_err(|e| one_line(&e.to_string()))
+        Transport::Outbox => {
+            write_outbox(outbox, msg).map(Delivered::File).map_err(|e| crate::error::message_line(&format!("{e:#}")))
         }
+        Transport::Sendmail => lettre::SendmailTransport::new()
+            .send(msg)
+            .map(|_| Delivered::Sent)
+            .map_err(|e| crate::error::message_line(&e.to_string())),
         Transport::Smtp { host, port, tls } => {
             use lettre::transport::smtp::client::{Tls, TlsParameters};
-            let params = TlsParameters::new(host.clone()).map_err(|e| one_line(&e.to_string()))?;
+            let params = TlsParameters::new(host.clone()).map_err(|e| crate::error::message_line(&e.to_string()))?;
             let mut b = lettre::SmtpTransport::builder_dangerous(host.as_str())
                 .port(*port)
                 .hello_name(lettre::transport::smtp::extension::ClientId::Domain(helo.to_string()))
                 .timeout(Some(std::time::Duration::from_secs(20)))
                 .tls(if *tls { Tls::Wrapper(params) } else { Tls::Opportunistic(params) });
-            if let (Ok(user), Ok(pass)) = (std::env::var("ACCT_SMTP_USER"), std::env::var("ACCT_SMTP_PASSWORD")) {
+            let env = |v| crate::validate::env_text(v).map_err(|e| e.message);
+            if let (Some(user), Some(pass)) = (env("ACCT_SMTP_USER")?, env("ACCT_SMTP_PASSWORD")?) {
                 b = b.credentials(lettre::transport::smtp::authentication::Credentials::new(user, pass));
             }
             b.build().send(msg).map(|_| Delivered::Sent).map_err(|e| {
                 // lettre's messages never carry the credentials.
-                one_line(&format!("SMTP delivery to {host}:{port} failed: {e}"))
+                crate::error::message_line(&format!("SMTP delivery to {host}:{port} failed: {e}"))
             })
         }
     }

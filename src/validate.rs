@@ -11,16 +11,73 @@ pub const MAX_NAME_CHARS: usize = 128;
 pub const MAX_INITIALS_CHARS: usize = 8;
 
 fn bad(what: &str, value: &str, why: &str) -> AppError {
-    AppError::new(Kind::Invalid, format!("invalid {what} '{}': {why}", one_line(&truncate(value, 80))))
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n).collect::<String>()) }
+    AppError::new(Kind::Invalid, format!("invalid {what} '{}': {why}", one_line(value)))
 }
 
 /// Characters that reorder text on screen (Trojan Source, CVE-2021-42574).
 pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): code
+/// points that render as nothing, whatever their general category (U+034F
+/// COMBINING GRAPHEME JOINER is Mn, the Hangul fillers are Lo, the variation
+/// selectors Mn). The list is short and stable, so it is kept here rather
+/// than in a dependency.
+pub fn is_default_ignorable(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}'..='\u{1160}' | '\u{17B4}'..='\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}'
+        | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}'
+        | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// A character that can break a line of text or hide on screen: controls
+/// (Cc), the line and paragraph separators (Zl, Zp), format characters (Cf,
+/// the bidi controls among them) and the default-ignorable code points. These
+/// are escaped whenever a value is echoed ([`crate::error::one_line`]).
+pub fn hides_or_breaks(c: char) -> bool {
+    use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
+    matches!(c.general_category(), G::Control | G::Format | G::LineSeparator | G::ParagraphSeparator) || is_default_ignorable(c)
+}
+
+/// Why a character may not appear anywhere in an e-mail address, or `None`.
+/// SPEC §1: no control, bidi, white-space or invisible format character;
+/// private-use and unassigned code points are refused too (they display as
+/// nothing known and no mail system can be trusted with them).
+fn email_char_problem(c: char) -> Option<&'static str> {
+    use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
+    if c.is_ascii() {
+        return if c.is_ascii_control() {
+            Some("a control character")
+        } else if c == ' ' {
+            Some("white space")
+        } else {
+            None
+        };
+    }
+    if is_bidi_control(c) {
+        return Some("a bidi control character");
+    }
+    match c.general_category() {
+        G::Control => Some("a control character"),
+        G::Format => Some("an invisible format character"),
+        G::SpaceSeparator => Some("white space"),
+        G::LineSeparator | G::ParagraphSeparator => Some("a line or paragraph separator"),
+        G::PrivateUse => Some("a private-use character"),
+        G::Unassigned | G::Surrogate => Some("an unassigned code point"),
+        _ if is_default_ignorable(c) => Some("an invisible character"),
+        _ if c.is_whitespace() => Some("white space"),
+        _ => None,
+    }
+}
+
+fn is_mark(c: char) -> bool {
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+    !c.is_ascii() && c.general_category_group() == GeneralCategoryGroup::Mark
 }
 
 /// A character that must not appear in an identifier or a name.
@@ -33,6 +90,16 @@ pub fn nfc(s: &str) -> String {
     if s.is_ascii() { s.to_string() } else { s.nfc().collect() }
 }
 
+/// The caseless form of a text: NFC, full Unicode case folding (CaseFolding.txt
+/// statuses C and F: `ß` → `ss`, final `ς` → `σ`), then NFC again so that the
+/// result is a fixed point.
+pub fn fold(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
+    nfc(&caseless::default_case_fold_str(&nfc(s)))
+}
+
 /// A validated e-mail address: as entered, plus its normalized key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
@@ -40,19 +107,32 @@ pub struct Email {
     pub key: String,
 }
 
-/// Validate an address and compute the key that makes `Ada@X.com` and `ada@x.com`
-/// the same person: Unicode NFC, lower-cased, the domain in IDNA ASCII form.
+/// RFC 5321 §4.5.3.1: the local part in octets, the whole path in octets.
+pub const MAX_LOCAL_OCTETS: usize = 64;
+pub const MAX_EMAIL_OCTETS: usize = 254;
+
+/// Validate an address (SPEC §1) and compute the key that makes `Ada@X.com`
+/// and `ada@x.com`, or `ΑΣ@x.com` and `ασ@x.com`, the same person: the local
+/// part in NFC and fully case-folded, the domain in IDNA ASCII (A-label) form.
 pub fn email(input: &str) -> Result<Email, AppError> {
     const WHAT: &str = "e-mail";
     if input.is_empty() {
         return Err(bad(WHAT, input, "empty"));
     }
-    if let Some(c) = input.chars().find(|c| is_forbidden(*c) || c.is_whitespace()) {
-        let why = if c.is_whitespace() { "contains white space" } else { "contains a control or bidi character" };
-        return Err(bad(WHAT, input, why));
+    // A domain character is at most 4 octets of UTF-8 and at least one of
+    // its A-label: anything longer cannot fit, whatever IDNA makes of it.
+    if input.len() > MAX_LOCAL_OCTETS + 1 + 4 * 253 {
+        return Err(bad(WHAT, input, &format!("longer than {MAX_EMAIL_OCTETS} octets")));
     }
-    if input.len() > 254 {
-        return Err(bad(WHAT, input, "longer than 254 octets"));
+    if let Some((c, why)) = input.chars().find_map(|c| email_char_problem(c).map(|w| (c, w))) {
+        // Controls, bidi controls and white space are shown escaped (or are
+        // visible) in the echoed address; the others are named.
+        let why = match why {
+            "a control character" | "a bidi control character" => "contains a control or bidi character".to_string(),
+            "white space" => "contains white space".to_string(),
+            _ => format!("contains {why} (U+{:04X})", c as u32),
+        };
+        return Err(bad(WHAT, input, &why));
     }
     let mut parts = input.split('@');
     let (local, domain) = match (parts.next(), parts.next(), parts.next()) {
@@ -62,8 +142,11 @@ pub fn email(input: &str) -> Result<Email, AppError> {
     if local.is_empty() {
         return Err(bad(WHAT, input, "the part before '@' is empty"));
     }
-    if local.len() > 64 {
-        return Err(bad(WHAT, input, "the part before '@' is longer than 64 octets"));
+    if domain.is_empty() {
+        return Err(bad(WHAT, input, "the part after '@' is empty"));
+    }
+    if local.len() > MAX_LOCAL_OCTETS || nfc(local).len() > MAX_LOCAL_OCTETS {
+        return Err(bad(WHAT, input, &format!("the part before '@' is longer than {MAX_LOCAL_OCTETS} octets")));
     }
     if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
         return Err(bad(WHAT, input, "misplaced '.' before '@'"));
@@ -71,27 +154,71 @@ pub fn email(input: &str) -> Result<Email, AppError> {
     if let Some(c) = local.chars().find(|c| c.is_ascii() && !(c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(*c))) {
         return Err(bad(WHAT, input, &format!("character '{c}' is not allowed before '@'")));
     }
-    if !domain.contains('.') {
-        return Err(bad(WHAT, input, "the domain must contain a dot"));
+    // A combining mark at the start of a part would join the character
+    // before it (outside the address, or the '@').
+    if local.starts_with(is_mark) || domain.starts_with(is_mark) {
+        return Err(bad(WHAT, input, "a part of the address starts with a combining mark"));
     }
-    if domain.split('.').any(|l| l.is_empty()) {
-        return Err(bad(WHAT, input, "the domain has an empty label"));
+    let ascii = host_name(domain).map_err(|why| bad(WHAT, input, why))?;
+    let octets = local.len().max(nfc(local).len()) + 1 + ascii.len();
+    if octets > MAX_EMAIL_OCTETS {
+        let form = if ascii == domain { "" } else { " with the domain in IDNA form" };
+        return Err(bad(WHAT, input, &format!("longer than {MAX_EMAIL_OCTETS} octets{form} ({octets})")));
     }
-    let ascii = (if domain.is_ascii() { idna::domain_to_ascii(domain) } else { idna::domain_to_ascii(&nfc(domain)) })
-        .map_err(|_| bad(WHAT, input, "the domain is not a valid internationalized domain name"))?;
-    if ascii.is_empty() || ascii.len() > 253 || ascii.split('.').any(|l| l.is_empty() || l.len() > 63) {
-        return Err(bad(WHAT, input, "the domain is not a valid host name"));
+    Ok(Email { display: input.to_string(), key: format!("{}@{ascii}", fold(local)) })
+}
+
+/// The domain of an address as a host name (SPEC §1): its IDNA ASCII form,
+/// lower-cased, with at least two labels, each 1 to 63 letters, digits and
+/// hyphens, none starting or ending with '-', and a top-level label that is
+/// not all digits (so no IPv4 address); at most 253 octets.
+fn host_name(domain: &str) -> Result<String, &'static str> {
+    const NOT_IDNA: &str = "the domain is not a valid internationalized domain name";
+    let mapped = idna::domain_to_ascii(&nfc(domain)).map_err(|_| NOT_IDNA)?;
+    let labels: Vec<&str> = mapped.split('.').collect();
+    if labels.iter().any(|l| l.is_empty()) {
+        return Err("the domain has an empty label");
     }
-    if let Some(c) = ascii.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '.')) {
-        return Err(bad(WHAT, input, &format!("character '{c}' is not allowed in the domain")));
+    if labels.len() < 2 {
+        return Err("the domain must contain a dot");
     }
-    let local_key: String = nfc(local).to_lowercase();
-    Ok(Email { display: input.to_string(), key: format!("{local_key}@{}", ascii.to_ascii_lowercase()) })
+    if labels.iter().any(|l| !l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')) {
+        return Err("the domain may hold only letters, digits, hyphens and dots");
+    }
+    if labels.iter().any(|l| l.starts_with('-') || l.ends_with('-')) {
+        return Err("a label of the domain starts or ends with '-'");
+    }
+    if labels.iter().any(|l| l.len() > 63) {
+        return Err("a label of the domain is longer than 63 octets");
+    }
+    if mapped.len() > 253 {
+        return Err("the domain is longer than 253 octets");
+    }
+    if labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
+        return Err("the top-level label of the domain is all digits");
+    }
+    // IDNA2008's remaining rules (UTS #46 with CheckHyphens and STD3): no
+    // "--" in the third and fourth positions of a label that is not an
+    // A-label, and A-labels that decode to valid U-labels.
+    idna::domain_to_ascii_strict(&mapped).map_err(|_| NOT_IDNA)?;
+    Ok(mapped)
 }
 
 /// The normalized key of an address, for lookups; `None` when it is not valid.
 pub fn email_key(input: &str) -> Option<String> {
     email(input).ok().map(|e| e.key)
+}
+
+/// An environment variable as text: `None` when unset; when it is set but
+/// not UTF-8, a usage error (exit 2) that names it, never a silent fallback.
+pub fn env_text(name: &str) -> Result<Option<String>, AppError> {
+    match std::env::var_os(name) {
+        None => Ok(None),
+        Some(v) => v.into_string().map(Some).map_err(|v| {
+            AppError::new(Kind::Usage, format!("{name} is not valid UTF-8: '{}'", crate::error::one_line_os(&v)))
+                .with_hint(format!("set {name} to UTF-8 text, or unset it"))
+        }),
+    }
 }
 
 /// E.164: `+` then 8 to 15 digits.
@@ -156,13 +283,19 @@ pub fn slug(what: &str, input: &str) -> Result<String, AppError> {
 }
 
 /// A person's name or a display name: no control or bidi characters (a line
-/// break is kept, CRLF as LF), at most 128 characters, stored in NFC.
+/// break is kept, CRLF as LF; a tab is refused), surrounding spaces dropped,
+/// at most 128 characters, stored in NFC. The one check for a name, whether
+/// it comes from a flag, the editor or an import row.
 pub fn name(what: &str, input: &str) -> Result<String, AppError> {
     let input = input.replace("\r\n", "\n");
     if input.chars().any(|c| c != '\n' && is_forbidden(c)) {
         return Err(bad(what, &input, "contains a control or bidi character"));
     }
-    text_checked(what, &input, MAX_NAME_CHARS)
+    let trimmed = input.trim_matches(|c: char| c.is_whitespace() && !c.is_control());
+    if trimmed.is_empty() {
+        return Err(bad(what, &input, "empty"));
+    }
+    text_checked(what, trimmed, MAX_NAME_CHARS)
 }
 
 /// A display name, or the slug when none is given.
@@ -278,6 +411,108 @@ mod tests {
     }
 
     #[test]
+    fn email_refuses_invisible_and_format_characters() {
+        // Cf, the default-ignorable code points (U+034F is Mn, U+3164 Lo) and
+        // the tag characters, anywhere in the address.
+        for c in [
+            '\u{200B}',
+            '\u{200C}',
+            '\u{200D}',
+            '\u{2060}',
+            '\u{00AD}',
+            '\u{034F}',
+            '\u{180E}',
+            '\u{E0041}',
+            '\u{FEFF}',
+            '\u{061C}',
+            '\u{2066}',
+            '\u{3164}',
+            '\u{FE0F}',
+            '\u{E0001}',
+            '\u{1D173}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{0085}',
+            '\u{00A0}',
+            '\u{3000}',
+            '\u{E000}',
+            '\u{10FFFD}',
+        ] {
+            let named = !(c.is_control() || c.is_whitespace() || is_bidi_control(c));
+            for addr in
+                [format!("admin{c}@x.test"), format!("{c}admin@x.test"), format!("admin@x{c}.test"), format!("admin@x.test{c}")]
+            {
+                let err = email(&addr).expect_err(&format!("{addr:?} accepted"));
+                assert!(!named || err.message.contains(&format!("U+{:04X}", c as u32)), "{}", err.message);
+                if hides_or_breaks(c) {
+                    assert!(!err.message.contains(c), "the character is escaped in {:?}", err.message);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn email_host_names() {
+        for bad in [
+            "a@-x.com",
+            "a@x-.com",
+            "a@x.-com",
+            "a@1.2.3.4",
+            "a@x.123",
+            "a@x",
+            "a@x.com.",
+            "a@.x.com",
+            "a@ab--cd.com",
+            "a@x_y.com",
+            "a@[127.0.0.1]",
+            "a@xn--zz.com",
+            "a@x.c\u{f6}m-",
+        ] {
+            assert!(email(bad).is_err(), "{bad:?} accepted");
+        }
+        for good in [
+            "a@x.com",
+            "a@1x.com",
+            "a@x.c0m",
+            "a@123.com",
+            "a@xn--bcher-kva.de",
+            "a@x-y.co",
+            "a@b\u{fc}cher.de",
+            "a@x\u{3002}com",
+            "a@sub.x.museum",
+        ] {
+            assert!(email(good).is_ok(), "{good:?} refused: {:?}", email(good));
+        }
+        assert_eq!(email("a@x\u{3002}COM").unwrap().key, "a@x.com");
+    }
+
+    #[test]
+    fn email_lengths_count_the_idna_form() {
+        // 236 octets as typed, 264 with the domain in IDNA form (each label
+        // "a"×50 + "é" becomes "xn--" + "a"×50 + "-" + 5 more).
+        let label = format!("{}\u{e9}", "a".repeat(50));
+        let domain = format!("{label}.{label}.{label}.{label}.com");
+        let whole = format!("{}@{domain}", "a".repeat(20));
+        let ascii = idna::domain_to_ascii(&domain).unwrap();
+        assert!(whole.len() <= 254 && 21 + ascii.len() > 254, "{} {}", whole.len(), 21 + ascii.len());
+        let err = email(&whole).unwrap_err();
+        assert!(err.message.contains("longer than 254 octets with the domain in IDNA form"), "{}", err.message);
+        let shorter = format!("{}@{domain}", "a".repeat(254 - 1 - ascii.len()));
+        assert!(email(&shorter).is_ok(), "{:?}", email(&shorter));
+        // 10 MB is refused before any conversion.
+        assert!(email(&format!("a@{}.com", "\u{fc}".repeat(5_000_000))).is_err());
+    }
+
+    #[test]
+    fn email_keys_use_full_case_folding() {
+        assert_eq!(email("\u{391}\u{3a3}@acme.test").unwrap().key, email("\u{3b1}\u{3c3}@acme.test").unwrap().key);
+        assert_eq!(email("\u{3b1}\u{3c2}@acme.test").unwrap().key, "\u{3b1}\u{3c3}@acme.test");
+        assert_eq!(email("Stra\u{df}e@x.com").unwrap().key, email("STRASSE@x.com").unwrap().key);
+        assert_eq!(email("\u{130}@x.com").unwrap().key, "i\u{307}@x.com");
+        assert_eq!(fold("\u{13a0}"), fold("\u{ab70}"), "Cherokee folds to upper case");
+    }
+
+    #[test]
     fn phones() {
         assert!(phone("+4915112345678").is_ok());
         assert!(phone("+12345678").is_ok());
@@ -361,6 +596,43 @@ mod properties {
             let _ = crate::store::Selector::parse(&s);
             let u = username_base(&s);
             prop_assert!(username(&u).is_ok(), "derived username {u:?} is valid");
+        }
+
+        /// Upper, lower and folded variants share a key (letters of scripts whose
+        /// case pairs are older than the Unicode 16 tables of `caseless`: std may
+        /// know newer pairs).
+        #[test]
+        fn case_variants_share_a_key(local in "[A-Za-z0-9\\x{C0}-\\x{24F}\\x{370}-\\x{3FF}\\x{400}-\\x{4FF}\\x{531}-\\x{587}\\x{10A0}-\\x{10FF}\\x{13A0}-\\x{13F5}\\x{1E00}-\\x{1FFF}\\x{AB70}-\\x{ABBF}]{1,16}") {
+            // Default (not Turkic) folding keeps dotless ı apart from I, as
+            // Unicode's CaseFolding.txt does: upper-casing ı is not a variant.
+            prop_assume!(!local.contains('\u{131}'));
+            let variants = [local.clone(), local.to_uppercase(), local.to_lowercase(), fold(&local)];
+            let keys: Vec<Option<String>> = variants.iter().map(|v| email_key(&format!("{v}@Acme.Test"))).collect();
+            if let Some(Some(k)) = keys.first() {
+                for (v, other) in variants.iter().zip(&keys) {
+                    // A variant may be refused (upper-casing can lengthen it past
+                    // 64 octets), never accepted with another key.
+                    if let Some(o) = other {
+                        prop_assert_eq!(o, k, "variant {:?}", v);
+                    }
+                }
+            }
+        }
+
+        /// No character of category Cf, and no default-ignorable one, is ever
+        /// accepted, wherever it stands.
+        #[test]
+        fn no_format_character_is_ever_accepted(c in any::<char>(), pos in 0usize..4) {
+            use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+            if c.general_category() == GeneralCategory::Format || is_default_ignorable(c) {
+                let addr = match pos {
+                    0 => format!("{c}ada@x.test"),
+                    1 => format!("ada{c}@x.test"),
+                    2 => format!("ada@{c}x.test"),
+                    _ => format!("ada@x.te{c}st"),
+                };
+                prop_assert!(email(&addr).is_err(), "{:?} accepted", addr);
+            }
         }
 
         /// Case, NFC/NFD and the punycode form of the domain give one key.

@@ -17,7 +17,9 @@ fn candidates(kind: Completion, current: &OsStr) -> Vec<CompletionCandidate> {
         let g = Globals {
             db: std::env::var_os("ACCT_DB").map(Into::into),
             config: std::env::var_os("ACCT_CONFIG").map(Into::into),
-            org: std::env::var("ACCT_ORG").ok(),
+            // An ACCT_ORG that is not UTF-8 offers nothing (the error ends the
+            // closure), rather than the candidates of the configured org.
+            org: crate::validate::env_text("ACCT_ORG")?,
             ..Default::default()
         };
         let ctx = Ctx::new(g)?;

@@ -32,6 +32,10 @@ Exit status:
   6  invalid input: bad e-mail, phone, timezone, CSV row
   7  partial: a multi-target command with --keep-going where some targets failed";
 
+/// The environment variables that clap reads into text (not path) values;
+/// one that is not UTF-8 is named in the usage error.
+pub const STRING_ENV: &[&str] = &["ACCT_ORG"];
+
 #[derive(Debug, Parser)]
 #[command(
     name = "acct",

@@ -591,7 +591,7 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
         r.lines.each(|l| {
             if let Outcome::Error(m) = &l.outcome {
                 let who = if l.email.is_empty() { String::new() } else { format!("{}: ", one_line(&l.email)) };
-                let _ = writeln!(std::io::stderr(), "error: line {}: {who}{}", l.line, one_line(m));
+                let _ = writeln!(std::io::stderr(), "error: line {}: {who}{}", l.line, crate::error::message_line(m));
             }
             Ok(())
         })?;

@@ -64,7 +64,8 @@ fn field(rec: &Record, idx: Option<usize>, name: &str) -> Result<Option<String>,
     let Some(i) = idx else { return Ok(None) };
     let (raw, _) = rec.get(i).unwrap_or_default();
     let s = std::str::from_utf8(raw).map_err(|_| format!("{name} is not valid UTF-8"))?;
-    let s = s.trim();
+    // As typed: the validators that `user add` and `user edit` call decide
+    // (surrounding spaces, controls), so one value gets one answer.
     Ok(if s.is_empty() { None } else { Some(s.to_string()) })
 }
 
@@ -83,7 +84,7 @@ fn parse_row(rec: &Record, cols: &HashMap<&str, usize>, width: usize, line: u64)
     let roles: Vec<String> = get("role")?
         .map(|r| r.split(';').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect())
         .unwrap_or_default();
-    let group = get("group")?;
+    let group = get("group")?.map(|g| g.trim().to_string()).filter(|g| !g.is_empty());
     // Only the first bytes of a huge field are kept; the validators above
     // refuse such a value with their own message, the rest are refused here.
     if let Some(c) = COLUMNS.iter().find(|c| cols.get(*c).and_then(|&i| rec.get(i)).is_some_and(|(_, cut)| cut)) {

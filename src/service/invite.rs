@@ -86,7 +86,7 @@ pub fn deliver(ctx: &Ctx, store: &mut dyn Store, mails: Vec<(&Permit, PendingMai
                 mail::Invite { to: &m.email, name: m.name.as_deref(), org: &m.org, url: &url, expires_at: &m.expires_at };
             let result = match mail::invitation(&from, &invite) {
                 Ok(msg) => mail::deliver(&transport, &helo, &outbox, &msg),
-                Err(e) => Err(crate::error::one_line(&format!("{e:#}"))),
+                Err(e) => Err(crate::error::message_line(&format!("{e:#}"))),
             };
             results.push(Sent { email: m.email.clone(), result });
         }

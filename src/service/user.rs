@@ -106,8 +106,18 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> Result<AddResult> {
     if a.username.is_some() && a.emails.len() > 1 {
         return Err(error::usage("--username goes with a single EMAIL").into());
     }
-    // Validate every address and name before touching anything.
-    let emails: Vec<validate::Email> = a.emails.iter().map(|e| validate::email(e)).collect::<Result<_, _>>()?;
+    // Validate every address and name before touching anything. With
+    // --keep-going an invalid address is a failed target (SPEC §5), reported
+    // in its place; without, it aborts before anything changes. A single
+    // address has no others to go on with: its error is the command's.
+    let mut emails: Vec<Result<validate::Email, (String, AppError)>> = Vec::with_capacity(a.emails.len());
+    for e in &a.emails {
+        match validate::email(e) {
+            Ok(v) => emails.push(Ok(v)),
+            Err(err) if a.keep_going && a.emails.len() > 1 => emails.push(Err((e.clone(), err))),
+            Err(err) => return Err(err.into()),
+        }
+    }
     let first = a.first_name.as_deref().map(|f| validate::name("first name", f)).transpose()?;
     let last = a.last_name.as_deref().map(|l| validate::name("last name", l)).transpose()?;
     if let Some(u) = &a.username {
@@ -132,7 +142,15 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> Result<AddResult> {
     let mut rows = Vec::new();
     let mut mails: Vec<PendingMail> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for email in &emails {
+    for email in emails {
+        let email = match email {
+            Ok(v) => v,
+            Err((raw, err)) => {
+                rows.push(AddRow { email: raw, id: None, username: None, outcome: Err(err.into()) });
+                continue;
+            }
+        };
+        let email = &email;
         if !seen.insert(email.key.clone()) {
             continue;
         }

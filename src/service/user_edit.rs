@@ -305,23 +305,25 @@ pub fn edit_in_editor(ctx: &Ctx, who: &str) -> Result<Option<(String, Changes)>>
 /// (through the shell, so that `EDITOR="code --wait"` works), read it back.
 fn run_editor(text: &str) -> Result<String> {
     use std::io::Write;
-    let editor = std::env::var("VISUAL")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("EDITOR").ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "vi".to_string());
+    // The editor is a command line for the shell: bytes that are not UTF-8
+    // are passed on as they are (and shown escaped in errors).
+    let editor =
+        ["VISUAL", "EDITOR"].iter().find_map(|v| std::env::var_os(v).filter(|s| !s.is_empty())).unwrap_or_else(|| "vi".into());
+    let shown = error::one_line_os(&editor);
+    let mut script = editor;
+    script.push(" \"$1\"");
     let mut file = tempfile::Builder::new().prefix("acct-edit-").suffix(".toml").tempfile()?;
     file.write_all(text.as_bytes())?;
     file.flush()?;
     let status = std::process::Command::new("sh")
         .arg("-c")
-        .arg(format!("{editor} \"$1\""))
+        .arg(script)
         .arg("sh")
         .arg(file.path())
         .status()
-        .map_err(|e| error::failure(format!("cannot run the editor '{}': {e}", one_line(&editor))))?;
+        .map_err(|e| error::failure(format!("cannot run the editor '{shown}': {e}")))?;
     if !status.success() {
-        return Err(error::failure(format!("the editor '{}' failed; nothing was changed", one_line(&editor))).into());
+        return Err(error::failure(format!("the editor '{shown}' failed; nothing was changed")).into());
     }
     Ok(std::fs::read_to_string(file.path())?)
 }

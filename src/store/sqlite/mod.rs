@@ -11,7 +11,7 @@ mod tx;
 use super::{Store, Tx};
 use crate::error::{self, AppError, Result};
 use anyhow::Context;
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 
 /// `PRAGMA application_id`: "acct" in ASCII.
@@ -43,6 +43,7 @@ impl SqliteStore {
         }
         let mut store = Self::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         store.migrate()?;
+        store.rekey_emails()?;
         Ok(store)
     }
 
@@ -87,6 +88,7 @@ impl SqliteStore {
             drop(conn);
             let mut store = Self::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
             store.migrate()?;
+            store.rekey_emails()?;
             Ok(store)
         })();
         if result.is_err() {
@@ -112,6 +114,7 @@ impl SqliteStore {
         store.conn.execute_batch("PRAGMA foreign_keys = ON;")?;
         store.conn.pragma_update(None, "application_id", APPLICATION_ID)?;
         store.migrate()?;
+        store.rekey_emails()?;
         Ok(store)
     }
 
@@ -201,6 +204,78 @@ impl SqliteStore {
             applied.push(current + 1);
         }
     }
+}
+
+/// The version of the e-mail key rule ([`crate::validate::email`]) that the
+/// stored `email_key`s follow, kept in `acct_meta`. Version 2: full case
+/// folding (version 1, implied when absent, lower-cased).
+const EMAIL_KEY_VERSION: &str = "2";
+
+/// Stored keys whose address has another key under the current rule:
+/// `(id, email, stored key, current key)`. Only addresses with non-ASCII
+/// characters can differ (ASCII keys were and are lower-cased).
+fn stale_email_keys(conn: &Connection) -> Result<Vec<(i64, String, String, String)>> {
+    let mut st = conn.prepare("SELECT id, email, email_key FROM users WHERE email GLOB '*[^ -~]*' ORDER BY id")?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+    let mut stale = Vec::new();
+    for row in rows {
+        let (id, email, key) = row?;
+        if let Some(now) = crate::validate::email_key(&email)
+            && now != key
+        {
+            stale.push((id, email, key, now));
+        }
+    }
+    Ok(stale)
+}
+
+impl SqliteStore {
+    /// Bring the stored e-mail keys to the current rule, once per database
+    /// (marked in `acct_meta`). Two stored addresses that the new rule makes
+    /// one (`ΑΣ@x` and `ασ@x`) cannot both have the key: the one that already
+    /// holds it, else the oldest, gets it; the others keep their old key,
+    /// which no current key can equal, and `db check` names them.
+    fn rekey_emails(&mut self) -> Result<()> {
+        let marked = |c: &Connection| -> Result<bool> {
+            let v: Option<String> =
+                c.query_row("SELECT value FROM acct_meta WHERE key = 'email_key_version'", [], |r| r.get(0)).optional()?;
+            Ok(v.as_deref() == Some(EMAIL_KEY_VERSION))
+        };
+        if marked(&self.conn)? {
+            return Ok(());
+        }
+        let stale = stale_email_keys(&self.conn)?;
+        let tx = match self.conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            // A read-only database whose keys are already right is usable as it is.
+            Err(e) if stale.is_empty() && is_read_only(&e) => return Ok(()),
+            Err(e) => return Err(not_ours_or(e, &self.path)),
+        };
+        if marked(&tx)? {
+            return Ok(());
+        }
+        let stale = stale_email_keys(&tx)?;
+        let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+        for (id, _, _, now) in &stale {
+            let held = tx.query_row("SELECT 1 FROM users WHERE email_key = ?1", [now], |_| Ok(())).optional()?.is_some();
+            if held || !taken.insert(now.clone()) {
+                continue;
+            }
+            tx.execute("UPDATE users SET email_key = ?1 WHERE id = ?2", rusqlite::params![now, id])
+                .context("cannot update the e-mail keys")?;
+        }
+        tx.execute(
+            "INSERT INTO acct_meta (key, value) VALUES ('email_key_version', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [EMAIL_KEY_VERSION],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn is_read_only(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ReadOnly)
 }
 
 /// The schema version of a database file, without migrating it.
@@ -351,6 +426,18 @@ impl Store for SqliteStore {
         })?;
         for row in rows {
             problems.push(row?);
+        }
+        drop(st);
+        for (id, email, _, now) in stale_email_keys(&self.conn)? {
+            let other: Option<i64> =
+                self.conn.query_row("SELECT id FROM users WHERE email_key = ?1", [&now], |r| r.get(0)).optional()?;
+            problems.push(match other {
+                Some(o) => format!(
+                    "e-mail key: user {id} ({}) is the same address as user {o} under the current rules; change one with 'acct user edit --email'",
+                    crate::error::one_line(&email)
+                ),
+                None => format!("e-mail key: user {id} ({}) has an out-of-date key", crate::error::one_line(&email)),
+            });
         }
         Ok(problems)
     }
