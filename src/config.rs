@@ -29,6 +29,11 @@ pub const DEFAULT_TTL_DAYS: i64 = 7;
 pub struct Config {
     pub path: PathBuf,
     doc: DocumentMut,
+    /// Keys of the file that are unknown or hold a bad value, with the
+    /// error. A bad value stops only the commands that read that key
+    /// ([`Config::value`]); an unknown key stops every command but the
+    /// `config` commands that repair it ([`Config::ensure_known`]).
+    problems: Vec<(String, AppError)>,
 }
 
 fn unknown(key: &str, path: &Path) -> AppError {
@@ -59,35 +64,66 @@ impl Config {
                 format!("the configuration file {} is not valid TOML: {}", path.display(), error::one_line(e.message())),
             )
         })?;
-        let cfg = Config { path: path.to_path_buf(), doc };
-        cfg.validate()?;
+        let mut cfg = Config { path: path.to_path_buf(), doc, problems: vec![] };
+        cfg.problems = cfg.validate();
         Ok(cfg)
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Every unknown key and bad value of the file.
+    fn validate(&self) -> Vec<(String, AppError)> {
+        let mut problems = Vec::new();
+        let mut value = |full: String, v: Option<&Value>| {
+            if let Err(e) = check_value(&full, v, &self.path) {
+                let r = error::classify(&e);
+                problems.push((full, AppError { kind: r.kind, message: r.message, hint: r.hint }));
+            }
+        };
+        let mut unknowns = Vec::new();
         for (k, item) in self.doc.iter() {
             match item {
                 Item::Table(t) => {
                     if !KEYS.iter().any(|(n, _)| n.split_once('.').is_some_and(|(section, _)| section == k)) {
-                        return Err(unknown(&format!("[{k}]"), &self.path).into());
+                        unknowns.push((k.to_string(), unknown(&format!("[{k}]"), &self.path)));
+                        continue;
                     }
                     for (sub, v) in t.iter() {
                         let full = format!("{k}.{sub}");
                         if !KEYS.iter().any(|(n, _)| *n == full) {
-                            return Err(unknown(&full, &self.path).into());
+                            unknowns.push((full.clone(), unknown(&full, &self.path)));
+                            continue;
                         }
-                        check_value(&full, v.as_value(), &self.path)?;
+                        value(full, v.as_value());
                     }
                 }
                 other => {
                     if !KEYS.iter().any(|(n, _)| *n == k) || k.contains('.') {
-                        return Err(unknown(k, &self.path).into());
+                        unknowns.push((k.to_string(), unknown(k, &self.path)));
+                        continue;
                     }
-                    check_value(k, other.as_value(), &self.path)?;
+                    value(k.to_string(), other.as_value());
                 }
             }
         }
-        Ok(())
+        unknowns.extend(problems);
+        unknowns
+    }
+
+    /// Unknown keys are an error for every command but the `config`
+    /// commands, which must stay usable to repair the file.
+    pub fn ensure_known(&self) -> Result<(), AppError> {
+        match self.problems.iter().find(|(k, _)| !KEYS.iter().any(|(n, _)| n == k)) {
+            Some((_, e)) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// The value of a key for a command that needs it: a bad value in the
+    /// file is an error here (and only for the commands that read it).
+    pub fn value(&self, key: &str) -> Result<Option<String>, AppError> {
+        if let Some((_, e)) = self.problems.iter().find(|(k, _)| k == key) {
+            return Err(e.clone());
+        }
+        Ok(self.get(key))
     }
 
     fn item(&self, key: &str) -> Option<&Value> {
@@ -107,8 +143,9 @@ impl Config {
         }
     }
 
-    pub fn ttl_days(&self) -> i64 {
-        self.item("invite.ttl_days").and_then(|v| v.as_integer()).unwrap_or(DEFAULT_TTL_DAYS)
+    pub fn ttl_days(&self) -> Result<i64, AppError> {
+        self.value("invite.ttl_days")?;
+        Ok(self.item("invite.ttl_days").and_then(|v| v.as_integer()).unwrap_or(DEFAULT_TTL_DAYS))
     }
 
     pub fn list(&self) -> Vec<(String, String)> {
@@ -146,7 +183,10 @@ impl Config {
 
     /// Remove a key; true when it was set.
     pub fn unset(&mut self, key: &str) -> Result<bool> {
-        self.check_key(key)?;
+        // An unknown key that is in the file may be removed: that repairs it.
+        if !self.problems.iter().any(|(k, _)| k == key) {
+            self.check_key(key)?;
+        }
         self.change(|doc| {
             Ok(match split_key(key) {
                 (Some(s), k) => {
@@ -195,8 +235,10 @@ impl Config {
                 return Err(e).with_context(cannot);
             }
         }
-        self.doc = Config::load(&self.path)?.doc;
+        let fresh = Config::load(&self.path)?;
+        self.doc = fresh.doc;
         let changed = change(&mut self.doc)?;
+        self.problems = self.validate();
         if changed {
             self.save()?;
         }

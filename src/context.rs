@@ -86,7 +86,7 @@ impl Ctx {
         if let Some(p) = &self.db_flag {
             return Ok(p.clone());
         }
-        if let Some(p) = self.config.get("database") {
+        if let Some(p) = self.config.value("database")? {
             return Ok(PathBuf::from(p));
         }
         Ok(config::data_dir()?.join("acct.db"))
@@ -105,7 +105,11 @@ impl Ctx {
 
     /// `--org`, `ACCT_ORG`, then config `org`.
     pub fn org_slug(&self) -> Result<String, AppError> {
-        self.org_flag.clone().or_else(|| self.config.get("org")).ok_or_else(|| {
+        let configured = match &self.org_flag {
+            Some(_) => None,
+            None => self.config.value("org")?,
+        };
+        self.org_flag.clone().or(configured).ok_or_else(|| {
             AppError::new(Kind::Usage, "no current organization")
                 .with_hint("pass --org SLUG, set ACCT_ORG, or run 'acct org use SLUG'")
         })
@@ -132,7 +136,7 @@ impl Ctx {
             }
             return Ok(v);
         }
-        match self.config.get("actor") {
+        match self.config.value("actor")? {
             Some(v) if v.trim().is_empty() => Err(unreadable("the configured actor (empty)")),
             Some(v) => Ok(v),
             None => Err(AppError::new(Kind::Denied, "no actor configured")

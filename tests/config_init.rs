@@ -324,15 +324,47 @@ fn config_file_with_invalid_toml_is_a_clear_error() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
-    // A value of the wrong type or range is as clear.
-    std::fs::write(env.config_path(), "[invite]\nttl_days = 0\n").unwrap();
+    // A value of the wrong type or range is as clear, for the commands that
+    // need it (SPEC §5: it stops only those, never the config commands).
+    std::fs::write(env.config_path(), "actor = \"ada@example.com\"\norg = \"acme\"\n[invite]\nttl_days = 0\n").unwrap();
     assert_eq!(
-        env.run(&["whoami"]).fails(6),
+        env.run(&["user", "add", "zed@example.com", "--role", "read-only"]).fails(6),
         format!(
             "error: configuration key 'invite.ttl_days' in {}: expected a whole number of days from 1 to 365\n",
             env.config_path().display()
         )
     );
+}
+
+#[test]
+fn a_bad_value_stops_only_the_commands_that_need_it() {
+    let env = Env::new();
+    let path = env.config_path().display().to_string();
+    for bad in ["0", "9999", "\"7\"", "-5", "3.0"] {
+        std::fs::write(env.config_path(), format!("actor = \"ada@example.com\"\norg = \"acme\"\n[invite]\nttl_days = {bad}\n"))
+            .unwrap();
+        let err = env.run(&["user", "add", "zed@example.com", "--role", "read-only"]).fails(6).to_string();
+        assert_eq!(
+            err,
+            format!("error: configuration key 'invite.ttl_days' in {path}: expected a whole number of days from 1 to 365\n"),
+            "{bad}"
+        );
+        assert_eq!(env.query("SELECT count(*) FROM users WHERE email = 'zed@example.com'"), "0");
+        // Commands that do not read the key work; the config commands repair it.
+        assert_eq!(json(env.run(&["whoami", "--format", "json"]).ok())["email"], "ada@example.com", "{bad}");
+        env.run(&["user", "list"]).ok();
+        assert_eq!(env.run(&["config", "get", "invite.ttl_days"]).ok(), format!("{}\n", bad.trim_matches('"')));
+        assert!(env.run(&["config", "list"]).ok().contains("invite.ttl_days"));
+        env.run(&["config", "set", "invite.ttl_days", "10"]).ok();
+        assert_eq!(env.run(&["config", "get", "invite.ttl_days"]).ok(), "10\n");
+        env.run(&["config", "unset", "invite.ttl_days"]).ok();
+    }
+    env.run(&["user", "add", "zed@example.com", "--role", "read-only"]).ok();
+    // An unknown key stops the other commands, and `config unset` removes it.
+    std::fs::write(env.config_path(), "actor = \"ada@example.com\"\norg = \"acme\"\nbogus = 1\n").unwrap();
+    assert!(env.run(&["whoami"]).fails(6).starts_with("error: unknown configuration key 'bogus' in "));
+    env.run(&["config", "unset", "bogus"]).ok();
+    env.run(&["whoami"]).ok();
 }
 
 // ---------------------------------------------------------------- precedence

@@ -155,6 +155,10 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         return Ok(out.flush()?);
     }
     let mut ctx = Ctx::new(Globals::from(&cli.global))?;
+    // The config commands stay usable with a broken file, to repair it.
+    if !matches!(cli.command, Command::Config(_)) {
+        ctx.config.ensure_known()?;
+    }
     let result = run_command(cli.command, &mut ctx);
     if result.is_ok() {
         ctx.close();

@@ -381,7 +381,7 @@ fn list_columns(ctx: &Ctx, a: &ListArgs) -> Result<Vec<Column>> {
     if a.all_columns || json {
         return Ok(Column::ALL.to_vec());
     }
-    if let Some(c) = ctx.config.get("list.columns") {
+    if let Some(c) = ctx.config.value("list.columns")? {
         return Ok(crate::config::columns(&c)?);
     }
     Ok(Column::LIST_DEFAULT.to_vec())

@@ -38,7 +38,7 @@ pub fn issue(
     org: &str,
 ) -> Result<PendingMail> {
     let token = secret::new_token();
-    let ttl = chrono::TimeDelta::try_days(ctx.config.ttl_days()).unwrap_or(chrono::TimeDelta::days(config::DEFAULT_TTL_DAYS));
+    let ttl = chrono::TimeDelta::try_days(ctx.config.ttl_days()?).unwrap_or(chrono::TimeDelta::days(config::DEFAULT_TTL_DAYS));
     let expires_at = (chrono::Utc::now() + ttl).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let invitation = tx.issue_token(permit, user, &secret::sha256(&token), &expires_at)?;
     Ok(PendingMail {
@@ -63,10 +63,10 @@ pub fn deliver(ctx: &Ctx, store: &mut dyn Store, mails: Vec<(&Permit, PendingMai
     if mails.is_empty() || ctx.dry_run {
         return Ok(vec![]);
     }
-    let transport = Transport::parse(&ctx.config.get("mail.transport").unwrap_or_else(|| "outbox".into()))?;
-    let from = mail::parse_mailbox(&ctx.config.get("mail.from").unwrap_or_else(|| config::DEFAULT_FROM.into()))?;
-    let helo = mail::helo_name(ctx.config.get("mail.helo"), &from);
-    let url_template = ctx.config.get("mail.invite_url").unwrap_or_else(|| config::DEFAULT_INVITE_URL.into());
+    let transport = Transport::parse(&ctx.config.value("mail.transport")?.unwrap_or_else(|| "outbox".into()))?;
+    let from = mail::parse_mailbox(&ctx.config.value("mail.from")?.unwrap_or_else(|| config::DEFAULT_FROM.into()))?;
+    let helo = mail::helo_name(ctx.config.value("mail.helo")?, &from);
+    let url_template = ctx.config.value("mail.invite_url")?.unwrap_or_else(|| config::DEFAULT_INVITE_URL.into());
     let outbox = ctx.outbox_dir()?;
     let mut results = Vec::with_capacity(mails.len());
     // A batch at a time: its attempts put on record, the messages handed
