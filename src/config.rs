@@ -108,6 +108,11 @@ impl Config {
         unknowns
     }
 
+    /// What is wrong with the file, key by key.
+    pub fn problems(&self) -> impl Iterator<Item = &AppError> {
+        self.problems.iter().map(|(_, e)| e)
+    }
+
     /// Unknown keys are an error for every command but the `config`
     /// commands, which must stay usable to repair the file.
     pub fn ensure_known(&self) -> Result<(), AppError> {

@@ -509,11 +509,15 @@ fn a_fifo_as_config_is_refused_without_blocking_and_an_unknown_table_is_an_error
     );
     let bogus = env.home().join("bogus.toml");
     std::fs::write(&bogus, "org = \"acme\"\n[bogus]\n").unwrap();
-    let run = env.run(&["--config", bogus.to_str().unwrap(), "config", "list"]);
+    let run = env.run(&["--config", bogus.to_str().unwrap(), "whoami"]);
     assert_eq!(
         run.fails(6).lines().next().unwrap(),
         format!("error: unknown configuration key '[bogus]' in {}", bogus.display())
     );
+    // The config commands stay usable to repair the file, and say what is wrong (SPEC §5).
+    let run = env.run(&["--config", bogus.to_str().unwrap(), "config", "list"]);
+    assert_eq!(run.ok(), "KEY  VALUE\norg  acme\n");
+    assert_eq!(run.stderr, format!("warning: unknown configuration key '[bogus]' in {}\n", bogus.display()));
 }
 
 // ---------------------------------------------------------------------------

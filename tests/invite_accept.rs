@@ -333,7 +333,10 @@ fn the_invitation_of_a_removed_member_no_longer_works() {
     let token = invited(&env, "bob@example.com");
     env.run(&["user", "remove", "bob", "--yes"]).ok();
     // `invite list` no longer shows it ...
-    assert_eq!(env.run(&["invite", "list", "--format", "csv"]).ok(), "email,delivery,error,sent_at,expires_at,created_at\r\n");
+    assert_eq!(
+        env.run(&["invite", "list", "--format", "csv"]).ok(),
+        "email,delivery,error,sent_at,expires_at,created_at,state\r\n"
+    );
     let audit = env.audit_count();
     // ... and the token must not activate the removed identity.
     let run = accept(&env, &token, format!("{PASSWORD}\n").as_bytes());

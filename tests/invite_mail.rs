@@ -267,15 +267,15 @@ fn no_send_then_invite_send_one_and_all() {
     assert_eq!(
         run.ok(),
         format!(
-            "email,delivery,error,sent_at,expires_at,created_at\r\n\
-             bob@example.com,pending,,,,{}\r\ncarol@example.com,pending,,,,{}\r\ndan@example.com,pending,,,,{}\r\n",
+            "email,delivery,error,sent_at,expires_at,created_at,state\r\n\
+             bob@example.com,pending,,,,{},open\r\ncarol@example.com,pending,,,,{},open\r\ndan@example.com,pending,,,,{},open\r\n",
             created[0], created[1], created[2]
         )
     );
     let table = env.run(&["invite", "list"]).ok().to_string();
     let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines[0], "EMAIL              DELIVERY  ERROR  SENT_AT  EXPIRES_AT  CREATED_AT");
-    assert_eq!(lines[1], format!("bob@example.com    pending                               {}", created[0]));
+    assert_eq!(lines[0], "EMAIL              DELIVERY  ERROR  SENT_AT  EXPIRES_AT  CREATED_AT            STATE");
+    assert_eq!(lines[1], format!("bob@example.com    pending                               {}  open", created[0]));
     assert_eq!(lines.len(), 4);
 
     // A dry run sends nothing and changes nothing.
@@ -304,7 +304,7 @@ fn no_send_then_invite_send_one_and_all() {
         chrono::TimeDelta::days(7)
     );
     let run = env.run(&["invite", "list", "--format", "csv"]);
-    assert!(run.ok().contains(&format!("\r\nbob@example.com,sent,,{sent_at},{exp},{}\r\n", created[0])), "{}", run.stdout);
+    assert!(run.ok().contains(&format!("\r\nbob@example.com,sent,,{sent_at},{exp},{},open\r\n", created[0])), "{}", run.stdout);
     assert_eq!(
         invitations(&env),
         [
@@ -348,7 +348,10 @@ fn no_send_then_invite_send_one_and_all() {
         accept(&env, &m.token(), b"correct horse battery staple\n").ok();
     }
     assert_eq!(env.query("SELECT count(*) FROM users WHERE status = 'active'"), "4");
-    assert_eq!(env.run(&["invite", "list", "--format", "csv"]).ok(), "email,delivery,error,sent_at,expires_at,created_at\r\n");
+    assert_eq!(
+        env.run(&["invite", "list", "--format", "csv"]).ok(),
+        "email,delivery,error,sent_at,expires_at,created_at,state\r\n"
+    );
 }
 
 #[test]

@@ -882,8 +882,13 @@ pub fn decide(actor: &Subject, req: &Request<'_>) -> Result<Permit, Refusal> {
             let org = target_org(target)?;
             need(actor, org, Perm::UserInvite)?;
             not_more_privileged_anywhere(actor, target, "send an invitation to")?;
-            if target.status != Status::Invited {
-                return Err(conflict(format!("{} has already accepted their invitation", target.label)));
+            match target.status {
+                Status::Invited => {}
+                Status::Active => return Err(conflict(format!("{} has already accepted their invitation", target.label))),
+                Status::Inactive => {
+                    return Err(conflict(format!("{} has been deactivated", target.label))
+                        .with_hint(format!("reactivate them first: acct user edit {} --active true", target.label)));
+                }
             }
             Ok(identity_permit(actor, Op::InviteSend, Some(org), target))
         }

@@ -33,6 +33,13 @@ fn default_of(key: &str) -> Option<String> {
 }
 
 pub fn run(cmd: ConfigCmd, ctx: &mut Ctx) -> Result<()> {
+    // The config commands work on a broken file, to repair it, and say what
+    // is wrong with it.
+    if matches!(cmd, ConfigCmd::Get { .. } | ConfigCmd::List) {
+        for p in ctx.config.problems() {
+            ctx.warn(crate::error::message_line(&p.message));
+        }
+    }
     let mut out = ctx.stdout();
     match cmd {
         ConfigCmd::Get { key } => {

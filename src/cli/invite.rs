@@ -55,10 +55,11 @@ pub fn run(cmd: InviteCmd, ctx: &Ctx) -> Result<()> {
                         json!(i.sent_at),
                         json!(i.expires_at),
                         json!(i.created_at),
+                        json!(i.state),
                     ]
                 })
                 .collect();
-            super::print_rows(ctx, &["email", "delivery", "error", "sent_at", "expires_at", "created_at"], rows)
+            super::print_rows(ctx, &["email", "delivery", "error", "sent_at", "expires_at", "created_at", "state"], rows)
         }
         InviteCmd::Send { users, all, keep_going } => {
             let (outcomes, sent) = invite::send(ctx, &users, all, false, keep_going)?;

@@ -153,8 +153,35 @@ pub fn list(ctx: &Ctx) -> Result<Vec<crate::store::InvitationRow>> {
     let tx = store.read()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
-    let _ = crate::authz::decide(&actor, &crate::authz::Request::Read { org: &org.facts(), perm: crate::authz::Perm::UserRead })?;
-    tx.invitations(org.id)
+    crate::authz::decide(&actor, &crate::authz::Request::Read { org: &org.facts(), perm: crate::authz::Perm::UserRead })
+        .map(drop)?;
+    let mut rows = tx.invitations(org.id)?;
+    let now = chrono::Utc::now();
+    for r in &mut rows {
+        r.invitation.state = shown_state(&r.invitation, &r.user_status, now).to_string();
+    }
+    Ok(rows)
+}
+
+/// Whether an invitation's link has expired.
+pub fn expired(inv: &crate::store::Invitation, now: chrono::DateTime<chrono::Utc>) -> bool {
+    inv.expires_at.as_deref().and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok()).is_some_and(|e| e < now)
+}
+
+/// The state of an invitation as people and scripts see it: an open one is
+/// `expired` once its link has (`acct invite resend` makes a new one), and
+/// `deactivated` when its user has been deactivated (it cannot be accepted).
+pub fn shown_state<'a>(inv: &'a crate::store::Invitation, user_status: &str, now: chrono::DateTime<chrono::Utc>) -> &'a str {
+    if inv.state != "open" {
+        return &inv.state;
+    }
+    if user_status == "inactive" {
+        "deactivated"
+    } else if expired(inv, now) {
+        "expired"
+    } else {
+        "open"
+    }
 }
 
 /// `invite send` (pending ones only, `resend` = false) and `invite resend`
@@ -178,7 +205,13 @@ pub fn send(
         ));
     }
     let targets: Vec<String> = if all {
-        open.iter().filter(|i| i.invitation.delivery != "sent").map(|i| i.email.clone()).collect()
+        // A deactivated user's invitation cannot be accepted: skipped, with a note.
+        let (skipped, pending): (Vec<_>, Vec<_>) =
+            open.iter().filter(|i| i.invitation.delivery != "sent").partition(|i| i.user_status == "inactive");
+        for i in skipped {
+            ctx.note(format!("skipped {}: the account has been deactivated", i.email));
+        }
+        pending.into_iter().map(|i| i.email.clone()).collect()
     } else {
         users.to_vec()
     };
@@ -186,6 +219,13 @@ pub fn send(
         if all {
             ctx.finish(tx)?;
             ctx.note(format!("no pending invitations in {}", org.slug));
+            let now = chrono::Utc::now();
+            let stale = open.iter().filter(|i| i.user_status != "inactive" && expired(&i.invitation, now)).count();
+            if stale > 0 {
+                ctx.note(format!(
+                    "{stale} sent invitation(s) have expired; send a new link with 'acct invite resend USER' ('acct invite list' shows them)"
+                ));
+            }
             return Ok((vec![], vec![]));
         }
         return Err(crate::error::usage("name the users to invite, or pass --all").into());

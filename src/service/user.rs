@@ -246,7 +246,10 @@ pub fn show(ctx: &Ctx, who: &str) -> Result<Shown> {
         user,
         global_roles: tx.global_roles_of(target.id)?,
         organizations: tx.memberships_of(target.id)?,
-        invitation: tx.invitation_of(target.id)?,
+        invitation: tx.invitation_of(target.id)?.map(|mut i| {
+            i.state = invite::shown_state(&i, target.status.name(), chrono::Utc::now()).to_string();
+            i
+        }),
     })
 }
 

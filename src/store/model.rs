@@ -458,6 +458,8 @@ pub struct TrashInfo {
 pub struct InvitationRow {
     pub user_id: i64,
     pub email: String,
+    /// The status of the invited user (`invited`, `active`, `inactive`).
+    pub user_status: String,
     pub invitation: Invitation,
 }
 

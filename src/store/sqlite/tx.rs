@@ -418,13 +418,14 @@ macro_rules! delivery {
 const INVITATION_SELECT: &str = concat!(
     "SELECT i.user_id, u.email, i.id, o.slug, i.created_at, i.sent_at, i.expires_at, ",
     delivery!(),
-    ", i.delivery_error, i.state FROM invitations i JOIN users u ON u.id = i.user_id JOIN orgs o ON o.id = i.org_id"
+    ", i.delivery_error, i.state, u.status FROM invitations i JOIN users u ON u.id = i.user_id JOIN orgs o ON o.id = i.org_id"
 );
 
 fn row_to_invitation(r: &Row<'_>) -> rusqlite::Result<InvitationRow> {
     Ok(InvitationRow {
         user_id: r.get(0)?,
         email: r.get(1)?,
+        user_status: r.get(10)?,
         invitation: Invitation {
             id: r.get(2)?,
             org: r.get(3)?,
@@ -1211,17 +1212,28 @@ impl Tx for SqliteTx<'_> {
             params![user, org],
         )?;
         self.tx.execute("DELETE FROM memberships WHERE org_id = ?1 AND user_id = ?2", params![org, user])?;
-        // An invitation into an organization one has left no longer works.
-        self.tx.execute(
-            "UPDATE invitations SET state = 'revoked' WHERE user_id = ?1 AND org_id = ?2 AND state = 'open'",
-            params![user, org],
-        )?;
         let next: Option<i64> = self
             .tx
             .query_row("SELECT org_id FROM memberships WHERE user_id = ?1 ORDER BY created_at, org_id LIMIT 1", [user], |r| {
                 r.get(0)
             })
             .optional()?;
+        // An open invitation follows the identity to the organization it is
+        // still a member of (its link keeps working there); with no
+        // organization left it is withdrawn.
+        let moved_invitation = match next {
+            Some(next_org) => self.tx.execute(
+                "UPDATE invitations SET org_id = ?3 WHERE user_id = ?1 AND org_id = ?2 AND state = 'open'",
+                params![user, org, next_org],
+            )?,
+            None => {
+                self.tx.execute(
+                    "UPDATE invitations SET state = 'revoked' WHERE user_id = ?1 AND org_id = ?2 AND state = 'open'",
+                    params![user, org],
+                )?;
+                0
+            }
+        } > 0;
         let primary_org: Option<i64> = self
             .tx
             .query_row("SELECT g.org_id FROM users u JOIN groups g ON g.id = u.primary_group_id WHERE u.id = ?1", [user], |r| {
@@ -1253,6 +1265,14 @@ impl Tx for SqliteTx<'_> {
         }
         if let Some((old, new)) = moved {
             change["primary_group"] = json!({"old": old, "new": new});
+        }
+        if moved_invitation && let Some(next_org) = next {
+            let (old, new): (String, String) = self.tx.query_row(
+                "SELECT (SELECT slug FROM orgs WHERE id = ?1), (SELECT slug FROM orgs WHERE id = ?2)",
+                [org, next_org],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            change["invitation"] = json!({"old": old, "new": new});
         }
         self.audit(p, Some(user), Some(&email), change)?;
         Ok(trashed)
