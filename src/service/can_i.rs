@@ -43,15 +43,16 @@ fn parse_fields(fields: &[String]) -> Result<Vec<Field>> {
 }
 
 /// The facts of an edit of these fields, as the command would change them:
-/// `active` flips the current state, `sms_auto_send` is asked about turning
-/// it on, `email` is a change of address.
-fn edit_facts(t: &Subject, fields: &[Field]) -> EditFacts {
+/// `active` and `sms_auto_send` flip their current state (turning
+/// `sms_auto_send` off is always possible, turning it on has conditions),
+/// `email` is a change of address.
+fn edit_facts(t: &Subject, fields: &[Field], sms_auto_send_now: bool) -> EditFacts {
     EditFacts {
         fields: fields.to_vec(),
         deactivating: fields.contains(&Field::Active) && t.status != Status::Inactive,
         new_primary_group: None,
         phone_after: t.has_phone,
-        enabling_sms_auto_send: fields.contains(&Field::SmsAutoSend),
+        enabling_sms_auto_send: fields.contains(&Field::SmsAutoSend) && !sms_auto_send_now,
         email_change: fields.contains(&Field::Email),
         groups: vec![],
     }
@@ -99,7 +100,8 @@ fn decision(
                 };
                 return Ok((Some(t), r));
             }
-            let facts = edit_facts(&t, &fields);
+            let sms_now = tx.user(t.id, None)?.is_some_and(|u| u.sms_auto_send);
+            let facts = edit_facts(&t, &fields, sms_now);
             let r = answer(authz::decide(actor, &Request::UserEdit { target: &t, edit: &facts }).map_err(Into::into))?;
             Ok((Some(t), r))
         }

@@ -88,6 +88,17 @@ pub fn set(ctx: &Ctx, change: &OrgChange) -> Result<Changes> {
     let org = ctx.org(&*tx)?;
     let permit = authz::decide(&actor, &Request::OrgSet { org: &org.facts() })?;
     let ch = tx.update_org(&permit, org.id, &change)?;
+    // Turning SMS off leaves users' sms_auto_send as it is (they may turn it
+    // off; nobody may turn it on): say how many.
+    if change.sms_2fa == Some(false) && org.sms_2fa {
+        let on = tx.count_users(&crate::store::UserQuery { org: org.id, sms_auto_send: Some(true), ..Default::default() })?;
+        if on > 0 {
+            ctx.warn(format!(
+                "{on} member(s) of {} still have sms_auto_send on; it has no effect while SMS is disallowed ('acct user list --columns email,sms_auto_send' shows them)",
+                org.slug
+            ));
+        }
+    }
     ctx.finish(tx)?;
     Ok(ch)
 }

@@ -62,6 +62,7 @@ fn query(tx: &dyn Tx, org: &crate::store::Org, f: &Filters) -> Result<UserQuery>
         role: f.role.as_deref().map(|r| role_in(tx, Some(org), r).map(|r| r.id)).transpose()?,
         group: f.group.as_deref().map(|g| group_in(tx, org, g).map(|g| g.id)).transpose()?,
         two_factor,
+        sms_auto_send: None,
         search: f.search.clone().filter(|s| !s.is_empty()),
         sort: f.sort.iter().map(|s| parse_sort(s)).collect::<Result<_, _>>()?,
         limit: None,

@@ -390,6 +390,8 @@ pub struct UserQuery {
     pub role: Option<i64>,
     pub group: Option<i64>,
     pub two_factor: Option<String>,
+    /// Only users with `sms_auto_send` set so.
+    pub sms_auto_send: Option<bool>,
     pub search: Option<String>,
     pub sort: Vec<(Column, bool)>,
     pub limit: Option<u64>,

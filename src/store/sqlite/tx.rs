@@ -186,6 +186,7 @@ impl<'c> SqliteTx<'c> {
         let filtered = q.ids.is_some()
             || q.status.is_some()
             || q.two_factor.is_some()
+            || q.sms_auto_send.is_some()
             || q.role.is_some()
             || q.group.is_some()
             || q.search.is_some();
@@ -227,6 +228,10 @@ impl<'c> SqliteTx<'c> {
         if let Some(tf) = &q.two_factor {
             let a = arg(Sql::Text(tf.clone()), &mut args);
             sql.push_str(&format!(" AND u.two_factor = {a}"));
+        }
+        if let Some(on) = q.sms_auto_send {
+            let a = arg(Sql::Integer(on.into()), &mut args);
+            sql.push_str(&format!(" AND u.sms_auto_send = {a}"));
         }
         if let Some(r) = q.role {
             let a = arg(Sql::Integer(r), &mut args);
