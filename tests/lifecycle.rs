@@ -100,3 +100,27 @@ fn expired_invitations_are_shown_as_expired_and_point_at_resend() {
     later(&env, "+8d", &["invite", "resend", "erin@example.com"]).ok();
     assert_eq!(json(later(&env, "+8d", &["invite", "list", "--format", "json"]).ok())[0]["state"], "open");
 }
+
+#[test]
+fn role_and_group_changes_update_updated_at() {
+    let env = Env::new();
+    invited(&env, "acme", "finn@example.com");
+    env.run(&["group", "create", "eng"]).ok();
+    let stamp = |env: &Env| env.query("SELECT updated_at FROM users WHERE email = 'finn@example.com'");
+    let mut before = stamp(&env);
+    for (offset, args) in [
+        ("+1d", vec!["role", "assign", "finn@example.com", "helpdesk"]),
+        ("+2d", vec!["role", "unassign", "finn@example.com", "helpdesk"]),
+        ("+3d", vec!["group", "add-member", "eng", "finn@example.com"]),
+        ("+4d", vec!["group", "remove-member", "eng", "finn@example.com"]),
+        ("+5d", vec!["group", "add-manager", "eng", "finn@example.com"]),
+    ] {
+        later(&env, offset, &args).ok();
+        let now = stamp(&env);
+        assert!(now > before, "{args:?}: {before} → {now}");
+        before = now;
+    }
+    // A no-op changes nothing, not even the time.
+    later(&env, "+6d", &["group", "add-manager", "eng", "finn@example.com"]).ok();
+    assert_eq!(stamp(&env), before);
+}

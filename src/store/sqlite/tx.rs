@@ -51,11 +51,18 @@ impl<'c> SqliteTx<'c> {
     /// The audit entry of a role given or taken; nothing when nothing changed.
     fn audit_role_change(&self, p: &Permit, user: i64, role: i64, field: &str, changed: bool, given: bool) -> Result<bool> {
         if changed {
+            self.touch(user)?;
             let (email, name) = (self.email_of(user)?, self.role_name(role)?);
             let change = if given { json!({"old": null, "new": name}) } else { json!({"old": name, "new": null}) };
             self.audit(p, Some(user), Some(&email), json!({ field: change }))?;
         }
         Ok(changed)
+    }
+
+    /// A change of the user's roles or groups is a change of the user.
+    fn touch(&self, user: i64) -> Result<()> {
+        self.tx.prepare_cached("UPDATE users SET updated_at = ?1 WHERE id = ?2")?.execute(params![now(), user])?;
+        Ok(())
     }
 
     fn email_of(&self, user: i64) -> Result<String> {
@@ -1151,6 +1158,7 @@ impl Tx for SqliteTx<'_> {
         };
         let n = self.tx.execute(&sql, params![group, user])?;
         if n > 0 {
+            self.touch(user)?;
             let (email, label) = (self.email_of(user)?, self.group_label(group)?);
             let field = if role == GroupRole::Manager { "manager_of" } else { "member_of" };
             let change =
