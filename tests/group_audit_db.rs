@@ -24,7 +24,7 @@ fn group_list_show_create() {
     let at = env.query("SELECT created_at FROM groups WHERE slug = 'everyone'");
     assert_eq!(
         json(env.run(&["group", "list", "--format", "json"]).ok()),
-        json!([{"slug": "everyone", "display_name": "Everyone", "primary_members": 1, "members": 0, "managers": 0, "created_at": at}])
+        json!([{"slug": "everyone", "display_name": "Everyone", "primary_members_count": 1, "members_count": 0, "managers_count": 0, "created_at": at}])
     );
     let r = env.run(&["group", "create", "eng", "--display-name", "Engineering"]);
     assert_eq!(r.ok(), "");
@@ -47,10 +47,10 @@ fn group_list_show_create() {
     assert_eq!(
         env.run(&["group", "list"]).ok(),
         format!(
-            "SLUG      DISPLAY_NAME  PRIMARY_MEMBERS  MEMBERS  MANAGERS  CREATED_AT\n\
-             eng       Engineering   0                0        0         {eng_at}\n\
-             everyone  Everyone      1                0        0         {at}\n\
-             ops       ops           0                0        0         {}\n",
+            "SLUG      DISPLAY_NAME  PRIMARY_MEMBERS_COUNT  MEMBERS_COUNT  MANAGERS_COUNT  CREATED_AT\n\
+             eng       Engineering   0                      0              0               {eng_at}\n\
+             everyone  Everyone      1                      0              0               {at}\n\
+             ops       ops           0                      0              0               {}\n",
             env.query("SELECT created_at FROM groups WHERE slug = 'ops'")
         )
     );
@@ -110,7 +110,7 @@ fn group_managers_and_members() {
         json(env.run(&["group", "show", "eng", "--format", "json"]).ok())["managers"],
         json!(["ada@example.com", "bob@example.com"])
     );
-    assert_eq!(json(env.run(&["group", "list", "--format", "json"]).ok())[0]["members"], 2);
+    assert_eq!(json(env.run(&["group", "list", "--format", "json"]).ok())[0]["members_count"], 2);
 
     let audits = env.audit_count();
     let r = env.run(&["group", "add-member", "eng", "carl"]);

@@ -25,17 +25,17 @@ fn org_list_and_show() {
     assert_eq!(
         env.run(&["org", "list"]).ok(),
         format!(
-            "ID  SLUG  DISPLAY_NAME  SSO  SMS_2FA  MEMBERS  CREATED_AT\n1   acme  Acme Corp     off  allowed  1        {at}\n"
+            "ID  SLUG  DISPLAY_NAME  SSO  SMS_2FA  MEMBERS_COUNT  CREATED_AT\n1   acme  Acme Corp     off  allowed  1              {at}\n"
         )
     );
-    let expected = json!({"id": 1, "slug": "acme", "display_name": "Acme Corp", "sso": "off", "sms_2fa": "allowed", "members": 1, "created_at": at});
+    let expected = json!({"id": 1, "slug": "acme", "display_name": "Acme Corp", "sso": "off", "sms_2fa": "allowed", "members_count": 1, "created_at": at});
     assert_eq!(json(env.run(&["org", "list", "--format", "json"]).ok()), json!([expected]));
     assert_eq!(json(env.run(&["org", "show", "--format", "json"]).ok()), expected);
     assert_eq!(json(env.run(&["org", "show", "acme", "--format", "json"]).ok()), expected);
     assert_eq!(
         env.run(&["org", "show"]).ok(),
         format!(
-            "id            1\nslug          acme\ndisplay_name  Acme Corp\nsso           off\nsms_2fa       allowed\nmembers       1\ncreated_at    {at}\n"
+            "id             1\nslug           acme\ndisplay_name   Acme Corp\nsso            off\nsms_2fa        allowed\nmembers_count  1\ncreated_at     {at}\n"
         )
     );
 }
@@ -83,8 +83,12 @@ fn org_create_makes_an_org_with_its_everyone_group() {
     // The display name defaults to the slug; a global admin lists every org.
     env.run(&["org", "create", "gamma"]).ok();
     let v = json(env.run(&["org", "list", "--format", "json"]).ok());
-    let slugs: Vec<_> =
-        v.as_array().unwrap().iter().map(|o| (o["slug"].clone(), o["display_name"].clone(), o["members"].clone())).collect();
+    let slugs: Vec<_> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["slug"].clone(), o["display_name"].clone(), o["members_count"].clone()))
+        .collect();
     assert_eq!(
         slugs,
         [

@@ -177,9 +177,12 @@ fn lists() -> (Env, Vec<(Vec<&'static str>, Vec<&'static str>)>) {
     env.run(&["access", "grant", "bob", "global-read-only"]).ok();
     env.run(&["config", "set", "list.columns", "email,id"]).ok();
     let lists = vec![
-        (vec!["org", "list"], vec!["id", "slug", "display_name", "sso", "sms_2fa", "members", "created_at"]),
+        (vec!["org", "list"], vec!["id", "slug", "display_name", "sso", "sms_2fa", "members_count", "created_at"]),
         (vec!["role", "list"], vec!["name", "display_name", "scope", "builtin", "permissions", "holders"]),
-        (vec!["group", "list"], vec!["slug", "display_name", "primary_members", "members", "managers", "created_at"]),
+        (
+            vec!["group", "list"],
+            vec!["slug", "display_name", "primary_members_count", "members_count", "managers_count", "created_at"],
+        ),
         (vec!["audit", "list"], vec!["id", "at", "actor", "org", "action", "target", "changes"]),
         (vec!["access", "list"], vec!["id", "email", "role"]),
         (vec!["config", "list"], vec!["key", "value"]),

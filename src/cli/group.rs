@@ -49,7 +49,9 @@ pub struct People {
     keep_going: bool,
 }
 
-const NAMES: [&str; 6] = ["slug", "display_name", "primary_members", "members", "managers", "created_at"];
+/// Counts are `*_count`: `group show` gives the same people as lists under
+/// the plain names, and one key has one type everywhere.
+const NAMES: [&str; 6] = ["slug", "display_name", "primary_members_count", "members_count", "managers_count", "created_at"];
 
 pub fn run(cmd: GroupCmd, ctx: &Ctx) -> Result<()> {
     match cmd {

@@ -65,7 +65,7 @@ fn fields(r: &org::OrgRow) -> Vec<(&'static str, serde_json::Value)> {
         ("display_name", json!(r.org.display_name)),
         ("sso", json!(if r.org.sso { "on" } else { "off" })),
         ("sms_2fa", json!(if r.org.sms_2fa { "allowed" } else { "disallowed" })),
-        ("members", json!(r.members)),
+        ("members_count", json!(r.members)),
         ("created_at", json!(r.org.created_at)),
     ]
 }
