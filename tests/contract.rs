@@ -46,3 +46,39 @@ fn sms_auto_send_can_always_be_turned_off_and_can_i_says_so() {
     r.ok();
     assert!(!r.stderr.contains("warning"), "{}", r.stderr);
 }
+
+#[test]
+fn no_op_mutations_succeed_and_say_unchanged_as_data() {
+    let env = Env::new();
+    member(&env, "bob@example.com", "read-only");
+    env.run(&["group", "create", "eng"]).ok();
+    let audit = env.audit_count();
+    // Nothing to do: exit 0, "(unchanged)" for people, "changed": false for scripts.
+    let r = env.run(&["role", "assign", "bob@example.com", "read-only", "--format", "json"]);
+    assert_eq!(json(r.ok()), serde_json::json!([{"user": "bob@example.com", "role": "read-only", "changed": false}]));
+    assert_eq!(r.stderr, "bob@example.com already holds read-only (unchanged)\n");
+    let r = env.run(&["role", "unassign", "bob@example.com", "helpdesk", "--format", "jsonl"]);
+    assert_eq!(r.ok(), "{\"user\":\"bob@example.com\",\"role\":\"helpdesk\",\"changed\":false}\n");
+    let r = env.run(&["access", "revoke", "bob@example.com", "global-read-only", "--format", "json"]);
+    assert_eq!(json(r.ok()), serde_json::json!([{"user": "bob@example.com", "role": "global-read-only", "changed": false}]));
+    let r = env.run(&["group", "remove-member", "eng", "bob@example.com", "--format", "csv"]);
+    assert_eq!(r.ok(), "user,group,as,changed\r\nbob@example.com,eng,member,false\r\n");
+    assert_eq!(env.audit_count(), audit, "a no-op writes no audit entry");
+    // The same commands with something to do say "changed": true.
+    let r = env.run(&["role", "assign", "bob@example.com", "read-only", "helpdesk", "--format", "json"]);
+    assert_eq!(
+        json(r.ok()),
+        serde_json::json!([
+            {"user": "bob@example.com", "role": "read-only", "changed": false},
+            {"user": "bob@example.com", "role": "helpdesk", "changed": true}
+        ])
+    );
+    assert_eq!(r.stderr, "bob@example.com already holds read-only (unchanged)\nassigned helpdesk to bob@example.com\n");
+    let r = env.run(&["group", "add-member", "eng", "bob@example.com", "--format", "json"]);
+    assert_eq!(json(r.ok()), serde_json::json!([{"user": "bob@example.com", "group": "eng", "as": "member", "changed": true}]));
+    // Without --format, stdout stays empty (the notes are for people).
+    assert_eq!(env.run(&["group", "add-member", "eng", "bob@example.com"]).ok(), "");
+    // `user add` of an existing member stays a conflict, unless --if-missing.
+    assert_eq!(env.run(&["user", "add", "bob@example.com", "--role", "read-only"]).code, 5);
+    env.run(&["user", "add", "bob@example.com", "--role", "read-only", "--if-missing"]).ok();
+}

@@ -477,14 +477,14 @@ fn role_assign_and_unassign() {
     assert_eq!(held(&env), ["helpdesk", "read-only"]);
     let audits = env.audit_count();
     let r = env.run(&["role", "assign", "bob@example.com", "read-only"]);
-    assert_eq!(r.stderr, "bob@example.com already holds read-only\n");
+    assert_eq!(r.stderr, "bob@example.com already holds read-only (unchanged)\n");
     assert_eq!(env.audit_count(), audits);
 
     let r = env.run(&["role", "unassign", &bob.to_string(), "helpdesk"]);
     assert_eq!(r.stderr, format!("unassigned helpdesk from {bob}\n"));
     assert_eq!(held(&env), ["read-only"]);
     let r = env.run(&["role", "unassign", "bob", "helpdesk"]);
-    assert_eq!(r.stderr, "bob does not hold helpdesk\n");
+    assert_eq!(r.stderr, "bob does not hold helpdesk (unchanged)\n");
     assert_eq!(
         audit_changes(&env, "role.assign"),
         [
@@ -621,12 +621,18 @@ fn access_list_grant_revoke() {
         format!("ID  EMAIL            ROLE\n1   ada@example.com  global-admin\n{bob}   bob@example.com  global-read-only\n")
     );
     let audits = env.audit_count();
-    assert_eq!(env.run(&["access", "grant", "bob", "global-read-only"]).stderr, "bob already holds global-read-only\n");
+    assert_eq!(
+        env.run(&["access", "grant", "bob", "global-read-only"]).stderr,
+        "bob already holds global-read-only (unchanged)\n"
+    );
     assert_eq!(env.audit_count(), audits);
     let r = env.run(&["access", "revoke", "bob", "global-read-only"]);
     assert_eq!(r.stderr, "revoked global-read-only from bob\n");
     assert_eq!(env.query(&format!("SELECT count(*) FROM global_roles WHERE user_id = {bob}")), "0");
-    assert_eq!(env.run(&["access", "revoke", "bob", "global-read-only"]).stderr, "bob does not hold global-read-only\n");
+    assert_eq!(
+        env.run(&["access", "revoke", "bob", "global-read-only"]).stderr,
+        "bob does not hold global-read-only (unchanged)\n"
+    );
     assert_eq!(
         audit_changes(&env, "access.grant"),
         [r#"ada@example.com - bob@example.com {"global_role":{"old":null,"new":"global-read-only"}}"#]

@@ -37,14 +37,22 @@ pub fn run(cmd: AccessCmd, ctx: &Ctx) -> Result<()> {
         AccessCmd::Grant { user, role } => {
             let changed = access::change(ctx, &user, &role, true)?;
             let verb = if ctx.dry_run { "would grant" } else { "granted" };
-            ctx.note(if changed { format!("{verb} {role} to {user}") } else { format!("{user} already holds {role}") });
-            Ok(())
+            let note = if changed { format!("{verb} {role} to {user}") } else { format!("{user} already holds {role}") };
+            super::print_outcomes(
+                ctx,
+                &["user", "role"],
+                vec![super::Outcome { values: vec![json!(user), json!(role)], changed, note }],
+            )
         }
         AccessCmd::Revoke { user, role } => {
             let changed = access::change(ctx, &user, &role, false)?;
             let verb = if ctx.dry_run { "would revoke" } else { "revoked" };
-            ctx.note(if changed { format!("{verb} {role} from {user}") } else { format!("{user} does not hold {role}") });
-            Ok(())
+            let note = if changed { format!("{verb} {role} from {user}") } else { format!("{user} does not hold {role}") };
+            super::print_outcomes(
+                ctx,
+                &["user", "role"],
+                vec![super::Outcome { values: vec![json!(user), json!(role)], changed, note }],
+            )
         }
     }
 }

@@ -105,9 +105,10 @@ pub fn run(cmd: GroupCmd, ctx: &Ctx) -> Result<()> {
 fn people(ctx: &Ctx, p: People, role: GroupRole, present: bool) -> Result<()> {
     let outcomes = group::people(ctx, &p.group, &p.users, role, present, p.keep_going)?;
     let what = if role == GroupRole::Manager { "manager" } else { "member" };
+    let mut shown = Vec::new();
     for o in &outcomes {
         if let Ok(changed) = o.result {
-            let msg = match (present, changed, ctx.dry_run) {
+            let note = match (present, changed, ctx.dry_run) {
                 (true, true, false) => format!("{} is now a {what} of {}", o.target, p.group),
                 (true, true, true) => format!("{} would become a {what} of {}", o.target, p.group),
                 (true, false, _) => format!("{} already is a {what} of {}", o.target, p.group),
@@ -115,8 +116,9 @@ fn people(ctx: &Ctx, p: People, role: GroupRole, present: bool) -> Result<()> {
                 (false, true, true) => format!("{} would no longer be a {what} of {}", o.target, p.group),
                 (false, false, _) => format!("{} was not a {what} of {}", o.target, p.group),
             };
-            ctx.note(msg);
+            shown.push(super::Outcome { values: vec![json!(o.target), json!(p.group), json!(what)], changed, note });
         }
     }
+    super::print_outcomes(ctx, &["user", "group", "as"], shown)?;
     service::report_partial(ctx, &outcomes)
 }

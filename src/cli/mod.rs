@@ -247,6 +247,36 @@ pub fn print_object(ctx: &Ctx, fields: &[(&str, serde_json::Value)]) -> Result<(
     Ok(())
 }
 
+/// The outcome of a mutation that may find nothing to do (assigning a held
+/// role, adding a member who is one): a note for people on stderr, where a
+/// no-op says `(unchanged)`, and with `--format` the outcomes as data on
+/// stdout, each with `changed` (SPEC §5).
+pub struct Outcome {
+    pub values: Vec<serde_json::Value>,
+    pub changed: bool,
+    pub note: String,
+}
+
+pub fn print_outcomes(ctx: &Ctx, names: &[&str], outcomes: Vec<Outcome>) -> Result<()> {
+    for o in &outcomes {
+        ctx.note(if o.changed { o.note.clone() } else { format!("{} (unchanged)", o.note) });
+    }
+    if ctx.format_given().is_none() {
+        return Ok(());
+    }
+    let mut all: Vec<&str> = names.to_vec();
+    all.push("changed");
+    let rows = outcomes
+        .into_iter()
+        .map(|o| {
+            let mut v = o.values;
+            v.push(serde_json::Value::Bool(o.changed));
+            v
+        })
+        .collect();
+    print_rows(ctx, &all, rows)
+}
+
 /// Print the changed fields of an update, old → new, as notes.
 pub fn print_changes(ctx: &Ctx, what: &str, ch: &crate::store::Changes) {
     if ch.is_empty() {

@@ -114,17 +114,20 @@ pub fn run(cmd: RoleCmd, ctx: &Ctx) -> Result<()> {
 
 fn assign(ctx: &Ctx, user: &str, roles: &[String], on: bool) -> Result<()> {
     let outcomes = role::assign(ctx, user, roles, on)?;
-    for o in outcomes {
-        let changed = matches!(o.result, Ok(true));
-        let msg = match (on, changed, ctx.dry_run) {
-            (true, true, false) => format!("assigned {} to {user}", o.target),
-            (true, true, true) => format!("would assign {} to {user}", o.target),
-            (true, false, _) => format!("{user} already holds {}", o.target),
-            (false, true, false) => format!("unassigned {} from {user}", o.target),
-            (false, true, true) => format!("would unassign {} from {user}", o.target),
-            (false, false, _) => format!("{user} does not hold {}", o.target),
-        };
-        ctx.note(msg);
-    }
-    Ok(())
+    let shown = outcomes
+        .into_iter()
+        .map(|o| {
+            let changed = matches!(o.result, Ok(true));
+            let note = match (on, changed, ctx.dry_run) {
+                (true, true, false) => format!("assigned {} to {user}", o.target),
+                (true, true, true) => format!("would assign {} to {user}", o.target),
+                (true, false, _) => format!("{user} already holds {}", o.target),
+                (false, true, false) => format!("unassigned {} from {user}", o.target),
+                (false, true, true) => format!("would unassign {} from {user}", o.target),
+                (false, false, _) => format!("{user} does not hold {}", o.target),
+            };
+            super::Outcome { values: vec![json!(user), json!(o.target)], changed, note }
+        })
+        .collect();
+    super::print_outcomes(ctx, &["user", "role"], shown)
 }
