@@ -124,3 +124,71 @@ fn role_and_group_changes_update_updated_at() {
     later(&env, "+6d", &["group", "add-manager", "eng", "finn@example.com"]).ok();
     assert_eq!(stamp(&env), before);
 }
+
+/// A member removed (to the trash) at the real time; the tests then move
+/// the clock past the 30 days.
+fn trashed(env: &Env, email: &str, group: Option<&str>) {
+    env.run(&["user", "add", email, "--role", "read-only", "--no-send"]).ok();
+    if let Some(g) = group {
+        env.run(&["user", "edit", email, "--primary-group", g]).ok();
+    }
+    env.run(&["user", "remove", email, "--yes"]).ok();
+}
+
+#[test]
+fn db_purge_removes_what_is_past_the_restore_window_and_nothing_else() {
+    let env = Env::new();
+    trashed(&env, "old@example.com", None);
+    trashed(&env, "new@example.com", None);
+    // new was removed later: 20 days after now, so that 31 days after now
+    // only old's record is past the window.
+    env.db()
+        .execute(
+            "UPDATE users SET trashed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+20 days') WHERE email = 'new@example.com'",
+            [],
+        )
+        .unwrap();
+    let r = later(&env, "+31d", &["db", "check"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.starts_with(
+            "warning: 1 user(s) were removed more than 30 days ago and still wait to be purged; run 'acct db purge'\n"
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = later(&env, "+31d", &["db", "purge", "--dry-run"]);
+    assert_eq!(r.stderr, "would purge old@example.com (removed more than 30 days ago)\ndry run: nothing was changed\n");
+    assert_eq!(env.query("SELECT count(*) FROM users WHERE email = 'old@example.com'"), "1");
+    let r = later(&env, "+31d", &["db", "purge"]);
+    assert_eq!(r.stderr, "purged old@example.com (removed more than 30 days ago)\n");
+    assert_eq!(env.query("SELECT count(*) FROM users WHERE email = 'old@example.com'"), "0");
+    assert_eq!(env.query("SELECT count(*) FROM users WHERE email = 'new@example.com'"), "1", "still restorable");
+    assert_eq!(env.query("SELECT count(*) FROM audit WHERE action = 'user.purge'"), "1");
+    let r = later(&env, "+31d", &["db", "purge"]);
+    assert_eq!(r.stderr, "nothing to purge: no user was removed more than 30 days ago\n");
+    assert!(later(&env, "+31d", &["db", "check"]).stderr.starts_with("ok:"));
+}
+
+#[test]
+fn an_expired_trash_record_blocks_no_command() {
+    let env = Env::new();
+    env.run(&["group", "create", "old-team"]).ok();
+    trashed(&env, "gone@example.com", Some("old-team"));
+    // Within the window the group is still somebody's (they can be restored).
+    assert_eq!(env.run(&["group", "delete", "old-team", "--yes"]).code, 5);
+    // Past it: the delete purges the record first, then deletes the group.
+    later(&env, "+31d", &["group", "delete", "old-team", "--yes"]).ok();
+    assert_eq!(env.query("SELECT count(*) FROM groups WHERE slug = 'old-team'"), "0");
+    assert_eq!(env.query("SELECT count(*) FROM users WHERE email = 'gone@example.com'"), "0");
+    // And an import of a removed address, past the window, adds it anew.
+    trashed(&env, "back@example.com", None);
+    std::fs::write(env.home().join("back.csv"), "email,role\nback@example.com,read-only\n").unwrap();
+    assert_eq!(env.run(&["user", "import", "back.csv", "--no-send"]).code, 6, "within the window: restore, not import");
+    let r = later(&env, "+31d", &["user", "import", "back.csv", "--no-send"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        env.query("SELECT status || '|' || (trashed_at IS NULL) FROM users WHERE email = 'back@example.com'"),
+        "invited|1"
+    );
+}

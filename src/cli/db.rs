@@ -14,6 +14,8 @@ pub enum DbCmd {
     Check,
     /// Apply pending schema migrations (also done automatically)
     Migrate,
+    /// Purge the users removed more than 30 days ago (audited as user.purge)
+    Purge,
 }
 
 pub fn run(cmd: DbCmd, ctx: &Ctx) -> Result<()> {
@@ -27,6 +29,19 @@ pub fn run(cmd: DbCmd, ctx: &Ctx) -> Result<()> {
         DbCmd::Check => {
             db::check(ctx)?;
             ctx.note("ok: integrity and foreign keys");
+        }
+        DbCmd::Purge => {
+            let done = crate::service::user::purge(ctx)?;
+            let verb = if ctx.dry_run { "would purge" } else { "purged" };
+            for p in &done.purged {
+                ctx.note(format!("{verb} {p} (removed more than 30 days ago)"));
+            }
+            for (who, why) in &done.left {
+                ctx.warn(format!("left {who} in the trash: {why}"));
+            }
+            if done.purged.is_empty() && done.left.is_empty() {
+                ctx.note("nothing to purge: no user was removed more than 30 days ago");
+            }
         }
         DbCmd::Migrate => {
             let (before, after) = db::migrate(ctx)?;

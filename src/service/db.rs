@@ -18,6 +18,15 @@ pub fn backup(ctx: &Ctx, dest: &Path) -> Result<()> {
 pub fn check(ctx: &Ctx) -> Result<()> {
     let mut store = ctx.open_store()?;
     let problems = store.check()?;
+    {
+        let tx = store.read()?;
+        let expired = super::user::expired_trash(&*tx)?;
+        if expired > 0 {
+            ctx.warn(format!(
+                "{expired} user(s) were removed more than 30 days ago and still wait to be purged; run 'acct db purge'"
+            ));
+        }
+    }
     if problems.is_empty() {
         return Ok(());
     }

@@ -48,6 +48,9 @@ pub fn delete(ctx: &Ctx, slug: &str) -> Result<()> {
     let org = ctx.org(&*tx)?;
     let g = group_in(&*tx, &org, slug)?;
     let permit = authz::decide(&actor, &Request::Group { op: Op::GroupDelete, org: &org.facts() })?;
+    // No command is blocked by an expired trash record: purge those first.
+    super::user::purge_expired(&mut *tx, &actor)?;
+    let g = group_in(&*tx, &org, &g.slug)?;
     if g.primary_members > 0 || g.slug == "everyone" {
         // Let the repository give the exact reason before asking anything.
         tx.delete_group(&permit, g.id)?;

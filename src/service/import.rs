@@ -363,6 +363,14 @@ impl<'a> Planner<'a> {
         if let Some(id) = existing {
             let s = tx.subject(id).map_err(|e| e.to_string())?.ok_or("user vanished")?;
             if s.trashed {
+                // Past the restore window (a record the actor may purge is gone by now).
+                let info = tx.trash_info(id).map_err(|e| e.to_string())?;
+                if info.is_some_and(|i| i.trashed_at < super::user::trash_cutoff()) {
+                    return Err(format!(
+                        "{} was removed more than 30 days ago; an administrator of the organization it was removed from must purge it first ('acct db purge')",
+                        s.label
+                    ));
+                }
                 return Err(format!("{} was removed and is in the trash (use 'acct user restore')", s.label));
             }
             if s.is_member(org.id) {
@@ -423,6 +431,9 @@ pub fn import(ctx: &Ctx, mut input: Input, opts: &Options) -> Result<Imported> {
     // accounts or members) is reported to an actor who may not import, and
     // the roles of the whole batch are decided before the plan is shown.
     super::gate(&actor, &org, authz::Perm::UserInvite)?;
+    // An address removed more than 30 days ago is added anew: its expired
+    // trash record is purged first (where the actor may), as `user add` does.
+    super::user::purge_expired(&mut *tx, &actor)?;
     let mut lines = Lines::new()?;
     let mut counts = Counts::default();
     let mut perms = PermSet::EMPTY;

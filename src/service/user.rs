@@ -55,6 +55,56 @@ pub struct AddResult {
     pub sent: Vec<invite::Sent>,
 }
 
+/// The moment before which a trashed user can no longer be restored.
+pub fn trash_cutoff() -> String {
+    (chrono::Utc::now() - chrono::TimeDelta::days(TRASH_DAYS)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// What a purge of expired trash did.
+#[derive(Debug, Default)]
+pub struct Purged {
+    /// The addresses purged.
+    pub purged: Vec<String>,
+    /// Expired records the actor may not purge, with the reason.
+    pub left: Vec<(String, String)>,
+}
+
+/// Purge every trash record past the restore window that the actor may
+/// purge (SPEC §4: after 30 days nothing of a removed person remains but
+/// the audit entries). Each purge is decided by the engine and audited as
+/// `user.purge`; records the actor may not purge are left, with the reason.
+pub fn purge_expired(tx: &mut dyn Tx, actor: &Subject) -> Result<Purged> {
+    let mut done = Purged::default();
+    for id in tx.trashed_before(&trash_cutoff())? {
+        let target = subject(tx, id)?;
+        let Some(info) = tx.trash_info(id)? else { continue };
+        let Some(org) = tx.org_by_id(info.org_id)? else { continue };
+        match authz::decide(actor, &Request::UserPurge { org: &org.facts(), target: &target }) {
+            Ok(permit) => {
+                tx.purge_user(&permit, id)?;
+                done.purged.push(target.label);
+            }
+            Err(e) => done.left.push((target.label, e.message)),
+        }
+    }
+    Ok(done)
+}
+
+/// `acct db purge`.
+pub fn purge(ctx: &Ctx) -> Result<Purged> {
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let done = purge_expired(&mut *tx, &actor)?;
+    ctx.finish(tx)?;
+    Ok(done)
+}
+
+/// How many trash records are past the restore window (for `db check`).
+pub fn expired_trash(tx: &dyn Tx) -> Result<usize> {
+    Ok(tx.trashed_before(&trash_cutoff())?.len())
+}
+
 /// Whether a trashed user can still be restored.
 fn restorable(trashed_at: &str) -> bool {
     chrono::DateTime::parse_from_rfc3339(trashed_at)

@@ -56,6 +56,7 @@ pub fn run_all(make: &mut dyn FnMut() -> Box<dyn Store>) {
         ("remove_last_membership_trashes_and_restore_brings_back", remove_last_membership_trashes_and_restore_brings_back),
         ("remove_one_of_two_memberships_moves_primary_group", remove_one_of_two_memberships_moves_primary_group),
         ("purge_deletes_a_trashed_user_and_ids_are_not_reused", purge_deletes_a_trashed_user_and_ids_are_not_reused),
+        ("trashed_before_lists_the_trash_older_than_a_time", trashed_before_lists_the_trash_older_than_a_time),
         ("custom_roles_create_find_update", custom_roles_create_find_update),
         ("delete_role_refused_while_held", delete_role_refused_while_held),
         ("assign_and_unassign_roles", assign_and_unassign_roles),
@@ -1576,6 +1577,20 @@ fn remove_one_of_two_memberships_moves_primary_group(mut store: Box<dyn Store>) 
     assert_eq!((u.primary_group.as_deref(), u.organization.as_deref()), (Some("everyone"), Some(ORG)));
     assert_eq!(subject(tx, carol).primary_group, Some(everyone));
     assert_eq!(tx.memberships_of(carol).unwrap(), vec![ORG]);
+}
+
+fn trashed_before_lists_the_trash_older_than_a_time(mut store: Box<dyn Store>) {
+    let w = init(&mut *store);
+    let mut tx = store.write().unwrap();
+    let tx = &mut *tx;
+    let bob = add(tx, w.admin, w.org, &person("bob@example.com"), &["helpdesk"], None);
+    let carol = add(tx, w.admin, w.org, &person("carol@example.com"), &[], None);
+    assert!(tx.trashed_before("9999-01-01T00:00:00Z").unwrap().is_empty(), "nobody is in the trash");
+    assert!(remove(tx, w.admin, w.org, bob));
+    assert!(remove(tx, w.admin, w.org, carol));
+    assert_eq!(tx.trashed_before("9999-01-01T00:00:00Z").unwrap(), vec![bob, carol]);
+    assert!(tx.trashed_before("2000-01-01T00:00:00Z").unwrap().is_empty());
+    assert_eq!(tx.trashed_before(&tx.trash_info(carol).unwrap().unwrap().trashed_at).unwrap().len(), 0, "strictly before");
 }
 
 fn purge_deletes_a_trashed_user_and_ids_are_not_reused(mut store: Box<dyn Store>) {

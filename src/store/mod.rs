@@ -60,6 +60,8 @@ pub trait Tx {
     fn invitation_of(&self, user: i64) -> Result<Option<Invitation>>;
     /// When and from which organization a trashed user was removed, with the roles they had.
     fn trash_info(&self, user: i64) -> Result<Option<TrashInfo>>;
+    /// Users moved to the trash before `cutoff` (RFC 3339), oldest first.
+    fn trashed_before(&self, cutoff: &str) -> Result<Vec<i64>>;
 
     fn orgs(&self) -> Result<Vec<Org>>;
     fn org(&self, slug: &str) -> Result<Option<Org>>;

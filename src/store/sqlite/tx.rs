@@ -772,6 +772,14 @@ impl Tx for SqliteTx<'_> {
         }))
     }
 
+    fn trashed_before(&self, cutoff: &str) -> Result<Vec<i64>> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT id FROM users WHERE trashed_at IS NOT NULL AND trashed_at < ?1 ORDER BY trashed_at, id")?;
+        let ids = st.query_map([cutoff], |r| r.get(0))?.collect::<rusqlite::Result<Vec<i64>>>()?;
+        Ok(ids)
+    }
+
     fn orgs(&self) -> Result<Vec<Org>> {
         let mut st = self.tx.prepare_cached("SELECT id, slug, display_name, sso, sms_2fa, created_at FROM orgs ORDER BY slug")?;
         Ok(st.query_map([], row_to_org)?.collect::<rusqlite::Result<_>>()?)
