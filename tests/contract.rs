@@ -82,3 +82,28 @@ fn no_op_mutations_succeed_and_say_unchanged_as_data() {
     assert_eq!(env.run(&["user", "add", "bob@example.com", "--role", "read-only"]).code, 5);
     env.run(&["user", "add", "bob@example.com", "--role", "read-only", "--if-missing"]).ok();
 }
+
+#[test]
+fn commands_with_a_result_give_it_as_data_in_every_format() {
+    let env = Env::new();
+    let path = env.config_path().display().to_string();
+    assert_eq!(
+        json(env.run(&["config", "get", "org", "--format", "json"]).ok()),
+        serde_json::json!({"key": "org", "value": "acme"})
+    );
+    assert_eq!(env.run(&["config", "get", "org", "--format", "jsonl"]).ok(), "{\"key\":\"org\",\"value\":\"acme\"}\n");
+    assert_eq!(env.run(&["config", "get", "org"]).ok(), "acme\n");
+    assert_eq!(json(env.run(&["config", "path", "--format", "json"]).ok()), serde_json::json!({"path": path}));
+    assert_eq!(env.run(&["config", "path"]).ok(), format!("{path}\n"));
+    let listed = json(env.run(&["config", "list", "--format", "json"]).ok());
+    assert!(listed.as_array().unwrap().contains(&serde_json::json!({"key": "org", "value": "acme"})), "{listed}");
+    // db check: the problems, an empty list when healthy; -q leaves the data.
+    assert_eq!(json(env.run(&["db", "check", "--format", "json"]).ok()), serde_json::json!([]));
+    let r = env.run(&["-q", "db", "check", "--format", "csv"]);
+    assert_eq!((r.ok(), r.stderr.as_str()), ("problem\r\n", ""));
+    let version = env.query("PRAGMA user_version").parse::<i64>().unwrap();
+    assert_eq!(
+        json(env.run(&["db", "migrate", "--format", "json"]).ok()),
+        serde_json::json!({"version_before": version, "version": version})
+    );
+}

@@ -489,10 +489,11 @@ fn db_check_reports_a_broken_foreign_key() {
     db.execute_batch("PRAGMA foreign_keys = OFF; INSERT INTO group_members (group_id, user_id) VALUES (999, 1);").unwrap();
     drop(db);
     let r = env.run(&["db", "check"]);
-    assert_eq!(
-        r.fails(1),
-        "warning: foreign key: group_members row 0 refers to a missing groups\nerror: the database has 1 problem(s)\nhint: restore from a backup made with 'acct db backup'\n"
-    );
+    assert_eq!(r.fails(1), "error: the database has 1 problem(s)\nhint: restore from a backup made with 'acct db backup'\n");
+    // The problems are the command's result: data on stdout, in every format.
+    assert_eq!(r.stdout, "PROBLEM\nforeign key: group_members row 0 refers to a missing groups\n");
+    let r = env.run(&["db", "check", "--format", "json"]);
+    assert_eq!(json(&r.stdout), serde_json::json!([{"problem": "foreign key: group_members row 0 refers to a missing groups"}]));
 }
 
 #[test]

@@ -47,6 +47,10 @@ pub fn run(cmd: ConfigCmd, ctx: &mut Ctx) -> Result<()> {
             let v = ctx.config.get(&key).or_else(|| default_of(&key)).ok_or_else(|| {
                 AppError::new(Kind::Failure, format!("'{key}' is not set")).with_hint(format!("acct config set {key} VALUE"))
             })?;
+            if ctx.format_given().is_some_and(|f| f != crate::output::Format::Table) {
+                drop(out);
+                return super::print_object(ctx, &[("key", json!(key)), ("value", json!(v))]);
+            }
             writeln!(out, "{v}")?;
         }
         ConfigCmd::Set { key, value } => {
@@ -65,7 +69,13 @@ pub fn run(cmd: ConfigCmd, ctx: &mut Ctx) -> Result<()> {
                 ctx.note(format!("'{key}' was not set"));
             }
         }
-        ConfigCmd::Path => writeln!(out, "{}", ctx.config.path.display())?,
+        ConfigCmd::Path => {
+            if ctx.format_given().is_some_and(|f| f != crate::output::Format::Table) {
+                drop(out);
+                return super::print_object(ctx, &[("path", json!(ctx.config.path.display().to_string()))]);
+            }
+            writeln!(out, "{}", ctx.config.path.display())?
+        }
         ConfigCmd::List => {
             drop(out);
             let rows = ctx.config.list().into_iter().map(|(k, v)| vec![json!(k), json!(v)]).collect();

@@ -4,6 +4,7 @@ use crate::context::Ctx;
 use crate::error::Result;
 use crate::service::db;
 use clap::Subcommand;
+use serde_json::json;
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
@@ -27,7 +28,10 @@ pub fn run(cmd: DbCmd, ctx: &Ctx) -> Result<()> {
             }
         }
         DbCmd::Check => {
-            db::check(ctx)?;
+            // The problems are the result: data on stdout (none when healthy).
+            let problems = db::check(ctx)?;
+            super::print_rows(ctx, &["problem"], problems.iter().map(|p| vec![json!(p)]).collect())?;
+            db::check_failed(&problems)?;
             ctx.note("ok: integrity and foreign keys");
         }
         DbCmd::Purge => {
@@ -49,6 +53,9 @@ pub fn run(cmd: DbCmd, ctx: &Ctx) -> Result<()> {
                 ctx.note(format!("schema version {after}: up to date"));
             } else {
                 ctx.note(format!("migrated the schema from version {before} to {after}"));
+            }
+            if ctx.format_given().is_some() {
+                super::print_object(ctx, &[("version_before", json!(before)), ("version", json!(after))])?;
             }
         }
     }

@@ -15,7 +15,8 @@ pub fn backup(ctx: &Ctx, dest: &Path) -> Result<()> {
     store.backup(dest)
 }
 
-pub fn check(ctx: &Ctx) -> Result<()> {
+/// The problems found (an empty list when the database is healthy).
+pub fn check(ctx: &Ctx) -> Result<Vec<String>> {
     let mut store = ctx.open_store()?;
     let problems = store.check()?;
     {
@@ -27,11 +28,13 @@ pub fn check(ctx: &Ctx) -> Result<()> {
             ));
         }
     }
+    Ok(problems)
+}
+
+/// The error of a check that found problems (after they were shown).
+pub fn check_failed(problems: &[String]) -> Result<()> {
     if problems.is_empty() {
         return Ok(());
-    }
-    for p in &problems {
-        ctx.warn(p);
     }
     Err(AppError::new(Kind::Failure, format!("the database has {} problem(s)", problems.len()))
         .with_hint("restore from a backup made with 'acct db backup'")
