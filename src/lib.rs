@@ -19,7 +19,6 @@ pub mod store;
 pub mod twofactor;
 pub mod validate;
 
-use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -42,7 +41,7 @@ pub fn run() -> ExitCode {
         .bin("acct")
         .completer("acct")
         .complete();
-    let cli = match cli::Cli::try_parse() {
+    let cli = match parse() {
         Ok(c) => c,
         Err(e) => return clap_error(e),
     };
@@ -89,6 +88,43 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// below it, such as the missing arguments), tips and possible values as
 /// `hint:` lines, exit 2; with `--format json|jsonl` also a JSON object. Help
 /// and version go to stdout with exit 0.
+/// Whether `--no-color` is among the raw arguments (clap colours its own
+/// help and errors before acct's flags are read).
+fn no_color_requested() -> bool {
+    std::env::args_os().skip(1).take_while(|a| a != "--").any(|a| a == "--no-color")
+}
+
+/// The command tree as parsed: with `--no-color`, clap's own help and
+/// errors are plain too (as with `NO_COLOR`).
+fn command() -> clap::Command {
+    let cmd = <cli::Cli as clap::CommandFactory>::command();
+    if no_color_requested() { cmd.color(clap::ColorChoice::Never) } else { cmd }
+}
+
+fn parse() -> Result<cli::Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let matches = command().try_get_matches_from(std::env::args_os())?;
+    cli::Cli::from_arg_matches(&matches)
+}
+
+/// The usage of the subcommand the arguments name, as `--help` shows it:
+/// clap's error usage also lists the options that were given (from the
+/// environment too, e.g. `--db` when `ACCT_DB` is set), as if they were
+/// required.
+fn usage_of_named_command() -> Option<String> {
+    let mut cmd = command();
+    cmd.build();
+    let mut leaf = &cmd;
+    for a in std::env::args_os().skip(1) {
+        let Some(a) = a.to_str() else { continue };
+        if let Some(sub) = leaf.find_subcommand(a) {
+            leaf = sub;
+        }
+    }
+    let usage = leaf.clone().render_usage().to_string();
+    usage.lines().next().map(|l| l.trim().trim_start_matches("Usage: ").to_string())
+}
+
 fn clap_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match e.kind() {
@@ -122,7 +158,7 @@ fn clap_error(e: clap::Error) -> ExitCode {
         }
     }
     if let Some(u) = usage {
-        hints.push(format!("usage: {u}"));
+        hints.push(format!("usage: {}", usage_of_named_command().unwrap_or(u)));
     }
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "error: {message}");

@@ -107,3 +107,40 @@ fn commands_with_a_result_give_it_as_data_in_every_format() {
         serde_json::json!({"version_before": version, "version": version})
     );
 }
+
+/// acct's help on a pseudo-terminal, with the ANSI codes left in.
+fn help_on_a_terminal(env: &Env, args: &[&str]) -> String {
+    let mut c = env.command();
+    c.stdin(std::process::Stdio::inherit()).env("TERM", "xterm-256color").args(args);
+    let opts = rexpect::reader::Options::new().timeout_ms(Some(10_000)).strip_ansi_escape_codes(false);
+    let mut p = rexpect::session::spawn_with_options(c, opts).expect("spawn acct on a pty");
+    p.exp_eof().expect("help ends")
+}
+
+#[test]
+fn no_color_also_takes_the_colour_out_of_clap_help_on_a_terminal() {
+    let env = Env::new();
+    let coloured = help_on_a_terminal(&env, &["user", "--help"]);
+    assert!(coloured.contains("\u{1b}["), "clap colours help on a terminal: {coloured:?}");
+    for args in [&["--no-color", "user", "--help"][..], &["user", "--help", "--no-color"][..]] {
+        let plain = help_on_a_terminal(&env, args);
+        assert!(!plain.contains('\u{1b}'), "{args:?}: {plain:?}");
+        assert!(plain.contains("Usage: acct user"), "{plain}");
+    }
+}
+
+#[test]
+fn usage_hints_show_the_command_as_help_does() {
+    let env = Env::new();
+    // With ACCT_DB set, --db is not shown as if it were required.
+    let db = env.db_path().display().to_string();
+    let r = env.run_with(&["db", "backup"], &[("ACCT_DB", &db)], None);
+    assert_eq!(
+        r.fails(2),
+        "error: the following required arguments were not provided: <FILE>\nhint: usage: acct db backup [OPTIONS] <FILE>\n"
+    );
+    // One line of help per option.
+    let help = env.run(&["org", "create", "--help"]).ok().to_string();
+    let line = help.lines().find(|l| l.contains("--display-name")).unwrap();
+    assert_eq!(line.trim(), "--display-name <DISPLAY>  Display name [default: the slug]");
+}

@@ -20,7 +20,6 @@ pub enum OrgCmd {
     Create {
         slug: String,
         /// Display name [default: the slug]
-        /// Display name [default: the name]
         #[arg(long, value_name = "DISPLAY")]
         display_name: Option<String>,
     },
