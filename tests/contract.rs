@@ -144,3 +144,53 @@ fn usage_hints_show_the_command_as_help_does() {
     let line = help.lines().find(|l| l.contains("--display-name")).unwrap();
     assert_eq!(line.trim(), "--display-name <DISPLAY>  Display name [default: the slug]");
 }
+
+#[test]
+fn sort_by_role_follows_every_role_change_and_db_check_verifies_the_key() {
+    let env = Env::new();
+    member(&env, "bob@example.com", "read-only");
+    member(&env, "carol@example.com", "helpdesk");
+    std::fs::write(env.home().join("i.csv"), "email,role\ndan@example.com,read-only;helpdesk\nerin@example.com,\n").unwrap();
+    env.run(&["user", "import", "i.csv", "--no-send"]).ok();
+    let order = |env: &Env, desc: bool| -> Vec<String> {
+        let sort = if desc { "role:desc" } else { "role" };
+        let v = json(env.run(&["user", "list", "--sort", sort, "--columns", "email,role", "--format", "json"]).ok());
+        v.as_array().unwrap().iter().map(|u| format!("{} {}", u["email"].as_str().unwrap(), u["role"])).collect()
+    };
+    assert_eq!(
+        order(&env, false),
+        [
+            "erin@example.com []",
+            "ada@example.com [\"full-admin\"]",
+            "carol@example.com [\"helpdesk\"]",
+            "dan@example.com [\"helpdesk\",\"read-only\"]",
+            "bob@example.com [\"read-only\"]",
+        ]
+    );
+    env.run(&["role", "assign", "bob@example.com", "full-admin"]).ok();
+    env.run(&["role", "unassign", "dan@example.com", "helpdesk"]).ok();
+    env.run(&["role", "assign", "erin@example.com", "helpdesk"]).ok();
+    assert_eq!(
+        order(&env, true),
+        [
+            "dan@example.com [\"read-only\"]",
+            "erin@example.com [\"helpdesk\"]",
+            "carol@example.com [\"helpdesk\"]",
+            "bob@example.com [\"full-admin\",\"read-only\"]",
+            "ada@example.com [\"full-admin\"]",
+        ]
+    );
+    assert_eq!(json(env.run(&["db", "check", "--format", "json"]).ok()), serde_json::json!([]));
+    env.db()
+        .execute(
+            "UPDATE memberships SET role_key = 'zzz' WHERE user_id = (SELECT id FROM users WHERE email = 'bob@example.com')",
+            [],
+        )
+        .unwrap();
+    let r = env.run(&["db", "check", "--format", "json"]);
+    r.fails(1);
+    assert_eq!(
+        json(&r.stdout),
+        serde_json::json!([{"problem": "role key: bob@example.com in acme is sorted by roles it no longer holds"}])
+    );
+}

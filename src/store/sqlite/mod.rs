@@ -19,8 +19,12 @@ const APPLICATION_ID: i64 = 0x6163_6374;
 const BUSY_TIMEOUT_MS: u64 = 10_000;
 
 /// Embedded migrations; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] =
-    &[include_str!("001_init.sql"), include_str!("002_delivery_attempt.sql"), include_str!("003_audit_audience.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("001_init.sql"),
+    include_str!("002_delivery_attempt.sql"),
+    include_str!("003_audit_audience.sql"),
+    include_str!("004_role_key.sql"),
+];
 
 pub struct SqliteStore {
     conn: Connection,
@@ -428,6 +432,22 @@ impl Store for SqliteStore {
             problems.push(row?);
         }
         drop(st);
+        let mut st = self.conn.prepare(
+            "SELECT o.slug, u.email FROM memberships m JOIN orgs o ON o.id = m.org_id JOIN users u ON u.id = m.user_id
+             WHERE m.role_key <> coalesce((SELECT group_concat(name, ';') FROM (SELECT r.name FROM user_roles ur
+                 JOIN roles r ON r.id = ur.role_id WHERE ur.org_id = m.org_id AND ur.user_id = m.user_id ORDER BY r.name)), '')",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(format!(
+                "role key: {} in {} is sorted by roles it no longer holds",
+                crate::error::one_line(&r.get::<_, String>(1)?),
+                r.get::<_, String>(0)?
+            ))
+        })?;
+        for row in rows {
+            problems.push(row?);
+        }
+        drop(st);
         for (id, email, _, now) in stale_email_keys(&self.conn)? {
             let other: Option<i64> =
                 self.conn.query_row("SELECT id FROM users WHERE email_key = ?1", [&now], |r| r.get(0)).optional()?;
@@ -475,7 +495,7 @@ mod tests {
         c.pragma_update(None, "user_version", 99).unwrap();
         drop(c);
         let err = SqliteStore::open(&path).err().unwrap();
-        assert!(err.to_string().contains("schema version 99, newer than this acct knows (3)"), "{err}");
+        assert!(err.to_string().contains("schema version 99, newer than this acct knows (4)"), "{err}");
 
         let other = dir.path().join("other.db");
         let c = Connection::open(&other).unwrap();
