@@ -417,6 +417,10 @@ fn fingerprint(h: &mut impl Hasher, l: &Line) {
     std::mem::discriminant(&l.outcome).hash(h);
 }
 
+/// From how many rows a batch sets the secondary indexes aside (when it is
+/// also at least half the size of the organization).
+const BULK_INDEX_ROWS: u64 = 20_000;
+
 pub fn import(ctx: &Ctx, mut input: Input, opts: &Options) -> Result<Imported> {
     // Pass one: validate every row, keep each line's outcome on disk and
     // only the keys the duplicate checks need in memory.
@@ -468,6 +472,14 @@ pub fn import(ctx: &Ctx, mut input: Input, opts: &Options) -> Result<Imported> {
     } else {
         None
     };
+    // A batch large beside the organization builds its secondary indexes
+    // once at the end: sorting once beats inserting into them a row at a time.
+    let batch = (counts.add + counts.join) as u64;
+    let suspended = batch >= BULK_INDEX_ROWS
+        && batch * 2 >= tx.count_users(&crate::store::UserQuery { org: org.id, ..Default::default() })?;
+    if suspended {
+        tx.suspend_indexes()?;
+    }
     // Pass two: the same decisions again, row by row against the database
     // as it fills, written a chunk at a time in the one transaction.
     let mut rdr = csv_records::Reader::new(input.second_pass()?);
@@ -515,6 +527,9 @@ pub fn import(ctx: &Ctx, mut input: Input, opts: &Options) -> Result<Imported> {
     if counted != counts || again.finish() != planned.finish() {
         // The file changed between the passes; the transaction rolls back.
         return Err(error::failure("the input changed while it was being imported; nothing was imported").into());
+    }
+    if suspended {
+        tx.resume_indexes()?;
     }
     if let Some(b) = &bar {
         b.finish_and_clear();

@@ -127,6 +127,13 @@ pub trait Tx {
     /// Returns the user ids in row order. `progress` is called now and then
     /// with the number of rows done.
     fn import_members(&mut self, p: &Permit, org: i64, rows: &[ImportRow], progress: &mut dyn FnMut(u64)) -> Result<Vec<i64>>;
+    /// For a bulk load that is large beside the tables: set aside the
+    /// secondary indexes that no step of the load reads, to build them once
+    /// at the end ([`Tx::resume_indexes`]) instead of inserting into them row
+    /// by row. Within the transaction, so a failure restores them too; a
+    /// commit resumes them first.
+    fn suspend_indexes(&mut self) -> Result<()>;
+    fn resume_indexes(&mut self) -> Result<()>;
 
     /// Record an invitation as pending (no token yet).
     fn queue_invitation(&mut self, p: &Permit, user: i64, org: i64) -> Result<i64>;

@@ -5,17 +5,42 @@ use crate::authz::{self, Op, OrgFacts, Perm, PermSet, Permit, Scope, Status, Sub
 use crate::error::{self, Result};
 use crate::store::model::*;
 use crate::store::{Selector, Tx, UserSink};
+use anyhow::Context;
 use rusqlite::types::Value as Sql;
 use rusqlite::{OptionalExtension, Row, Transaction, params, params_from_iter};
 use serde_json::{Value, json};
 
 pub struct SqliteTx<'c> {
     tx: Transaction<'c>,
+    /// The definitions of the indexes set aside by `suspend_indexes`.
+    suspended: Vec<String>,
 }
+
+/// Secondary indexes that a bulk load may set aside: none of them is read
+/// while the rows are checked and written (the unique keys are, and so are
+/// `memberships_user`, `user_roles_user` and `group_managers_user`, which
+/// the facts of an existing account are read through).
+const SUSPENDABLE: &[&str] = &[
+    "users_email_ci",
+    "users_first_name_ci",
+    "users_last_name_ci",
+    "users_status",
+    "users_two_factor",
+    "users_primary_group",
+    "users_search",
+    "memberships_role",
+    "user_roles_role",
+    "group_members_user",
+    "invitations_user",
+    "audit_at",
+    "audit_actor",
+    "audit_target",
+    "audit_action",
+];
 
 impl<'c> SqliteTx<'c> {
     pub fn new(tx: Transaction<'c>) -> Self {
-        SqliteTx { tx }
+        SqliteTx { tx, suspended: Vec::new() }
     }
 
     fn audit(&self, p: &Permit, target_id: Option<i64>, target: Option<&str>, changes: Value) -> Result<()> {
@@ -540,8 +565,43 @@ fn change_fields(c: &UserChange) -> Vec<authz::Field> {
 }
 
 impl Tx for SqliteTx<'_> {
-    fn commit(self: Box<Self>) -> Result<()> {
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        self.resume_indexes()?;
         self.tx.commit()?;
+        Ok(())
+    }
+
+    fn suspend_indexes(&mut self) -> Result<()> {
+        if !self.suspended.is_empty() {
+            return Ok(());
+        }
+        for name in SUSPENDABLE {
+            let sql: Option<String> = self
+                .tx
+                .query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1", [name], |r| r.get(0))
+                .optional()
+                .with_context(|| format!("reading index {name}"))?;
+            if let Some(sql) = sql {
+                self.tx.execute_batch(&format!("DROP INDEX {name}")).with_context(|| format!("setting index {name} aside"))?;
+                self.suspended.push(sql);
+            }
+        }
+        Ok(())
+    }
+
+    fn resume_indexes(&mut self) -> Result<()> {
+        if self.suspended.is_empty() {
+            return Ok(());
+        }
+        // Each build sorts within the page cache and spills the rest to
+        // temporary files: a small cache keeps the memory of a build the same
+        // whatever the number of rows.
+        let cache: i64 = self.tx.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+        self.tx.pragma_update(None, "cache_size", -4096)?;
+        for sql in std::mem::take(&mut self.suspended) {
+            self.tx.execute_batch(&sql).context("rebuilding an index")?;
+        }
+        self.tx.pragma_update(None, "cache_size", cache)?;
         Ok(())
     }
 
