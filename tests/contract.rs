@@ -194,3 +194,32 @@ fn sort_by_role_follows_every_role_change_and_db_check_verifies_the_key() {
         serde_json::json!([{"problem": "role key: bob@example.com in acme is sorted by roles it no longer holds"}])
     );
 }
+
+fn index_names(env: &Env) -> Vec<String> {
+    rows(env, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+}
+
+#[test]
+fn a_large_import_rebuilds_the_indexes_it_set_aside_and_a_failed_one_keeps_them() {
+    let env = Env::new();
+    let before = index_names(&env);
+    assert!(before.contains(&"users_email_ci".to_string()) && before.contains(&"memberships_role".to_string()), "{before:?}");
+    let mut csv = String::from("email,first_name,role\n");
+    for i in 0..20_000 {
+        csv.push_str(&format!("user{i:05}@example.com,Name{i},read-only\n"));
+    }
+    // The last row is bad: nothing is imported, and every index is still there.
+    std::fs::write(env.home().join("bad.csv"), format!("{csv}not-an-address,X,read-only\n")).unwrap();
+    assert_eq!(env.run(&["user", "import", "bad.csv", "--no-send"]).code, 6);
+    assert_eq!(index_names(&env), before);
+    assert_eq!(env.query("SELECT count(*) FROM users"), "1");
+    std::fs::write(env.home().join("good.csv"), &csv).unwrap();
+    env.run(&["user", "import", "good.csv", "--no-send"]).ok();
+    assert_eq!(index_names(&env), before, "every index set aside is built again");
+    assert_eq!(env.query("SELECT count(*) FROM users"), "20001");
+    assert_eq!(json(env.run(&["db", "check", "--format", "json"]).ok()), serde_json::json!([]));
+    let first = json(env.run(&["user", "list", "--sort", "email:desc", "--limit", "2", "--columns", "email", "--format", "json"]).ok());
+    assert_eq!(first, serde_json::json!([{"email": "user19999@example.com"}, {"email": "user19998@example.com"}]));
+    let hits = json(env.run(&["user", "list", "--search", "name1234", "--columns", "email", "--format", "json"]).ok());
+    assert_eq!(hits.as_array().unwrap().len(), 11, "{hits}");
+}
