@@ -542,6 +542,13 @@ def bench(a, n, import_runs, acct, sqlite3, scratch, log):
            f"acct peak RSS {rss:.1f} MB")
     out_a.unlink(), out_b.unlink()
 
+    # 4b. every member as a table (stdout a pipe): it streams past its first rows
+    la = [spawn_rss([acct, "user", "list", "--all"], env, errfile=err, rssfile=scratch / "rss") for _ in range(a.export_runs)]
+    rss = max(r.rss_kb for r in la) / 1024
+    limit = 50 * max(1, n // 200_000)
+    record("list --all (table)", la, target=f"peak RSS <= {limit} MB", check=lambda am, ratio: rss <= limit,
+           note=f"acct peak RSS {rss:.1f} MB")
+
     # 5. show
     who = facts["middle_email"]
     show_sql = (f"SELECT u.*, {ROLES_OF.replace('m.org_id', str(org_id))} AS roles, pg.slug "

@@ -81,7 +81,27 @@ pub struct Sink<'w> {
     raw: bool,
     started: bool,
     table: Vec<Vec<String>>,
+    /// Set once a long table streams: the column widths of its first rows.
+    widths: Option<Vec<usize>>,
     rows: u64,
+}
+
+/// A table holds this many rows to size its columns; past them it streams,
+/// each further row padded to those widths, so that `user list --all` of a
+/// million members needs no more memory than a page of them.
+const TABLE_ROWS_HELD: usize = 1000;
+
+/// A plain row of a table without borders: each cell padded to its column's
+/// width with one space either side, as comfy-table draws them, trimmed.
+fn plain_row(cells: &[String], widths: &[usize]) -> String {
+    let mut line = String::new();
+    for (c, w) in cells.iter().zip(widths) {
+        let pad = w.saturating_sub(unicode_width::UnicodeWidthStr::width(c.as_str()));
+        line.push(' ');
+        line.push_str(c);
+        line.extend(std::iter::repeat_n(' ', pad + 1));
+    }
+    line.trim().to_string()
 }
 
 enum Out<'w> {
@@ -119,7 +139,7 @@ impl<'w> Sink<'w> {
         } else {
             Out::Plain(out)
         };
-        Sink { out, format, style, names, header, raw, started: false, table: Vec::new(), rows: 0 }
+        Sink { out, format, style, names, header, raw, started: false, table: Vec::new(), widths: None, rows: 0 }
     }
 
     fn cell(&self, v: &Value) -> String {
@@ -187,8 +207,17 @@ impl<'w> Sink<'w> {
         self.rows += 1;
         match self.format {
             Format::Table => {
-                let cells = values.iter().map(|v| screen(&cell_text(v))).collect();
-                self.table.push(cells);
+                let cells: Vec<String> = values.iter().map(|v| screen(&cell_text(v))).collect();
+                if let Some(w) = &self.widths {
+                    let line = plain_row(&cells, w);
+                    writeln!(self.out, "{line}")?;
+                } else if self.table.len() == TABLE_ROWS_HELD {
+                    self.stream_table()?;
+                    let line = plain_row(&cells, self.widths.as_deref().unwrap_or_default());
+                    writeln!(self.out, "{line}")?;
+                } else {
+                    self.table.push(cells);
+                }
             }
             Format::Csv => {
                 let cells: Vec<String> = values.iter().map(|v| self.cell(v)).collect();
@@ -213,6 +242,23 @@ impl<'w> Sink<'w> {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Print the rows held so far as a table and stream the rest (plain rows
+    /// in the same column widths).
+    fn stream_table(&mut self) -> Result<()> {
+        let header: Vec<String> = self.header.iter().map(|h| h.to_uppercase()).collect();
+        let mut widths: Vec<usize> = header.iter().map(|h| unicode_width::UnicodeWidthStr::width(h.as_str())).collect();
+        for r in &self.table {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(unicode_width::UnicodeWidthStr::width(c.as_str()));
+            }
+        }
+        let text = table(&header, &self.table, self.style);
+        writeln!(self.out, "{text}")?;
+        self.table = Vec::new();
+        self.widths = Some(widths);
         Ok(())
     }
 

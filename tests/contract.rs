@@ -218,8 +218,29 @@ fn a_large_import_rebuilds_the_indexes_it_set_aside_and_a_failed_one_keeps_them(
     assert_eq!(index_names(&env), before, "every index set aside is built again");
     assert_eq!(env.query("SELECT count(*) FROM users"), "20001");
     assert_eq!(json(env.run(&["db", "check", "--format", "json"]).ok()), serde_json::json!([]));
-    let first = json(env.run(&["user", "list", "--sort", "email:desc", "--limit", "2", "--columns", "email", "--format", "json"]).ok());
+    let first =
+        json(env.run(&["user", "list", "--sort", "email:desc", "--limit", "2", "--columns", "email", "--format", "json"]).ok());
     assert_eq!(first, serde_json::json!([{"email": "user19999@example.com"}, {"email": "user19998@example.com"}]));
     let hits = json(env.run(&["user", "list", "--search", "name1234", "--columns", "email", "--format", "json"]).ok());
     assert_eq!(hits.as_array().unwrap().len(), 11, "{hits}");
+}
+
+#[test]
+fn a_long_table_streams_in_the_widths_of_its_first_rows() {
+    let env = Env::new();
+    let mut csv = String::from("email,role\n");
+    for i in 0..1500 {
+        csv.push_str(&format!("u{i:04}@example.com,read-only\n"));
+    }
+    std::fs::write(env.home().join("f.csv"), &csv).unwrap();
+    env.run(&["user", "import", "f.csv", "--no-send"]).ok();
+    let out = env.run(&["user", "list", "--all", "--columns", "id,email,status"]).ok().to_string();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1502, "the header, ada and 1500 members");
+    assert_eq!(lines[0], "ID    EMAIL              STATUS");
+    assert_eq!(lines[1], "1     ada@example.com    active");
+    // Rows held and rows streamed line up alike.
+    assert_eq!(lines[1000], "1000  u0998@example.com  invited");
+    assert_eq!(lines[1001], "1001  u0999@example.com  invited");
+    assert_eq!(lines[1501], "1501  u1499@example.com  invited");
 }
