@@ -545,7 +545,7 @@ def bench(a, n, import_runs, acct, sqlite3, scratch, log):
     # 4b. every member as a table (stdout a pipe): it streams past its first rows
     la = [spawn_rss([acct, "user", "list", "--all"], env, errfile=err, rssfile=scratch / "rss") for _ in range(a.export_runs)]
     rss = max(r.rss_kb for r in la) / 1024
-    limit = 50 * max(1, n // 200_000)
+    limit = 50
     record("list --all (table)", la, target=f"peak RSS <= {limit} MB", check=lambda am, ratio: rss <= limit,
            note=f"acct peak RSS {rss:.1f} MB")
 
