@@ -158,7 +158,9 @@ fn clap_error(e: clap::Error) -> ExitCode {
         }
     }
     if let Some(u) = usage {
-        hints.push(format!("usage: {}", usage_of_named_command().unwrap_or(u)));
+        // A missing argument: the usage of the command as --help shows it.
+        let own = (e.kind() == ErrorKind::MissingRequiredArgument).then(usage_of_named_command).flatten();
+        hints.push(format!("usage: {}", own.unwrap_or(u)));
     }
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "error: {message}");

@@ -261,7 +261,7 @@ pub fn print_outcomes(ctx: &Ctx, names: &[&str], outcomes: Vec<Outcome>) -> Resu
     for o in &outcomes {
         ctx.note(if o.changed { o.note.clone() } else { format!("{} (unchanged)", o.note) });
     }
-    if ctx.format_given().is_none() {
+    if ctx.format_given().is_none() || outcomes.is_empty() {
         return Ok(());
     }
     let mut all: Vec<&str> = names.to_vec();

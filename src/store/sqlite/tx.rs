@@ -1324,7 +1324,8 @@ impl Tx for SqliteTx<'_> {
         // organization left it is withdrawn.
         let moved_invitation = match next {
             Some(next_org) => self.tx.execute(
-                "UPDATE invitations SET org_id = ?3 WHERE user_id = ?1 AND org_id = ?2 AND state = 'open'",
+                "UPDATE invitations SET org_id = ?3 WHERE user_id = ?1 AND org_id = ?2 AND state = 'open'
+                   AND (SELECT status FROM users WHERE id = ?1) = 'invited'",
                 params![user, org, next_org],
             )?,
             None => {
