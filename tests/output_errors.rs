@@ -180,7 +180,7 @@ fn lists() -> (Env, Vec<(Vec<&'static str>, Vec<&'static str>)>) {
         (vec!["org", "list"], vec!["id", "slug", "display_name", "sso", "sms_2fa", "members", "created_at"]),
         (vec!["role", "list"], vec!["name", "display_name", "scope", "builtin", "permissions", "holders"]),
         (vec!["group", "list"], vec!["slug", "display_name", "primary_members", "members", "managers", "created_at"]),
-        (vec!["audit", "list"], vec!["id", "at", "actor", "org", "action", "target", "changes"]),
+        (vec!["audit", "list"], vec!["id", "at", "actor", "org", "action", "target", "changes", "change", "reverts"]),
         (vec!["access", "list"], vec!["id", "email", "role"]),
         (vec!["config", "list"], vec!["key", "value"]),
     ];
@@ -356,8 +356,8 @@ fn empty_lists() {
     };
     assert_eq!(run("json"), "[]\n");
     assert_eq!(run("jsonl"), "");
-    assert_eq!(run("csv"), "id,at,actor,org,action,target,changes\r\n");
-    assert_eq!(run("tsv"), "id\tat\tactor\torg\taction\ttarget\tchanges\n");
+    assert_eq!(run("csv"), "id,at,actor,org,action,target,changes,change,reverts\r\n");
+    assert_eq!(run("tsv"), "id\tat\tactor\torg\taction\ttarget\tchanges\tchange\treverts\n");
 }
 
 // ---------------------------------------------------------------- errors

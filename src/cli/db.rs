@@ -10,7 +10,7 @@ use std::path::PathBuf;
 pub enum DbCmd {
     /// Copy the database with SQLite's online backup (safe while in use)
     Backup { file: PathBuf },
-    /// Run integrity_check and foreign_key_check
+    /// Run integrity_check and foreign_key_check, and verify the audit chain
     Check,
     /// Apply pending schema migrations (also done automatically)
     Migrate,
@@ -25,8 +25,8 @@ pub fn run(cmd: DbCmd, ctx: &Ctx) -> Result<()> {
             }
         }
         DbCmd::Check => {
-            db::check(ctx)?;
-            ctx.note("ok: integrity and foreign keys");
+            let entries = db::check(ctx)?;
+            ctx.note(format!("ok: integrity, foreign keys and the audit chain ({entries} entries)"));
         }
         DbCmd::Migrate => {
             let (before, after) = db::migrate(ctx)?;

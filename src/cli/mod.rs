@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod audit_verify;
 pub mod can_i;
 pub mod complete;
 pub mod config;
