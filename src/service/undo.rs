@@ -284,8 +284,11 @@ fn undo_remove(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Res
             return Err(changed_since(e, &t.label, "trashed", &Value::from(false)));
         }
         let (target, _, permit) = user::restore_decision(tx, actor, &t.id.to_string())?;
-        let id = target.id;
-        return Ok(step(e, move |tx| tx.restore_user(&permit, id)));
+        let (id, actor, e2) = (target.id, actor.clone(), e.clone());
+        return Ok(step(e, move |tx| {
+            tx.restore_user(&permit, id)?;
+            regroup(tx, &actor, &org, id, &e2)
+        }));
     }
     if t.trashed || t.is_member(org.id) {
         if !force || t.trashed {
@@ -303,7 +306,7 @@ fn undo_remove(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Res
     }
     let permit = authz::decide(actor, &Request::UserAdd { org: &org.facts(), roles: perms, target: Some(t.id) })?;
     let (old_primary, _) = field(e, "primary_group");
-    let (o, id, actor, org2) = (org.id, t.id, actor.clone(), org.clone());
+    let (o, id, actor, org2, e2) = (org.id, t.id, actor.clone(), org.clone(), e.clone());
     Ok(step(e, move |tx| {
         tx.add_membership(&permit, o, id, &ids, None)?;
         if let Some(g) = old_primary.as_str() {
@@ -313,8 +316,24 @@ fn undo_remove(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Res
             let (change, permit) = user_edit::edit_decision(&*tx, &actor, &org2, &target, &a)?;
             tx.update_user(&permit, id, &change)?;
         }
-        Ok(())
+        regroup(tx, &actor, &org2, id, &e2)
     }))
+}
+
+/// Back into the groups of `org` that the removal `e` took the user out of,
+/// each decided as `group add-member` / `group add-manager` would be.
+fn regroup(tx: &mut dyn Tx, actor: &Subject, org: &Org, id: i64, e: &AuditEntry) -> Result<()> {
+    for (key, role) in [("groups", GroupRole::Member), ("managed_groups", GroupRole::Manager)] {
+        let (old, _) = field(e, key);
+        for label in strings(&old) {
+            let slug = label.split_once('/').map(|(_, g)| g).unwrap_or(&label);
+            let Some(g) = tx.group(org.id, slug)? else { continue };
+            let target = subject(&*tx, id)?;
+            let permit = group::person_decision(actor, org, &g, role, true, Some(&target))?;
+            tx.set_group_person(&permit, g.id, id, role, true)?;
+        }
+    }
+    Ok(())
 }
 
 fn undo_role(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Result<Step> {

@@ -1272,6 +1272,15 @@ impl Tx for SqliteTx<'_> {
             return Err(error::not_found(format!("{} is not a member of this organization", self.email_of(user)?)).into());
         }
         let roles = self.user_roles(org, user)?;
+        // The groups of this organization that the user leaves, for the audit entry (and `acct undo`).
+        let left = |table: &str| -> Result<Vec<String>> {
+            let mut st = self.tx.prepare_cached(&format!(
+                "SELECT o.slug || '/' || g.slug FROM {table} x JOIN groups g ON g.id = x.group_id JOIN orgs o ON o.id = g.org_id
+                 WHERE x.user_id = ?1 AND g.org_id = ?2 ORDER BY 1"
+            ))?;
+            Ok(st.query_map(params![user, org], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+        };
+        let (groups_left, managed_left) = (left("group_members")?, left("group_managers")?);
         self.tx.execute("DELETE FROM user_roles WHERE org_id = ?1 AND user_id = ?2", params![org, user])?;
         self.tx.execute(
             "DELETE FROM group_members WHERE user_id = ?1 AND group_id IN (SELECT id FROM groups WHERE org_id = ?2)",
@@ -1324,6 +1333,12 @@ impl Tx for SqliteTx<'_> {
         }
         if let Some((old, new)) = moved {
             change["primary_group"] = json!({"old": old, "new": new});
+        }
+        if !groups_left.is_empty() {
+            change["groups"] = json!({"old": groups_left, "new": []});
+        }
+        if !managed_left.is_empty() {
+            change["managed_groups"] = json!({"old": managed_left, "new": []});
         }
         self.audit(p, Some(user), Some(&email), change)?;
         Ok(trashed)
