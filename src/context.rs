@@ -23,6 +23,9 @@ pub struct Ctx {
     pub stderr_tty: bool,
     /// Set when a dry run rolled its transaction back; `main` says so last.
     rolled_back: std::cell::Cell<bool>,
+    /// The change id of this invocation: every audit entry it writes, in
+    /// any transaction of any store it opens, carries it.
+    change_id: String,
 }
 
 /// The global flags, as parsed (environment already applied by clap).
@@ -60,6 +63,7 @@ impl Ctx {
             stdin_tty: std::io::stdin().is_terminal(),
             stderr_tty,
             rolled_back: std::cell::Cell::new(false),
+            change_id: crate::store::chain::new_change_id(),
         })
     }
 
@@ -98,9 +102,15 @@ impl Ctx {
 
     pub fn open_store(&self) -> Result<Box<dyn Store>> {
         let path = self.db_path()?;
-        let store = SqliteStore::open(&path)?;
+        let mut store = SqliteStore::open(&path)?;
+        store.set_change_id(&self.change_id);
         warn_if_shared(self, &path);
         Ok(Box::new(store))
+    }
+
+    /// The change id of this invocation.
+    pub fn change_id(&self) -> &str {
+        &self.change_id
     }
 
     /// `--org`, `ACCT_ORG`, then config `org`.

@@ -277,25 +277,32 @@ fn audit_lists_every_mutation_with_its_changes() {
     let env = history();
     let v = audit_json(&env, &[]);
     let at = |i: usize| v[i]["at"].clone();
+    // One change per invocation: seven commands, seven change ids.
+    let ch = |i: usize| v[i]["change"].clone();
     assert_eq!(
         v,
         json!([
-            {"id": 1, "at": at(0), "actor": "init", "org": "acme", "action": "init", "target": "ada@example.com",
+            {"id": 1, "at": at(0), "change": ch(0), "reverts": null, "actor": "init", "org": "acme", "action": "init", "target": "ada@example.com",
              "changes": {"org": {"old": null, "new": "acme"}, "roles": {"old": [], "new": ["full-admin", "global-admin"]}}},
-            {"id": 2, "at": at(1), "actor": "ada@example.com", "org": "acme", "action": "org.set", "target": "acme",
+            {"id": 2, "at": at(1), "change": ch(1), "reverts": null, "actor": "ada@example.com", "org": "acme", "action": "org.set", "target": "acme",
              "changes": {"sso": {"old": "off", "new": "on"}}},
-            {"id": 3, "at": at(2), "actor": "ada@example.com", "org": "acme", "action": "role.create", "target": "auditor",
+            {"id": 3, "at": at(2), "change": ch(2), "reverts": null, "actor": "ada@example.com", "org": "acme", "action": "role.create", "target": "auditor",
              "changes": {"display_name": {"old": null, "new": "auditor"}, "permissions": {"old": [], "new": ["audit:read"]}}},
-            {"id": 4, "at": at(3), "actor": "ada@example.com", "org": "acme", "action": "role.assign", "target": "carl@example.com",
+            {"id": 4, "at": at(3), "change": ch(3), "reverts": null, "actor": "ada@example.com", "org": "acme", "action": "role.assign", "target": "carl@example.com",
              "changes": {"role": {"old": null, "new": "auditor"}}},
-            {"id": 5, "at": at(4), "actor": "bob@example.com", "org": "acme", "action": "group.create", "target": "eng",
+            {"id": 5, "at": at(4), "change": ch(4), "reverts": null, "actor": "bob@example.com", "org": "acme", "action": "group.create", "target": "eng",
              "changes": {"display_name": {"old": null, "new": "eng"}}},
-            {"id": 6, "at": at(5), "actor": "bob@example.com", "org": "acme", "action": "group.add-member", "target": "carl@example.com",
+            {"id": 6, "at": at(5), "change": ch(5), "reverts": null, "actor": "bob@example.com", "org": "acme", "action": "group.add-member", "target": "carl@example.com",
              "changes": {"member_of": {"old": null, "new": "acme/eng"}}},
-            {"id": 7, "at": at(6), "actor": "bob@example.com", "org": "acme", "action": "role.unassign", "target": "carl@example.com",
+            {"id": 7, "at": at(6), "change": ch(6), "reverts": null, "actor": "bob@example.com", "org": "acme", "action": "role.unassign", "target": "carl@example.com",
              "changes": {"role": {"old": "auditor", "new": null}}},
         ])
     );
+    let changes: std::collections::HashSet<&str> = (0..7).map(|i| v[i]["change"].as_str().unwrap()).collect();
+    assert_eq!(changes.len(), 7, "{v}");
+    for c in &changes {
+        assert!(c.len() == 12 && c.bytes().all(|b| b.is_ascii_hexdigit()), "{c}");
+    }
     for i in 0..7 {
         let t = v[i]["at"].as_str().unwrap();
         assert!(chrono::DateTime::parse_from_rfc3339(t).is_ok() && t.ends_with('Z'), "{t}");
@@ -371,11 +378,13 @@ fn audit_formats() {
     assert_eq!(
         out,
         format!(
-            "id,at,actor,org,action,target,changes\r\n\
-             6,{},bob@example.com,acme,group.add-member,carl@example.com,member_of: ∅ → acme/eng\r\n\
-             7,{},bob@example.com,acme,role.unassign,carl@example.com,role: auditor → ∅\r\n",
+            "id,at,actor,org,action,target,changes,change,reverts\r\n\
+             6,{},bob@example.com,acme,group.add-member,carl@example.com,member_of: ∅ → acme/eng,{},\r\n\
+             7,{},bob@example.com,acme,role.unassign,carl@example.com,role: auditor → ∅,{},\r\n",
             v[0]["at"].as_str().unwrap(),
-            v[1]["at"].as_str().unwrap()
+            v[0]["change"].as_str().unwrap(),
+            v[1]["at"].as_str().unwrap(),
+            v[1]["change"].as_str().unwrap()
         )
     );
     // tsv and the plain table.
@@ -383,17 +392,20 @@ fn audit_formats() {
     assert_eq!(
         out,
         format!(
-            "id\tat\tactor\torg\taction\ttarget\tchanges\n7\t{}\tbob@example.com\tacme\trole.unassign\tcarl@example.com\trole: auditor → ∅\n",
-            v[1]["at"].as_str().unwrap()
+            "id\tat\tactor\torg\taction\ttarget\tchanges\tchange\treverts\n7\t{}\tbob@example.com\tacme\trole.unassign\tcarl@example.com\trole: auditor → ∅\t{}\t\n",
+            v[1]["at"].as_str().unwrap(),
+            v[1]["change"].as_str().unwrap()
         )
     );
     let out = env.run(&["audit", "list", "--limit", "1"]).ok().to_string();
     assert_eq!(
         out,
         format!(
-            "ID  AT{}  ACTOR            ORG   ACTION         TARGET            CHANGES\n7   {}  bob@example.com  acme  role.unassign  carl@example.com  role: auditor → ∅\n",
+            "ID  AT{}  ACTOR            ORG   ACTION         TARGET            CHANGES            CHANGE        REVERTS\n\
+             7   {}  bob@example.com  acme  role.unassign  carl@example.com  role: auditor → ∅  {}\n",
             " ".repeat(18),
-            v[1]["at"].as_str().unwrap()
+            v[1]["at"].as_str().unwrap(),
+            v[1]["change"].as_str().unwrap()
         )
     );
     // Nothing found: an empty array, no rows.
@@ -401,7 +413,7 @@ fn audit_formats() {
     assert_eq!(env.run(&["audit", "list", "--format", "jsonl", "--action", "nothing"]).ok(), "");
     assert_eq!(
         env.run(&["audit", "list", "--format", "csv", "--action", "nothing"]).ok(),
-        "id,at,actor,org,action,target,changes\r\n"
+        "id,at,actor,org,action,target,changes,change,reverts\r\n"
     );
 }
 
@@ -473,11 +485,11 @@ fn db_check_and_migrate_on_a_fresh_database() {
     let env = Env::new();
     let r = env.run(&["db", "check"]);
     assert_eq!(r.ok(), "");
-    assert_eq!(r.stderr, "ok: integrity and foreign keys\n");
+    assert_eq!(r.stderr, "ok: integrity, foreign keys and the audit chain (1 entries)\n");
     let r = env.run(&["db", "migrate"]);
     assert_eq!(r.ok(), "");
-    assert_eq!(r.stderr, "schema version 4: up to date\n");
-    assert_eq!(env.query("PRAGMA user_version"), "4");
+    assert_eq!(r.stderr, "schema version 5: up to date\n");
+    assert_eq!(env.query("PRAGMA user_version"), "5");
     assert_eq!(env.query("PRAGMA application_id"), 0x6163_6374.to_string());
     assert_eq!(env.query("PRAGMA journal_mode"), "wal");
 }
@@ -552,7 +564,7 @@ fn a_newer_schema_is_refused() {
     let env = Env::new();
     env.db().pragma_update(None, "user_version", 99).unwrap();
     let expected = format!(
-        "error: the database {} has schema version 99, newer than this acct knows (4)\nhint: upgrade acct to a version that knows this schema\n",
+        "error: the database {} has schema version 99, newer than this acct knows (5)\nhint: upgrade acct to a version that knows this schema\n",
         env.db_path().display()
     );
     for args in [&["org", "list"][..], &["db", "migrate"][..], &["db", "check"][..], &["whoami"][..]] {

@@ -183,7 +183,7 @@ fn lists() -> (Env, Vec<(Vec<&'static str>, Vec<&'static str>)>) {
             vec!["group", "list"],
             vec!["slug", "display_name", "primary_members_count", "members_count", "managers_count", "created_at"],
         ),
-        (vec!["audit", "list"], vec!["id", "at", "actor", "org", "action", "target", "changes"]),
+        (vec!["audit", "list"], vec!["id", "at", "actor", "org", "action", "target", "changes", "change", "reverts"]),
         (vec!["access", "list"], vec!["id", "email", "role"]),
         (vec!["config", "list"], vec!["key", "value"]),
     ];
@@ -359,8 +359,8 @@ fn empty_lists() {
     };
     assert_eq!(run("json"), "[]\n");
     assert_eq!(run("jsonl"), "");
-    assert_eq!(run("csv"), "id,at,actor,org,action,target,changes\r\n");
-    assert_eq!(run("tsv"), "id\tat\tactor\torg\taction\ttarget\tchanges\n");
+    assert_eq!(run("csv"), "id,at,actor,org,action,target,changes,change,reverts\r\n");
+    assert_eq!(run("tsv"), "id\tat\tactor\torg\taction\ttarget\tchanges\tchange\treverts\n");
 }
 
 // ---------------------------------------------------------------- errors

@@ -28,15 +28,31 @@ pub enum AuditCmd {
         /// Before this time
         #[arg(long, value_name = "TIME")]
         until: Option<String>,
+        /// Only the entries of this change (one command invocation)
+        #[arg(long, value_name = "ID")]
+        change: Option<String>,
         /// The newest N entries
         #[arg(long, value_name = "N")]
         limit: Option<u64>,
+        /// Newest first
+        #[arg(long)]
+        reverse: bool,
     },
+    /// Recompute the hash chain and name the first entry altered, removed or inserted (needs audit:read)
+    Verify(super::audit_verify::VerifyArgs),
+    /// Print the id and hash of the newest entry, to keep elsewhere (needs audit:read)
+    Head(super::audit_verify::HeadArgs),
 }
 
 pub fn run(cmd: AuditCmd, ctx: &Ctx) -> Result<()> {
-    let AuditCmd::List { actor, target, action, since, until, limit } = cmd;
-    let entries = audit::list(ctx, &audit::Filter { actor, target, action, since, until, limit })?;
+    let (actor, target, action, since, until, change, limit, reverse) = match cmd {
+        AuditCmd::List { actor, target, action, since, until, change, limit, reverse } => {
+            (actor, target, action, since, until, change, limit, reverse)
+        }
+        AuditCmd::Verify(a) => return super::audit_verify::run_verify(&a, ctx),
+        AuditCmd::Head(a) => return super::audit_verify::run_head(&a, ctx),
+    };
+    let entries = audit::list(ctx, &audit::Filter { actor, target, action, since, until, change, limit, reverse })?;
     let rows = entries
         .into_iter()
         .map(|e| {
@@ -47,10 +63,12 @@ pub fn run(cmd: AuditCmd, ctx: &Ctx) -> Result<()> {
             } else {
                 json!(summarize(&e.changes))
             };
-            vec![json!(e.id), json!(e.at), json!(e.actor), json!(e.org), json!(e.action), json!(e.target), changes]
+            let mut row = vec![json!(e.id), json!(e.at), json!(e.actor), json!(e.org), json!(e.action), json!(e.target), changes];
+            row.extend([json!(e.change), json!(e.reverts)]);
+            row
         })
         .collect();
-    super::print_rows(ctx, &["id", "at", "actor", "org", "action", "target", "changes"], rows)
+    super::print_rows(ctx, &["id", "at", "actor", "org", "action", "target", "changes", "change", "reverts"], rows)
 }
 
 /// `field: old → new; ...` for tables and CSV.

@@ -8,12 +8,13 @@ use clap::Args;
 use serde_json::json;
 
 #[derive(Debug, Args)]
-#[command(after_help = "Actions: edit, deactivate, remove, reset-2fa, resend, assign:ROLE, unassign:ROLE, or a permission
-such as user:invite. Exit 0 for yes, 4 for no.
+#[command(after_help = "Actions: edit, deactivate, remove, reset-2fa, resend, assign:ROLE, unassign:ROLE, undo (with an
+audit entry ID in place of USER), or a permission such as user:invite. Exit 0 for yes, 4 for no.
 
 Examples:
   acct can-i edit bob --field phone
   acct can-i reset-2fa ada@example.com
+  acct can-i undo 42
   acct can-i role:manage")]
 pub struct CanIArgs {
     /// What to do

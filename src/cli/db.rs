@@ -11,7 +11,7 @@ use std::path::PathBuf;
 pub enum DbCmd {
     /// Copy the database with SQLite's online backup (safe while in use)
     Backup { file: PathBuf },
-    /// Run integrity_check and foreign_key_check
+    /// Run integrity_check and foreign_key_check, and verify the audit chain
     Check,
     /// Apply pending schema migrations (also done automatically)
     Migrate,
@@ -29,10 +29,10 @@ pub fn run(cmd: DbCmd, ctx: &Ctx) -> Result<()> {
         }
         DbCmd::Check => {
             // The problems are the result: data on stdout (none when healthy).
-            let problems = db::check(ctx)?;
-            super::print_rows(ctx, &["problem"], problems.iter().map(|p| vec![json!(p)]).collect())?;
-            db::check_failed(&problems)?;
-            ctx.note("ok: integrity and foreign keys");
+            let checked = db::check(ctx)?;
+            super::print_rows(ctx, &["problem"], checked.problems.iter().map(|p| vec![json!(p)]).collect())?;
+            db::check_failed(&checked.problems)?;
+            ctx.note(format!("ok: integrity, foreign keys and the audit chain ({} entries)", checked.entries));
         }
         DbCmd::Purge => {
             let done = crate::service::user::purge(ctx)?;

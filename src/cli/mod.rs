@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod audit_verify;
 pub mod can_i;
 pub mod complete;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod invite;
 pub mod org;
 pub mod role;
 pub mod twofa;
+pub mod undo;
 pub mod user;
 
 use crate::context::{Ctx, Globals};
@@ -135,6 +137,8 @@ pub enum Command {
     /// Your own two-factor authentication
     #[command(subcommand, name = "2fa")]
     TwoFa(twofa::TwoFaCmd),
+    /// Reverse an audit entry, or every entry of one change, as a new change
+    Undo(undo::UndoArgs),
     /// Ask whether the actor may do something
     CanI(can_i::CanIArgs),
     /// Print the shell completion script (bash, zsh, fish, elvish, powershell)
@@ -180,6 +184,7 @@ fn run_command(command: Command, ctx: &mut Ctx) -> Result<()> {
         Command::Db(c) => db::run(c, ctx),
         Command::Invite(c) => invite::run(c, ctx),
         Command::TwoFa(c) => twofa::run(c, ctx),
+        Command::Undo(a) => undo::run(&a, ctx),
         Command::CanI(a) => can_i::run(&a, ctx),
         Command::Completions { .. } => Ok(()),
     }

@@ -23,7 +23,7 @@ pub struct Answer {
 fn unknown_action(action: &str) -> anyhow::Error {
     AppError::new(Kind::Usage, format!("unknown action '{}'", one_line(action)))
         .with_hint(format!(
-            "actions: edit, remove, deactivate, reset-2fa, resend, restore, assign:ROLE, unassign:ROLE, or a permission ({})",
+            "actions: edit, remove, deactivate, reset-2fa, resend, restore, undo, assign:ROLE, unassign:ROLE, or a permission ({})",
             Perm::ALL.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
         ))
         .into()
@@ -124,6 +124,18 @@ fn decision(
             };
             Ok((Some(t), answer(r)?))
         }
+        "undo" => {
+            let id = who.and_then(|w| w.parse::<i64>().ok()).ok_or_else(|| -> anyhow::Error {
+                AppError::new(Kind::Usage, "'can-i undo' needs an audit entry ID").with_hint("acct can-i undo ID").into()
+            })?;
+            let e = super::undo::entries(tx, &super::undo::Which::Entry(id))?.remove(0);
+            let t = e.target_id.map(|t| tx.subject(t)).transpose()?.flatten();
+            let r = match super::undo::decide(tx, actor, &e, false) {
+                Ok(_) => Ok(String::new()),
+                Err(err) => answer(Err(err))?,
+            };
+            Ok((t, r))
+        }
         "restore" => {
             let who = who.ok_or_else(need_user)?;
             let t = super::subject(tx, super::user_id(tx, who)?)?;
@@ -158,7 +170,7 @@ pub fn ask(ctx: &Ctx, action: &str, user: Option<&str>, fields: &[String]) -> Re
         return Err(AppError::new(Kind::Usage, "--field goes with 'can-i edit'").into());
     }
     if Perm::parse(action).is_none()
-        && !matches!(action, "edit" | "deactivate" | "remove" | "reset-2fa" | "resend" | "restore")
+        && !matches!(action, "edit" | "deactivate" | "remove" | "reset-2fa" | "resend" | "restore" | "undo")
         && !action.starts_with("assign:")
         && !action.starts_with("unassign:")
     {

@@ -15,11 +15,21 @@ pub fn backup(ctx: &Ctx, dest: &Path) -> Result<()> {
     store.backup(dest)
 }
 
-/// The problems found (an empty list when the database is healthy).
-pub fn check(ctx: &Ctx) -> Result<Vec<String>> {
+/// What `db check` found.
+pub struct Checked {
+    /// The problems (an empty list when the database is healthy).
+    pub problems: Vec<String>,
+    /// The number of entries of the audit chain.
+    pub entries: u64,
+}
+
+/// Integrity, foreign keys, the store's consistency checks and the audit
+/// chain. Like `sqlite3`, this needs only the file: the chain is verified
+/// without an actor.
+pub fn check(ctx: &Ctx) -> Result<Checked> {
     let mut store = ctx.open_store()?;
-    let problems = store.check()?;
-    {
+    let mut problems = store.check()?;
+    let entries = {
         let tx = store.read()?;
         let expired = super::user::expired_trash(&*tx)?;
         if expired > 0 {
@@ -27,8 +37,15 @@ pub fn check(ctx: &Ctx) -> Result<Vec<String>> {
                 "{expired} user(s) were removed more than 30 days ago and still wait to be purged; run 'acct db purge'"
             ));
         }
-    }
-    Ok(problems)
+        match super::audit::verify_chain(&*tx, None)? {
+            Ok(intact) => intact.entries,
+            Err(b) => {
+                problems.push(format!("audit chain: {}", b.message()));
+                0
+            }
+        }
+    };
+    Ok(Checked { problems, entries })
 }
 
 /// The error of a check that found problems (after they were shown).

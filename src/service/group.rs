@@ -60,6 +60,30 @@ pub fn delete(ctx: &Ctx, slug: &str) -> Result<()> {
     ctx.finish(tx)
 }
 
+/// The decision of adding or removing a manager or member of `g` (also
+/// `acct undo`): managers are appointed with group:manage; members are also
+/// changed by the group's own managers (SPEC §3). Without a target: whether
+/// the actor may change them at all.
+pub fn person_decision(
+    actor: &authz::Subject,
+    org: &crate::store::Org,
+    g: &Group,
+    role: GroupRole,
+    present: bool,
+    target: Option<&authz::Subject>,
+) -> Result<authz::Permit> {
+    let op = match (role, present) {
+        (GroupRole::Manager, true) => Op::GroupAddManager,
+        (GroupRole::Manager, false) => Op::GroupRemoveManager,
+        (GroupRole::Member, true) => Op::GroupAddMember,
+        (GroupRole::Member, false) => Op::GroupRemoveMember,
+    };
+    Ok(match role {
+        GroupRole::Manager => authz::decide(actor, &Request::Group { op, org: &org.facts() })?,
+        GroupRole::Member => authz::decide(actor, &Request::GroupMember { op, group: &g.facts(org), target })?,
+    })
+}
+
 /// Add or remove managers or members; all-or-nothing unless `keep_going`.
 pub fn people(
     ctx: &Ctx,
@@ -69,24 +93,13 @@ pub fn people(
     present: bool,
     keep_going: bool,
 ) -> Result<Vec<Outcome<bool>>> {
-    let op = match (role, present) {
-        (GroupRole::Manager, true) => Op::GroupAddManager,
-        (GroupRole::Manager, false) => Op::GroupRemoveManager,
-        (GroupRole::Member, true) => Op::GroupAddMember,
-        (GroupRole::Member, false) => Op::GroupRemoveMember,
-    };
     let mut store = ctx.open_store()?;
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
     let g = group_in(&*tx, &org, slug)?;
-    let gf = g.facts(&org);
-    // Managers are appointed with group:manage; members are also changed by
-    // the group's own managers (SPEC §3). Decided before any target is looked up.
-    let permit = match role {
-        GroupRole::Manager => authz::decide(&actor, &Request::Group { op, org: &org.facts() })?,
-        GroupRole::Member => authz::decide(&actor, &Request::GroupMember { op, group: &gf, target: None })?,
-    };
+    // Decided before any target is looked up.
+    let permit = person_decision(&actor, &org, &g, role, present, None)?;
     let outcomes = for_each_target(&mut *tx, users, keep_going, |tx, u| {
         let target = member(tx, &org, u)?;
         if role == GroupRole::Member && present && target.primary_group == Some(g.id) {

@@ -53,6 +53,7 @@ pub fn init(ctx: &mut Ctx, org: &str, admin: &str, display: Option<&str>) -> Res
     let mut store = SqliteStore::create(&db)?;
     let result = (|| -> Result<()> {
         use crate::store::Store;
+        store.set_change_id(ctx.change_id());
         let mut tx = store.write()?;
         let permit = authz::decide_init(!tx.is_initialized()?)?;
         tx.init(&permit, &NewOrg { slug: slug.clone(), display_name: display }, &user)?;

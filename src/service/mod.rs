@@ -14,6 +14,7 @@ pub mod invite;
 pub mod org;
 pub mod role;
 pub mod twofa;
+pub mod undo;
 pub mod user;
 pub mod user_edit;
 pub mod user_list;

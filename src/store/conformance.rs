@@ -1488,7 +1488,10 @@ fn remove_last_membership_trashes_and_restore_brings_back(mut store: Box<dyn Sto
         json!({
             "member": {"old": true, "new": false},
             "roles": {"old": ["helpdesk", "read-only"], "new": []},
-            "trashed": {"old": false, "new": true}
+            "trashed": {"old": false, "new": true},
+            // What the removal took away, so that `acct undo` can put it back.
+            "groups": {"old": ["acme/ops"], "new": []},
+            "managed_groups": {"old": ["acme/ops"], "new": []}
         }),
     );
     assert_eq!(tx.find_user(&Selector::Id(bob)).unwrap(), Some(bob), "trashed users are still found");

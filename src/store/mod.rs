@@ -10,6 +10,7 @@
 //! same two traits and runs the same [`conformance`] suite; commands and
 //! services never see which one is behind.
 
+pub mod chain;
 pub mod conformance;
 pub mod model;
 pub mod sqlite;
@@ -31,6 +32,9 @@ pub trait Store {
     fn check(&mut self) -> Result<Vec<String>>;
     /// The schema version and the newest this binary knows.
     fn schema_version(&mut self) -> Result<(u32, u32)>;
+    /// The change id of the audit entries written from now on: one per
+    /// command invocation, shared by every transaction it opens.
+    fn set_change_id(&mut self, id: &str);
     /// Allow bulk work more memory for pages.
     fn set_bulk_mode(&mut self, on: bool) -> Result<()>;
 }
@@ -83,6 +87,12 @@ pub trait Tx {
     fn group_people(&self, group: i64) -> Result<GroupPeople>;
 
     fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>>;
+    /// Every audit entry with its hashed fields, in id order.
+    fn audit_chain(&self, sink: &mut dyn FnMut(chain::ChainEntry) -> Result<()>) -> Result<()>;
+    /// The newest entry's id and stored hash.
+    fn audit_head(&self) -> Result<Option<(i64, Option<String>)>>;
+    /// The highest id ever given to an audit entry (0 for none), deleted ones included.
+    fn audit_last_assigned(&self) -> Result<i64>;
     /// Names starting with `prefix`, for shell completion.
     fn completions(&self, kind: Completion, org: Option<i64>, prefix: &str, limit: u64) -> Result<Vec<String>>;
 
@@ -92,6 +102,10 @@ pub trait Tx {
     fn invitation_by_token(&self, token_hash: &[u8]) -> Result<Option<InvitationRow>>;
     fn totp_state(&self, user: i64) -> Result<TotpState>;
     fn recovery_code_unused(&self, user: i64, hash: &str) -> Result<bool>;
+
+    /// The audit entries written from now on in this transaction record that
+    /// they reverse this entry (`acct undo`); `None` ends that.
+    fn set_reverts(&mut self, entry: Option<i64>);
 
     // ---- writes: each takes the permit that allows it ----
     fn init(&mut self, p: &Permit, org: &NewOrg, admin: &NewUser) -> Result<(i64, i64)>;

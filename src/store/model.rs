@@ -414,6 +414,10 @@ pub struct AuditQuery {
     pub include_global: bool,
     pub since: Option<String>,
     pub until: Option<String>,
+    /// Only the entries of this change.
+    pub change: Option<String>,
+    /// Only this entry.
+    pub id: Option<i64>,
     pub limit: Option<u64>,
 }
 
@@ -424,8 +428,13 @@ pub struct AuditEntry {
     pub actor: String,
     pub org: Option<String>,
     pub action: String,
+    pub target_id: Option<i64>,
     pub target: Option<String>,
     pub changes: Value,
+    /// The change (command invocation) the entry belongs to.
+    pub change: Option<String>,
+    /// The entry this one reverses (`acct undo`).
+    pub reverts: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

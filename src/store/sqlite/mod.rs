@@ -6,6 +6,7 @@
 //! must survive it; a busy timeout of 10 s, so that concurrent acct processes
 //! wait for each other instead of failing.
 
+mod chain;
 mod tx;
 
 use super::{Store, Tx};
@@ -24,11 +25,17 @@ const MIGRATIONS: &[&str] = &[
     include_str!("002_delivery_attempt.sql"),
     include_str!("003_audit_audience.sql"),
     include_str!("004_role_key.sql"),
+    include_str!("005_audit_chain.sql"),
 ];
+
+/// The migration whose new columns are filled in by Rust (the hash chain).
+const CHAIN_MIGRATION: u32 = 5;
 
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    /// The change id that every audit entry written through this store carries.
+    change_id: String,
 }
 
 pub fn now() -> String {
@@ -114,7 +121,7 @@ impl SqliteStore {
     /// An in-memory database, for tests.
     pub fn memory() -> Result<SqliteStore> {
         let conn = Connection::open_in_memory()?;
-        let mut store = SqliteStore { conn, path: PathBuf::from(":memory:") };
+        let mut store = SqliteStore { conn, path: PathBuf::from(":memory:"), change_id: crate::store::chain::new_change_id() };
         store.conn.execute_batch("PRAGMA foreign_keys = ON;")?;
         store.conn.pragma_update(None, "application_id", APPLICATION_ID)?;
         store.migrate()?;
@@ -128,7 +135,7 @@ impl SqliteStore {
             .with_context(|| format!("cannot open the database {}", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
         // Look before touching: a file that is not acct's is left as it was.
-        let mut store = SqliteStore { conn, path: path.to_path_buf() };
+        let mut store = SqliteStore { conn, path: path.to_path_buf(), change_id: String::new() };
         store.identify()?;
         let conn = store.conn;
         let setup = conn.execute_batch(
@@ -142,7 +149,7 @@ impl SqliteStore {
         // Opening in WAL mode made the -wal and -shm files, with the mode of
         // the database file.
         owner_writable_side_files(path);
-        Ok(SqliteStore { conn, path: path.to_path_buf() })
+        Ok(SqliteStore { conn, path: path.to_path_buf(), change_id: crate::store::chain::new_change_id() })
     }
 
     /// Refuse a file that is SQLite but not acct's.
@@ -203,6 +210,9 @@ impl SqliteStore {
                 return Ok(applied);
             }
             tx.execute_batch(MIGRATIONS[current as usize]).map_err(|e| migration_failed(e, current + 1))?;
+            if current + 1 == CHAIN_MIGRATION {
+                chain::chain_existing(&tx)?;
+            }
             tx.pragma_update(None, "user_version", current + 1)?;
             tx.commit()?;
             applied.push(current + 1);
@@ -370,12 +380,12 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
 impl Store for SqliteStore {
     fn read(&mut self) -> Result<Box<dyn Tx + '_>> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        Ok(Box::new(tx::SqliteTx::new(tx)))
+        Ok(Box::new(tx::SqliteTx::with_change(tx, &self.change_id)))
     }
 
     fn write(&mut self) -> Result<Box<dyn Tx + '_>> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| not_ours_or(e, &self.path))?;
-        Ok(Box::new(tx::SqliteTx::new(tx)))
+        Ok(Box::new(tx::SqliteTx::with_change(tx, &self.change_id)))
     }
 
     fn backup(&mut self, dest: &Path) -> Result<()> {
@@ -462,6 +472,10 @@ impl Store for SqliteStore {
         Ok(problems)
     }
 
+    fn set_change_id(&mut self, id: &str) {
+        self.change_id = id.to_string();
+    }
+
     fn schema_version(&mut self) -> Result<(u32, u32)> {
         Ok((self.version()?, MIGRATIONS.len() as u32))
     }
@@ -495,7 +509,7 @@ mod tests {
         c.pragma_update(None, "user_version", 99).unwrap();
         drop(c);
         let err = SqliteStore::open(&path).err().unwrap();
-        assert!(err.to_string().contains("schema version 99, newer than this acct knows (4)"), "{err}");
+        assert!(err.to_string().contains("schema version 99, newer than this acct knows (5)"), "{err}");
 
         let other = dir.path().join("other.db");
         let c = Connection::open(&other).unwrap();
@@ -519,5 +533,50 @@ mod tests {
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         let err = SqliteStore::create(&path).err().unwrap();
         assert!(crate::error::classify(&err).kind == crate::error::Kind::Conflict);
+    }
+}
+
+#[cfg(test)]
+mod chain_migration {
+    use super::*;
+    use crate::store::chain::{self, GENESIS};
+
+    #[test]
+    fn the_chain_migration_chains_the_entries_of_an_older_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+            let before = CHAIN_MIGRATION as usize - 1;
+            for m in &MIGRATIONS[..before] {
+                c.execute_batch(m).unwrap();
+            }
+            c.pragma_update(None, "user_version", before as u32).unwrap();
+            c.execute_batch(
+                "INSERT INTO orgs (slug, display_name, created_at) VALUES ('acme', 'Acme', 't'), ('beta', 'Beta', 't');
+                 INSERT INTO audit (at, actor, org, action, target, changes) VALUES ('t1', 'init', 'acme', 'init', 'a@x.com', '{}');
+                 INSERT INTO audit (at, actor_id, actor, org, action, target_id, target, changes)
+                     VALUES ('t2', 1, 'a@x.com', 'acme', 'user.edit', 1, 'a@x.com', '{\"phone\":{\"old\":null,\"new\":\"+4912345678\"}}');
+                 INSERT INTO audit_orgs (org, audit_id) VALUES ('beta', 2);",
+            )
+            .unwrap();
+        }
+        let mut store = SqliteStore::open(&path).unwrap();
+        let latest = MIGRATIONS.len() as u32;
+        assert_eq!(store.schema_version().unwrap(), (latest, latest));
+        let tx = store.read().unwrap();
+        let mut seen = Vec::new();
+        tx.audit_chain(&mut |e| {
+            seen.push(e);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0].change_id.as_deref(), Some("legacy-1"));
+        assert_eq!(seen[1].audience, vec!["beta".to_string()]);
+        let h1 = chain::hash(GENESIS, &seen[0]);
+        assert_eq!(seen[0].hash.as_deref(), Some(h1.as_str()));
+        assert_eq!(seen[1].hash.as_deref(), Some(chain::hash(&h1, &seen[1]).as_str()));
     }
 }

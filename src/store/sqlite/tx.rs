@@ -3,6 +3,7 @@
 use super::now;
 use crate::authz::{self, Op, OrgFacts, Perm, PermSet, Permit, Scope, Status, Subject};
 use crate::error::{self, Result};
+use crate::store::chain::ChainEntry;
 use crate::store::model::*;
 use crate::store::{Selector, Tx, UserSink};
 use anyhow::Context;
@@ -14,6 +15,8 @@ pub struct SqliteTx<'c> {
     tx: Transaction<'c>,
     /// The definitions of the indexes set aside by `suspend_indexes`.
     suspended: Vec<String>,
+    change_id: String,
+    reverts: Option<i64>,
 }
 
 /// Secondary indexes that a bulk load may set aside: none of them is read
@@ -39,12 +42,60 @@ const SUSPENDABLE: &[&str] = &[
 ];
 
 impl<'c> SqliteTx<'c> {
+    #[cfg(test)]
     pub fn new(tx: Transaction<'c>) -> Self {
-        SqliteTx { tx, suspended: Vec::new() }
+        Self::with_change(tx, &crate::store::chain::new_change_id())
+    }
+
+    /// A transaction whose audit entries belong to the change `change_id`.
+    pub fn with_change(tx: Transaction<'c>, change_id: &str) -> Self {
+        SqliteTx { tx, suspended: Vec::new(), change_id: change_id.to_string(), reverts: None }
     }
 
     fn audit(&self, p: &Permit, target_id: Option<i64>, target: Option<&str>, changes: Value) -> Result<()> {
         self.audit_in(p, p.org_slug(), target_id, target, changes)
+    }
+
+    /// The slugs of the further organizations that see entries written under `p`.
+    fn audience(&self, p: &Permit, org: Option<&str>) -> Result<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        let mut st = self.tx.prepare_cached("SELECT slug FROM orgs WHERE id = ?1")?;
+        for o in p.audience() {
+            if let Some(slug) = st.query_row([o], |r| r.get::<_, String>(0)).optional()?
+                && Some(slug.as_str()) != org
+                && !out.contains(&slug)
+            {
+                out.push(slug);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// The entry as it will be chained, without its id.
+    fn chain_entry(
+        &self,
+        p: &Permit,
+        org: Option<&str>,
+        target_id: Option<i64>,
+        target: Option<&str>,
+        changes: String,
+    ) -> ChainEntry {
+        ChainEntry {
+            id: 0,
+            at: now(),
+            actor_id: p.actor_id(),
+            actor: p.actor_label().to_string(),
+            org: org.map(str::to_string),
+            action: p.op().name().to_string(),
+            target_id,
+            target: target.map(str::to_string),
+            changes,
+            change_id: Some(self.change_id.clone()),
+            reverts: self.reverts,
+            audience: Vec::new(),
+            hash: None,
+        }
     }
 
     fn audit_in(
@@ -55,21 +106,11 @@ impl<'c> SqliteTx<'c> {
         target: Option<&str>,
         changes: Value,
     ) -> Result<()> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO audit (at, actor_id, actor, org, action, target_id, target, changes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![now(), p.actor_id(), p.actor_label(), org, p.op().name(), target_id, target, changes.to_string()])?;
-        if !p.audience().is_empty() {
-            let id = self.tx.last_insert_rowid();
-            let mut st = self.tx.prepare_cached(
-                "INSERT OR IGNORE INTO audit_orgs (org, audit_id) SELECT slug, ?2 FROM orgs WHERE id = ?1 AND slug IS NOT ?3",
-            )?;
-            for o in p.audience() {
-                st.execute(params![o, id, org])?;
-            }
-        }
+        let mut e = self.chain_entry(p, org, target_id, target, changes.to_string());
+        e.audience = self.audience(p, org)?;
+        let (id, prev) = super::chain::tail(&self.tx)?;
+        e.id = id;
+        super::chain::insert(&self.tx, &e, &prev)?;
         Ok(())
     }
 
@@ -972,7 +1013,9 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
-        let mut sql = String::from("SELECT id, at, actor, org, action, target, changes FROM audit WHERE 1 = 1");
+        let mut sql = String::from(
+            "SELECT id, at, actor, org, action, target_id, target, changes, change_id, reverts FROM audit WHERE 1 = 1",
+        );
         let mut args: Vec<Sql> = Vec::new();
         let cond = |sql: &mut String, args: &mut Vec<Sql>, clause: &str, v: Sql| {
             args.push(v);
@@ -1005,6 +1048,12 @@ impl Tx for SqliteTx<'_> {
                 sql.push_str(&format!(" AND (org = ?{n}{also})"));
             }
         }
+        if let Some(c) = &q.change {
+            cond(&mut sql, &mut args, " AND change_id = ?", Sql::Text(c.clone()));
+        }
+        if let Some(i) = q.id {
+            cond(&mut sql, &mut args, " AND id = ?", Sql::Integer(i));
+        }
         if let Some(s) = &q.since {
             cond(&mut sql, &mut args, " AND at >= ?", Sql::Text(s.clone()));
         }
@@ -1017,20 +1066,42 @@ impl Tx for SqliteTx<'_> {
         }
         let mut st = self.tx.prepare(&sql)?;
         let rows = st.query_map(params_from_iter(args), |r| {
-            let changes: String = r.get(6)?;
+            let changes: String = r.get(7)?;
             Ok(AuditEntry {
                 id: r.get(0)?,
                 at: r.get(1)?,
                 actor: r.get(2)?,
                 org: r.get(3)?,
                 action: r.get(4)?,
-                target: r.get(5)?,
+                target_id: r.get(5)?,
+                target: r.get(6)?,
                 changes: serde_json::from_str(&changes).unwrap_or(Value::String(changes)),
+                change: r.get(8)?,
+                reverts: r.get(9)?,
             })
         })?;
         let mut v: Vec<AuditEntry> = rows.collect::<rusqlite::Result<_>>()?;
         v.reverse();
         Ok(v)
+    }
+
+    fn audit_chain(&self, sink: &mut dyn FnMut(ChainEntry) -> Result<()>) -> Result<()> {
+        super::chain::each(&self.tx, sink)
+    }
+
+    fn audit_head(&self) -> Result<Option<(i64, Option<String>)>> {
+        Ok(self
+            .tx
+            .query_row("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    fn audit_last_assigned(&self) -> Result<i64> {
+        super::chain::last_assigned(&self.tx)
+    }
+
+    fn set_reverts(&mut self, entry: Option<i64>) {
+        self.reverts = entry;
     }
 
     // ---------------------------------------------------------------- writes
@@ -1303,6 +1374,15 @@ impl Tx for SqliteTx<'_> {
             return Err(error::not_found(format!("{} is not a member of this organization", self.email_of(user)?)).into());
         }
         let roles = self.user_roles(org, user)?;
+        // The groups of this organization that the user leaves, for the audit entry (and `acct undo`).
+        let left = |table: &str| -> Result<Vec<String>> {
+            let mut st = self.tx.prepare_cached(&format!(
+                "SELECT o.slug || '/' || g.slug FROM {table} x JOIN groups g ON g.id = x.group_id JOIN orgs o ON o.id = g.org_id
+                 WHERE x.user_id = ?1 AND g.org_id = ?2 ORDER BY 1"
+            ))?;
+            Ok(st.query_map(params![user, org], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+        };
+        let (groups_left, managed_left) = (left("group_members")?, left("group_managers")?);
         self.tx.execute("DELETE FROM user_roles WHERE org_id = ?1 AND user_id = ?2", params![org, user])?;
         self.tx.execute(
             "DELETE FROM group_members WHERE user_id = ?1 AND group_id IN (SELECT id FROM groups WHERE org_id = ?2)",
@@ -1375,6 +1455,12 @@ impl Tx for SqliteTx<'_> {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             change["invitation"] = json!({"old": old, "new": new});
+        }
+        if !groups_left.is_empty() {
+            change["groups"] = json!({"old": groups_left, "new": []});
+        }
+        if !managed_left.is_empty() {
+            change["managed_groups"] = json!({"old": managed_left, "new": []});
         }
         self.audit(p, Some(user), Some(&email), change)?;
         Ok(trashed)
@@ -1668,9 +1754,11 @@ impl Tx for SqliteTx<'_> {
         let mut ins_group = self.tx.prepare_cached("INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?1, ?2)")?;
         let mut set_primary =
             self.tx.prepare_cached("UPDATE users SET primary_group_id = ?1 WHERE id = ?2 AND primary_group_id IS NULL")?;
-        let mut ins_audit = self.tx.prepare_cached(
-            "INSERT INTO audit (at, actor_id, actor, org, action, target_id, target, changes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?;
+        // Every entry is chained like any other: the tail once, then in memory.
+        let mut entry = self.chain_entry(p, p.org_slug(), None, None, String::new());
+        entry.at = t.clone();
+        entry.audience = self.audience(p, p.org_slug())?;
+        let (mut next_id, mut prev) = super::chain::tail(&self.tx)?;
         let mut email_of = self.tx.prepare_cached("SELECT email FROM users WHERE id = ?1")?;
         for (n, row) in rows.iter().enumerate() {
             let (id, email, change) = match (&row.new, row.existing) {
@@ -1716,16 +1804,12 @@ impl Tx for SqliteTx<'_> {
             for r in &row.roles {
                 ins_role.execute(params![org, id, r])?;
             }
-            ins_audit.execute(params![
-                t,
-                p.actor_id(),
-                p.actor_label(),
-                p.org_slug(),
-                p.op().name(),
-                id,
-                email,
-                change.to_string()
-            ])?;
+            entry.id = next_id;
+            entry.target_id = Some(id);
+            entry.target = Some(email);
+            entry.changes = change.to_string();
+            prev = super::chain::insert(&self.tx, &entry, &prev)?;
+            next_id += 1;
             ids.push(id);
             if n % 4096 == 4095 {
                 progress(n as u64 + 1);

@@ -1,0 +1,330 @@
+//! `acct undo` (SPEC §4): every reversible action, done, undone and redone
+//! through the real binary, the whole state compared each time.
+
+mod common;
+mod support;
+
+use common::Env;
+use support::*;
+
+/// Everything an account holds that undo must put back: users (not the ones
+/// in the trash, not `updated_at`), memberships, roles, groups, managers,
+/// organizations and roles. The audit log and invitations are left out.
+fn state(env: &Env) -> Vec<String> {
+    let queries = [
+        "SELECT id, username, email, email_key, first_name, last_name, full_name, initials, phone, timezone, notify, robot,
+                sso_disabled, sms_auto_send, require_2fa, status, accepted, two_factor, primary_group_id, search_key, created_at
+         FROM users WHERE trashed_at IS NULL ORDER BY id",
+        "SELECT m.org_id, m.user_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.trashed_at IS NULL ORDER BY 1, 2",
+        "SELECT org_id, user_id, role_id FROM user_roles ORDER BY 1, 2, 3",
+        "SELECT user_id, role_id FROM global_roles ORDER BY 1, 2",
+        "SELECT group_id, user_id FROM group_members ORDER BY 1, 2",
+        "SELECT group_id, user_id FROM group_managers ORDER BY 1, 2",
+        "SELECT * FROM orgs ORDER BY id",
+        "SELECT * FROM groups ORDER BY id",
+        "SELECT * FROM roles ORDER BY id",
+        "SELECT * FROM role_permissions ORDER BY 1, 2",
+    ];
+    let mut out = Vec::new();
+    for q in queries {
+        out.push(format!("-- {q}"));
+        out.extend(rows(env, q));
+    }
+    out
+}
+
+fn last_id(env: &Env) -> i64 {
+    env.query("SELECT max(id) FROM audit").parse().unwrap()
+}
+
+fn last_change(env: &Env) -> String {
+    env.query("SELECT change_id FROM audit ORDER BY id DESC LIMIT 1")
+}
+
+/// Two organizations, a few members, a group with a manager.
+fn base() -> Env {
+    let env = Env::new();
+    env.run(&["user", "add", "bob@example.com", "--role", "read-only", "--no-send"]).ok();
+    env.run(&["user", "add", "carl@example.com", "--role", "helpdesk", "--no-send"]).ok();
+    env.run(&["group", "create", "eng"]).ok();
+    env.run(&["group", "create", "ops"]).ok();
+    env.run(&["group", "create", "qa"]).ok();
+    env.run(&["group", "add-member", "eng", "carl"]).ok();
+    env.run(&["role", "create", "auditor", "--permission", "audit:read"]).ok();
+    env.run(&["org", "create", "beta"]).ok();
+    env.run(&["--org", "beta", "user", "add", "carl@example.com", "--role", "read-only"]).ok();
+    env
+}
+
+/// Run `cmd` (as `actor` when given), undo the change it made, compare; then
+/// undo the undo and compare with the state after `cmd`.
+fn round_trip(env: &Env, actor: Option<&str>, cmd: &[&str]) {
+    let before = state(env);
+    let audits = last_id(env);
+    match actor {
+        Some(a) => env.run_as(a, cmd).ok(),
+        None => env.run(cmd).ok(),
+    };
+    assert!(last_id(env) > audits, "{cmd:?} wrote no audit entry");
+    let after = state(env);
+    assert_ne!(before, after, "{cmd:?} changed nothing");
+    let change = last_change(env);
+    let r = env.run(&["undo", "--change", &change, "--yes"]);
+    assert_eq!(r.code, 0, "undo of {cmd:?}: {}", r.stderr);
+    assert_eq!(state(env), before, "undo of {cmd:?}");
+    let undo_change = last_change(env);
+    assert_ne!(undo_change, change);
+    let r = env.run(&["undo", "--change", &undo_change, "--yes"]);
+    assert_eq!(r.code, 0, "undo of the undo of {cmd:?}: {}", r.stderr);
+    assert_eq!(state(env), after, "undo of the undo of {cmd:?}");
+    assert!(env.run(&["audit", "verify"]).ok().starts_with("intact: "));
+}
+
+#[test]
+fn every_reversible_action_round_trips() {
+    let env = base();
+    let edits: Vec<Vec<&str>> = vec![
+        vec!["user", "edit", "bob", "--first-name", "Bob", "--last-name", "Builder", "--full-name", "Bob B.", "--initials", "BB"],
+        vec![
+            "user",
+            "edit",
+            "bob",
+            "--timezone",
+            "Europe/Berlin",
+            "--notify",
+            "false",
+            "--robot",
+            "true",
+            "--require-2fa",
+            "true",
+        ],
+        vec!["user", "edit", "bob", "--email", "robert@example.com"],
+        vec!["user", "edit", "bob", "--active", "false"],
+        vec!["user", "edit", "bob", "--primary-group", "qa"],
+        vec!["user", "edit", "bob", "--add-group", "ops", "--add-group", "eng"],
+        vec!["user", "edit", "carl", "--remove-group", "eng"],
+        vec!["user", "add", "dora@example.com", "--role", "read-only", "--role", "helpdesk", "--no-send"],
+        vec!["--org", "beta", "user", "add", "bob@example.com", "--role", "read-only"],
+        vec!["role", "assign", "bob", "helpdesk", "auditor"],
+        vec!["role", "unassign", "carl", "helpdesk"],
+        vec!["group", "add-member", "eng", "carl"],
+        vec!["group", "remove-member", "eng", "carl"],
+        vec!["group", "add-manager", "ops", "bob"],
+        vec!["org", "set", "--sso", "on", "--sms-2fa", "disallowed", "--display-name", "Acme Ltd"],
+        vec!["role", "edit", "auditor", "--display-name", "Auditor", "--add-permission", "user:read"],
+        vec!["access", "grant", "bob", "global-read-only"],
+        vec!["access", "grant", "carl", "global-admin"],
+        // Removals last: each round trip ends with its command applied.
+        vec!["--org", "beta", "user", "remove", "carl", "--yes"],
+        vec!["user", "remove", "carl", "--yes"],
+        vec!["user", "remove", "bob", "--yes"],
+    ];
+    // The phone is the user's own: bob sets it, bob undoes it.
+    env.db().execute("UPDATE users SET status = 'active', accepted = 1 WHERE username = 'bob'", []).unwrap();
+    env.run(&["user", "edit", "bob", "--phone", "+4915112345678"]).fails(4);
+    let before = state(&env);
+    env.run_as("bob", &["user", "edit", "bob", "--phone", "+4915112345678"]).ok();
+    let id = last_id(&env).to_string();
+    assert_eq!(
+        env.run(&["undo", &id]).fails(4),
+        "error: permission denied: 'phone' can be changed only by the user themself (you are org admin of acme)\n"
+    );
+    env.run_as("bob", &["undo", &id]).ok();
+    assert_eq!(state(&env), before);
+    // Revoking: grant then revoke, and undo the revoke.
+    env.run(&["access", "grant", "bob", "global-read-only"]).ok();
+    round_trip(&env, None, &["access", "revoke", "bob", "global-read-only"]);
+    for cmd in &edits {
+        round_trip(&env, None, cmd);
+    }
+}
+
+#[test]
+fn undo_prints_the_reversal_and_records_what_it_reverts() {
+    let env = base();
+    env.run(&["user", "edit", "bob", "--last-name", "Builder"]).ok();
+    let id = last_id(&env);
+    let r = env.run(&["undo", &id.to_string(), "--dry-run"]);
+    assert_eq!(r.ok(), "");
+    assert_eq!(
+        r.stderr,
+        format!(
+            "would revert entry {id} (user.edit bob@example.com): last_name: Builder → (none)\ndry run: nothing was changed\n"
+        )
+    );
+    assert_eq!(last_id(&env), id);
+    let r = env.run(&["undo", &id.to_string()]);
+    let change = last_change(&env);
+    assert_eq!(
+        r.stderr,
+        format!("reverted entry {id} (user.edit bob@example.com): last_name: Builder → (none)\nundone as change {change}\n")
+    );
+    let e = json(env.run(&["audit", "list", "--reverse", "--limit", "1", "--format", "json"]).ok());
+    assert_eq!(e[0]["action"], "user.edit");
+    assert_eq!(e[0]["actor"], "ada@example.com");
+    assert_eq!(e[0]["reverts"], id);
+    assert_eq!(e[0]["changes"], serde_json::json!({"last_name": {"old": "Builder", "new": null}}));
+    assert_eq!(env.query("SELECT coalesce(last_name, 'NULL') FROM users WHERE username = 'bob'"), "NULL");
+    // Undone twice: the target is no longer as the entry left it.
+    assert_eq!(
+        env.run(&["undo", &id.to_string()]).fails(5),
+        format!(
+            "error: audit entry {id} cannot be undone: bob@example.com has changed since: last_name is now (none)\nhint: pass --force to reverse it anyway\n"
+        )
+    );
+    assert_eq!(
+        env.run(&["undo", "999"]).fails(3),
+        "error: audit entry 999 not found\nhint: 'acct audit list' shows the entries with their ids and changes\n"
+    );
+    assert_eq!(
+        env.run(&["undo", "--change", "nope"]).fails(3),
+        "error: no audit entries belong to the change 'nope'\nhint: 'acct audit list' shows the entries with their ids and changes\n"
+    );
+    assert!(env.run(&["undo"]).fails(2).starts_with("error: the following required arguments were not provided"));
+}
+
+#[test]
+fn undo_of_a_whole_import_needs_confirmation_and_is_all_or_nothing() {
+    let env = base();
+    let before = state(&env);
+    std::fs::write(
+        env.home().join("i.csv"),
+        "email,first_name,role,group\nd1@example.com,Dörte,read-only,eng\nd2@example.com,Dan,helpdesk,\nbob@example.com,,helpdesk,\n",
+    )
+    .unwrap();
+    env.run(&["user", "import", "i.csv", "--no-send", "--if-missing"]).ok();
+    let after = state(&env);
+    let change = last_change(&env);
+    assert_eq!(env.query(&format!("SELECT count(*) FROM audit WHERE change_id = '{change}'")), "2");
+    let r = env.run(&["undo", "--change", &change]);
+    assert_eq!(r.fails(2), "error: confirmation needed, and there is no terminal to ask\nhint: pass --yes to confirm\n");
+    assert_eq!(state(&env), after, "nothing undone without the confirmation");
+    let r = env.run(&["undo", "--change", &change, "--dry-run"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stderr.lines().filter(|l| l.starts_with("would revert entry")).count(), 4, "{}", r.stderr);
+    assert_eq!(state(&env), after);
+    env.run(&["undo", "--change", &change, "--yes"]).ok();
+    assert_eq!(state(&env), before);
+    assert_eq!(env.query("SELECT count(*) FROM users WHERE trashed_at IS NOT NULL"), "2", "the new identities went to the trash");
+    // Newest first, one change, each naming its entry.
+    let undo_change = last_change(&env);
+    assert_eq!(
+        rows(&env, &format!("SELECT action, target, reverts FROM audit WHERE change_id = '{undo_change}' ORDER BY id")),
+        [
+            format!("user.remove|d2@example.com|{}", last_id(&env) - 2),
+            format!("user.remove|d1@example.com|{}", last_id(&env) - 3),
+        ]
+    );
+    // And back.
+    env.run(&["undo", "--change", &undo_change, "--yes"]).ok();
+    assert_eq!(state(&env), after);
+
+    // All or nothing: one entry that cannot be reversed stops the whole change.
+    env.run(&["undo", "--change", &change, "--yes"]).ok();
+    let restore = last_change(&env);
+    env.run(&["role", "assign", "d1@example.com", "helpdesk"]).fails(3);
+    env.run(&["user", "restore", "d2@example.com"]).ok();
+    let snapshot = state(&env);
+    let r = env.run(&["undo", "--change", &restore, "--yes"]);
+    assert!(r.fails(5).starts_with("error: audit entry"), "{}", r.stderr);
+    assert_eq!(state(&env), snapshot);
+}
+
+#[test]
+fn undo_is_refused_after_a_later_change_unless_forced() {
+    let env = base();
+    env.run(&["user", "edit", "bob", "--last-name", "Builder"]).ok();
+    let id = last_id(&env).to_string();
+    env.run(&["user", "edit", "bob", "--last-name", "Baumeister"]).ok();
+    let r = env.run(&["undo", &id]);
+    assert_eq!(
+        r.fails(5),
+        format!(
+            "error: audit entry {id} cannot be undone: bob@example.com has changed since: last_name is now Baumeister\nhint: pass --force to reverse it anyway\n"
+        )
+    );
+    assert_eq!(env.query("SELECT last_name FROM users WHERE username = 'bob'"), "Baumeister");
+    env.run(&["undo", &id, "--force"]).ok();
+    assert_eq!(env.query("SELECT coalesce(last_name, 'NULL') FROM users WHERE username = 'bob'"), "NULL");
+
+    env.run(&["role", "assign", "bob", "helpdesk"]).ok();
+    let id = last_id(&env).to_string();
+    env.run(&["role", "unassign", "bob", "helpdesk"]).ok();
+    assert_eq!(
+        env.run(&["undo", &id]).fails(5),
+        format!(
+            "error: audit entry {id} cannot be undone: bob@example.com has changed since: role helpdesk in acme is now not held\nhint: pass --force to reverse it anyway\n"
+        )
+    );
+    env.run(&["user", "add", "eve@example.com", "--role", "read-only", "--no-send"]).ok();
+    let id = last_id(&env).to_string();
+    env.run(&["role", "assign", "eve", "helpdesk"]).ok();
+    assert_eq!(
+        env.run(&["undo", &id]).fails(5),
+        format!(
+            "error: audit entry {id} cannot be undone: eve@example.com has changed since: roles in acme is now [\"helpdesk\",\"read-only\"]\nhint: pass --force to reverse it anyway\n"
+        )
+    );
+    env.run(&["undo", &id, "--force"]).ok();
+    assert_eq!(env.query("SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.username = 'eve'"), "0");
+}
+
+#[test]
+fn undo_is_decided_by_the_engine_and_can_i_agrees() {
+    let env = base();
+    add_user(&env, "hal", "acme", &["helpdesk"]);
+    env.run(&["role", "assign", "bob", "auditor"]).ok();
+    let id = last_id(&env).to_string();
+    let denied = "permission denied: 'role:assign' is needed in acme (you have user:read user:reset-2fa)";
+    let r = env.run_as("hal", &["undo", &id]);
+    assert_eq!(r.fails(4), format!("error: {denied}\n"));
+    let r = env.run_as("hal", &["can-i", "undo", &id]);
+    assert_eq!(r.code, 4);
+    assert_eq!(r.stdout, "no\n");
+    assert_eq!(r.stderr, format!("reason: {denied}\nrelations: none\n"));
+    let r = env.run(&["can-i", "undo", &id]);
+    assert_eq!(r.ok(), "yes\n");
+    env.run(&["undo", &id]).ok();
+
+    // The only full-admin keeps the role: the invariant holds through undo.
+    add_user(&env, "zed", "acme", &[]);
+    env.run(&["role", "assign", "zed", "full-admin"]).ok();
+    let assigned = last_id(&env).to_string();
+    env.run_as("zed", &["role", "unassign", "ada", "full-admin"]).ok();
+    let last_admin = "zed@example.com is the last active full-admin of acme";
+    assert_eq!(
+        env.run_as("zed", &["undo", &assigned]).fails(5),
+        format!("error: {last_admin}\nhint: assign full-admin to another active member first\n")
+    );
+    let r = env.run_as("zed", &["can-i", "undo", &assigned]);
+    assert_eq!((r.code, r.stdout.as_str()), (4, "no\n"));
+    assert!(r.stderr.starts_with(&format!("reason: {last_admin}\n")), "{}", r.stderr);
+    assert_eq!(
+        env.query(
+            "SELECT count(*) FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE r.name = 'full-admin' AND ur.org_id = 1"
+        ),
+        "1"
+    );
+
+    // Not reversible, and saying why.
+    env.run_as("zed", &["group", "create", "qa2"]).ok();
+    let created = last_id(&env).to_string();
+    let r = env.run_as("zed", &["undo", &created]);
+    assert!(r.fails(5).starts_with(&format!(
+        "error: audit entry {created} (group.create) cannot be undone: it is not a reversible action\nhint: reversible: "
+    )));
+    env.run_as("zed", &["user", "add", "fay@example.com", "--role", "read-only", "--no-send"]).ok();
+    env.run_as("zed", &["invite", "send", "fay@example.com"]).ok();
+    let sent = last_id(&env).to_string();
+    assert_eq!(env.query(&format!("SELECT action FROM audit WHERE id = {sent}")), "invite.send");
+    assert_eq!(
+        env.run_as("zed", &["undo", &sent]).fails(5),
+        format!("error: audit entry {sent} (invite.send) cannot be undone: an invitation that was sent cannot be taken back\n")
+    );
+    let r = env.run_as("zed", &["can-i", "undo", &sent]);
+    assert_eq!((r.code, r.stdout.as_str()), (4, "no\n"));
+    assert_eq!(
+        env.run(&["can-i", "undo", "x"]).fails(2),
+        "error: 'can-i undo' needs an audit entry ID\nhint: acct can-i undo ID\n"
+    );
+}
