@@ -68,7 +68,7 @@ fn tsv_escape(s: &str) -> String {
 
 /// Make terminal output safe: control and bidi characters escaped.
 fn screen(s: &str) -> String {
-    crate::error::one_line(s)
+    crate::error::message_line(s)
 }
 
 /// A stream of rows in one format.
