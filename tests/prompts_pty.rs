@@ -40,27 +40,50 @@ fn activate(env: &Env, email: &str) {
     assert_eq!(n, 1, "{email}");
 }
 
+/// The roles of a user, comma-separated.
+fn roles_of(env: &Env, email: &str) -> String {
+    env.db()
+        .query_row(
+            "SELECT group_concat(r.name) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+             JOIN users u ON u.id = ur.user_id WHERE u.email = ?1",
+            [email],
+            |r| r.get(0),
+        )
+        .expect("roles")
+}
+
 #[test]
 fn user_add_without_role_selects_one_with_the_arrow_keys() {
     let env = Env::new();
     let mut p = pty(&env, &["user", "add", "bob@example.com", "--no-send"], &[]);
     p.exp_string("Role for the new member").expect("the role prompt");
-    p.exp_string("full-admin (Full Administrator)").expect("built-in roles listed");
+    // Least privileged first (SPEC §4): read-only, helpdesk, full-admin.
     p.exp_string("read-only (Read Only)").expect("built-in roles listed");
-    // full-admin, helpdesk, read-only: two steps down is read-only.
-    send(&mut p, DOWN);
+    p.exp_string("helpdesk (Helpdesk)").expect("built-in roles listed");
+    p.exp_string("full-admin (Full Administrator)").expect("built-in roles listed");
+    // One step down from read-only is helpdesk.
     send(&mut p, DOWN);
     send(&mut p, ENTER);
     let (out, code) = finish(p);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("bob@example.com invited to acme; the invitation is pending"), "{out}");
-    assert_eq!(
-        env.query(
-            "SELECT group_concat(r.name) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-             JOIN users u ON u.id = ur.user_id WHERE u.email = 'bob@example.com'"
-        ),
-        "read-only"
-    );
+    assert_eq!(roles_of(&env, "bob@example.com"), "helpdesk");
+}
+
+#[test]
+fn user_add_role_prompt_starts_on_read_only_never_full_admin() {
+    let env = Env::new();
+    let mut p = pty(&env, &["user", "add", "hal@example.com", "--no-send"], &[]);
+    p.exp_string("Role for the new member").expect("the role prompt");
+    // The list is drawn least privileged first, full-admin last.
+    let before = p.exp_string("full-admin (Full Administrator)").expect("full-admin listed");
+    assert!(before.contains("read-only (Read Only)"), "read-only comes before full-admin: {before:?}");
+    assert!(before.contains("helpdesk (Helpdesk)"), "helpdesk comes before full-admin: {before:?}");
+    // Enter at once takes the preselected role.
+    send(&mut p, ENTER);
+    let (out, code) = finish(p);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(roles_of(&env, "hal@example.com"), "read-only");
 }
 
 #[test]
@@ -70,20 +93,13 @@ fn user_add_without_role_lists_custom_roles_too() {
     let mut p = pty(&env, &["user", "add", "bob@example.com", "--no-send"], &[]);
     p.exp_string("Role for the new member").expect("the role prompt");
     p.exp_string("auditor (Auditor)").expect("the custom role is listed");
-    // full-admin, helpdesk, read-only, auditor: three steps down.
-    send(&mut p, DOWN);
-    send(&mut p, DOWN);
-    send(&mut p, DOWN);
+    // auditor (one read permission), read-only, helpdesk, full-admin: the
+    // prompt starts on read-only, one step up is auditor.
+    send(&mut p, "\x1b[A");
     send(&mut p, ENTER);
     let (out, code) = finish(p);
     assert_eq!(code, 0, "{out}");
-    assert_eq!(
-        env.query(
-            "SELECT group_concat(r.name) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-             JOIN users u ON u.id = ur.user_id WHERE u.email = 'bob@example.com'"
-        ),
-        "auditor"
-    );
+    assert_eq!(roles_of(&env, "bob@example.com"), "auditor");
 }
 
 #[test]

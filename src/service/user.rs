@@ -91,15 +91,28 @@ pub fn choose_roles(ctx: &Ctx, given: &[String]) -> Result<Vec<String>> {
             .with_hint("pass --role ROLE (see 'acct role list')")
             .into());
     }
-    let names: Vec<(String, String)> = {
+    let mut roles: Vec<crate::store::Role> = {
         let mut store = ctx.open_store()?;
         let tx = store.read()?;
         let org = ctx.org(&*tx)?;
-        tx.roles(Some(org.id))?.into_iter().map(|r| (r.name, r.display_name)).collect()
+        tx.roles(Some(org.id))?.into_iter().filter(|r| r.scope == authz::Scope::Org).collect()
     };
+    roles.sort_by_key(|r| privilege_rank(r.perms));
+    let names: Vec<(String, String)> = roles.into_iter().map(|r| (r.name, r.display_name)).collect();
     let items: Vec<String> = names.iter().map(|(n, d)| format!("{n} ({d})")).collect();
-    let pick = dialoguer::Select::new().with_prompt("Role for the new member").items(&items).default(0).interact()?;
+    // Enter must never make an administrator: start on read-only.
+    let start = names.iter().position(|(n, _)| n == "read-only").unwrap_or(0);
+    let pick = dialoguer::Select::new().with_prompt("Role for the new member").items(&items).default(start).interact()?;
     Ok(vec![names[pick].0.clone()])
+}
+
+/// How much a role allows, for listing the least privileged first: roles
+/// that only read, then by the number of permissions that change something,
+/// then by the number of permissions; `org:admin` (everything) last.
+pub fn privilege_rank(perms: PermSet) -> (bool, usize, usize) {
+    let all = perms.effective();
+    let writes = crate::authz::READ_PERMS.missing(all).iter().count();
+    (all.has(authz::Perm::OrgAdmin), writes, all.iter().count())
 }
 
 pub fn add(ctx: &Ctx, a: &AddArgs) -> Result<AddResult> {
