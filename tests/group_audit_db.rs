@@ -476,8 +476,8 @@ fn db_check_and_migrate_on_a_fresh_database() {
     assert_eq!(r.stderr, "ok: integrity and foreign keys\n");
     let r = env.run(&["db", "migrate"]);
     assert_eq!(r.ok(), "");
-    assert_eq!(r.stderr, "schema version 3: up to date\n");
-    assert_eq!(env.query("PRAGMA user_version"), "3");
+    assert_eq!(r.stderr, "schema version 4: up to date\n");
+    assert_eq!(env.query("PRAGMA user_version"), "4");
     assert_eq!(env.query("PRAGMA application_id"), 0x6163_6374.to_string());
     assert_eq!(env.query("PRAGMA journal_mode"), "wal");
 }
@@ -551,7 +551,7 @@ fn a_newer_schema_is_refused() {
     let env = Env::new();
     env.db().pragma_update(None, "user_version", 99).unwrap();
     let expected = format!(
-        "error: the database {} has schema version 99, newer than this acct knows (3)\nhint: upgrade acct to a version that knows this schema\n",
+        "error: the database {} has schema version 99, newer than this acct knows (4)\nhint: upgrade acct to a version that knows this schema\n",
         env.db_path().display()
     );
     for args in [&["org", "list"][..], &["db", "migrate"][..], &["db", "check"][..], &["whoami"][..]] {

@@ -262,7 +262,8 @@ sed -i 's/^first_name = .*/first_name = "Robert"/; s/^timezone = .*/timezone = "
     assert_eq!(env.audit_count(), audit + 1);
     assert_eq!(
         env.query("SELECT changes FROM audit ORDER BY id DESC LIMIT 1"),
-        r#"{"first_name":{"old":"Bob","new":"Robert"},"timezone":{"old":null,"new":"Europe/Berlin"}}"#
+        // full_name and initials follow the first name (SPEC §1).
+        r#"{"first_name":{"old":"Bob","new":"Robert"},"full_name":{"old":"Bob Smith","new":"Robert Smith"},"initials":{"old":"BS","new":"RS"},"timezone":{"old":null,"new":"Europe/Berlin"}}"#
     );
 }
 

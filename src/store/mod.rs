@@ -60,6 +60,9 @@ pub trait Tx {
     fn invitation_of(&self, user: i64) -> Result<Option<Invitation>>;
     /// When and from which organization a trashed user was removed, with the roles they had.
     fn trash_info(&self, user: i64) -> Result<Option<TrashInfo>>;
+    /// Whether the user's full name and initials were set explicitly
+    /// (`false`: they follow the names).
+    fn name_overrides(&self, user: i64) -> Result<(bool, bool)>;
 
     fn orgs(&self) -> Result<Vec<Org>>;
     fn org(&self, slug: &str) -> Result<Option<Org>>;
