@@ -77,3 +77,53 @@ fn the_invitation_greets_by_the_current_full_name() {
     let mail = std::fs::read_to_string(&files[0]).unwrap();
     assert!(support_mail::body(&mail).starts_with("Hello Grace Hopper-Murray,"), "{mail}");
 }
+
+// ---- 4: the invitation link can be pasted ----
+
+/// The invitation link in the one outbox message to `email` (removed after).
+fn outbox_link(env: &Env, email: &str, prefix: &str) -> String {
+    let files = support_mail::outbox_files(env);
+    let mail = files.iter().map(|p| std::fs::read_to_string(p).unwrap()).find(|m| m.contains(email)).expect("a message");
+    for p in files {
+        std::fs::remove_file(p).unwrap();
+    }
+    let body = support_mail::body(&mail);
+    assert!(body.contains("acct invite accept "), "the mail says how to accept with acct: {body}");
+    let start = body.find(prefix).unwrap_or_else(|| panic!("no {prefix} in {body}"));
+    body[start..].split_whitespace().next().unwrap().to_string()
+}
+
+#[test]
+fn invite_accept_takes_the_whole_link_of_the_mail() {
+    let env = Env::new();
+    env.run(&["user", "add", "bob@example.com", "--role", "read-only"]).ok();
+    let link = outbox_link(&env, "bob@example.com", "https://localhost/invite/");
+    let run = env.run_with(&["invite", "accept", "--password-stdin", &link], &[], Some(b"correct horse battery\n"));
+    run.ok();
+    assert_eq!(run.stderr, "welcome, bob@example.com: your account is active\n");
+    assert_eq!(env.query("SELECT status FROM users WHERE email = 'bob@example.com'"), "active");
+}
+
+#[test]
+fn invite_accept_takes_a_link_of_the_configured_template_and_the_bare_token() {
+    let env = Env::new();
+    env.run(&["config", "set", "mail.invite_url", "https://id.example.com/join?t={token}&via=mail"]).ok();
+    env.run(&["user", "add", "bob@example.com", "carol@example.com", "--role", "read-only"]).ok();
+    let files = support_mail::outbox_files(&env);
+    let mails: Vec<String> = files.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect();
+    let link_of = |who: &str| {
+        let m = mails.iter().find(|m| support_mail::header(m, "To").is_some_and(|t| t.contains(who))).unwrap();
+        let b = support_mail::body(m);
+        let start = b.find("https://id.example.com/join?t=").unwrap();
+        b[start..].split_whitespace().next().unwrap().to_string()
+    };
+    let bob = link_of("bob@");
+    env.run_with(&["invite", "accept", "--password-stdin", &bob], &[], Some(b"correct horse battery\n")).ok();
+    let carol = link_of("carol@");
+    let token = carol.trim_start_matches("https://id.example.com/join?t=").trim_end_matches("&via=mail");
+    env.run_with(&["invite", "accept", "--password-stdin", "--", token], &[], Some(b"correct horse battery\n")).ok();
+    assert_eq!(
+        env.query("SELECT group_concat(status) FROM users WHERE email LIKE '%@example.com' AND email <> 'ada@example.com'"),
+        "active,active"
+    );
+}

@@ -29,10 +29,10 @@ pub enum InviteCmd {
     },
     /// Accept an invitation: choose a password and activate the account
     #[command(
-        after_help = "The password is asked twice on a terminal. Scripts pass it on stdin:\n  printf '%s\\n' \"$PASSWORD\" | acct invite accept TOKEN --password-stdin"
+        after_help = "The password is asked twice on a terminal. Scripts pass it on stdin:\n  printf '%s\\n' \"$PASSWORD\" | acct invite accept LINK --password-stdin"
     )]
     Accept {
-        /// The token from the invitation link (it may begin with '-')
+        /// The invitation link as the mail shows it, or just its token (which may begin with '-')
         #[arg(allow_hyphen_values = true)]
         token: String,
         /// Read the password from one line of stdin
