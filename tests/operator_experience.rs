@@ -127,3 +127,27 @@ fn invite_accept_takes_a_link_of_the_configured_template_and_the_bare_token() {
         "active,active"
     );
 }
+
+// ---- 11: empty and partial results ----
+
+#[test]
+fn an_empty_list_says_no_members_match_on_stderr() {
+    let env = Env::new();
+    let run = env.run(&["user", "list", "--search", "zzz"]);
+    assert_eq!(run.ok(), "");
+    assert_eq!(run.stderr, "no members match\n");
+    let run = env.run(&["user", "list", "--search", "zzz", "--format", "json"]);
+    assert_eq!(run.ok(), "[]\n");
+    assert_eq!(run.stderr, "no members match\n");
+    let run = env.run(&["user", "list", "--search", "zzz", "-q"]);
+    assert_eq!((run.ok(), run.stderr.as_str()), ("", ""));
+}
+
+#[test]
+fn an_offset_past_the_end_does_not_say_rows_were_left_out() {
+    let env = Env::new();
+    let run = env.run(&["user", "list", "--offset", "50"]);
+    assert_eq!(run.ok(), "");
+    assert_eq!(run.stderr, "no members past offset 50: 1 match\n");
+    assert!(!run.stderr.contains("left out"));
+}

@@ -121,13 +121,30 @@ pub fn list(ctx: &Ctx, f: &Filters, columns: &[Column], page: &Page, raw: bool) 
     } else {
         None
     };
-    if let Some(t) = total
-        && t > shown
-    {
-        let hint = if format == Format::Table { "; use --all or --limit N to see more" } else { "" };
-        ctx.note(format!("showing {shown} of {t} users ({} left out){hint}", t - shown));
+    if let Some(note) = page_note(shown, total, q.offset, format == Format::Table) {
+        ctx.note(note);
     }
     Ok((shown, total))
+}
+
+/// What stderr says about a page of `shown` rows at `offset` of `total`
+/// matches (`None`: not counted, because nothing was left out).
+fn page_note(shown: u64, total: Option<u64>, offset: u64, table: bool) -> Option<String> {
+    let t = total.unwrap_or(shown);
+    if t == 0 {
+        return Some("no members match".into());
+    }
+    if shown == 0 {
+        return Some(format!("no members past offset {offset}: {t} match"));
+    }
+    let after = t.saturating_sub(offset + shown);
+    let hint = if table && after > 0 { "; use --all or --limit N to see more" } else { "" };
+    match (offset, after) {
+        (0, 0) => None,
+        (0, after) => Some(format!("showing {shown} of {t} users ({after} left out){hint}")),
+        (o, 0) => Some(format!("showing users {}–{} of {t} (the last ones)", o + 1, o + shown)),
+        (o, after) => Some(format!("showing users {}–{} of {t} ({after} more after these){hint}", o + 1, o + shown)),
+    }
 }
 
 pub struct ExportArgs<'a> {
@@ -168,4 +185,22 @@ pub fn export(ctx: &Ctx, a: &ExportArgs<'_>, out: &mut dyn std::io::Write) -> Re
         sink.row(&row)
     })?;
     sink.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_note;
+
+    #[test]
+    fn page_notes() {
+        assert_eq!(page_note(0, None, 0, true).as_deref(), Some("no members match"));
+        assert_eq!(page_note(3, None, 0, true), None);
+        assert_eq!(
+            page_note(100, Some(150), 0, true).as_deref(),
+            Some("showing 100 of 150 users (50 left out); use --all or --limit N to see more")
+        );
+        assert_eq!(page_note(0, Some(3), 50, true).as_deref(), Some("no members past offset 50: 3 match"));
+        assert_eq!(page_note(2, Some(3), 1, true).as_deref(), Some("showing users 2–3 of 3 (the last ones)"));
+        assert_eq!(page_note(1, Some(3), 1, false).as_deref(), Some("showing users 2–2 of 3 (1 more after these)"));
+    }
 }
