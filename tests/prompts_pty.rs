@@ -445,3 +445,81 @@ fn the_editor_is_not_a_way_around_user_read() {
     assert!(!leaked.contains("+4915100000001"), "bob's phone was shown to eve:\n{leaked}");
     assert_eq!(code, 4, "{out}");
 }
+
+// ---- tables fit the terminal (issue 17.5) ----
+
+/// acct on a pseudo-terminal whose window is `cols` columns wide (0: a
+/// terminal that reports no width).
+fn pty_sized(env: &Env, cols: u16, args: &[&str]) -> PtySession {
+    let sealed = env.command();
+    let mut c = std::process::Command::new("sh");
+    c.env_clear();
+    for (k, v) in sealed.get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    c.current_dir(env.home()).env("TERM", "xterm").env("NO_COLOR", "1");
+    c.arg("-c").arg(format!("stty cols {cols} rows 50 && exec \"$0\" \"$@\"")).arg(common::bin()).args(args);
+    let opts = rexpect::reader::Options::new().timeout_ms(Some(TIMEOUT_MS)).strip_ansi_escape_codes(true);
+    rexpect::session::spawn_with_options(c, opts).expect("spawn acct on a pty")
+}
+
+fn table_lines(out: &str) -> Vec<String> {
+    out.lines().map(|l| l.trim_end_matches('\r').to_string()).filter(|l| !l.is_empty()).collect()
+}
+
+fn wide_members(env: &Env) {
+    for (e, f, l) in
+        [("grace.hopper-murray@example.com", "Grace Brewster", "Hopper-Murray"), ("bob@example.com", "Bob", "Builder")]
+    {
+        env.run(&["user", "add", e, "--role", "read-only", "--no-send", "--first-name", f, "--last-name", l]).ok();
+    }
+}
+
+#[test]
+fn a_table_on_a_narrow_terminal_cuts_cells_instead_of_wrapping() {
+    let env = Env::new();
+    wide_members(&env);
+    let (out, code) = finish(pty_sized(&env, 60, &["user", "list", "--all-columns"]));
+    assert_eq!(code, 0, "{out}");
+    // Columns that cannot get a few characters are left out, and stderr says which.
+    assert!(out.contains("column(s) left out to fit 60 terminal columns"), "{out}");
+    assert!(out.contains("updated_at"), "{out}");
+    let lines: Vec<String> = table_lines(&out).into_iter().filter(|l| !l.starts_with("note:")).collect();
+    // Borders, the header and one line per member: nothing wrapped.
+    assert_eq!(lines.len(), 3 + 3 + 1, "{out}");
+    for l in &lines {
+        assert!(l.chars().count() <= 60, "{} columns: {l}", l.chars().count());
+    }
+    assert!(out.contains('…'), "cut cells end with …: {out}");
+}
+
+#[test]
+fn a_terminal_reporting_width_zero_is_taken_as_80_columns() {
+    let env = Env::new();
+    wide_members(&env);
+    let (out, code) = finish(pty_sized(&env, 0, &["user", "list"]));
+    assert_eq!(code, 0, "{out}");
+    let lines = table_lines(&out);
+    assert_eq!(lines.len(), 3 + 3 + 1, "{out}");
+    let widest = lines.iter().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest <= 80 && widest > 70, "width {widest}: {out}");
+    assert!(out.contains("│ ada@example… ┆"), "long cells are cut: {out}");
+    assert!(out.contains("┆ full-admin ┆"), "short cells stay whole: {out}");
+}
+
+#[test]
+fn machine_formats_stay_whole_on_a_narrow_terminal() {
+    let env = Env::new();
+    wide_members(&env);
+    let (out, code) = finish(pty_sized(&env, 30, &["user", "list", "--all-columns", "--format", "csv"]));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "grace.hopper-murray@example.com,grace.hopper-murray,Grace Brewster,Hopper-Murray,Grace Brewster Hopper-Murray"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains('…'), "{out}");
+}
