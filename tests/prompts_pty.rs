@@ -451,18 +451,9 @@ fn the_editor_is_not_a_way_around_user_read() {
 /// acct on a pseudo-terminal whose window is `cols` columns wide (0: a
 /// terminal that reports no width).
 fn pty_sized(env: &Env, cols: u16, args: &[&str]) -> PtySession {
-    let sealed = env.command();
-    let mut c = std::process::Command::new("sh");
-    c.env_clear();
-    for (k, v) in sealed.get_envs() {
-        if let Some(v) = v {
-            c.env(k, v);
-        }
-    }
-    c.current_dir(env.home()).env("TERM", "xterm").env("NO_COLOR", "1");
-    c.arg("-c").arg(format!("stty cols {cols} rows 50 && exec \"$0\" \"$@\"")).arg(common::bin()).args(args);
-    let opts = rexpect::reader::Options::new().timeout_ms(Some(TIMEOUT_MS)).strip_ansi_escape_codes(true);
-    rexpect::session::spawn_with_options(c, opts).expect("spawn acct on a pty")
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    let script = format!("stty cols {cols} rows 50 && NO_COLOR=1 exec \"$0\" {}", quoted.join(" "));
+    env.pty_shell(&script, false, TIMEOUT_MS)
 }
 
 fn table_lines(out: &str) -> Vec<String> {
