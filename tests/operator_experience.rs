@@ -151,3 +151,27 @@ fn an_offset_past_the_end_does_not_say_rows_were_left_out() {
     assert_eq!(run.stderr, "no members past offset 50: 1 match\n");
     assert!(!run.stderr.contains("left out"));
 }
+
+// ---- 8 and 12: export --bom, --columns/--fields aliases ----
+
+#[test]
+fn export_bom_starts_the_file_with_a_byte_order_mark() {
+    let env = Env::new();
+    env.run(&["user", "export", "--bom", "-o", "users.csv", "--fields", "email"]).ok();
+    let bytes = std::fs::read(env.home().join("users.csv")).unwrap();
+    assert_eq!(bytes, b"\xef\xbb\xbfemail\r\nada@example.com\r\n");
+    let run = env.run(&["user", "export", "--bom", "--format", "json"]);
+    assert!(run.fails(2).starts_with("error: --bom goes with csv or tsv\n"), "{}", run.stderr);
+    let plain = env.run(&["user", "export", "--fields", "email"]);
+    assert!(plain.ok().starts_with("email"), "no mark without --bom");
+}
+
+#[test]
+fn export_takes_columns_and_list_takes_fields() {
+    let env = Env::new();
+    assert_eq!(env.run(&["user", "export", "--columns", "email,role"]).ok(), "email,role\r\nada@example.com,full-admin\r\n");
+    assert_eq!(
+        env.run(&["user", "list", "--fields", "email,role", "--format", "csv"]).ok(),
+        "email,role\r\nada@example.com,full-admin\r\n"
+    );
+}
