@@ -472,7 +472,7 @@ fn actor_by_id_username_or_email_in_any_case() {
     for who in [id.to_string().as_str(), "bob", "bob@example.com", "BOB@Example.COM"] {
         let v = json(env.run_as(who, &["whoami", "--format", "json"]).ok());
         assert_eq!(v["id"], id, "{who}");
-        assert_eq!(v["roles"], serde_json::json!(["read-only"]));
+        assert_eq!(v["role"], serde_json::json!(["read-only"]), "the key is role, as everywhere (SPEC §4)");
     }
 }
 
@@ -482,7 +482,7 @@ fn member_without_a_role_is_told_to_ask_an_administrator() {
     add_user(&env, "nora", "acme", &[]);
     let r = env.run_as("nora", &["whoami", "--format", "json"]);
     let v = json(r.ok());
-    assert_eq!(v["roles"], serde_json::json!([]));
+    assert_eq!(v["role"], serde_json::json!([]));
     assert_eq!(v["global_roles"], serde_json::json!([]));
     assert_eq!(v["organizations"], serde_json::json!(["acme"]));
     assert_eq!(r.stderr, "you have no role in acme: you can do nothing there yet; ask an administrator to assign you a role\n");

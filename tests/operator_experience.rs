@@ -175,3 +175,81 @@ fn export_takes_columns_and_list_takes_fields() {
         "email,role\r\nada@example.com,full-admin\r\n"
     );
 }
+
+// ---- 6: the trash is not a dead end ----
+
+fn trash_erin(env: &Env) {
+    env.run(&["user", "add", "erin@example.com", "--role", "helpdesk", "--no-send", "--first-name", "Erin"]).ok();
+    env.run(&["user", "remove", "erin", "--yes"]).ok();
+}
+
+#[test]
+fn user_list_status_removed_lists_the_trash_with_removed_at_and_purge_at() {
+    let env = Env::new();
+    trash_erin(&env);
+    let v = json(env.run(&["user", "list", "--status", "removed", "--format", "json"]).ok());
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{v}");
+    let erin = &rows[0];
+    assert_eq!(erin["email"], "erin@example.com");
+    assert_eq!(erin["role"], serde_json::json!(["helpdesk"]), "the roles they had");
+    assert_eq!(erin["status"], "removed");
+    let removed = chrono::DateTime::parse_from_rfc3339(erin["removed_at"].as_str().unwrap()).unwrap();
+    let purge = chrono::DateTime::parse_from_rfc3339(erin["purge_at"].as_str().unwrap()).unwrap();
+    assert_eq!((purge - removed).num_days(), 30);
+    // The table has the two columns; the members are not in it.
+    let table = env.run(&["user", "list", "--status", "removed"]).ok().to_string();
+    assert!(table.starts_with("EMAIL") && table.contains("REMOVED_AT") && table.contains("PURGE_AT"), "{table}");
+    assert!(!table.contains("ada@example.com"), "{table}");
+    // Only for those who may read the members.
+    env.run(&["user", "add", "rob@example.com", "--role", "helpdesk", "--no-send"]).ok();
+    env.db().execute("UPDATE users SET status = 'active', accepted = 1 WHERE email = 'rob@example.com'", []).unwrap();
+    env.db()
+        .execute("DELETE FROM user_roles WHERE user_id = (SELECT id FROM users WHERE email = 'rob@example.com')", [])
+        .unwrap();
+    env.run_as("rob@example.com", &["user", "list", "--status", "removed"]).fails(4);
+}
+
+#[test]
+fn user_show_of_a_trashed_user_says_so_and_hints_restore() {
+    let env = Env::new();
+    trash_erin(&env);
+    let run = env.run(&["user", "show", "erin"]);
+    let out = run.ok();
+    assert!(out.contains("status") && out.contains("removed"), "{out}");
+    assert!(run.stderr.contains("erin@example.com is in the trash"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: bring them back with 'acct user restore erin@example.com'"), "{}", run.stderr);
+    assert!(!run.stderr.contains("user add"), "{}", run.stderr);
+    let v = show(&env, "erin");
+    assert_eq!(v["status"], "removed");
+    assert!(v["removed_at"].is_string() && v["purge_at"].is_string(), "{v}");
+    // Other commands that need a member point at restore too, never at 'user add' (refused).
+    let err = env.run(&["user", "edit", "erin", "--first-name", "E"]).fails(5).to_string();
+    assert!(err.contains("acct user restore"), "{err}");
+    let err = env.run(&["role", "assign", "erin", "read-only"]).stderr;
+    assert!(err.contains("acct user restore") && !err.contains("user add"), "{err}");
+}
+
+#[test]
+fn restoring_someone_who_never_accepted_says_to_run_invite_send() {
+    let env = Env::new();
+    trash_erin(&env);
+    let run = env.run(&["user", "restore", "erin"]);
+    run.ok();
+    assert_eq!(
+        run.stderr,
+        "restored erin@example.com into acme with helpdesk\n\
+         erin@example.com never accepted their invitation; a new one is pending: send it with 'acct invite send erin@example.com'\n"
+    );
+    env.run(&["invite", "send", "erin@example.com"]).ok();
+}
+
+// ---- 8: `role` is the key in user show as in user list ----
+
+#[test]
+fn user_show_json_has_role_as_a_list() {
+    let env = Env::new();
+    let v = show(&env, "ada");
+    assert_eq!(v["role"], serde_json::json!(["full-admin"]));
+    assert!(v.get("roles").is_none(), "{v}");
+}

@@ -338,10 +338,16 @@ pub fn run(cmd: UserCmd, ctx: &mut Ctx) -> Result<()> {
             })
         }
         UserCmd::Restore { user: who } => {
-            let (label, org, roles) = user::restore(ctx, &who)?;
-            let roles = if roles.is_empty() { "no roles".to_string() } else { roles.join(", ") };
+            let r = user::restore(ctx, &who)?;
+            let roles = if r.roles.is_empty() { "no roles".to_string() } else { r.roles.join(", ") };
             let verb = if ctx.dry_run { "would restore" } else { "restored" };
-            ctx.note(format!("{verb} {label} into {org} with {roles}"));
+            ctx.note(format!("{verb} {} into {} with {roles}", r.label, r.org));
+            if r.never_accepted {
+                ctx.note(format!(
+                    "{} never accepted their invitation; a new one is pending: send it with 'acct invite send {}'",
+                    r.label, r.label
+                ));
+            }
             Ok(())
         }
         UserCmd::Export(a) => export(ctx, a),
@@ -493,9 +499,13 @@ fn show(ctx: &Ctx, who: &str) -> Result<()> {
     let u = &s.user;
     let mut fields: Vec<(&str, serde_json::Value)> =
         Column::ALL.iter().filter(|c| !matches!(c, Column::Role)).map(|c| (c.name(), c.value(u))).collect();
-    fields.insert(7, ("roles", json!(u.roles)));
+    // The key is `role`, as in `user list` (SPEC §4), a list in JSON.
+    fields.insert(7, ("role", json!(u.roles)));
     fields.push(("global_roles", json!(s.global_roles)));
     fields.push(("organizations", json!(s.organizations)));
+    let trash = s.trash.as_ref();
+    fields.push(("removed_at", json!(trash.map(|t| &t.info.trashed_at))));
+    fields.push(("purge_at", json!(trash.and_then(|t| t.purge_at.as_ref()))));
     let invitation = s.invitation.map(|i| {
         json!({"state": i.state, "org": i.org, "delivery": i.delivery, "error": i.delivery_error,
                "created_at": i.created_at, "sent_at": i.sent_at, "expires_at": i.expires_at})
@@ -516,7 +526,12 @@ fn show(ctx: &Ctx, who: &str) -> Result<()> {
             fields.push(("invitation", json!(summary)));
         }
     }
-    super::print_object(ctx, &fields)
+    super::print_object(ctx, &fields)?;
+    if let Some(t) = &s.trash {
+        ctx.note(format!("{} is in the trash (removed at {})", u.email, t.info.trashed_at));
+        ctx.note(format!("hint: {}", t.hint));
+    }
+    Ok(())
 }
 
 fn edit(ctx: &Ctx, a: EditFlags) -> Result<()> {

@@ -55,12 +55,29 @@ pub fn self_or_gated(tx: &dyn Tx, actor: &Subject, org: &Org, who: &str, perm: c
 pub fn member(tx: &dyn Tx, org: &Org, s: &str) -> Result<Subject> {
     let id = user_id(tx, s)?;
     let subj = subject(tx, id)?;
+    if subj.trashed {
+        // Not 'user add': that is refused while they can be restored.
+        return Err(AppError::new(error::Kind::NotFound, format!("{} is in the trash", subj.label))
+            .with_hint(trash_hint(tx, &subj)?)
+            .into());
+    }
     if !subj.is_member(org.id) {
         return Err(AppError::new(error::Kind::NotFound, format!("{} is not a member of {}", subj.label, org.slug))
             .with_hint(format!("add them with 'acct user add {}'", subj.label))
             .into());
     }
     Ok(subj)
+}
+
+/// What brings a trashed user back: `user restore` within the window, a
+/// new `user add` after it (the old record is then purged).
+pub fn trash_hint(tx: &dyn Tx, subj: &Subject) -> Result<String> {
+    let restorable = tx.trash_info(subj.id)?.is_some_and(|i| user::restorable(&i.trashed_at));
+    Ok(if restorable {
+        format!("bring them back with 'acct user restore {}'", subj.label)
+    } else {
+        format!("the restore window is over; add them again with 'acct user add {}'", subj.label)
+    })
 }
 
 pub fn role_in(tx: &dyn Tx, org: Option<&Org>, name: &str) -> Result<Role> {

@@ -55,8 +55,15 @@ pub struct AddResult {
     pub sent: Vec<invite::Sent>,
 }
 
+/// When a user trashed at `trashed_at` is purged.
+pub fn purge_at(trashed_at: &str) -> Option<String> {
+    chrono::DateTime::parse_from_rfc3339(trashed_at)
+        .ok()
+        .map(|t| (t + chrono::TimeDelta::days(TRASH_DAYS)).to_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
 /// Whether a trashed user can still be restored.
-fn restorable(trashed_at: &str) -> bool {
+pub fn restorable(trashed_at: &str) -> bool {
     chrono::DateTime::parse_from_rfc3339(trashed_at)
         .map(|t| chrono::Utc::now().signed_duration_since(t) <= chrono::TimeDelta::days(TRASH_DAYS))
         .unwrap_or(false)
@@ -243,6 +250,15 @@ pub struct Shown {
     pub global_roles: Vec<String>,
     pub organizations: Vec<String>,
     pub invitation: Option<Invitation>,
+    /// Set when the user is in the trash of the current organization.
+    pub trash: Option<Trashed>,
+}
+
+/// A user in the trash: when, with which roles, and what brings them back.
+pub struct Trashed {
+    pub info: crate::store::TrashInfo,
+    pub purge_at: Option<String>,
+    pub hint: String,
 }
 
 /// The actor may read a member of the current organization with `user:read`,
@@ -253,13 +269,27 @@ pub fn show(ctx: &Ctx, who: &str) -> Result<Shown> {
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
     let id = super::self_or_gated(&*tx, &actor, &org, who, authz::Perm::UserRead)?;
-    let target = member(&*tx, &org, &id.to_string())?;
-    let user = tx.user(target.id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?;
+    let subj = subject(&*tx, id)?;
+    // A user in the trash of this organization is shown as such.
+    let trash = match tx.trash_info(id)? {
+        Some(info) if subj.trashed && info.org_id == org.id => {
+            super::gate(&actor, &org, authz::Perm::UserRead)?;
+            Some(Trashed { hint: super::trash_hint(&*tx, &subj)?, purge_at: purge_at(&info.trashed_at), info })
+        }
+        _ => None,
+    };
+    let target = if trash.is_some() { subj } else { member(&*tx, &org, &id.to_string())? };
+    let mut user = tx.user(target.id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?;
+    if let Some(t) = &trash {
+        user.roles = t.info.roles.clone();
+        user.status = "removed".into();
+    }
     Ok(Shown {
         user,
         global_roles: tx.global_roles_of(target.id)?,
         organizations: tx.memberships_of(target.id)?,
         invitation: tx.invitation_of(target.id)?,
+        trash,
     })
 }
 
@@ -386,13 +416,23 @@ pub fn restore_decision(tx: &dyn Tx, actor: &Subject, who: &str) -> Result<(Subj
 }
 
 /// Bring a trashed user back into the organization they were removed from.
-pub fn restore(ctx: &Ctx, who: &str) -> Result<(String, String, Vec<String>)> {
+pub fn restore(ctx: &Ctx, who: &str) -> Result<Restored> {
     let mut store = ctx.open_store()?;
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;
     let (target, org, permit) = restore_decision(&*tx, &actor, who)?;
     tx.restore_user(&permit, target.id)?;
     let roles = tx.user_roles(org.id, target.id)?;
+    let never_accepted = subject(&*tx, target.id)?.status == authz::Status::Invited;
     ctx.finish(tx)?;
-    Ok((target.label, org.slug, roles))
+    Ok(Restored { label: target.label, org: org.slug, roles, never_accepted })
+}
+
+/// What `user restore` did.
+pub struct Restored {
+    pub label: String,
+    pub org: String,
+    pub roles: Vec<String>,
+    /// They never accepted their invitation: a new one is pending.
+    pub never_accepted: bool,
 }

@@ -63,6 +63,8 @@ pub trait Tx {
     /// Whether the user's full name and initials were set explicitly
     /// (`false`: they follow the names).
     fn name_overrides(&self, user: i64) -> Result<(bool, bool)>;
+    /// The users in the trash who were removed from `org`, oldest removal first.
+    fn trashed_from(&self, org: i64) -> Result<Vec<i64>>;
 
     fn orgs(&self) -> Result<Vec<Org>>;
     fn org(&self, slug: &str) -> Result<Option<Org>>;

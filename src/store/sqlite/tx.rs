@@ -759,6 +759,14 @@ impl Tx for SqliteTx<'_> {
         }))
     }
 
+    fn trashed_from(&self, org: i64) -> Result<Vec<i64>> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT id FROM users WHERE trashed_at IS NOT NULL AND trash_org_id = ?1 ORDER BY trashed_at, id")?;
+        let ids = st.query_map([org], |r| r.get(0))?.collect::<rusqlite::Result<Vec<i64>>>()?;
+        Ok(ids)
+    }
+
     fn name_overrides(&self, user: i64) -> Result<(bool, bool)> {
         let r = self
             .tx
