@@ -114,7 +114,7 @@ impl Ctx {
     /// The current organization.
     pub fn org(&self, tx: &dyn Tx) -> Result<Org> {
         let slug = self.org_slug()?;
-        tx.org(&slug)?.ok_or_else(|| error::not_found(format!("organization '{}' not found", error::one_line(&slug))).into())
+        crate::service::org_named(tx, &slug)
     }
 
     /// `ACCT_ACTOR`, then config `actor`. A value that is set but unreadable

@@ -253,3 +253,50 @@ fn user_show_json_has_role_as_a_list() {
     assert_eq!(v["role"], serde_json::json!(["full-admin"]));
     assert!(v.get("roles").is_none(), "{v}");
 }
+
+// ---- 8: did you mean, and the aliases ----
+
+#[test]
+fn unknown_names_get_a_did_you_mean_hint() {
+    let env = Env::new();
+    env.run(&["group", "create", "eng"]).ok();
+    let err = env.run(&["user", "add", "hal@example.com", "--role", "hepldesk"]).fails(3).to_string();
+    assert_eq!(err, "error: role 'hepldesk' not found\nhint: did you mean 'helpdesk'?\n");
+    let err = env.run(&["user", "list", "--group", "egn"]).fails(3).to_string();
+    assert_eq!(err, "error: group 'egn' not found in acme\nhint: did you mean 'eng'?\n");
+    let err = env.run(&["--org", "acmee", "user", "list"]).fails(3).to_string();
+    assert_eq!(err, "error: organization 'acmee' not found\nhint: did you mean 'acme'?\n");
+    let err = env.run(&["user", "list", "--columns", "emial"]).fails(2).to_string();
+    assert_eq!(err, "error: unknown column 'emial'\nhint: did you mean 'email'?\n");
+    // Nothing close: the list to choose from.
+    let err = env.run(&["user", "add", "hal@example.com", "--role", "zzz"]).fails(3).to_string();
+    assert_eq!(err, "error: role 'zzz' not found\nhint: 'acct role list' shows the roles of acme\n");
+}
+
+#[test]
+fn config_set_of_an_unknown_key_blames_the_key_not_the_file() {
+    let env = Env::new();
+    let before = std::fs::read_to_string(env.config_path()).unwrap();
+    let err = env.run(&["config", "set", "list.colums", "email"]).fails(6).to_string();
+    assert_eq!(err, "error: unknown configuration key 'list.colums'\nhint: did you mean 'list.columns'?\n");
+    assert_eq!(std::fs::read_to_string(env.config_path()).unwrap(), before, "nothing changed");
+    env.run(&["config", "get", "list.colums"]).fails(6);
+}
+
+#[test]
+fn subcommand_aliases_and_suggestions() {
+    let env = Env::new();
+    assert_eq!(
+        env.run(&["user", "get", "ada", "--format", "json"]).ok(),
+        env.run(&["user", "show", "ada", "--format", "json"]).ok()
+    );
+    assert_eq!(env.run(&["user", "ls"]).ok(), env.run(&["user", "list"]).ok());
+    env.run(&["role", "ls"]).ok();
+    env.run(&["user", "add", "bob@example.com", "--role", "read-only", "--no-send"]).ok();
+    env.run(&["user", "rm", "bob", "--yes"]).ok();
+    let err = env.run(&["user", "lsit"]).fails(2).to_string();
+    assert!(
+        err.starts_with("error: unrecognized subcommand 'lsit'\nhint: some similar subcommands exist: 'ls', 'list'\n"),
+        "{err}"
+    );
+}

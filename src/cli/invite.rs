@@ -9,6 +9,7 @@ use serde_json::json;
 #[derive(Debug, Subcommand)]
 pub enum InviteCmd {
     /// Open invitations of the current organization
+    #[command(alias = "ls")]
     List,
     /// Deliver invitations not delivered yet (recorded with --no-send, or failed)
     #[command(after_help = "Examples:\n  acct invite send bob@example.com\n  acct invite send --all")]

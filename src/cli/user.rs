@@ -48,12 +48,14 @@ Examples:
   acct user list --search lovelace
   acct user list --status removed      # the trash: removed_at and purge_at columns"
     ))]
+    #[command(alias = "ls")]
     List(ListArgs),
     /// Every attribute of a user
     ///
     /// Shows every attribute, the roles in the current organization (key role), the global roles,
     /// the organizations, the groups and the invitation. A user in the trash is shown as such, with
     /// the command that restores them.
+    #[command(alias = "get")]
     Show {
         #[arg(add = super::complete::users())]
         user: String,
@@ -70,6 +72,7 @@ An empty value clears a text field: --phone \"\".")]
     /// Removes the membership in the current organization (roles and groups there). A user left in
     /// no organization goes to the trash, from which 'acct user restore' brings them back within 30
     /// days. Asks for confirmation on a terminal; without one, --yes is needed.
+    #[command(alias = "rm")]
     Remove(Targets),
     /// Bring back a removed user (within 30 days)
     ///

@@ -45,7 +45,7 @@ fn clearable(v: &Option<String>, f: impl Fn(&str) -> Result<String, AppError>) -
 /// A group named `slug` (current organization) or `org/slug`, with its organization.
 fn group_ref(tx: &dyn Tx, current: &Org, name: &str) -> Result<(Group, Org)> {
     let (org, slug) = match name.split_once('/') {
-        Some((o, g)) => (tx.org(o)?.ok_or_else(|| error::not_found(format!("organization '{}' not found", one_line(o))))?, g),
+        Some((o, g)) => (super::org_named(tx, o)?, g),
         None => (current.clone(), name),
     };
     let g = super::group_in(tx, &org, slug)?;
