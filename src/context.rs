@@ -203,7 +203,8 @@ impl Ctx {
                 .into());
         }
         let ok = dialoguer::Confirm::new().with_prompt(question).default(false).interact()?;
-        if ok { Ok(()) } else { Err(AppError::new(Kind::Failure, "cancelled; nothing was changed").into()) }
+        // Saying no is an answer, not a failure: exit 0, and say so.
+        if ok { Ok(()) } else { Err(AppError::new(Kind::Cancelled, "cancelled; nothing was changed").into()) }
     }
 
     pub fn stdout(&self) -> std::io::BufWriter<std::io::StdoutLock<'static>> {

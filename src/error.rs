@@ -17,6 +17,8 @@ pub enum Kind {
     Conflict,
     Invalid,
     Partial,
+    /// The person answered no to a confirmation: nothing changed, exit 0.
+    Cancelled,
 }
 
 impl Kind {
@@ -29,6 +31,7 @@ impl Kind {
             Kind::Conflict => 5,
             Kind::Invalid => 6,
             Kind::Partial => 7,
+            Kind::Cancelled => 0,
         }
     }
 
@@ -42,6 +45,7 @@ impl Kind {
             Kind::Conflict => "conflict",
             Kind::Invalid => "invalid_input",
             Kind::Partial => "partial",
+            Kind::Cancelled => "cancelled",
         }
     }
 }

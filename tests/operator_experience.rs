@@ -300,3 +300,50 @@ fn subcommand_aliases_and_suggestions() {
         "{err}"
     );
 }
+
+// ---- 12: smaller things ----
+
+#[test]
+fn names_with_several_addresses_are_refused() {
+    let env = Env::new();
+    let err = env
+        .run(&["user", "add", "a@example.com", "b@example.com", "--role", "read-only", "--first-name", "Pat"])
+        .fails(2)
+        .to_string();
+    assert!(err.starts_with("error: --first-name and --last-name go with a single EMAIL\nhint: "), "{err}");
+    assert_eq!(env.query("SELECT count(*) FROM users"), "1", "nothing changed");
+}
+
+#[test]
+fn invite_send_without_an_argument_mentions_all() {
+    let env = Env::new();
+    let err = env.run(&["invite", "send"]).fails(2).to_string();
+    assert!(err.contains("--all"), "{err}");
+}
+
+#[test]
+fn db_backup_to_an_existing_file_says_force_exists_and_force_replaces_it() {
+    let env = Env::new();
+    std::fs::write(env.home().join("b.db"), "old").unwrap();
+    let err = env.run(&["db", "backup", "b.db"]).fails(5).to_string();
+    assert_eq!(err, "error: b.db already exists\nhint: choose a new file name, or pass --force to replace it\n");
+    assert_eq!(std::fs::read(env.home().join("b.db")).unwrap(), b"old");
+    env.run(&["db", "backup", "b.db", "--force"]).ok();
+    let copy = rusqlite::Connection::open(env.home().join("b.db")).unwrap();
+    let n: i64 = copy.query_row("SELECT count(*) FROM users", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 1);
+    // Never over the database itself.
+    let db = env.db_path();
+    env.run(&["db", "backup", db.to_str().unwrap(), "--force"]).fails(5);
+    env.run(&["user", "list"]).ok();
+}
+
+#[test]
+fn audit_text_and_json_use_one_form_for_unset() {
+    let env = Env::new();
+    env.run(&["user", "add", "bob@example.com", "--role", "read-only"]).ok();
+    let run = env.run(&["user", "edit", "bob", "--timezone", "Europe/Berlin"]);
+    assert!(run.stderr.contains("changed timezone: ∅ → Europe/Berlin"), "{}", run.stderr);
+    let audit = env.run(&["audit", "list", "--format", "json"]).ok().to_string();
+    assert!(!audit.contains("(none)"), "JSON null for unset, never a string: {audit}");
+}

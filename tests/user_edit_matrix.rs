@@ -167,7 +167,7 @@ fn cases() -> Vec<Case> {
             args: &["--timezone", "Europe/Berlin"],
             check: "u.timezone",
             after: "Europe/Berlin",
-            lines: &["changed timezone: (none) → Europe/Berlin"],
+            lines: &["changed timezone: ∅ → Europe/Berlin"],
             audit: || json!({"timezone": {"old": null, "new": "Europe/Berlin"}}),
             allowed: (true, true, true),
             who: "anyone related to the user",
@@ -370,7 +370,7 @@ fn several_changes_in_one_edit_are_one_audit_entry() {
         "bob@example.com: changed first_name: Bob → Robert\n\
          bob@example.com: changed full_name: Bob Smith → Robert Smith\n\
          bob@example.com: changed initials: BS → RS\n\
-         bob@example.com: changed timezone: (none) → America/New_York\n\
+         bob@example.com: changed timezone: ∅ → America/New_York\n\
          bob@example.com: changed robot: false → true\n"
     );
     assert_eq!(env.audit_count(), audit + 1);
@@ -420,10 +420,7 @@ fn an_empty_value_clears_a_text_field() {
     let run = env.run(&["user", "edit", "bob", "--timezone", "", "--initials", ""]);
     assert_eq!(run.ok(), "");
     // Initials are derived from the names once cleared (SPEC §1).
-    assert_eq!(
-        run.stderr,
-        "bob@example.com: changed initials: RS → BS\nbob@example.com: changed timezone: Europe/Berlin → (none)\n"
-    );
+    assert_eq!(run.stderr, "bob@example.com: changed initials: RS → BS\nbob@example.com: changed timezone: Europe/Berlin → ∅\n");
     assert_eq!(
         env.query("SELECT ifnull(timezone, 'NULL') || ifnull(initials, 'NULL') FROM users WHERE username = 'bob'"),
         "NULLBS"

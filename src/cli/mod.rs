@@ -260,7 +260,8 @@ pub fn print_changes(ctx: &Ctx, what: &str, ch: &crate::store::Changes) {
 
 fn show(v: &serde_json::Value) -> String {
     match v {
-        serde_json::Value::Null => "(none)".into(),
+        // The audit text's symbol for an unset value (`acct audit list`).
+        serde_json::Value::Null => "∅".into(),
         serde_json::Value::String(s) => crate::error::one_line(s),
         other => other.to_string(),
     }

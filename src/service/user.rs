@@ -126,6 +126,12 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> Result<AddResult> {
     if a.username.is_some() && a.emails.len() > 1 {
         return Err(error::usage("--username goes with a single EMAIL").into());
     }
+    // Names belong to one person: several addresses would all get them.
+    if (a.first_name.is_some() || a.last_name.is_some()) && a.emails.len() > 1 {
+        return Err(error::usage("--first-name and --last-name go with a single EMAIL")
+            .with_hint("add each person with their own 'acct user add', or import a CSV with 'acct user import'")
+            .into());
+    }
     // Validate every address and name before touching anything. With
     // --keep-going an invalid address is a failed target (SPEC §5), reported
     // in its place; without, it aborts before anything changes. A single

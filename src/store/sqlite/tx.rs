@@ -1669,7 +1669,7 @@ impl Tx for SqliteTx<'_> {
                 p,
                 Some(user),
                 Some(&email),
-                json!({"token": {"old": if had_token { "(replaced)" } else { "(none)" }, "new": "(issued)"},
+                json!({"token": {"old": if had_token { json!("(replaced)") } else { Value::Null }, "new": "(issued)"},
                        "expires_at": {"old": old_expiry, "new": expires_at}}),
             )?;
         }
