@@ -463,7 +463,8 @@ fn db_backup_refuses_an_existing_target() {
     std::fs::write(&dest, "precious").unwrap();
     assert_eq!(
         env.run(&["db", "backup", dest.to_str().unwrap()]).fails(5),
-        format!("error: {} already exists\nhint: choose a new file name\n", dest.display())
+        // The hint says --force exists (issue 17.12).
+        format!("error: {} already exists\nhint: choose a new file name, or pass --force to replace it\n", dest.display())
     );
     assert_eq!(read(&dest), "precious");
 }

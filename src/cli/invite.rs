@@ -13,7 +13,7 @@ pub enum InviteCmd {
     List,
     /// Deliver invitations not delivered yet (recorded with --no-send, or failed)
     #[command(after_help = "Examples:\n  acct invite send bob@example.com\n  acct invite send --all")]
-    #[command(override_usage = "acct invite send <USER>...\n       acct invite send --all")]
+    #[command(override_usage = "acct invite send [OPTIONS] <USER>...|--all")]
     Send {
         #[arg(value_name = "USER", required_unless_present = "all", conflicts_with = "all", add = super::complete::users())]
         users: Vec<String>,
