@@ -141,9 +141,7 @@ pub fn man_pages() -> Result<Vec<(String, String)>> {
     let mut cmd = crate::cli::Cli::command();
     cmd.build();
     let mut pages = Vec::new();
-    let mut top = Vec::new();
-    clap_mangen::Man::new(cmd.clone()).date("").render(&mut top)?;
-    let mut text = String::from_utf8_lossy(&top).into_owned();
+    let mut text = page(&cmd, false)?;
     text.push_str(MAN_EXTRA);
     pages.push(("acct.1".to_string(), text));
     collect(&cmd, "acct", &mut pages)?;
@@ -154,12 +152,154 @@ fn collect(cmd: &clap::Command, prefix: &str, pages: &mut Vec<(String, String)>)
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
         let name = format!("{prefix}-{}", sub.get_name());
         let page_cmd = sub.clone().name(name.clone()).bin_name(name.replace('-', " "));
-        let mut buf = Vec::new();
-        clap_mangen::Man::new(page_cmd).date("").render(&mut buf)?;
-        let mut text = String::from_utf8_lossy(&buf).into_owned();
+        let mut text = page(&page_cmd, true)?;
         text.push_str(".SH \"SEE ALSO\"\n.BR acct (1)\n");
         pages.push((format!("{name}.1"), text));
         collect(sub, &name, pages)?;
     }
     Ok(())
+}
+
+/// One page: title, no hyphenation inside words (`.nh`), NAME, a SYNOPSIS
+/// with value names and `...` for repeatable arguments, a DESCRIPTION from
+/// the long help (and the notes of the after-help), the options grouped
+/// under their headings (GLOBAL OPTIONS apart), the subcommands, and the
+/// after-help's examples as EXAMPLES.
+fn page(cmd: &clap::Command, with_after_help: bool) -> Result<String> {
+    let man = clap_mangen::Man::new(cmd.clone()).date("");
+    let mut buf = Vec::new();
+    man.render_title(&mut buf)?;
+    buf.extend_from_slice(b".nh\n");
+    man.render_name_section(&mut buf)?;
+    let mut text = String::from_utf8_lossy(&buf).into_owned();
+    text.push_str(&synopsis(cmd));
+    let after = if with_after_help { cmd.get_after_long_help().or(cmd.get_after_help()).map(|a| a.to_string()) } else { None };
+    let (notes, examples) = match after.as_deref().map(|a| a.split_once("Examples:\n").unwrap_or((a, ""))) {
+        Some((n, e)) => (n.trim().to_string(), e.to_string()),
+        None => (String::new(), String::new()),
+    };
+    text.push_str(".SH DESCRIPTION\n");
+    let about = cmd.get_long_about().or(cmd.get_about()).map(|a| a.to_string()).unwrap_or_default();
+    text.push_str(&paragraphs(&about));
+    if !notes.is_empty() {
+        text.push_str(".PP\n");
+        text.push_str(&paragraphs(&notes));
+    }
+    let mut rest = Vec::new();
+    if cmd.get_arguments().any(|a| !a.is_hide_set()) {
+        man.render_options_section(&mut rest)?;
+    }
+    if cmd.has_subcommands() {
+        man.render_subcommands_section(&mut rest)?;
+    }
+    text.push_str(&String::from_utf8_lossy(&rest));
+    if !examples.trim().is_empty() {
+        text.push_str(".SH EXAMPLES\n.PP\n.RS\n.nf\n");
+        for l in examples.lines() {
+            text.push_str(&escape_line(l.trim_start()));
+            text.push('\n');
+        }
+        text.push_str(".fi\n.RE\n");
+    }
+    let mut version = Vec::new();
+    man.render_version_section(&mut version)?;
+    text.push_str(&String::from_utf8_lossy(&version));
+    Ok(text)
+}
+
+/// Text for roff: backslashes and hyphens escaped, other than ASCII as
+/// `\[uXXXX]` (groff reads its input as Latin-1).
+fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => o.push_str("\\e"),
+            '-' => o.push_str("\\-"),
+            c if c.is_ascii() => o.push(c),
+            c => o.push_str(&format!("\\[u{:04X}]", c as u32)),
+        }
+    }
+    o
+}
+
+/// A text line for roff: also protected from being read as a request.
+fn escape_line(s: &str) -> String {
+    let e = escape(s);
+    if e.starts_with('.') || e.starts_with('\'') { format!("\\&{e}") } else { e }
+}
+
+/// Plain text as roff paragraphs (blank lines separate them).
+fn paragraphs(s: &str) -> String {
+    let mut out = String::new();
+    for (i, p) in s.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).enumerate() {
+        if i > 0 {
+            out.push_str(".PP\n");
+        }
+        let indented = p.lines().any(|l| l.starts_with("  "));
+        if indented {
+            out.push_str(".nf\n");
+        }
+        for l in p.lines() {
+            out.push_str(&escape_line(if indented { l } else { l.trim() }));
+            out.push('\n');
+        }
+        if indented {
+            out.push_str(".fi\n");
+        }
+    }
+    out
+}
+
+/// The SYNOPSIS: the command's own options with their value names (`...`
+/// when repeatable), then `[GLOBAL OPTIONS]`, the arguments and the
+/// subcommand.
+fn synopsis(cmd: &clap::Command) -> String {
+    let name = cmd.get_bin_name().unwrap_or_else(|| cmd.get_name());
+    let mut parts = vec![format!("\\fB{}\\fR", escape(name))];
+    let repeats = |a: &clap::Arg| matches!(a.get_action(), clap::ArgAction::Append | clap::ArgAction::Count);
+    let value = |a: &clap::Arg| -> String {
+        if !a.get_action().takes_values() {
+            return String::new();
+        }
+        let names = a.get_value_names().map(|v| v.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" "));
+        format!(" \\fI{}\\fR", escape(&names.unwrap_or_else(|| a.get_id().to_string().to_uppercase())))
+    };
+    let mut global = false;
+    for a in cmd.get_arguments().filter(|a| !a.is_positional() && !a.is_hide_set()) {
+        if matches!(a.get_id().as_str(), "help" | "version") {
+            continue;
+        }
+        if a.is_global_set() || a.get_help_heading() == Some(crate::cli::GLOBAL) {
+            global = true;
+            continue;
+        }
+        let flag = match (a.get_short(), a.get_long()) {
+            (Some(s), Some(l)) => format!("\\fB\\-{s}\\fR|\\fB\\-\\-{}\\fR", escape(l)),
+            (Some(s), None) => format!("\\fB\\-{s}\\fR"),
+            (None, Some(l)) => format!("\\fB\\-\\-{}\\fR", escape(l)),
+            (None, None) => continue,
+        };
+        let dots = if repeats(a) { "..." } else { "" };
+        if a.is_required_set() {
+            parts.push(format!("{flag}{}{dots}", value(a)));
+        } else {
+            parts.push(format!("[{flag}{}]{dots}", value(a)));
+        }
+    }
+    if global {
+        parts.push("[\\fIGLOBAL OPTIONS\\fR]".into());
+    }
+    for a in cmd.get_positionals().filter(|a| !a.is_hide_set()) {
+        let n = a
+            .get_value_names()
+            .and_then(|v| v.first().map(|n| n.to_string()))
+            .unwrap_or_else(|| a.get_id().to_string().to_uppercase());
+        let dots = if a.get_num_args().is_some_and(|r| r.max_values() > 1) { "..." } else { "" };
+        let n = format!("\\fI{}\\fR{dots}", escape(&n));
+        parts.push(if a.is_required_set() { n } else { format!("[{n}]") });
+    }
+    if cmd.has_subcommands() {
+        parts.push("\\fICOMMAND\\fR".into());
+    }
+    format!(".SH SYNOPSIS\n{}\n", parts.join(" "))
 }

@@ -38,7 +38,16 @@ pub struct Config {
 
 fn unknown(key: &str, path: &Path) -> AppError {
     AppError::new(Kind::Invalid, format!("unknown configuration key '{}' in {}", error::one_line(key), path.display()))
-        .with_hint(format!("known keys: {}", KEYS.iter().map(|k| k.0).collect::<Vec<_>>().join(", ")))
+        .with_hint(key_hint(key))
+}
+
+/// `did you mean` a known key, or the list of them.
+fn key_hint(key: &str) -> String {
+    error::did_you_mean(
+        key,
+        KEYS.iter().map(|k| k.0),
+        format!("known keys: {}", KEYS.iter().map(|k| k.0).collect::<Vec<_>>().join(", ")),
+    )
 }
 
 fn split_key(key: &str) -> (Option<&str>, &str) {
@@ -158,7 +167,13 @@ impl Config {
     }
 
     pub fn check_key(&self, key: &str) -> Result<(), AppError> {
-        if KEYS.iter().any(|(n, _)| *n == key) { Ok(()) } else { Err(unknown(key, &self.path)) }
+        // A key given on the command line: the file is not at fault.
+        if KEYS.iter().any(|(n, _)| *n == key) {
+            Ok(())
+        } else {
+            Err(AppError::new(Kind::Invalid, format!("unknown configuration key '{}'", error::one_line(key)))
+                .with_hint(key_hint(key)))
+        }
     }
 
     /// Set a key, validating its value, and write the file.
@@ -326,9 +341,11 @@ pub fn columns(s: &str) -> Result<Vec<crate::store::Column>, AppError> {
     let mut out = Vec::new();
     for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         let c = crate::store::Column::parse(name).ok_or_else(|| {
-            AppError::new(Kind::Usage, format!("unknown column '{}'", error::one_line(name))).with_hint(format!(
-                "columns: {}",
-                crate::store::Column::ALL.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
+            let names = crate::store::Column::ALL.map(|c| c.name());
+            AppError::new(Kind::Usage, format!("unknown column '{}'", error::one_line(name))).with_hint(error::did_you_mean(
+                name,
+                names,
+                format!("columns: {}", names.join(", ")),
             ))
         })?;
         if !out.contains(&c) {

@@ -128,7 +128,7 @@ impl Ctx {
     /// The current organization.
     pub fn org(&self, tx: &dyn Tx) -> Result<Org> {
         let slug = self.org_slug()?;
-        tx.org(&slug)?.ok_or_else(|| error::not_found(format!("organization '{}' not found", error::one_line(&slug))).into())
+        crate::service::org_named(tx, &slug)
     }
 
     /// `ACCT_ACTOR`, then config `actor`. A value that is set but unreadable
@@ -217,7 +217,8 @@ impl Ctx {
                 .into());
         }
         let ok = dialoguer::Confirm::new().with_prompt(question).default(false).interact()?;
-        if ok { Ok(()) } else { Err(AppError::new(Kind::Failure, "cancelled; nothing was changed").into()) }
+        // Saying no is an answer, not a failure: exit 0, and say so.
+        if ok { Ok(()) } else { Err(AppError::new(Kind::Cancelled, "cancelled; nothing was changed").into()) }
     }
 
     pub fn stdout(&self) -> std::io::BufWriter<std::io::StdoutLock<'static>> {

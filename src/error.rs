@@ -17,6 +17,8 @@ pub enum Kind {
     Conflict,
     Invalid,
     Partial,
+    /// The person answered no to a confirmation: nothing changed, exit 0.
+    Cancelled,
 }
 
 impl Kind {
@@ -29,6 +31,7 @@ impl Kind {
             Kind::Conflict => 5,
             Kind::Invalid => 6,
             Kind::Partial => 7,
+            Kind::Cancelled => 0,
         }
     }
 
@@ -42,6 +45,7 @@ impl Kind {
             Kind::Conflict => "conflict",
             Kind::Invalid => "invalid_input",
             Kind::Partial => "partial",
+            Kind::Cancelled => "cancelled",
         }
     }
 }
@@ -197,4 +201,64 @@ fn escape(s: &str, max: usize) -> String {
         }
     }
     out
+}
+
+/// The candidate closest to `word` by edit distance, when it is close
+/// enough to be a likely typo (at most a third of the word's length, and at
+/// least one edit); the `did you mean` of SPEC §5.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let w: Vec<char> = word.to_lowercase().chars().collect();
+    let limit = (w.len() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&w, &c.to_lowercase().chars().collect::<Vec<_>>()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance with adjacent transpositions counted as one edit
+/// (optimal string alignment), so that `hepldesk` is one edit from `helpdesk`.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// `hint: did you mean 'X'?` when a close candidate exists, else `other`.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, other: String) -> String {
+    match closest(word, candidates) {
+        Some(c) => format!("did you mean '{c}'?"),
+        None => other,
+    }
+}
+
+#[cfg(test)]
+mod closest_tests {
+    use super::closest;
+
+    #[test]
+    fn typos_find_their_word_and_others_nothing() {
+        let roles = ["full-admin", "read-only", "helpdesk"];
+        assert_eq!(closest("hepldesk", roles), Some("helpdesk"));
+        assert_eq!(closest("read-onyl", roles), Some("read-only"));
+        assert_eq!(closest("list.colums", ["list.columns", "org"]), Some("list.columns"));
+        assert_eq!(closest("zzz", roles), None);
+        assert_eq!(closest("ops", ["eng", "everyone"]), None);
+    }
 }

@@ -57,6 +57,11 @@ pub fn run() -> ExitCode {
             }
             let r = error::classify(&e);
             let mut err = std::io::stderr().lock();
+            if r.kind == error::Kind::Cancelled {
+                // An answer, not an error: said once, exit 0.
+                let _ = writeln!(err, "{}", error::message_line(&r.message));
+                return ExitCode::SUCCESS;
+            }
             if !r.message.is_empty() {
                 let prefix = if color { "\x1b[1;31merror:\x1b[0m" } else { "error:" };
                 let _ = writeln!(err, "{prefix} {}", error::message_line(&r.message));

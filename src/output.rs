@@ -298,9 +298,47 @@ pub fn table(header: &[String], rows: &[Vec<String>], style: Style) -> String {
     if !style.color {
         t.force_no_tty();
     }
-    t.set_header(header.iter().map(comfy_table::Cell::new));
-    for r in rows {
-        t.add_row(r.iter().map(comfy_table::Cell::new));
+    let mut widths = Vec::new();
+    let (header, rows): (&[String], std::borrow::Cow<'_, [Vec<String>]>) = if style.terminal {
+        // Fit the terminal: a cell too long for its column is cut with `…`
+        // (one line per row) rather than wrapped into slivers; columns that
+        // cannot get even a few characters are left out, and stderr says so.
+        let width = terminal_width();
+        widths = fit_columns(header, rows, width);
+        t.set_width(width);
+        t.set_truncation_indicator("…");
+        let kept = widths.len();
+        if kept < header.len() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: {} column(s) left out to fit {width} terminal columns ({}); choose them with --columns, or use --format csv",
+                header.len() - kept,
+                header[kept..].join(", ").to_lowercase()
+            );
+            (&header[..kept], rows.iter().map(|r| r[..kept.min(r.len())].to_vec()).collect::<Vec<_>>().into())
+        } else {
+            (header, rows.into())
+        }
+    } else {
+        (header, rows.into())
+    };
+    let mut head = comfy_table::Row::from(header.iter().map(comfy_table::Cell::new));
+    if style.terminal {
+        head.max_height(1);
+    }
+    t.set_header(head);
+    for r in rows.iter() {
+        let mut row = comfy_table::Row::from(r.iter().map(comfy_table::Cell::new));
+        if style.terminal {
+            row.max_height(1);
+        }
+        t.add_row(row);
+    }
+    for (i, w) in widths.into_iter().enumerate() {
+        if let Some(c) = t.column_mut(i) {
+            let fixed = comfy_table::Width::Fixed(u16::try_from(w + 2).unwrap_or(u16::MAX));
+            c.set_constraint(comfy_table::ColumnConstraint::Absolute(fixed));
+        }
     }
     if style.terminal {
         t.to_string()
@@ -308,6 +346,57 @@ pub fn table(header: &[String], rows: &[Vec<String>], style: Style) -> String {
         // Plain rows: no padding at the ends of lines.
         t.lines().map(|l| l.trim().to_string()).collect::<Vec<_>>().join("\n")
     }
+}
+
+/// The fewest characters a column is cut to (three and the `…`).
+const MIN_COLUMN: usize = 4;
+
+/// Content widths of the columns that fit in `width` terminal columns (each
+/// column costs its content, two of padding and one of border; the table
+/// one more): every column its natural width when they all fit, otherwise
+/// the narrow ones keep theirs and the rest share what is left evenly. The
+/// result is shorter than `header` when not every column fits.
+pub fn fit_columns(header: &[String], rows: &[Vec<String>], width: u16) -> Vec<usize> {
+    let natural: Vec<usize> = (0..header.len())
+        .map(|i| {
+            let cells = rows.iter().filter_map(|r| r.get(i)).map(|c| c.lines().map(|l| l.chars().count()).max().unwrap_or(0));
+            cells.chain([header[i].chars().count()]).max().unwrap_or(0).max(1)
+        })
+        .collect();
+    let width = width as usize;
+    let room = |n: usize| width.saturating_sub(1 + 3 * n);
+    let mut kept = natural.len();
+    while kept > 1 && natural[..kept].iter().map(|w| (*w).min(MIN_COLUMN)).sum::<usize>() > room(kept) {
+        kept -= 1;
+    }
+    let natural = &natural[..kept];
+    let mut left = room(kept);
+    if natural.iter().sum::<usize>() <= left {
+        return natural.to_vec();
+    }
+    let mut order: Vec<usize> = (0..kept).collect();
+    order.sort_by_key(|i| natural[*i]);
+    let mut widths = vec![0; kept];
+    for (done, i) in order.into_iter().enumerate() {
+        let share = left / (kept - done);
+        let w = natural[i].min(share).max(natural[i].min(MIN_COLUMN));
+        widths[i] = w;
+        left = left.saturating_sub(w);
+    }
+    widths
+}
+
+/// The width of the terminal on stdout. A terminal that reports width 0 (as
+/// some pseudo-terminals do) or none is taken as unknown: `COLUMNS` when set,
+/// else 80.
+pub fn terminal_width() -> u16 {
+    // SAFETY: TIOCGWINSZ writes one `winsize` into the struct it is given.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
+    if ok && ws.ws_col > 0 {
+        return ws.ws_col;
+    }
+    std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<u16>().ok()).filter(|w| *w > 0).unwrap_or(80)
 }
 
 /// One object (`show`): key/value lines in a table, one JSON object otherwise.

@@ -38,8 +38,16 @@ pub fn now_step() -> u64 {
     secs / STEP
 }
 
+/// A code as typed: spaces (`123 456`) are not part of it.
+pub fn typed_code(code: &str) -> String {
+    code.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
 /// The step (current ±1) at which `code` is valid and later than `after`.
+/// Spaces in the code are ignored.
 pub fn matching_step(t: &Totp, code: &str, now: u64, after: Option<u64>) -> Option<u64> {
+    let code = typed_code(code);
+    let code = code.as_str();
     if code.len() != DIGITS as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -88,14 +96,18 @@ pub fn hash_password(password: &str) -> Result<String> {
     Ok(argon.hash_password_with_salt(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("argon2: {e}"))?.to_string())
 }
 
-/// Draw a QR code for the terminal with half blocks.
-pub fn qr_text(data: &str) -> Result<String> {
+/// Draw a QR code for the terminal with half blocks. With `colour`, every
+/// line is drawn black on white (explicit ANSI colours), so the code scans
+/// on light and dark terminals alike; without, the blocks are drawn in the
+/// terminal's foreground on its background, which suits dark terminals.
+pub fn qr_text(data: &str, colour: bool) -> Result<String> {
+    use qrcode::render::unicode::Dense1x2;
     let code = qrcode::QrCode::new(data.as_bytes()).map_err(|e| anyhow::anyhow!("QR code: {e}"))?;
-    Ok(code
-        .render::<qrcode::render::unicode::Dense1x2>()
-        .dark_color(qrcode::render::unicode::Dense1x2::Light)
-        .light_color(qrcode::render::unicode::Dense1x2::Dark)
-        .build())
+    if !colour {
+        return Ok(code.render::<Dense1x2>().dark_color(Dense1x2::Light).light_color(Dense1x2::Dark).build());
+    }
+    let text = code.render::<Dense1x2>().dark_color(Dense1x2::Dark).light_color(Dense1x2::Light).build();
+    Ok(text.lines().map(|l| format!("\x1b[30;47m{l}\x1b[0m")).collect::<Vec<_>>().join("\n"))
 }
 
 #[cfg(test)]
@@ -149,6 +161,17 @@ mod tests {
         assert_eq!(matching_step(&t, &code, now + 2, None), None);
         assert_eq!(matching_step(&t, &code, now, Some(now)), None, "a used step is rejected");
         assert_eq!(matching_step(&t, "12345", now, None), None);
+        let spaced = format!("{} {}", &code[..3], &code[3..]);
+        assert_eq!(matching_step(&t, &spaced, now, None), Some(now), "typed as 123 456");
+    }
+
+    #[test]
+    fn the_qr_code_has_explicit_colours_when_asked() {
+        let plain = qr_text("otpauth://totp/x?secret=AAAA", false).unwrap();
+        assert!(!plain.contains('\x1b'));
+        let coloured = qr_text("otpauth://totp/x?secret=AAAA", true).unwrap();
+        assert_eq!(coloured.lines().count(), plain.lines().count());
+        assert!(coloured.lines().all(|l| l.starts_with("\x1b[30;47m") && l.ends_with("\x1b[0m")), "{coloured:?}");
     }
 
     #[test]

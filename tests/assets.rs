@@ -133,7 +133,8 @@ fn bash_completes_commands_flags_and_values_from_the_database() {
     assert_eq!(bash_complete(&env, &["acct", "role", "assign", "bob", ""]), ["auditor", "full-admin", "helpdesk", "read-only"]);
     assert_eq!(bash_complete(&env, &["acct", "group", "show", ""]), ["eng", "everyone"]);
     assert_eq!(bash_complete(&env, &["acct", "org", "use", ""]), ["acme", "beta"]);
-    assert_eq!(bash_complete(&env, &["acct", "user", "list", "--status", ""]).len(), 0, "free text has no candidates");
+    // Fixed sets of values are offered too (SPEC §5; this said "free text" before).
+    assert_eq!(bash_complete(&env, &["acct", "user", "list", "--status", ""]), ["active", "inactive", "invited", "removed"]);
     // Nothing is offered to someone who may not read it.
     env.db().execute("UPDATE users SET status = 'active', accepted = 1 WHERE email = 'bea@example.com'", []).unwrap();
     std::fs::write(
@@ -147,4 +148,59 @@ fn bash_completes_commands_flags_and_values_from_the_database() {
         "read-only holds user:read"
     );
     assert_eq!(bash_complete(&env, &["acct", "org", "use", ""]), ["acme"], "bea belongs to acme only");
+}
+
+#[test]
+fn bash_completes_fixed_values_fields_time_zones_and_can_i_actions() {
+    let env = Env::new();
+    env.run(&["role", "create", "auditor", "--permission", "audit:read"]).ok();
+    assert_eq!(bash_complete(&env, &["acct", "user", "list", "--two-factor", ""]), ["app", "email", "none", "sms"]);
+    assert_eq!(bash_complete(&env, &["acct", "user", "list", "--sort", "first"]), ["first_name"]);
+    assert_eq!(bash_complete(&env, &["acct", "user", "list", "--sort", "first_name:"]), ["first_name:desc"]);
+    assert_eq!(bash_complete(&env, &["acct", "user", "list", "--columns", "em"]), ["email"]);
+    // After a comma: the next name, the ones before kept, none twice.
+    assert_eq!(bash_complete(&env, &["acct", "user", "list", "--columns", "email,tw"]), ["email,two_factor"]);
+    let all = bash_complete(&env, &["acct", "user", "export", "--fields", "id,"]);
+    assert!(all.contains(&"id,email".to_string()) && !all.contains(&"id,id".to_string()), "{all:?}");
+    assert_eq!(bash_complete(&env, &["acct", "user", "export", "--columns", "last_"]), ["last_name"], "the alias completes too");
+    assert_eq!(
+        bash_complete(&env, &["acct", "user", "edit", "ada", "--timezone", "Europe/Be"]),
+        ["Europe/Belfast", "Europe/Belgrade", "Europe/Berlin"]
+    );
+    assert_eq!(bash_complete(&env, &["acct", "can-i", "reset"]), ["reset-2fa"]);
+    assert_eq!(bash_complete(&env, &["acct", "can-i", "user:re"]), ["user:read", "user:remove", "user:reset-2fa"]);
+    assert_eq!(
+        bash_complete(&env, &["acct", "can-i", "assign:"]),
+        ["assign:auditor", "assign:full-admin", "assign:helpdesk", "assign:read-only"]
+    );
+}
+
+#[test]
+fn help_and_man_pages_show_global_options_apart_and_scan() {
+    let env = Env::empty();
+    for args in [&["user", "list", "--help"][..], &["user", "add", "--help"], &["role", "assign", "--help"], &["--help"]] {
+        let out = env.run(args).ok().to_string();
+        let global = out.find("\nGlobal options:\n").unwrap_or_else(|| panic!("{args:?}: no Global options heading\n{out}"));
+        // The command's own options come first, the global ones only under their heading.
+        assert!(!out[global..].contains("--all-columns") && out[global..].contains("--dry-run"), "{args:?}\n{out}");
+    }
+    let list = env.run(&["user", "list", "--help"]).ok().to_string();
+    for c in ["email", "first_name", "two_factor", "primary_group", "created_at", "updated_at"] {
+        assert!(list.contains(c), "user list --help lists {c}:\n{list}");
+    }
+    for (name, text) in acct::assets::man_pages().unwrap() {
+        assert!(text.contains("\n.nh\n"), "{name}: no hyphenation inside words");
+        assert!(!text.contains(".SH EXTRA"), "{name}");
+        assert!(text.contains(".SH DESCRIPTION\n"), "{name}");
+        if name != "acct.1" && name != "acct-completions.1" {
+            assert!(text.contains(".SH \"GLOBAL OPTIONS\""), "{name}: global options under their own heading");
+        }
+    }
+    let pages = acct::assets::man_pages().unwrap();
+    let page = |n: &str| pages.iter().find(|(p, _)| p == n).unwrap().1.clone();
+    let add = page("acct-user-add.1");
+    assert!(add.contains("[\\fB\\-\\-role\\fR \\fIROLE\\fR]... "), "value names and ... in the synopsis:\n{add}");
+    assert!(add.contains("\\fIEMAIL\\fR..."), "{add}");
+    assert!(add.contains(".SH EXAMPLES\n"), "{add}");
+    assert!(page("acct-user-list.1").contains("primary_group"), "the column names");
 }

@@ -475,7 +475,8 @@ fn db_backup_refuses_an_existing_target() {
     std::fs::write(&dest, "precious").unwrap();
     assert_eq!(
         env.run(&["db", "backup", dest.to_str().unwrap()]).fails(5),
-        format!("error: {} already exists\nhint: choose a new file name\n", dest.display())
+        // The hint says --force exists (issue 17.12).
+        format!("error: {} already exists\nhint: choose a new file name, or pass --force to replace it\n", dest.display())
     );
     assert_eq!(read(&dest), "precious");
 }
@@ -488,8 +489,8 @@ fn db_check_and_migrate_on_a_fresh_database() {
     assert_eq!(r.stderr, "ok: integrity, foreign keys and the audit chain (1 entries)\n");
     let r = env.run(&["db", "migrate"]);
     assert_eq!(r.ok(), "");
-    assert_eq!(r.stderr, "schema version 5: up to date\n");
-    assert_eq!(env.query("PRAGMA user_version"), "5");
+    assert_eq!(r.stderr, "schema version 6: up to date\n");
+    assert_eq!(env.query("PRAGMA user_version"), "6");
     assert_eq!(env.query("PRAGMA application_id"), 0x6163_6374.to_string());
     assert_eq!(env.query("PRAGMA journal_mode"), "wal");
 }
@@ -564,7 +565,7 @@ fn a_newer_schema_is_refused() {
     let env = Env::new();
     env.db().pragma_update(None, "user_version", 99).unwrap();
     let expected = format!(
-        "error: the database {} has schema version 99, newer than this acct knows (5)\nhint: upgrade acct to a version that knows this schema\n",
+        "error: the database {} has schema version 99, newer than this acct knows (6)\nhint: upgrade acct to a version that knows this schema\n",
         env.db_path().display()
     );
     for args in [&["org", "list"][..], &["db", "migrate"][..], &["db", "check"][..], &["whoami"][..]] {

@@ -42,7 +42,10 @@ fn outbox_mail_has_message_id_mime_version_date_and_an_unbroken_link_that_works(
     // A link far longer than 76 characters, where quoted-printable would cut it.
     let url = "https://accounts.acme.test/welcome/invitations/accept-your-invitation-to-acme-here/{token}";
     env.run(&["config", "set", "mail.invite_url", url]).ok();
-    env.run(&["user", "add", "bob@example.com", "carol@example.com", "--role", "read-only", "--first-name", "Zoë"]).ok();
+    // One address per --first-name (names go with a single EMAIL, issue 17.12).
+    for who in ["bob@example.com", "carol@example.com"] {
+        env.run(&["user", "add", who, "--role", "read-only", "--first-name", "Zoë"]).ok();
+    }
     let files = outbox_files(&env);
     assert_eq!(files.len(), 2);
     let mut ids = Vec::new();

@@ -339,7 +339,7 @@ fn unset_fields_are_null_not_missing() {
     let v = json(env.run(&["whoami", "--format", "json"]).ok());
     assert_eq!(
         v,
-        json!({"id": 1, "email": "ada@example.com", "username": "ada", "org": null, "roles": [], "global_roles": ["global-admin"], "organizations": ["acme"]})
+        json!({"id": 1, "email": "ada@example.com", "username": "ada", "org": null, "role": [], "global_roles": ["global-admin"], "organizations": ["acme"]})
     );
 }
 
@@ -432,7 +432,7 @@ fn usage_errors_exit_2_with_an_error_line_first() {
     let r = env.run(&["org", "lst"]);
     assert_eq!(
         r.fails(2),
-        "error: unrecognized subcommand 'lst'\nhint: a similar subcommand exists: 'list'\nhint: usage: acct org [OPTIONS] <COMMAND>\n"
+        "error: unrecognized subcommand 'lst'\nhint: some similar subcommands exist: 'ls', 'list'\nhint: usage: acct org [OPTIONS] <COMMAND>\n"
     );
     for args in [
         &["org", "set", "--sso", "maybe"][..],

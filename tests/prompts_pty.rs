@@ -40,27 +40,50 @@ fn activate(env: &Env, email: &str) {
     assert_eq!(n, 1, "{email}");
 }
 
+/// The roles of a user, comma-separated.
+fn roles_of(env: &Env, email: &str) -> String {
+    env.db()
+        .query_row(
+            "SELECT group_concat(r.name) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+             JOIN users u ON u.id = ur.user_id WHERE u.email = ?1",
+            [email],
+            |r| r.get(0),
+        )
+        .expect("roles")
+}
+
 #[test]
 fn user_add_without_role_selects_one_with_the_arrow_keys() {
     let env = Env::new();
     let mut p = pty(&env, &["user", "add", "bob@example.com", "--no-send"], &[]);
     p.exp_string("Role for the new member").expect("the role prompt");
-    p.exp_string("full-admin (Full Administrator)").expect("built-in roles listed");
+    // Least privileged first (SPEC §4): read-only, helpdesk, full-admin.
     p.exp_string("read-only (Read Only)").expect("built-in roles listed");
-    // full-admin, helpdesk, read-only: two steps down is read-only.
-    send(&mut p, DOWN);
+    p.exp_string("helpdesk (Helpdesk)").expect("built-in roles listed");
+    p.exp_string("full-admin (Full Administrator)").expect("built-in roles listed");
+    // One step down from read-only is helpdesk.
     send(&mut p, DOWN);
     send(&mut p, ENTER);
     let (out, code) = finish(p);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("bob@example.com invited to acme; the invitation is pending"), "{out}");
-    assert_eq!(
-        env.query(
-            "SELECT group_concat(r.name) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-             JOIN users u ON u.id = ur.user_id WHERE u.email = 'bob@example.com'"
-        ),
-        "read-only"
-    );
+    assert_eq!(roles_of(&env, "bob@example.com"), "helpdesk");
+}
+
+#[test]
+fn user_add_role_prompt_starts_on_read_only_never_full_admin() {
+    let env = Env::new();
+    let mut p = pty(&env, &["user", "add", "hal@example.com", "--no-send"], &[]);
+    p.exp_string("Role for the new member").expect("the role prompt");
+    // The list is drawn least privileged first, full-admin last.
+    let before = p.exp_string("full-admin (Full Administrator)").expect("full-admin listed");
+    assert!(before.contains("read-only (Read Only)"), "read-only comes before full-admin: {before:?}");
+    assert!(before.contains("helpdesk (Helpdesk)"), "helpdesk comes before full-admin: {before:?}");
+    // Enter at once takes the preselected role.
+    send(&mut p, ENTER);
+    let (out, code) = finish(p);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(roles_of(&env, "hal@example.com"), "read-only");
 }
 
 #[test]
@@ -70,20 +93,13 @@ fn user_add_without_role_lists_custom_roles_too() {
     let mut p = pty(&env, &["user", "add", "bob@example.com", "--no-send"], &[]);
     p.exp_string("Role for the new member").expect("the role prompt");
     p.exp_string("auditor (Auditor)").expect("the custom role is listed");
-    // full-admin, helpdesk, read-only, auditor: three steps down.
-    send(&mut p, DOWN);
-    send(&mut p, DOWN);
-    send(&mut p, DOWN);
+    // auditor (one read permission), read-only, helpdesk, full-admin: the
+    // prompt starts on read-only, one step up is auditor.
+    send(&mut p, "\x1b[A");
     send(&mut p, ENTER);
     let (out, code) = finish(p);
     assert_eq!(code, 0, "{out}");
-    assert_eq!(
-        env.query(
-            "SELECT group_concat(r.name) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-             JOIN users u ON u.id = ur.user_id WHERE u.email = 'bob@example.com'"
-        ),
-        "auditor"
-    );
+    assert_eq!(roles_of(&env, "bob@example.com"), "auditor");
 }
 
 #[test]
@@ -109,8 +125,9 @@ fn user_remove_asks_and_n_changes_nothing() {
     p.exp_string("Remove bob from acme?").expect("the confirmation");
     send(&mut p, "n");
     let (out, code) = finish(p);
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("error: cancelled; nothing was changed"), "{out}");
+    // Saying no is an answer, not a failure (issue 17.12): exit 0.
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("cancelled; nothing was changed") && !out.contains("error:"), "{out}");
     assert_eq!(env.query("SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.username = 'bob'"), "1");
     assert_eq!(env.query("SELECT trashed_at FROM users WHERE username = 'bob'"), "NULL");
     assert_eq!(env.audit_count(), audit);
@@ -241,12 +258,13 @@ sed -i 's/^first_name = .*/first_name = "Robert"/; s/^timezone = .*/timezone = "
     let (out, code) = finish(p);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("bob@example.com: changed first_name: Bob → Robert"), "{out}");
-    assert!(out.contains("bob@example.com: changed timezone: (none) → Europe/Berlin"), "{out}");
+    assert!(out.contains("bob@example.com: changed timezone: ∅ → Europe/Berlin"), "{out}");
     assert_eq!(env.query("SELECT first_name || '|' || timezone FROM users WHERE username = 'bob'"), "Robert|Europe/Berlin");
     assert_eq!(env.audit_count(), audit + 1);
     assert_eq!(
         env.query("SELECT changes FROM audit ORDER BY id DESC LIMIT 1"),
-        r#"{"first_name":{"old":"Bob","new":"Robert"},"timezone":{"old":null,"new":"Europe/Berlin"}}"#
+        // full_name and initials follow the first name (SPEC §1).
+        r#"{"first_name":{"old":"Bob","new":"Robert"},"full_name":{"old":"Bob Smith","new":"Robert Smith"},"initials":{"old":"BS","new":"RS"},"timezone":{"old":null,"new":"Europe/Berlin"}}"#
     );
 }
 
@@ -427,4 +445,73 @@ fn the_editor_is_not_a_way_around_user_read() {
     let leaked = std::fs::read_to_string(&seen).unwrap_or_default();
     assert!(!leaked.contains("+4915100000001"), "bob's phone was shown to eve:\n{leaked}");
     assert_eq!(code, 4, "{out}");
+}
+
+// ---- tables fit the terminal (issue 17.5) ----
+
+/// acct on a pseudo-terminal whose window is `cols` columns wide (0: a
+/// terminal that reports no width).
+fn pty_sized(env: &Env, cols: u16, args: &[&str]) -> PtySession {
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    let script = format!("stty cols {cols} rows 50 && NO_COLOR=1 exec \"$0\" {}", quoted.join(" "));
+    env.pty_shell(&script, false, TIMEOUT_MS)
+}
+
+fn table_lines(out: &str) -> Vec<String> {
+    out.lines().map(|l| l.trim_end_matches('\r').to_string()).filter(|l| !l.is_empty()).collect()
+}
+
+fn wide_members(env: &Env) {
+    for (e, f, l) in
+        [("grace.hopper-murray@example.com", "Grace Brewster", "Hopper-Murray"), ("bob@example.com", "Bob", "Builder")]
+    {
+        env.run(&["user", "add", e, "--role", "read-only", "--no-send", "--first-name", f, "--last-name", l]).ok();
+    }
+}
+
+#[test]
+fn a_table_on_a_narrow_terminal_cuts_cells_instead_of_wrapping() {
+    let env = Env::new();
+    wide_members(&env);
+    let (out, code) = finish(pty_sized(&env, 60, &["user", "list", "--all-columns"]));
+    assert_eq!(code, 0, "{out}");
+    // Columns that cannot get a few characters are left out, and stderr says which.
+    assert!(out.contains("column(s) left out to fit 60 terminal columns"), "{out}");
+    assert!(out.contains("updated_at"), "{out}");
+    let lines: Vec<String> = table_lines(&out).into_iter().filter(|l| !l.starts_with("note:")).collect();
+    // Borders, the header and one line per member: nothing wrapped.
+    assert_eq!(lines.len(), 3 + 3 + 1, "{out}");
+    for l in &lines {
+        assert!(l.chars().count() <= 60, "{} columns: {l}", l.chars().count());
+    }
+    assert!(out.contains('…'), "cut cells end with …: {out}");
+}
+
+#[test]
+fn a_terminal_reporting_width_zero_is_taken_as_80_columns() {
+    let env = Env::new();
+    wide_members(&env);
+    let (out, code) = finish(pty_sized(&env, 0, &["user", "list"]));
+    assert_eq!(code, 0, "{out}");
+    let lines = table_lines(&out);
+    assert_eq!(lines.len(), 3 + 3 + 1, "{out}");
+    let widest = lines.iter().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest <= 80 && widest > 70, "width {widest}: {out}");
+    assert!(out.contains("│ ada@example… ┆"), "long cells are cut: {out}");
+    assert!(out.contains("┆ full-admin ┆"), "short cells stay whole: {out}");
+}
+
+#[test]
+fn machine_formats_stay_whole_on_a_narrow_terminal() {
+    let env = Env::new();
+    wide_members(&env);
+    let (out, code) = finish(pty_sized(&env, 30, &["user", "list", "--all-columns", "--format", "csv"]));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "grace.hopper-murray@example.com,grace.hopper-murray,Grace Brewster,Hopper-Murray,Grace Brewster Hopper-Murray"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains('…'), "{out}");
 }

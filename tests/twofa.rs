@@ -176,7 +176,11 @@ fn enrol_without_a_terminal_reads_the_code_from_stdin() {
     e.line(&code);
     let run = e.finish();
     assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(run.stderr, "two-factor authentication with an app is enrolled\n");
+    assert_eq!(
+        run.stderr,
+        "two-factor authentication with an app is enrolled\n\
+         the code just used cannot be used again: 'acct 2fa verify' needs the next code the app shows\n"
+    );
     assert!(run.stdout.starts_with("Scan this code with an authenticator app, or enter the URI by hand:\n\n"), "{}", run.stdout);
     let codes = recovery_codes(&run.stdout);
     assert_recovery_code_shape(&codes);
@@ -197,7 +201,11 @@ fn enrol_without_a_terminal_and_without_a_code() {
     let env = Env::new();
     let audit = env.audit_count();
     let run = env.run_with(&["2fa", "enroll"], &[], Some(b""));
-    assert_eq!(run.fails(2), "error: Code shown by the authenticator app: no code given on stdin\n");
+    // One error line, not the prompt glued into it (issue 17.9).
+    assert_eq!(
+        run.fails(2),
+        "error: no code on stdin; nothing was changed\nhint: write the code the app shows now as one line to stdin, e.g. '123 456'\n"
+    );
     assert!(run.stdout.contains("otpauth://"), "{}", run.stdout);
     let run = env.run_with(&["2fa", "enroll"], &[], Some(b"123\n"));
     assert_eq!(
@@ -554,4 +562,79 @@ fn secrets_never_appear_after_enrolment() {
     let mut expected: Vec<String> = codes.iter().map(|c| recovery_hash(c)).collect();
     expected.sort();
     assert_eq!(stored, expected);
+}
+
+// ---- issue 17.9: two-factor without a terminal ----
+
+fn spaced(code: &str) -> String {
+    format!("{} {}", &code[..3], &code[3..])
+}
+
+#[test]
+fn codes_typed_with_a_space_are_accepted_and_the_enrolment_code_is_spent() {
+    let env = Env::new();
+    let mut e = PipedEnroll::start(&env, "ada@example.com");
+    let secret = secret_of(&e.uri());
+    let (step, code) = current_code(&secret);
+    e.line(&spaced(&code));
+    let run = e.finish();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("the code just used cannot be used again"), "{}", run.stderr);
+    // The very code of the enrolment is refused, as the note said.
+    verify(&env, "ada@example.com", &spaced(&code)).fails(4);
+    // The next one, typed with a space, is accepted.
+    let run = verify(&env, "ada@example.com", &spaced(&code_at(&secret, step + 1)));
+    run.ok();
+    assert_eq!(run.stderr, "ok: the code is valid\n");
+}
+
+#[test]
+fn recovery_codes_are_accepted_in_any_case_with_or_without_dashes() {
+    let env = Env::new();
+    let (_, _, codes) = enroll(&env, "ada@example.com");
+    let lower = codes[0].to_lowercase().replace('-', "");
+    let run = verify(&env, "ada@example.com", &lower);
+    run.ok();
+    assert_eq!(run.stderr, "ok: recovery code accepted; 9 left\n");
+    let mixed: String = codes[1].chars().enumerate().map(|(i, c)| if i % 2 == 0 { c.to_ascii_lowercase() } else { c }).collect();
+    verify(&env, "ada@example.com", &mixed).ok();
+    // Each works once.
+    verify(&env, "ada@example.com", &lower).fails(4);
+}
+
+/// stdout on a terminal and stdin a pipe (a FIFO the test writes to): the
+/// code is read from stdin, the QR code and URI still go to the terminal.
+#[test]
+fn enrol_on_a_terminal_with_the_code_on_a_pipe() {
+    use std::io::Write;
+    let env = Env::new();
+    let fifo = env.home().join("code.fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    // Opened read-write so that neither side blocks on open.
+    let mut writer = std::fs::OpenOptions::new().read(true).write(true).open(&fifo).unwrap();
+    let mut p = env.pty_shell("NO_COLOR=1 exec \"$0\" 2fa enroll < code.fifo", false, 15_000);
+    p.exp_string("otpauth://").expect("the URI on the terminal");
+    let rest = p.exp_regex("secret=[A-Z2-7]+").expect("the secret").1;
+    let secret = rest.trim_start_matches("secret=").to_string();
+    let (_, code) = current_code(&secret);
+    writer.write_all(format!("{}\n", spaced(&code)).as_bytes()).unwrap();
+    drop(writer);
+    let (out, status) = finish(p);
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("Recovery codes"), "{out}");
+    assert!(out.contains("the code just used cannot be used again"), "{out}");
+    assert_eq!(status_json(&env, "ada@example.com")["method"], "app");
+}
+
+/// On a colour terminal the QR code is drawn black on white with explicit
+/// colours, so that it scans on a light terminal too (issue 17.12).
+#[test]
+fn the_qr_code_on_a_colour_terminal_has_explicit_colours() {
+    let env = Env::new();
+    let p = env.pty_shell("exec \"$0\" 2fa enroll < /dev/null", true, 15_000);
+    let (out, status) = finish(p);
+    assert_eq!(status, 2, "no code on stdin: {out}");
+    let qr: Vec<&str> = out.lines().filter(|l| l.contains('▀') || l.contains('▄') || l.contains('█')).collect();
+    assert!(qr.len() > 10, "{out}");
+    assert!(qr.iter().all(|l| l.starts_with("\x1b[30;47m")), "{qr:?}");
 }

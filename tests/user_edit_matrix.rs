@@ -90,25 +90,25 @@ struct Case {
 const MANAGER_OR_ADMIN: &str = "a manager of the user's primary group or an org admin";
 
 /// The fields of the matrix, `active` last (it ends bob's turn as an actor).
+/// The names come before full_name and initials: until those are set
+/// explicitly they follow the names (SPEC §1).
 fn cases() -> Vec<Case> {
     vec![
-        Case {
-            field: "full_name",
-            args: &["--full-name", "Robert Smith"],
-            check: "u.full_name",
-            after: "Robert Smith",
-            lines: &["changed full_name: Bob Smith → Robert Smith"],
-            audit: || json!({"full_name": {"old": "Bob Smith", "new": "Robert Smith"}}),
-            allowed: (true, true, true),
-            who: "anyone related to the user",
-        },
         Case {
             field: "first_name",
             args: &["--first-name", "Robert"],
             check: "u.first_name",
             after: "Robert",
-            lines: &["changed first_name: Bob → Robert"],
-            audit: || json!({"first_name": {"old": "Bob", "new": "Robert"}}),
+            // full_name and initials follow the names (SPEC §1).
+            lines: &[
+                "changed first_name: Bob → Robert",
+                "changed full_name: Bob Smith → Robert Smith",
+                "changed initials: BS → RS",
+            ],
+            audit: || {
+                json!({"first_name": {"old": "Bob", "new": "Robert"}, "full_name": {"old": "Bob Smith", "new": "Robert Smith"},
+                       "initials": {"old": "BS", "new": "RS"}})
+            },
             allowed: (true, true, true),
             who: "anyone related to the user",
         },
@@ -117,18 +117,28 @@ fn cases() -> Vec<Case> {
             args: &["--last-name", "Smythe"],
             check: "u.last_name",
             after: "Smythe",
-            lines: &["changed last_name: Smith → Smythe"],
-            audit: || json!({"last_name": {"old": "Smith", "new": "Smythe"}}),
+            lines: &["changed last_name: Smith → Smythe", "changed full_name: Robert Smith → Robert Smythe"],
+            audit: || json!({"last_name": {"old": "Smith", "new": "Smythe"}, "full_name": {"old": "Robert Smith", "new": "Robert Smythe"}}),
+            allowed: (true, true, true),
+            who: "anyone related to the user",
+        },
+        Case {
+            field: "full_name",
+            args: &["--full-name", "Robert Smith"],
+            check: "u.full_name",
+            after: "Robert Smith",
+            lines: &["changed full_name: Robert Smythe → Robert Smith"],
+            audit: || json!({"full_name": {"old": "Robert Smythe", "new": "Robert Smith"}}),
             allowed: (true, true, true),
             who: "anyone related to the user",
         },
         Case {
             field: "initials",
-            args: &["--initials", "RS"],
+            args: &["--initials", "RJS"],
             check: "u.initials",
-            after: "RS",
-            lines: &["changed initials: BS → RS"],
-            audit: || json!({"initials": {"old": "BS", "new": "RS"}}),
+            after: "RJS",
+            lines: &["changed initials: RS → RJS"],
+            audit: || json!({"initials": {"old": "RS", "new": "RJS"}}),
             allowed: (true, true, true),
             who: "anyone related to the user",
         },
@@ -157,7 +167,7 @@ fn cases() -> Vec<Case> {
             args: &["--timezone", "Europe/Berlin"],
             check: "u.timezone",
             after: "Europe/Berlin",
-            lines: &["changed timezone: (none) → Europe/Berlin"],
+            lines: &["changed timezone: ∅ → Europe/Berlin"],
             audit: || json!({"timezone": {"old": null, "new": "Europe/Berlin"}}),
             allowed: (true, true, true),
             who: "anyone related to the user",
@@ -358,7 +368,9 @@ fn several_changes_in_one_edit_are_one_audit_entry() {
     assert_eq!(
         run.stderr,
         "bob@example.com: changed first_name: Bob → Robert\n\
-         bob@example.com: changed timezone: (none) → America/New_York\n\
+         bob@example.com: changed full_name: Bob Smith → Robert Smith\n\
+         bob@example.com: changed initials: BS → RS\n\
+         bob@example.com: changed timezone: ∅ → America/New_York\n\
          bob@example.com: changed robot: false → true\n"
     );
     assert_eq!(env.audit_count(), audit + 1);
@@ -368,6 +380,8 @@ fn several_changes_in_one_edit_are_one_audit_entry() {
         changes,
         json!({
             "first_name": {"old": "Bob", "new": "Robert"},
+            "full_name": {"old": "Bob Smith", "new": "Robert Smith"},
+            "initials": {"old": "BS", "new": "RS"},
             "timezone": {"old": null, "new": "America/New_York"},
             "robot": {"old": false, "new": true}
         })
@@ -391,23 +405,25 @@ fn dry_run_shows_the_change_and_keeps_the_database() {
     let before = snapshot(&env);
     let run = env.run(&["user", "edit", "bob", "--last-name", "Smyth", "--dry-run"]);
     assert_eq!(run.ok(), "");
-    assert_eq!(run.stderr, "bob@example.com: would change last_name: Smith → Smyth\ndry run: nothing was changed\n");
+    assert_eq!(
+        run.stderr,
+        "bob@example.com: would change last_name: Smith → Smyth\n\
+         bob@example.com: would change full_name: Bob Smith → Bob Smyth\ndry run: nothing was changed\n"
+    );
     assert_eq!(snapshot(&env), before);
 }
 
 #[test]
 fn an_empty_value_clears_a_text_field() {
     let env = setup();
-    env.run(&["user", "edit", "bob", "--timezone", "Europe/Berlin"]).ok();
+    env.run(&["user", "edit", "bob", "--timezone", "Europe/Berlin", "--initials", "RS"]).ok();
     let run = env.run(&["user", "edit", "bob", "--timezone", "", "--initials", ""]);
     assert_eq!(run.ok(), "");
-    assert_eq!(
-        run.stderr,
-        "bob@example.com: changed initials: BS → (none)\nbob@example.com: changed timezone: Europe/Berlin → (none)\n"
-    );
+    // Initials are derived from the names once cleared (SPEC §1).
+    assert_eq!(run.stderr, "bob@example.com: changed initials: RS → BS\nbob@example.com: changed timezone: Europe/Berlin → ∅\n");
     assert_eq!(
         env.query("SELECT ifnull(timezone, 'NULL') || ifnull(initials, 'NULL') FROM users WHERE username = 'bob'"),
-        "NULLNULL"
+        "NULLBS"
     );
 }
 

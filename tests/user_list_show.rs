@@ -69,7 +69,9 @@ fn csv(env: &Env, args: &[&str]) -> String {
     let mut a = vec!["user", "list", "--format", "csv"];
     a.extend_from_slice(args);
     let run = env.run(&a);
-    assert_eq!(run.stderr, "", "{args:?}");
+    // An empty result says so on stderr (SPEC §4), nothing else is said.
+    let empty = run.stdout.lines().count() <= 1;
+    assert_eq!(run.stderr, if empty { "no members match\n" } else { "" }, "{args:?}");
     run.ok().replace("\r\n", "\n")
 }
 
@@ -233,7 +235,7 @@ fn bad_filters() {
     let env = fixture();
     assert_eq!(
         env.run(&["user", "list", "--status", "bogus"]).fails(2),
-        "error: invalid status 'bogus': use invited, active or inactive\n"
+        "error: invalid status 'bogus': use invited, active, inactive or removed\n"
     );
     assert_eq!(
         env.run(&["user", "list", "--two-factor", "x"]).fails(2),
@@ -306,11 +308,20 @@ fn a_table_shows_100_rows_and_says_how_many_were_left_out() {
 
     let run = env.run(&["user", "list", "--columns", "email", "--limit", "2", "--offset", "104"]);
     assert_eq!(run.ok(), "EMAIL\nuser104@example.com\nuser105@example.com\n");
-    assert_eq!(run.stderr, "showing 2 of 106 users (104 left out); use --all or --limit N to see more\n");
+    // Rows skipped by --offset are not "left out" (issue 17.11).
+    assert_eq!(run.stderr, "showing users 105–106 of 106 (the last ones)\n");
 
     let run = env.run(&["user", "list", "--columns", "email", "--offset", "103", "--all"]);
     assert_eq!(run.ok(), "EMAIL\nuser103@example.com\nuser104@example.com\nuser105@example.com\n");
-    assert_eq!(run.stderr, "showing 3 of 106 users (103 left out); use --all or --limit N to see more\n");
+    assert_eq!(run.stderr, "showing users 104–106 of 106 (the last ones)\n");
+
+    let run = env.run(&["user", "list", "--columns", "email", "--limit", "2", "--offset", "10"]);
+    assert_eq!(run.ok(), "EMAIL\nuser010@example.com\nuser011@example.com\n");
+    assert_eq!(run.stderr, "showing users 11–12 of 106 (94 more after these); use --all or --limit N to see more\n");
+
+    let run = env.run(&["user", "list", "--columns", "email", "--offset", "150"]);
+    assert_eq!(run.ok(), "");
+    assert_eq!(run.stderr, "no members past offset 150: 106 match\n");
 
     // The note counts what matches the filters.
     let run = env.run(&["user", "list", "--columns", "email", "--limit", "1", "--search", "user10"]);
@@ -336,7 +347,7 @@ fn machine_formats_return_every_row_unless_limited() {
 
     let run = env.run(&["user", "list", "--columns", "email", "--format", "csv", "--offset", "105"]);
     assert_eq!(run.ok(), "email\r\nuser105@example.com\r\n");
-    assert_eq!(run.stderr, "showing 1 of 106 users (105 left out)\n");
+    assert_eq!(run.stderr, "showing users 106–106 of 106 (the last ones)\n");
 }
 
 #[test]
@@ -403,7 +414,7 @@ fn show_prints_every_field() {
              last_name      Jones\n\
              full_name      Carol Jones\n\
              initials       CJ\n\
-             roles          helpdesk\n\
+             role           helpdesk\n\
              two_factor     sms\n\
              status         invited\n\
              phone\n\
@@ -421,6 +432,8 @@ fn show_prints_every_field() {
              updated_at     {updated}\n\
              global_roles\n\
              organizations  acme\n\
+             removed_at\n\
+             purge_at\n\
              invitation     open (delivery pending; sent never; expires -)\n"
         )
     );
@@ -445,7 +458,7 @@ fn show_as_json_carries_every_field_with_null_for_unset() {
             "last_name": "Jones",
             "full_name": "Carol Jones",
             "initials": "CJ",
-            "roles": ["helpdesk"],
+            "role": ["helpdesk"],
             "two_factor": "sms",
             "status": "invited",
             "phone": null,
@@ -463,6 +476,8 @@ fn show_as_json_carries_every_field_with_null_for_unset() {
             "updated_at": updated,
             "global_roles": [],
             "organizations": ["acme"],
+            "removed_at": null,
+            "purge_at": null,
             "invitation": {
                 "state": "open", "org": "acme", "delivery": "pending", "error": null,
                 "created_at": inv_created, "sent_at": null, "expires_at": null
@@ -503,7 +518,7 @@ fn show_the_first_admin_global_roles_and_no_invitation() {
     let env = fixture();
     let v: serde_json::Value = serde_json::from_str(env.run(&["user", "show", "1", "--format", "json"]).ok()).unwrap();
     assert_eq!(v["email"], "ada@example.com");
-    assert_eq!(v["roles"], json!(["full-admin"]));
+    assert_eq!(v["role"], json!(["full-admin"]));
     assert_eq!(v["global_roles"], json!(["global-admin"]));
     assert_eq!(v["invitation"], serde_json::Value::Null);
     assert_eq!(v["first_name"], serde_json::Value::Null);
@@ -519,13 +534,13 @@ fn show_a_sent_invitation_and_memberships_in_two_orgs() {
     env.run(&["user", "edit", "bob", "--add-group", "beta/ops"]).ok();
     env.run(&["user", "add", "fay@example.com", "--role", "read-only"]).ok();
     let v: serde_json::Value = serde_json::from_str(env.run(&["user", "show", "bob", "--format", "json"]).ok()).unwrap();
-    assert_eq!(v["roles"], json!(["read-only"]));
+    assert_eq!(v["role"], json!(["read-only"]));
     assert_eq!(v["organizations"], json!(["acme", "beta"]));
     assert_eq!(v["groups"], json!(["beta/ops"]));
     assert_eq!(v["primary_group"], "eng");
     let v: serde_json::Value =
         serde_json::from_str(env.run(&["user", "show", "bob", "--org", "beta", "--format", "json"]).ok()).unwrap();
-    assert_eq!(v["roles"], json!(["helpdesk"]));
+    assert_eq!(v["role"], json!(["helpdesk"]));
     assert_eq!(v["groups"], json!(["ops"]));
     let v: serde_json::Value = serde_json::from_str(env.run(&["user", "show", "fay", "--format", "json"]).ok()).unwrap();
     let sent = env.query("SELECT sent_at FROM invitations i JOIN users u ON u.id = i.user_id WHERE u.username = 'fay'");
@@ -569,7 +584,7 @@ fn show_needs_user_read_except_for_oneself() {
     assert_eq!(run.fails(4), "error: permission denied: 'user:read' is needed in acme (you have audit:read)\n");
     let run = env.run_as("eve", &["user", "show", "eve", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(run.ok()).unwrap();
-    assert_eq!(v["roles"], json!(["auditor"]));
+    assert_eq!(v["role"], json!(["auditor"]));
 }
 
 #[test]

@@ -59,10 +59,10 @@ fn yes_removes_and_a_user_in_no_organization_goes_to_the_trash() {
     assert_eq!(roles(&env, "bob"), "");
     assert_ne!(env.query("SELECT ifnull(trashed_at, 'NULL') FROM users WHERE username = 'bob'"), "NULL");
     assert_eq!(listed(&env), "username ada carol");
-    assert_eq!(
-        env.run(&["user", "show", "bob"]).fails(3),
-        "error: bob@example.com is not a member of acme\nhint: add them with 'acct user add bob@example.com'\n"
-    );
+    // Shown as trashed, with the command that brings them back ('user add' is refused; issue 17.6).
+    let shown = env.run(&["user", "show", "bob"]);
+    assert!(shown.ok().contains("status         removed\n"), "{}", shown.stdout);
+    assert!(shown.stderr.ends_with("hint: bring them back with 'acct user restore bob@example.com'\n"), "{}", shown.stderr);
     assert_eq!(env.audit_count(), audit + 1);
     assert_eq!(
         env.query("SELECT action || '|' || target || '|' || changes FROM audit ORDER BY id DESC LIMIT 1"),
@@ -83,7 +83,12 @@ fn restore_brings_back_membership_and_roles() {
     let audit = env.audit_count();
     let run = env.run(&["user", "restore", "bob"]);
     assert_eq!(run.ok(), "");
-    assert_eq!(run.stderr, "restored bob@example.com into acme with helpdesk, read-only\n");
+    // bob never accepted his invitation: the note says how to send the new one (issue 17.6).
+    assert_eq!(
+        run.stderr,
+        "restored bob@example.com into acme with helpdesk, read-only\n\
+         bob@example.com never accepted their invitation; a new one is pending: send it with 'acct invite send bob@example.com'\n"
+    );
     assert!(is_member(&env, "bob", "acme"));
     assert_eq!(roles(&env, "bob"), "helpdesk,read-only");
     assert_eq!(

@@ -21,6 +21,7 @@ pub enum AccessCmd {
         role: String,
     },
     /// Who holds which global role
+    #[command(alias = "ls")]
     List,
 }
 

@@ -12,6 +12,7 @@ pub enum AuditCmd {
     #[command(
         after_help = "Examples:\n  acct audit list --since 7d --action user.edit\n  acct audit list --target bob@example.com --format jsonl"
     )]
+    #[command(alias = "ls")]
     List {
         /// Only changes made by this user
         #[arg(long, value_name = "USER")]

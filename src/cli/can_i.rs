@@ -8,8 +8,8 @@ use clap::Args;
 use serde_json::json;
 
 #[derive(Debug, Args)]
-#[command(after_help = "Actions: edit, deactivate, remove, reset-2fa, resend, assign:ROLE, unassign:ROLE, undo (with an
-audit entry ID in place of USER), or a permission such as user:invite. Exit 0 for yes, 4 for no.
+#[command(after_help = "Actions: edit, deactivate, remove, reset-2fa, resend, restore, assign:ROLE, unassign:ROLE, undo
+(with an audit entry ID in place of USER), or a permission such as user:invite. Exit 0 for yes, 4 for no.
 
 Examples:
   acct can-i edit bob --field phone
@@ -17,7 +17,8 @@ Examples:
   acct can-i undo 42
   acct can-i role:manage")]
 pub struct CanIArgs {
-    /// What to do
+    /// What to do: an action or a permission (see below)
+    #[arg(value_name = "ACTION", add = super::complete::can_i_actions())]
     action: String,
     /// To whom
     #[arg(add = super::complete::users())]

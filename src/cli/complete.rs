@@ -61,3 +61,76 @@ pub fn groups() -> ArgValueCompleter {
 pub fn orgs() -> ArgValueCompleter {
     ArgValueCompleter::new(|c: &OsStr| candidates(Completion::Orgs, c))
 }
+
+// ---- fixed sets of values (no database needed) ----
+
+/// Candidates among `values` for the word being completed.
+fn among(current: &OsStr, values: impl IntoIterator<Item = String>) -> Vec<CompletionCandidate> {
+    let prefix = current.to_string_lossy();
+    values.into_iter().filter(|v| v.starts_with(prefix.as_ref())).map(CompletionCandidate::new).collect()
+}
+
+/// The field names of `user list` and `user export`.
+pub fn field_names() -> Vec<&'static str> {
+    crate::store::Column::ALL.iter().map(|c| c.name()).collect()
+}
+
+/// A comma-separated list of field names (`--columns`, `--fields`): the
+/// last name after the commas is completed, the ones before it kept.
+pub fn field_list() -> ArgValueCompleter {
+    ArgValueCompleter::new(|c: &OsStr| {
+        let word = c.to_string_lossy();
+        let (done, last) = match word.rsplit_once(',') {
+            Some((d, l)) => (format!("{d},"), l.to_string()),
+            None => (String::new(), word.to_string()),
+        };
+        let given: Vec<&str> = done.split(',').collect();
+        field_names()
+            .into_iter()
+            .filter(|n| n.starts_with(&last) && !given.contains(n))
+            .map(|n| CompletionCandidate::new(format!("{done}{n}")))
+            .collect()
+    })
+}
+
+/// `--sort FIELD[:desc]`.
+pub fn sort_keys() -> ArgValueCompleter {
+    ArgValueCompleter::new(|c: &OsStr| {
+        let keys = field_names().into_iter().flat_map(|n| [n.to_string(), format!("{n}:desc")]);
+        if c.to_string_lossy().contains(':') { among(c, keys) } else { among(c, field_names().into_iter().map(String::from)) }
+    })
+}
+
+pub const STATUSES: [&str; 4] = ["invited", "active", "inactive", "removed"];
+pub const TWO_FACTOR: [&str; 4] = ["none", "email", "sms", "app"];
+
+pub fn statuses() -> ArgValueCompleter {
+    ArgValueCompleter::new(|c: &OsStr| among(c, STATUSES.map(String::from)))
+}
+pub fn two_factor_methods() -> ArgValueCompleter {
+    ArgValueCompleter::new(|c: &OsStr| among(c, TWO_FACTOR.map(String::from)))
+}
+/// IANA time zone names (the database compiled in).
+pub fn timezones() -> ArgValueCompleter {
+    ArgValueCompleter::new(|c: &OsStr| among(c, chrono_tz::TZ_VARIANTS.iter().map(|t| t.name().to_string())))
+}
+
+/// The actions of `can-i`: the commands, `assign:`/`unassign:` with the
+/// roles of the database, and the permissions.
+pub fn can_i_actions() -> ArgValueCompleter {
+    ArgValueCompleter::new(|c: &OsStr| {
+        let mut values: Vec<String> = crate::service::can_i::ACTIONS
+            .iter()
+            .map(|a| a.to_string())
+            .chain(crate::authz::Perm::ALL.iter().map(|p| p.name().to_string()))
+            .collect();
+        let word = c.to_string_lossy();
+        if let Some((verb @ ("assign" | "unassign"), role)) = word.split_once(':') {
+            let roles = candidates(Completion::Roles, OsStr::new(role));
+            values.extend(roles.into_iter().map(|r| format!("{verb}:{}", r.get_value().to_string_lossy())));
+        } else {
+            values.extend(["assign:".to_string(), "unassign:".to_string()]);
+        }
+        among(c, values)
+    })
+}

@@ -18,6 +18,7 @@ pub enum ConfigCmd {
     /// Print the path of the configuration file
     Path,
     /// List the keys that are set
+    #[command(alias = "ls")]
     List,
 }
 

@@ -10,7 +10,12 @@ use std::path::PathBuf;
 #[derive(Debug, Subcommand)]
 pub enum DbCmd {
     /// Copy the database with SQLite's online backup (safe while in use)
-    Backup { file: PathBuf },
+    Backup {
+        file: PathBuf,
+        /// Replace FILE if it exists (atomically)
+        #[arg(long)]
+        force: bool,
+    },
     /// Run integrity_check and foreign_key_check, and verify the audit chain
     Check,
     /// Apply pending schema migrations (also done automatically)
@@ -21,8 +26,8 @@ pub enum DbCmd {
 
 pub fn run(cmd: DbCmd, ctx: &Ctx) -> Result<()> {
     match cmd {
-        DbCmd::Backup { file } => {
-            db::backup(ctx, &file)?;
+        DbCmd::Backup { file, force } => {
+            db::backup(ctx, &file, force)?;
             if !ctx.dry_run {
                 ctx.note(format!("backed up to {}", file.display()));
             }

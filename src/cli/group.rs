@@ -10,8 +10,10 @@ use serde_json::json;
 #[derive(Debug, Subcommand)]
 pub enum GroupCmd {
     /// Groups of the current organization
+    #[command(alias = "ls")]
     List,
     /// One group with its managers and members
+    #[command(alias = "get")]
     Show {
         #[arg(add = super::complete::groups())]
         group: String,

@@ -42,7 +42,7 @@ pub fn run_whoami(ctx: &Ctx) -> Result<()> {
             ("email", json!(w.email)),
             ("username", json!(w.username)),
             ("org", json!(w.org)),
-            ("roles", json!(w.roles)),
+            ("role", json!(w.roles)),
             ("global_roles", json!(w.global_roles)),
             ("organizations", json!(w.organizations)),
         ],

@@ -9,9 +9,11 @@ use serde_json::json;
 #[derive(Debug, Subcommand)]
 pub enum InviteCmd {
     /// Open invitations of the current organization
+    #[command(alias = "ls")]
     List,
     /// Deliver invitations not delivered yet (recorded with --no-send, or failed)
     #[command(after_help = "Examples:\n  acct invite send bob@example.com\n  acct invite send --all")]
+    #[command(override_usage = "acct invite send [OPTIONS] <USER>...|--all")]
     Send {
         #[arg(value_name = "USER", required_unless_present = "all", conflicts_with = "all", add = super::complete::users())]
         users: Vec<String>,
@@ -29,10 +31,10 @@ pub enum InviteCmd {
     },
     /// Accept an invitation: choose a password and activate the account
     #[command(
-        after_help = "The password is asked twice on a terminal. Scripts pass it on stdin:\n  printf '%s\\n' \"$PASSWORD\" | acct invite accept TOKEN --password-stdin"
+        after_help = "The password is asked twice on a terminal. Scripts pass it on stdin:\n  printf '%s\\n' \"$PASSWORD\" | acct invite accept LINK --password-stdin"
     )]
     Accept {
-        /// The token from the invitation link (it may begin with '-')
+        /// The invitation link as the mail shows it, or just its token (which may begin with '-')
         #[arg(allow_hyphen_values = true)]
         token: String,
         /// Read the password from one line of stdin

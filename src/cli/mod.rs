@@ -58,31 +58,34 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The heading of the global options in `--help` and the man pages.
+pub const GLOBAL: &str = "Global options";
+
 #[derive(Debug, Args, Clone)]
 pub struct GlobalArgs {
     /// Database file [default: config 'database', else acct.db in the data directory]
-    #[arg(long, global = true, env = "ACCT_DB", value_name = "PATH")]
+    #[arg(long, global = true, help_heading = GLOBAL, env = "ACCT_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// Configuration file [default: $XDG_CONFIG_HOME/acct/config.toml]
-    #[arg(long, global = true, env = "ACCT_CONFIG", value_name = "PATH")]
+    #[arg(long, global = true, help_heading = GLOBAL, env = "ACCT_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// The organization to work in [default: config 'org']
-    #[arg(long, global = true, env = "ACCT_ORG", value_name = "SLUG", add = complete::orgs())]
+    #[arg(long, global = true, help_heading = GLOBAL, env = "ACCT_ORG", value_name = "SLUG", add = complete::orgs())]
     pub org: Option<String>,
     /// Output format for data
-    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
     /// Do everything inside a transaction, print what would change, roll back
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub dry_run: bool,
     /// Answer yes to confirmations
-    #[arg(short = 'y', long, global = true)]
+    #[arg(short = 'y', long, global = true, help_heading = GLOBAL)]
     pub yes: bool,
     /// Print no notes on stderr (errors and warnings still)
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
     /// No colour (NO_COLOR is honoured too)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_color: bool,
 }
 
@@ -296,7 +299,8 @@ pub fn print_changes(ctx: &Ctx, what: &str, ch: &crate::store::Changes) {
 
 fn show(v: &serde_json::Value) -> String {
     match v {
-        serde_json::Value::Null => "(none)".into(),
+        // The audit text's symbol for an unset value (`acct audit list`).
+        serde_json::Value::Null => "∅".into(),
         serde_json::Value::String(s) => crate::error::one_line(s),
         other => other.to_string(),
     }

@@ -10,8 +10,10 @@ use serde_json::json;
 #[derive(Debug, Subcommand)]
 pub enum OrgCmd {
     /// Organizations you belong to (every one for global readers)
+    #[command(alias = "ls")]
     List,
     /// One organization [default: the current one]
+    #[command(alias = "get")]
     Show {
         #[arg(add = super::complete::orgs())]
         slug: Option<String>,

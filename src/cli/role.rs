@@ -9,8 +9,10 @@ use serde_json::json;
 #[derive(Debug, Subcommand)]
 pub enum RoleCmd {
     /// Roles of the current organization (built-in and custom)
+    #[command(alias = "ls")]
     List,
     /// One role and its permissions
+    #[command(alias = "get")]
     Show {
         #[arg(add = super::complete::roles())]
         role: String,

@@ -48,12 +48,16 @@ pub fn run(cmd: TwoFaCmd, ctx: &Ctx) -> Result<()> {
                 Ok(())
             };
             let ask = |prompt: &str| -> Result<String> {
+                // The prompt is for a person; a script's error does not repeat it.
                 if ctx.interactive() {
                     return Ok(dialoguer::Input::<String>::new().with_prompt(prompt).interact_text()?);
                 }
+                // No terminal: the code is one line of stdin, so enrolment can be scripted.
                 match super::stdin_line("code")? {
-                    Some(line) => Ok(line.trim().to_string()),
-                    None => Err(AppError::new(Kind::Usage, format!("{prompt}: no code given on stdin")).into()),
+                    Some(line) if !line.trim().is_empty() => Ok(line.trim().to_string()),
+                    _ => Err(AppError::new(Kind::Usage, "no code on stdin; nothing was changed")
+                        .with_hint("write the code the app shows now as one line to stdin, e.g. '123 456'")
+                        .into()),
                 }
             };
             let codes = twofa::enroll(ctx, &show, &ask)?;
@@ -67,6 +71,7 @@ pub fn run(cmd: TwoFaCmd, ctx: &Ctx) -> Result<()> {
             }
             out.flush()?;
             ctx.note("two-factor authentication with an app is enrolled");
+            ctx.note("the code just used cannot be used again: 'acct 2fa verify' needs the next code the app shows");
             Ok(())
         }
     }

@@ -15,6 +15,12 @@ use std::path::PathBuf;
 #[derive(Debug, Subcommand)]
 pub enum UserCmd {
     /// Add people to the current organization (new identities are invited)
+    ///
+    /// Each address joins the current organization with the given roles. A new identity is created
+    /// with the status invited and receives an invitation e-mail (with --no-send it is recorded as
+    /// pending, for 'acct invite send'); an identity that already exists gets the membership and no
+    /// mail. Without --role on a terminal, a list of the roles is shown, least privileged first,
+    /// starting on read-only. --first-name, --last-name and --username go with a single address.
     #[command(after_help = "Examples:
   acct user add ada@example.com --role full-admin
   acct user add bob@example.com carol@example.com --role helpdesk --no-send
@@ -30,12 +36,26 @@ Examples:
   cat people.csv | acct user import - --if-missing")]
     Import(ImportArgs),
     /// Members of the current organization
-    #[command(after_help = "Examples:
+    ///
+    /// Lists the members of the current organization, filtered and sorted in the database. A table
+    /// shows 100 rows unless --limit or --all says otherwise; csv, tsv, json and jsonl return every
+    /// match. When rows are left out, or nothing matches, stderr says so. On a terminal the table fits
+    /// its width: long cells are cut with '…'. --status removed lists the users in the trash.
+    #[command(after_help = with_fields(
+        "Examples:
   acct user list --sort last_name --status active
   acct user list --columns id,email,role --format csv --all
-  acct user list --search lovelace")]
+  acct user list --search lovelace
+  acct user list --status removed      # the trash: removed_at and purge_at columns"
+    ))]
+    #[command(alias = "ls")]
     List(ListArgs),
     /// Every attribute of a user
+    ///
+    /// Shows every attribute, the roles in the current organization (key role), the global roles,
+    /// the organizations, the groups and the invitation. A user in the trash is shown as such, with
+    /// the command that restores them.
+    #[command(alias = "get")]
     Show {
         #[arg(add = super::complete::users())]
         user: String,
@@ -48,18 +68,56 @@ Examples:
 An empty value clears a text field: --phone \"\".")]
     Edit(Box<EditFlags>),
     /// Remove users from the current organization
+    ///
+    /// Removes the membership in the current organization (roles and groups there). A user left in
+    /// no organization goes to the trash, from which 'acct user restore' brings them back within 30
+    /// days. Asks for confirmation on a terminal; without one, --yes is needed.
+    #[command(alias = "rm")]
     Remove(Targets),
     /// Bring back a removed user (within 30 days)
+    ///
+    /// Restores a user from the trash into the organization they were removed from, with the roles
+    /// they had there. Someone who never accepted their invitation gets a new pending one, to be
+    /// delivered with 'acct invite send'.
     Restore { user: String },
     /// Write members as CSV (or TSV, JSON, JSONL) for spreadsheets
-    #[command(after_help = "Examples:
+    ///
+    /// Streams the selected members (all when none is given) as RFC 4180 CSV with a header row of
+    /// field names (--header labels for display labels). Cells a spreadsheet would run as a formula
+    /// get a leading ' unless --raw; --bom starts the file with a UTF-8 byte-order mark.
+    #[command(after_help = with_fields(
+        "Examples:
   acct user export -o users.csv
   acct user export --fields id,email,role --header labels --status active > active.csv
-  acct user export --format jsonl | jq .email")]
+  acct user export --bom -o for-excel.csv
+  acct user export --format jsonl | jq .email"
+    ))]
     Export(ExportFlags),
     /// Clear the two-factor enrolment of users; they fall back to e-mail codes
     #[command(name = "reset-2fa")]
     Reset2fa(Targets),
+}
+
+/// The field names (for `--columns`, `--fields` and `--sort`), then `rest`.
+fn with_fields(rest: &str) -> String {
+    let names = super::complete::field_names().join(", ");
+    let wrapped = textwrap_names(&names, 96);
+    format!("Columns and fields (--columns, --fields, --sort):\n{wrapped}\n\n{rest}")
+}
+
+/// `names` (comma-separated) as indented lines of at most `width` characters.
+fn textwrap_names(names: &str, width: usize) -> String {
+    let mut lines = vec![String::from(" ")];
+    for n in names.split(' ') {
+        if lines.last().is_some_and(|l| l.len() + n.len() + 1 > width) {
+            lines.push(String::from(" "));
+        }
+        if let Some(l) = lines.last_mut() {
+            l.push(' ');
+            l.push_str(n);
+        }
+    }
+    lines.join("\n")
 }
 
 #[derive(Debug, Args)]
@@ -110,8 +168,8 @@ pub struct ImportArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct FilterArgs {
-    /// invited, active or inactive
-    #[arg(long, value_name = "S")]
+    /// invited, active, inactive, or removed (the trash)
+    #[arg(long, value_name = "S", add = super::complete::statuses())]
     status: Option<String>,
     /// Holders of a role
     #[arg(long, value_name = "R", add = super::complete::roles())]
@@ -120,13 +178,13 @@ pub struct FilterArgs {
     #[arg(long, value_name = "G", add = super::complete::groups())]
     group: Option<String>,
     /// none, email, sms or app
-    #[arg(long = "two-factor", value_name = "M")]
+    #[arg(long = "two-factor", value_name = "M", add = super::complete::two_factor_methods())]
     two_factor: Option<String>,
     /// Substring of e-mail, username or name (case-insensitive)
     #[arg(long, value_name = "TEXT")]
     search: Option<String>,
-    /// Sort key FIELD[:desc] (repeatable)
-    #[arg(long, value_name = "FIELD[:desc]")]
+    /// Sort key FIELD[:desc] (repeatable); FIELD is a column name (see --columns)
+    #[arg(long, value_name = "FIELD[:desc]", add = super::complete::sort_keys())]
     sort: Vec<String>,
 }
 
@@ -138,8 +196,8 @@ impl From<FilterArgs> for Filters {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Columns in this order (comma-separated)
-    #[arg(long, value_name = "C,...", conflicts_with = "all_columns")]
+    /// Columns in this order (comma-separated) [columns: see below]
+    #[arg(long, visible_alias = "fields", value_name = "C,...", conflicts_with = "all_columns", add = super::complete::field_list())]
     columns: Option<String>,
     /// Every column
     #[arg(long)]
@@ -184,7 +242,7 @@ pub struct EditFlags {
     #[arg(long, value_name = "PHONE")]
     phone: Option<String>,
     /// IANA name, e.g. Europe/Berlin
-    #[arg(long, value_name = "TZ")]
+    #[arg(long, value_name = "TZ", add = super::complete::timezones())]
     timezone: Option<String>,
     /// Receive notification e-mails
     #[arg(long, value_name = "BOOL", value_parser = parse_bool)]
@@ -239,8 +297,8 @@ pub struct ExportFlags {
     /// Only these users [default: every member matching the filters]
     #[arg(value_name = "USER", add = super::complete::users())]
     users: Vec<String>,
-    /// Fields in this order (comma-separated) [default: id,email,first_name,last_name,role,two_factor]
-    #[arg(long, value_name = "F,...")]
+    /// Fields in this order (comma-separated) [default: id,email,first_name,last_name,role,two_factor; fields: see below]
+    #[arg(long, visible_alias = "columns", value_name = "F,...", add = super::complete::field_list())]
     fields: Option<String>,
     #[command(flatten)]
     filters: FilterArgs,
@@ -253,6 +311,9 @@ pub struct ExportFlags {
     /// Cells as stored, without formula neutralisation
     #[arg(long)]
     raw: bool,
+    /// Start with a UTF-8 byte-order mark (for spreadsheets that otherwise guess a legacy encoding)
+    #[arg(long)]
+    bom: bool,
     /// At most N rows
     #[arg(long, value_name = "N")]
     limit: Option<u64>,
@@ -280,10 +341,16 @@ pub fn run(cmd: UserCmd, ctx: &mut Ctx) -> Result<()> {
             })
         }
         UserCmd::Restore { user: who } => {
-            let (label, org, roles) = user::restore(ctx, &who)?;
-            let roles = if roles.is_empty() { "no roles".to_string() } else { roles.join(", ") };
+            let r = user::restore(ctx, &who)?;
+            let roles = if r.roles.is_empty() { "no roles".to_string() } else { r.roles.join(", ") };
             let verb = if ctx.dry_run { "would restore" } else { "restored" };
-            ctx.note(format!("{verb} {label} into {org} with {roles}"));
+            ctx.note(format!("{verb} {} into {} with {roles}", r.label, r.org));
+            if r.never_accepted {
+                ctx.note(format!(
+                    "{} never accepted their invitation; a new one is pending: send it with 'acct invite send {}'",
+                    r.label, r.label
+                ));
+            }
             Ok(())
         }
         UserCmd::Export(a) => export(ctx, a),
@@ -435,9 +502,13 @@ fn show(ctx: &Ctx, who: &str) -> Result<()> {
     let u = &s.user;
     let mut fields: Vec<(&str, serde_json::Value)> =
         Column::ALL.iter().filter(|c| !matches!(c, Column::Role)).map(|c| (c.name(), c.value(u))).collect();
-    fields.insert(7, ("roles", json!(u.roles)));
+    // The key is `role`, as in `user list` (SPEC §4), a list in JSON.
+    fields.insert(7, ("role", json!(u.roles)));
     fields.push(("global_roles", json!(s.global_roles)));
     fields.push(("organizations", json!(s.organizations)));
+    let trash = s.trash.as_ref();
+    fields.push(("removed_at", json!(trash.map(|t| &t.info.trashed_at))));
+    fields.push(("purge_at", json!(trash.and_then(|t| t.purge_at.as_ref()))));
     let invitation = s.invitation.map(|i| {
         json!({"state": i.state, "org": i.org, "delivery": i.delivery, "error": i.delivery_error,
                "created_at": i.created_at, "sent_at": i.sent_at, "expires_at": i.expires_at})
@@ -458,7 +529,12 @@ fn show(ctx: &Ctx, who: &str) -> Result<()> {
             fields.push(("invitation", json!(summary)));
         }
     }
-    super::print_object(ctx, &fields)
+    super::print_object(ctx, &fields)?;
+    if let Some(t) = &s.trash {
+        ctx.note(format!("{} is in the trash (removed at {})", u.email, t.info.trashed_at));
+        ctx.note(format!("hint: {}", t.hint));
+    }
+    Ok(())
 }
 
 fn edit(ctx: &Ctx, a: EditFlags) -> Result<()> {
@@ -517,6 +593,9 @@ fn export(ctx: &Ctx, a: ExportFlags) -> Result<()> {
     if format == Format::Table {
         return Err(AppError::new(Kind::Usage, "export writes csv, tsv, json or jsonl, not tables").into());
     }
+    if a.bom && !matches!(format, Format::Csv | Format::Tsv) {
+        return Err(AppError::new(Kind::Usage, "--bom goes with csv or tsv").into());
+    }
     let fields = export_fields(ctx, a.fields.as_deref())?;
     let filters: Filters = a.filters.into();
     let args = ExportArgs {
@@ -528,12 +607,19 @@ fn export(ctx: &Ctx, a: ExportFlags) -> Result<()> {
         format,
         limit: a.limit,
     };
+    let bom = a.bom;
+    let write = |w: &mut dyn Write| -> Result<u64> {
+        if bom {
+            w.write_all("\u{feff}".as_bytes())?;
+        }
+        user_list::export(ctx, &args, w)
+    };
     let n = match &a.output {
         None => {
             let mut out = ctx.stdout();
-            user_list::export(ctx, &args, &mut out)?
+            write(&mut out)?
         }
-        Some(path) => output_file(ctx, path, None)?.write(|w| user_list::export(ctx, &args, w))?,
+        Some(path) => output_file(ctx, path, None)?.write(|w| write(w))?,
     };
     if let Some(p) = &a.output {
         ctx.note(format!("exported {n} users to {}", p.display()));

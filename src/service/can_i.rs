@@ -164,13 +164,16 @@ fn decision(
     }
 }
 
+/// The actions about a user (besides `assign:ROLE`, `unassign:ROLE` and the permissions).
+pub const ACTIONS: [&str; 7] = ["edit", "deactivate", "remove", "reset-2fa", "resend", "restore", "undo"];
+
 pub fn ask(ctx: &Ctx, action: &str, user: Option<&str>, fields: &[String]) -> Result<Answer> {
     let fields = parse_fields(fields)?;
     if !fields.is_empty() && action != "edit" {
         return Err(AppError::new(Kind::Usage, "--field goes with 'can-i edit'").into());
     }
     if Perm::parse(action).is_none()
-        && !matches!(action, "edit" | "deactivate" | "remove" | "reset-2fa" | "resend" | "restore" | "undo")
+        && !ACTIONS.contains(&action)
         && !action.starts_with("assign:")
         && !action.starts_with("unassign:")
     {

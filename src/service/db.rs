@@ -6,13 +6,33 @@ use crate::error::{AppError, Kind, Result};
 use crate::store::sqlite::SqliteStore;
 use std::path::Path;
 
-pub fn backup(ctx: &Ctx, dest: &Path) -> Result<()> {
+/// Copy the database into `dest`, a new file; with `force` an existing
+/// file is replaced (atomically, never the database itself or its side
+/// files).
+pub fn backup(ctx: &Ctx, dest: &Path, force: bool) -> Result<()> {
     let mut store = ctx.open_store()?;
+    let exists = std::fs::symlink_metadata(dest).is_ok();
+    if exists && !force {
+        return Err(AppError::new(Kind::Conflict, format!("{} already exists", dest.display()))
+            .with_hint("choose a new file name, or pass --force to replace it")
+            .into());
+    }
     if ctx.dry_run {
         ctx.note(format!("would copy {} to {}", ctx.db_path()?.display(), dest.display()));
         return Ok(());
     }
-    store.backup(dest)
+    if !exists {
+        return store.backup(dest);
+    }
+    let out = crate::safe_file::OutputFile::create(dest, crate::safe_file::Forbidden::new().database(&ctx.db_path()?))?;
+    let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let scratch = tempfile::Builder::new().prefix(".acct-backup-").tempdir_in(dir)?;
+    let copy = scratch.path().join("backup.db");
+    store.backup(&copy)?;
+    out.write(|w| {
+        std::io::copy(&mut std::fs::File::open(&copy)?, w)?;
+        Ok(())
+    })
 }
 
 /// What `db check` found.

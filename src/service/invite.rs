@@ -281,10 +281,32 @@ pub fn send_decision(
 
 /// Accept an invitation: the token is the credential; the password is hashed
 /// with argon2id and the token consumed in one transaction.
+/// The token in what was pasted: the bare token, or the whole invitation
+/// link as the mail shows it (`mail.invite_url` with `{token}` filled in, or
+/// any link whose last path segment is the token).
+pub fn token_of<'a>(given: &'a str, template: &str) -> &'a str {
+    let given = given.trim();
+    if let Some((before, after)) = template.split_once("{token}")
+        && let Some(rest) = given.strip_prefix(before)
+        && let Some(token) = rest.strip_suffix(after)
+        && !before.is_empty()
+    {
+        return token;
+    }
+    match given.split_once("://") {
+        Some((_, rest)) => {
+            let path = rest.split(['?', '#']).next().unwrap_or(rest);
+            path.trim_end_matches('/').rsplit('/').next().unwrap_or(path)
+        }
+        None => given,
+    }
+}
+
 pub fn accept(ctx: &Ctx, token: &str, password: &dyn Fn() -> Result<String>) -> Result<String> {
     use crate::error::{AppError, Kind};
     ctx.refuse_dry_run("invite accept")?;
-    let hash = secret::sha256(token.trim());
+    let template = ctx.config.get("mail.invite_url").unwrap_or_else(|| config::DEFAULT_INVITE_URL.into());
+    let hash = secret::sha256(token_of(token, &template));
     let check = |tx: &dyn Tx| -> Result<crate::store::InvitationRow> {
         let row = tx.invitation_by_token(&hash)?.ok_or_else(|| {
             AppError::new(Kind::Denied, "the invitation token is not valid")
@@ -337,4 +359,19 @@ pub fn accept(ctx: &Ctx, token: &str, password: &dyn Fn() -> Result<String>) -> 
     tx.accept_invitation(&permit, row.invitation.id, &hash, &phc)?;
     ctx.finish(tx)?;
     Ok(row.email)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_of;
+
+    #[test]
+    fn the_token_of_a_link_or_a_bare_token() {
+        let t = "https://localhost/invite/{token}";
+        assert_eq!(token_of("abc-_1", t), "abc-_1");
+        assert_eq!(token_of(" https://localhost/invite/abc-_1\n", t), "abc-_1");
+        assert_eq!(token_of("https://x.test/join?t=abc&lang=en", "https://x.test/join?t={token}&lang=en"), "abc");
+        // A link of another template: its last path segment.
+        assert_eq!(token_of("https://other.test/invite/abc/?x=1", t), "abc");
+    }
 }

@@ -56,6 +56,12 @@ pub fn self_or_gated(tx: &dyn Tx, actor: &Subject, org: &Org, who: &str, perm: c
 pub fn member(tx: &dyn Tx, org: &Org, s: &str) -> Result<Subject> {
     let id = user_id(tx, s)?;
     let subj = subject(tx, id)?;
+    if subj.trashed {
+        // Not 'user add': that is refused while they can be restored.
+        return Err(AppError::new(error::Kind::NotFound, format!("{} is in the trash", subj.label))
+            .with_hint(trash_hint(tx, &subj)?)
+            .into());
+    }
     if !subj.is_member(org.id) {
         return Err(AppError::new(error::Kind::NotFound, format!("{} is not a member of {}", subj.label, org.slug))
             .with_hint(format!("add them with 'acct user add {}'", subj.label))
@@ -64,23 +70,51 @@ pub fn member(tx: &dyn Tx, org: &Org, s: &str) -> Result<Subject> {
     Ok(subj)
 }
 
-pub fn role_in(tx: &dyn Tx, org: Option<&Org>, name: &str) -> Result<Role> {
-    tx.role(org.map(|o| o.id), name)?.ok_or_else(|| {
-        let err = error::not_found(format!("role '{}' not found", one_line(name)));
-        match org {
-            Some(o) => err.with_hint(format!("'acct role list' shows the roles of {}", o.slug)),
-            None => err.with_hint("'acct role list' shows the roles"),
-        }
-        .into()
+/// The organization named `slug`, or not found with a `did you mean`.
+pub fn org_named(tx: &dyn Tx, slug: &str) -> Result<Org> {
+    if let Some(o) = tx.org(slug)? {
+        return Ok(o);
+    }
+    let known = tx.orgs()?;
+    let err = error::not_found(format!("organization '{}' not found", one_line(slug)));
+    Err(match error::closest(slug, known.iter().map(|o| o.slug.as_str())) {
+        Some(c) => err.with_hint(format!("did you mean '{c}'?")),
+        None => err,
+    }
+    .into())
+}
+
+/// What brings a trashed user back: `user restore` within the window, a
+/// new `user add` after it (the old record is then purged).
+pub fn trash_hint(tx: &dyn Tx, subj: &Subject) -> Result<String> {
+    let restorable = tx.trash_info(subj.id)?.is_some_and(|i| user::restorable(&i.trashed_at));
+    Ok(if restorable {
+        format!("bring them back with 'acct user restore {}'", subj.label)
+    } else {
+        format!("the restore window is over; add them again with 'acct user add {}'", subj.label)
     })
 }
 
+pub fn role_in(tx: &dyn Tx, org: Option<&Org>, name: &str) -> Result<Role> {
+    if let Some(r) = tx.role(org.map(|o| o.id), name)? {
+        return Ok(r);
+    }
+    let known = tx.roles(org.map(|o| o.id))?;
+    let other = match org {
+        Some(o) => format!("'acct role list' shows the roles of {}", o.slug),
+        None => "'acct role list' shows the roles".to_string(),
+    };
+    let hint = error::did_you_mean(name, known.iter().map(|r| r.name.as_str()), other);
+    Err(error::not_found(format!("role '{}' not found", one_line(name))).with_hint(hint).into())
+}
+
 pub fn group_in(tx: &dyn Tx, org: &Org, slug: &str) -> Result<Group> {
-    tx.group(org.id, slug)?.ok_or_else(|| {
-        error::not_found(format!("group '{}' not found in {}", one_line(slug), org.slug))
-            .with_hint("'acct group list' shows the groups")
-            .into()
-    })
+    if let Some(g) = tx.group(org.id, slug)? {
+        return Ok(g);
+    }
+    let known = tx.groups(org.id)?;
+    let hint = error::did_you_mean(slug, known.iter().map(|g| g.slug.as_str()), "'acct group list' shows the groups".into());
+    Err(error::not_found(format!("group '{}' not found in {}", one_line(slug), org.slug)).with_hint(hint).into())
 }
 
 /// Outcome of one target of a multi-target command.

@@ -2,7 +2,7 @@
 
 use crate::authz::{self, Request};
 use crate::context::Ctx;
-use crate::error::{self, Result, one_line};
+use crate::error::{self, Result};
 use crate::store::{Changes, NewOrg, Org, OrgChange};
 use crate::validate;
 
@@ -32,7 +32,7 @@ pub fn show(ctx: &Ctx, slug: Option<&str>) -> Result<OrgRow> {
     let tx = store.read()?;
     let actor = ctx.actor(&*tx)?;
     let org = match slug {
-        Some(s) => tx.org(s)?.ok_or_else(|| error::not_found(format!("organization '{}' not found", one_line(s))))?,
+        Some(s) => super::org_named(&*tx, s)?,
         None => ctx.org(&*tx)?,
     };
     let _ = authz::decide(&actor, &Request::OrgView { org: &org.facts() })?;

@@ -55,7 +55,7 @@ pub fn enroll(ctx: &Ctx, show: &dyn Fn(&Challenge) -> Result<()>, ask: &dyn Fn(&
     let secret = tf::new_secret();
     let t = tf::totp(&secret, &actor.label)?;
     let uri = t.to_url().map_err(|e| anyhow::anyhow!("otpauth URI: {e}"))?;
-    show(&Challenge { qr: tf::qr_text(&uri)?, uri })?;
+    show(&Challenge { qr: tf::qr_text(&uri, ctx.style().color)?, uri })?;
     let code = ask("Code shown by the authenticator app")?;
     let step = tf::matching_step(&t, code.trim(), tf::now_step(), None).ok_or_else(|| {
         AppError::new(Kind::Denied, "the code does not match; nothing was changed")

@@ -105,8 +105,15 @@ pub fn expired_trash(tx: &dyn Tx) -> Result<usize> {
     Ok(tx.trashed_before(&trash_cutoff())?.len())
 }
 
+/// When a user trashed at `trashed_at` is purged.
+pub fn purge_at(trashed_at: &str) -> Option<String> {
+    chrono::DateTime::parse_from_rfc3339(trashed_at)
+        .ok()
+        .map(|t| (t + chrono::TimeDelta::days(TRASH_DAYS)).to_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
 /// Whether a trashed user can still be restored.
-fn restorable(trashed_at: &str) -> bool {
+pub fn restorable(trashed_at: &str) -> bool {
     chrono::DateTime::parse_from_rfc3339(trashed_at)
         .map(|t| chrono::Utc::now().signed_duration_since(t) <= chrono::TimeDelta::days(TRASH_DAYS))
         .unwrap_or(false)
@@ -141,20 +148,39 @@ pub fn choose_roles(ctx: &Ctx, given: &[String]) -> Result<Vec<String>> {
             .with_hint("pass --role ROLE (see 'acct role list')")
             .into());
     }
-    let names: Vec<(String, String)> = {
+    let mut roles: Vec<crate::store::Role> = {
         let mut store = ctx.open_store()?;
         let tx = store.read()?;
         let org = ctx.org(&*tx)?;
-        tx.roles(Some(org.id))?.into_iter().map(|r| (r.name, r.display_name)).collect()
+        tx.roles(Some(org.id))?.into_iter().filter(|r| r.scope == authz::Scope::Org).collect()
     };
+    roles.sort_by_key(|r| privilege_rank(r.perms));
+    let names: Vec<(String, String)> = roles.into_iter().map(|r| (r.name, r.display_name)).collect();
     let items: Vec<String> = names.iter().map(|(n, d)| format!("{n} ({d})")).collect();
-    let pick = dialoguer::Select::new().with_prompt("Role for the new member").items(&items).default(0).interact()?;
+    // Enter must never make an administrator: start on read-only.
+    let start = names.iter().position(|(n, _)| n == "read-only").unwrap_or(0);
+    let pick = dialoguer::Select::new().with_prompt("Role for the new member").items(&items).default(start).interact()?;
     Ok(vec![names[pick].0.clone()])
+}
+
+/// How much a role allows, for listing the least privileged first: roles
+/// that only read, then by the number of permissions that change something,
+/// then by the number of permissions; `org:admin` (everything) last.
+pub fn privilege_rank(perms: PermSet) -> (bool, usize, usize) {
+    let all = perms.effective();
+    let writes = crate::authz::READ_PERMS.missing(all).iter().count();
+    (all.has(authz::Perm::OrgAdmin), writes, all.iter().count())
 }
 
 pub fn add(ctx: &Ctx, a: &AddArgs) -> Result<AddResult> {
     if a.username.is_some() && a.emails.len() > 1 {
         return Err(error::usage("--username goes with a single EMAIL").into());
+    }
+    // Names belong to one person: several addresses would all get them.
+    if (a.first_name.is_some() || a.last_name.is_some()) && a.emails.len() > 1 {
+        return Err(error::usage("--first-name and --last-name go with a single EMAIL")
+            .with_hint("add each person with their own 'acct user add', or import a CSV with 'acct user import'")
+            .into());
     }
     // Validate every address and name before touching anything. With
     // --keep-going an invalid address is a failed target (SPEC §5), reported
@@ -280,6 +306,15 @@ pub struct Shown {
     pub global_roles: Vec<String>,
     pub organizations: Vec<String>,
     pub invitation: Option<Invitation>,
+    /// Set when the user is in the trash of the current organization.
+    pub trash: Option<Trashed>,
+}
+
+/// A user in the trash: when, with which roles, and what brings them back.
+pub struct Trashed {
+    pub info: crate::store::TrashInfo,
+    pub purge_at: Option<String>,
+    pub hint: String,
 }
 
 /// The actor may read a member of the current organization with `user:read`,
@@ -290,8 +325,21 @@ pub fn show(ctx: &Ctx, who: &str) -> Result<Shown> {
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
     let id = super::self_or_gated(&*tx, &actor, &org, who, authz::Perm::UserRead)?;
-    let target = member(&*tx, &org, &id.to_string())?;
-    let user = tx.user(target.id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?;
+    let subj = subject(&*tx, id)?;
+    // A user in the trash of this organization is shown as such.
+    let trash = match tx.trash_info(id)? {
+        Some(info) if subj.trashed && info.org_id == org.id => {
+            super::gate(&actor, &org, authz::Perm::UserRead)?;
+            Some(Trashed { hint: super::trash_hint(&*tx, &subj)?, purge_at: purge_at(&info.trashed_at), info })
+        }
+        _ => None,
+    };
+    let target = if trash.is_some() { subj } else { member(&*tx, &org, &id.to_string())? };
+    let mut user = tx.user(target.id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?;
+    if let Some(t) = &trash {
+        user.roles = t.info.roles.clone();
+        user.status = "removed".into();
+    }
     Ok(Shown {
         user,
         global_roles: tx.global_roles_of(target.id)?,
@@ -300,6 +348,7 @@ pub fn show(ctx: &Ctx, who: &str) -> Result<Shown> {
             i.state = invite::shown_state(&i, target.status.name(), chrono::Utc::now()).to_string();
             i
         }),
+        trash,
     })
 }
 
@@ -426,13 +475,23 @@ pub fn restore_decision(tx: &dyn Tx, actor: &Subject, who: &str) -> Result<(Subj
 }
 
 /// Bring a trashed user back into the organization they were removed from.
-pub fn restore(ctx: &Ctx, who: &str) -> Result<(String, String, Vec<String>)> {
+pub fn restore(ctx: &Ctx, who: &str) -> Result<Restored> {
     let mut store = ctx.open_store()?;
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;
     let (target, org, permit) = restore_decision(&*tx, &actor, who)?;
     tx.restore_user(&permit, target.id)?;
     let roles = tx.user_roles(org.id, target.id)?;
+    let never_accepted = subject(&*tx, target.id)?.status == authz::Status::Invited;
     ctx.finish(tx)?;
-    Ok((target.label, org.slug, roles))
+    Ok(Restored { label: target.label, org: org.slug, roles, never_accepted })
+}
+
+/// What `user restore` did.
+pub struct Restored {
+    pub label: String,
+    pub org: String,
+    pub roles: Vec<String>,
+    /// They never accepted their invitation: a new one is pending.
+    pub never_accepted: bool,
 }

@@ -45,7 +45,7 @@ fn clearable(v: &Option<String>, f: impl Fn(&str) -> Result<String, AppError>) -
 /// A group named `slug` (current organization) or `org/slug`, with its organization.
 fn group_ref(tx: &dyn Tx, current: &Org, name: &str) -> Result<(Group, Org)> {
     let (org, slug) = match name.split_once('/') {
-        Some((o, g)) => (tx.org(o)?.ok_or_else(|| error::not_found(format!("organization '{}' not found", one_line(o))))?, g),
+        Some((o, g)) => (super::org_named(tx, o)?, g),
         None => (current.clone(), name),
     };
     let g = super::group_in(tx, &org, slug)?;
@@ -110,6 +110,14 @@ fn resolve(tx: &dyn Tx, org: &Org, target: &authz::Subject, a: &EditArgs) -> Res
     set(c.require_2fa.is_some(), Field::Require2fa, &mut fields);
     set(c.primary_group.is_some(), Field::PrimaryGroup, &mut fields);
     set(!c.add_groups.is_empty() || !c.remove_groups.is_empty(), Field::Groups, &mut fields);
+    // The derived names follow the fields asked for (same rule as the names,
+    // so a denial still names what was asked).
+    derive_names(tx, target.id, &mut c)?;
+    for (given, f) in [(c.full_name.is_some(), Field::FullName), (c.initials.is_some(), Field::Initials)] {
+        if given && !fields.contains(&f) {
+            fields.push(f);
+        }
+    }
     let phone_after = match &c.phone {
         Some(p) => p.is_some(),
         None => target.has_phone,
@@ -129,6 +137,40 @@ fn resolve(tx: &dyn Tx, org: &Org, target: &authz::Subject, a: &EditArgs) -> Res
             groups,
         },
     ))
+}
+
+/// SPEC §1: `full_name` and `initials` follow the first and last name
+/// ("first last" and its initials) until they are set explicitly; every
+/// change of a name re-derives them; an explicit value sticks until it is
+/// cleared with an empty value, which returns it to the derived form.
+/// Completes `c` with the derived values and whether each is explicit.
+pub fn derive_names(tx: &dyn Tx, user: i64, c: &mut UserChange) -> Result<()> {
+    if c.first_name.is_none() && c.last_name.is_none() && c.full_name.is_none() && c.initials.is_none() {
+        return Ok(());
+    }
+    let Some(old) = tx.user(user, None)? else {
+        return Ok(());
+    };
+    let (full_was_set, initials_were_set) = tx.name_overrides(user)?;
+    let first = c.first_name.clone().unwrap_or(old.first_name);
+    let last = c.last_name.clone().unwrap_or(old.last_name);
+    let derived = validate::default_full_name(first.as_deref(), last.as_deref());
+    let explicit = |given: &Option<Option<String>>, before: bool| match given {
+        Some(Some(_)) => true,
+        Some(None) => false,
+        None => before,
+    };
+    let full_set = explicit(&c.full_name, full_was_set);
+    if !full_set {
+        c.full_name = Some(derived.clone());
+    }
+    let initials_set = explicit(&c.initials, initials_were_set);
+    if !initials_set {
+        c.initials = Some(validate::default_initials(derived.as_deref()));
+    }
+    c.full_name_set = Some(full_set);
+    c.initials_set = Some(initials_set);
+    Ok(())
 }
 
 /// The user an edit is about (also for `can-i edit`), not in the trash.

@@ -42,7 +42,7 @@ fn query(tx: &dyn Tx, org: &crate::store::Org, f: &Filters) -> Result<UserQuery>
         .as_deref()
         .map(|s| {
             Status::parse(s).ok_or_else(|| {
-                AppError::new(Kind::Usage, format!("invalid status '{}': use invited, active or inactive", one_line(s)))
+                AppError::new(Kind::Usage, format!("invalid status '{}': use invited, active, inactive or removed", one_line(s)))
             })
         })
         .transpose()?;
@@ -95,6 +95,9 @@ pub fn list(ctx: &Ctx, f: &Filters, columns: &[Column], page: &Page, raw: bool) 
     let org = ctx.org(&*tx)?;
     let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::UserRead })?;
     let format = ctx.format_or(Format::Table);
+    if f.status.as_deref() == Some("removed") {
+        return list_removed(ctx, &*tx, &org, f, columns, page, raw);
+    }
     let mut q = query(&*tx, &org, f)?;
     only(&mut q, columns);
     q.offset = page.offset;
@@ -122,13 +125,88 @@ pub fn list(ctx: &Ctx, f: &Filters, columns: &[Column], page: &Page, raw: bool) 
     } else {
         None
     };
-    if let Some(t) = total
-        && t > shown
-    {
-        let hint = if format == Format::Table { "; use --all or --limit N to see more" } else { "" };
-        ctx.note(format!("showing {shown} of {t} users ({} left out){hint}", t - shown));
+    if let Some(note) = page_note(shown, total, q.offset, format == Format::Table) {
+        ctx.note(note);
     }
     Ok((shown, total))
+}
+
+/// `user list --status removed`: the users in the trash who were removed
+/// from the organization, with the roles they had there and the columns
+/// `removed_at` and `purge_at`; oldest removal first.
+fn list_removed(
+    ctx: &Ctx,
+    tx: &dyn Tx,
+    org: &crate::store::Org,
+    f: &Filters,
+    columns: &[Column],
+    page: &Page,
+    raw: bool,
+) -> Result<(u64, Option<u64>)> {
+    if f.role.is_some() || f.group.is_some() || !f.sort.is_empty() {
+        return Err(AppError::new(Kind::Usage, "--status removed goes with --search, --two-factor, --limit and --offset only")
+            .with_hint("the trash keeps no group memberships; it lists the oldest removal first")
+            .into());
+    }
+    let needle = f.search.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty());
+    let mut rows = Vec::new();
+    for id in tx.trashed_from(org.id)? {
+        let (Some(mut u), Some(info)) = (tx.user(id, None)?, tx.trash_info(id)?) else { continue };
+        if f.two_factor.as_deref().is_some_and(|m| m != u.two_factor) {
+            continue;
+        }
+        let hay = [Some(&u.email), Some(&u.username), u.first_name.as_ref(), u.last_name.as_ref(), u.full_name.as_ref()];
+        if needle.as_ref().is_some_and(|n| !hay.iter().flatten().any(|h| h.to_lowercase().contains(n.as_str()))) {
+            continue;
+        }
+        u.roles = info.roles.clone();
+        u.status = "removed".into();
+        let mut row: Vec<serde_json::Value> = columns.iter().map(|c| c.value(&u)).collect();
+        row.push(serde_json::json!(info.trashed_at));
+        row.push(serde_json::json!(super::user::purge_at(&info.trashed_at)));
+        rows.push(row);
+    }
+    let total = rows.len() as u64;
+    let limit = page.limit.or((!page.all && ctx.format_or(Format::Table) == Format::Table).then_some(TABLE_PAGE));
+    let shown: Vec<_> = rows.into_iter().skip(page.offset as usize).take(limit.map_or(usize::MAX, |l| l as usize)).collect();
+    let mut names: Vec<String> = columns.iter().map(|c| c.name().to_string()).collect();
+    names.extend(["removed_at".to_string(), "purge_at".to_string()]);
+    let mut out = ctx.stdout();
+    let mut sink = Sink::new(Box::new(&mut out), ctx.format_or(Format::Table), ctx.style(), names.clone(), names, raw);
+    for r in &shown {
+        sink.row(r)?;
+    }
+    let n = sink.finish()?;
+    drop(out);
+    let note = if total == 0 {
+        Some("the trash of this organization is empty".to_string())
+    } else {
+        page_note(n, Some(total), page.offset, limit.is_some())
+    };
+    if let Some(note) = note {
+        ctx.note(note);
+    }
+    Ok((n, Some(total)))
+}
+
+/// What stderr says about a page of `shown` rows at `offset` of `total`
+/// matches (`None`: not counted, because nothing was left out).
+fn page_note(shown: u64, total: Option<u64>, offset: u64, table: bool) -> Option<String> {
+    let t = total.unwrap_or(shown);
+    if t == 0 {
+        return Some("no members match".into());
+    }
+    if shown == 0 {
+        return Some(format!("no members past offset {offset}: {t} match"));
+    }
+    let after = t.saturating_sub(offset + shown);
+    let hint = if table && after > 0 { "; use --all or --limit N to see more" } else { "" };
+    match (offset, after) {
+        (0, 0) => None,
+        (0, after) => Some(format!("showing {shown} of {t} users ({after} left out){hint}")),
+        (o, 0) => Some(format!("showing users {}–{} of {t} (the last ones)", o + 1, o + shown)),
+        (o, after) => Some(format!("showing users {}–{} of {t} ({after} more after these){hint}", o + 1, o + shown)),
+    }
 }
 
 pub struct ExportArgs<'a> {
@@ -148,6 +226,11 @@ pub fn export(ctx: &Ctx, a: &ExportArgs<'_>, out: &mut dyn std::io::Write) -> Re
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
     let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::UserExport })?;
+    if a.filters.status.as_deref() == Some("removed") {
+        return Err(AppError::new(Kind::Usage, "export writes members; users in the trash are not members")
+            .with_hint("see them with 'acct user list --status removed --format csv'")
+            .into());
+    }
     let mut q = query(&*tx, &org, a.filters)?;
     only(&mut q, a.fields);
     q.limit = a.limit;
@@ -169,4 +252,22 @@ pub fn export(ctx: &Ctx, a: &ExportArgs<'_>, out: &mut dyn std::io::Write) -> Re
         sink.row(&row)
     })?;
     sink.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_note;
+
+    #[test]
+    fn page_notes() {
+        assert_eq!(page_note(0, None, 0, true).as_deref(), Some("no members match"));
+        assert_eq!(page_note(3, None, 0, true), None);
+        assert_eq!(
+            page_note(100, Some(150), 0, true).as_deref(),
+            Some("showing 100 of 150 users (50 left out); use --all or --limit N to see more")
+        );
+        assert_eq!(page_note(0, Some(3), 50, true).as_deref(), Some("no members past offset 50: 3 match"));
+        assert_eq!(page_note(2, Some(3), 1, true).as_deref(), Some("showing users 2–3 of 3 (the last ones)"));
+        assert_eq!(page_note(1, Some(3), 1, false).as_deref(), Some("showing users 2–2 of 3 (1 more after these)"));
+    }
 }

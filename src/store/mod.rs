@@ -66,6 +66,11 @@ pub trait Tx {
     fn trash_info(&self, user: i64) -> Result<Option<TrashInfo>>;
     /// Users moved to the trash before `cutoff` (RFC 3339), oldest first.
     fn trashed_before(&self, cutoff: &str) -> Result<Vec<i64>>;
+    /// Whether the user's full name and initials were set explicitly
+    /// (`false`: they follow the names).
+    fn name_overrides(&self, user: i64) -> Result<(bool, bool)>;
+    /// The users in the trash who were removed from `org`, oldest removal first.
+    fn trashed_from(&self, org: i64) -> Result<Vec<i64>>;
 
     fn orgs(&self) -> Result<Vec<Org>>;
     fn org(&self, slug: &str) -> Result<Option<Org>>;

@@ -344,6 +344,10 @@ pub struct UserChange {
     pub first_name: Option<Option<String>>,
     pub last_name: Option<Option<String>>,
     pub initials: Option<Option<String>>,
+    /// Record whether `full_name` / `initials` are now explicit values
+    /// (`None` leaves the record as it is).
+    pub full_name_set: Option<bool>,
+    pub initials_set: Option<bool>,
     pub email: Option<(String, String)>,
     pub phone: Option<Option<String>>,
     pub timezone: Option<Option<String>>,

@@ -115,6 +115,24 @@ impl Env {
         rexpect::session::spawn_with_options(c, opts).expect("spawn acct on a pty")
     }
 
+    /// `sh -c SCRIPT` on a pseudo-terminal in the sealed environment, with
+    /// `$0` the acct binary (so `exec "$0" ...` runs it after setting up the
+    /// terminal or redirecting stdin). `NO_COLOR` is not set; ANSI escapes
+    /// are stripped from what is read unless `keep_escapes`.
+    pub fn pty_shell(&self, script: &str, keep_escapes: bool, timeout_ms: u64) -> rexpect::session::PtySession {
+        let sealed = self.command();
+        let mut c = Command::new("sh");
+        c.env_clear();
+        for (k, v) in sealed.get_envs() {
+            if let Some(v) = v {
+                c.env(k, v);
+            }
+        }
+        c.current_dir(self.home()).env("TERM", "xterm").arg("-c").arg(script).arg(bin());
+        let opts = rexpect::reader::Options::new().timeout_ms(Some(timeout_ms)).strip_ansi_escape_codes(!keep_escapes);
+        rexpect::session::spawn_with_options(c, opts).expect("spawn sh on a pty")
+    }
+
     /// Run acct in a private mount namespace (so that nothing outside the
     /// test sees its mounts): the shell commands `setup` first, then acct
     /// with `args`, then the shell commands `after` (their output ends

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("003_audit_audience.sql"),
     include_str!("004_role_key.sql"),
     include_str!("005_audit_chain.sql"),
+    include_str!("006_name_overrides.sql"),
 ];
 
 /// The migration whose new columns are filled in by Rust (the hash chain).
@@ -509,7 +510,7 @@ mod tests {
         c.pragma_update(None, "user_version", 99).unwrap();
         drop(c);
         let err = SqliteStore::open(&path).err().unwrap();
-        assert!(err.to_string().contains("schema version 99, newer than this acct knows (5)"), "{err}");
+        assert!(err.to_string().contains("schema version 99, newer than this acct knows (6)"), "{err}");
 
         let other = dir.path().join("other.db");
         let c = Connection::open(&other).unwrap();

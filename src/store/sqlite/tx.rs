@@ -895,6 +895,23 @@ impl Tx for SqliteTx<'_> {
         Ok(ids)
     }
 
+    fn trashed_from(&self, org: i64) -> Result<Vec<i64>> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT id FROM users WHERE trashed_at IS NOT NULL AND trash_org_id = ?1 ORDER BY trashed_at, id")?;
+        let ids = st.query_map([org], |r| r.get(0))?.collect::<rusqlite::Result<Vec<i64>>>()?;
+        Ok(ids)
+    }
+
+    fn name_overrides(&self, user: i64) -> Result<(bool, bool)> {
+        let r = self
+            .tx
+            .prepare_cached("SELECT full_name_set, initials_set FROM users WHERE id = ?1")?
+            .query_row([user], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(r.unwrap_or((false, false)))
+    }
+
     fn orgs(&self) -> Result<Vec<Org>> {
         let mut st = self.tx.prepare_cached("SELECT id, slug, display_name, sso, sms_2fa, created_at FROM orgs ORDER BY slug")?;
         Ok(st.query_map([], row_to_org)?.collect::<rusqlite::Result<_>>()?)
@@ -1616,9 +1633,9 @@ impl Tx for SqliteTx<'_> {
         let initials = pick(&c.initials, &old.initials);
         let phone = pick(&c.phone, &old.phone);
         let timezone = pick(&c.timezone, &old.timezone);
-        ch.push("full_name", opt_json(&old.full_name), opt_json(&full_name));
         ch.push("first_name", opt_json(&old.first_name), opt_json(&first_name));
         ch.push("last_name", opt_json(&old.last_name), opt_json(&last_name));
+        ch.push("full_name", opt_json(&old.full_name), opt_json(&full_name));
         ch.push("initials", opt_json(&old.initials), opt_json(&initials));
         let (email, email_key) = match &c.email {
             Some((e, k)) => {
@@ -1675,6 +1692,14 @@ impl Tx for SqliteTx<'_> {
         }
         let groups_after = self.groups_of(user)?;
         ch.push("groups", groups_before, groups_after);
+        if c.full_name_set.is_some() || c.initials_set.is_some() {
+            self.tx
+                .prepare_cached(
+                    "UPDATE users SET full_name_set = coalesce(?1, full_name_set), initials_set = coalesce(?2, initials_set)
+                     WHERE id = ?3",
+                )?
+                .execute(params![c.full_name_set, c.initials_set, user])?;
+        }
         if ch.is_empty() {
             return Ok(ch);
         }
@@ -1853,7 +1878,7 @@ impl Tx for SqliteTx<'_> {
                 p,
                 Some(user),
                 Some(&email),
-                json!({"token": {"old": if had_token { "(replaced)" } else { "(none)" }, "new": "(issued)"},
+                json!({"token": {"old": if had_token { json!("(replaced)") } else { Value::Null }, "new": "(issued)"},
                        "expires_at": {"old": old_expiry, "new": expires_at}}),
             )?;
         }
