@@ -149,7 +149,10 @@ fn undo_prints_the_reversal_and_records_what_it_reverts() {
     assert_eq!(
         r.stderr,
         format!(
-            "would revert entry {id} (user.edit bob@example.com): last_name: Builder → (none)\ndry run: nothing was changed\n"
+            "would revert entry {id} (user.edit bob@example.com): last_name: Builder → ∅\n\
+             would revert entry {id} (user.edit bob@example.com): full_name: Builder → ∅\n\
+             would revert entry {id} (user.edit bob@example.com): initials: B → ∅\n\
+             dry run: nothing was changed\n"
         )
     );
     assert_eq!(last_id(&env), id);
@@ -157,19 +160,32 @@ fn undo_prints_the_reversal_and_records_what_it_reverts() {
     let change = last_change(&env);
     assert_eq!(
         r.stderr,
-        format!("reverted entry {id} (user.edit bob@example.com): last_name: Builder → (none)\nundone as change {change}\n")
+        format!(
+            "reverted entry {id} (user.edit bob@example.com): last_name: Builder → ∅\n\
+             reverted entry {id} (user.edit bob@example.com): full_name: Builder → ∅\n\
+             reverted entry {id} (user.edit bob@example.com): initials: B → ∅\n\
+             undone as change {change}\n"
+        )
     );
     let e = json(env.run(&["audit", "list", "--reverse", "--limit", "1", "--format", "json"]).ok());
     assert_eq!(e[0]["action"], "user.edit");
     assert_eq!(e[0]["actor"], "ada@example.com");
     assert_eq!(e[0]["reverts"], id);
-    assert_eq!(e[0]["changes"], serde_json::json!({"last_name": {"old": "Builder", "new": null}}));
+    // The names follow the last name back (full_name and initials are derived).
+    assert_eq!(
+        e[0]["changes"],
+        serde_json::json!({
+            "full_name": {"old": "Builder", "new": null},
+            "last_name": {"old": "Builder", "new": null},
+            "initials": {"old": "B", "new": null}
+        })
+    );
     assert_eq!(env.query("SELECT coalesce(last_name, 'NULL') FROM users WHERE username = 'bob'"), "NULL");
     // Undone twice: the target is no longer as the entry left it.
     assert_eq!(
         env.run(&["undo", &id.to_string()]).fails(5),
         format!(
-            "error: audit entry {id} cannot be undone: bob@example.com has changed since: last_name is now (none)\nhint: pass --force to reverse it anyway\n"
+            "error: audit entry {id} cannot be undone: bob@example.com has changed since: last_name is now ∅\nhint: pass --force to reverse it anyway\n"
         )
     );
     assert_eq!(

@@ -97,7 +97,7 @@ fn changed_since(e: &AuditEntry, what: &str, field: &str, now: &Value) -> anyhow
 
 fn show(v: &Value) -> String {
     match v {
-        Value::Null => "(none)".into(),
+        Value::Null => "∅".into(),
         Value::String(s) => s.clone(),
         o => o.to_string(),
     }
@@ -378,7 +378,7 @@ fn undo_group_person(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) 
     let present = list.contains(&email);
     if present != added {
         if !force {
-            return Err(changed_since(e, &t.label, key, &Value::from(if present { label.clone() } else { "(none)".into() })));
+            return Err(changed_since(e, &t.label, key, &Value::from(if present { label.clone() } else { "∅".into() })));
         }
         return Ok(step(e, |_| Ok(())));
     }
