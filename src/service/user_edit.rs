@@ -162,6 +162,20 @@ fn unrelated(who: &str) -> authz::Subject {
     authz::Subject::bare(0, &one_line(who))
 }
 
+/// The decision of an edit (`user edit`, and `apply` for a row's
+/// attributes): the flags validated into a change, decided by the engine.
+pub fn decide_edit(
+    tx: &dyn Tx,
+    actor: &authz::Subject,
+    org: &Org,
+    target: &authz::Subject,
+    a: &EditArgs,
+) -> Result<(UserChange, authz::Permit)> {
+    let (change, facts) = resolve(tx, org, target, a)?;
+    let permit = authz::decide(actor, &Request::UserEdit { target, edit: &facts })?;
+    Ok((change, permit))
+}
+
 /// Apply the flags to a user. A partly denied edit changes nothing.
 pub fn edit(ctx: &Ctx, who: &str, a: &EditArgs) -> Result<(String, Changes)> {
     if a.is_empty() {
@@ -174,8 +188,7 @@ pub fn edit(ctx: &Ctx, who: &str, a: &EditArgs) -> Result<(String, Changes)> {
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
     let target = edit_target(&*tx, &actor, who)?;
-    let (change, facts) = resolve(&*tx, &org, &target, a)?;
-    let permit = authz::decide(&actor, &Request::UserEdit { target: &target, edit: &facts })?;
+    let (change, permit) = decide_edit(&*tx, &actor, &org, &target, a)?;
     let ch = tx.update_user(&permit, target.id, &change)?;
     ctx.finish(tx)?;
     Ok((target.label, ch))
