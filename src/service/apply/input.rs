@@ -7,24 +7,29 @@ use crate::service::csv_records::{self, Record};
 use crate::store::Column;
 use std::io::{BufRead, BufReader, Read};
 
-/// The fields a row may set (SPEC §4 "apply").
-pub const EDITABLE: [Column; 15] = [
-    Column::FirstName,
-    Column::LastName,
-    Column::FullName,
-    Column::Initials,
-    Column::Phone,
-    Column::Timezone,
-    Column::Notify,
-    Column::Robot,
-    Column::Active,
-    Column::SsoDisabled,
-    Column::SmsAutoSend,
-    Column::Require2fa,
-    Column::PrimaryGroup,
-    Column::Groups,
-    Column::Role,
-];
+/// The fields a row may set (SPEC §4 "apply"): the editable attributes of
+/// the matrix, the additional groups and the roles.
+pub fn editable(c: Column) -> bool {
+    use Column::*;
+    matches!(
+        c,
+        FirstName
+            | LastName
+            | FullName
+            | Initials
+            | Phone
+            | Timezone
+            | Notify
+            | Robot
+            | Active
+            | SsoDisabled
+            | SmsAutoSend
+            | Require2fa
+            | PrimaryGroup
+            | Groups
+            | Role
+    )
+}
 
 /// What a column of the input is for.
 enum Use {
@@ -39,14 +44,14 @@ fn use_of(c: Column) -> Use {
     match c {
         Column::Email => Use::Key,
         Column::Id | Column::Username => Use::Read(c),
-        c if EDITABLE.contains(&c) => Use::Read(c),
+        c if editable(c) => Use::Read(c),
         _ => Use::Ignore,
     }
 }
 
 fn known_columns() -> String {
     let mut v = vec!["email"];
-    v.extend(EDITABLE.iter().map(|c| c.name()));
+    v.extend(Column::ALL.iter().filter(|c| editable(**c)).map(|c| c.name()));
     v.push("id, username (checked)");
     v.join(", ")
 }

@@ -275,13 +275,15 @@ impl Pass<'_> {
         };
         let (added, mail) = user::add_one(self.ctx, tx, &permit, org, email, &joining)?;
         let id = added.id.ok_or_else(|| anyhow::anyhow!("internal error: an added member without an id"))?;
+        let mut added_roles: Vec<String> = roles.iter().map(|r| r.name.clone()).collect();
+        added_roles.sort();
         let mut changes = vec![Change {
             line: Some(line),
             action: "add".into(),
             email: email.display.clone(),
             field: Some("role".into()),
             old: serde_json::Value::Null,
-            new: serde_json::json!(roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>()),
+            new: serde_json::json!(added_roles),
         }];
         let user = tx.user(id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?;
         let diff = row::diff(&user, org, d, line);

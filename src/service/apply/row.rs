@@ -13,9 +13,8 @@ use serde_json::{Value, json};
 /// The values a row asks for, validated. A field not in the row is `None`.
 #[derive(Debug, Default)]
 pub struct Desired {
-    /// Text fields; `None` inside clears.
-    pub text: Vec<(Column, Option<String>)>,
-    pub flags: Vec<(Column, bool)>,
+    /// Text fields (`null` clears) and flags, as the values of [`Column::value`].
+    pub values: Vec<(Column, Value)>,
     pub primary_group: Option<String>,
     pub groups: Option<Vec<String>>,
     pub roles: Option<Vec<String>>,
@@ -25,7 +24,7 @@ pub struct Desired {
 
 impl Desired {
     pub fn text_of(&self, c: Column) -> Option<String> {
-        self.text.iter().find(|(k, _)| *k == c).and_then(|(_, v)| v.clone())
+        self.values.iter().find(|(k, _)| *k == c).and_then(|(_, v)| v.as_str().map(str::to_string))
     }
 }
 
@@ -57,14 +56,14 @@ pub fn desired(row: &Row, org: &Org) -> Result<Desired, AppError> {
     let mut d = Desired::default();
     for (c, v) in &row.cells {
         let c = *c;
-        let check = |f: fn(&str) -> Result<String, AppError>| if v.is_empty() { Ok(None) } else { f(v).map(Some) };
+        let check = |f: fn(&str) -> Result<String, AppError>| if v.is_empty() { Ok(Value::Null) } else { f(v).map(Value::from) };
         match c {
-            Column::FullName => d.text.push((c, check(|s| validate::name("full name", s))?)),
-            Column::FirstName => d.text.push((c, check(|s| validate::name("first name", s))?)),
-            Column::LastName => d.text.push((c, check(|s| validate::name("last name", s))?)),
-            Column::Initials => d.text.push((c, check(validate::initials)?)),
-            Column::Phone => d.text.push((c, check(validate::phone)?)),
-            Column::Timezone => d.text.push((c, check(validate::timezone)?)),
+            Column::FullName => d.values.push((c, check(|s| validate::name("full name", s))?)),
+            Column::FirstName => d.values.push((c, check(|s| validate::name("first name", s))?)),
+            Column::LastName => d.values.push((c, check(|s| validate::name("last name", s))?)),
+            Column::Initials => d.values.push((c, check(validate::initials)?)),
+            Column::Phone => d.values.push((c, check(validate::phone)?)),
+            Column::Timezone => d.values.push((c, check(validate::timezone)?)),
             Column::Notify | Column::Robot | Column::Active | Column::SsoDisabled | Column::SmsAutoSend | Column::Require2fa => {
                 // An empty cell clears the flag back to its default.
                 let b = if v.trim().is_empty() {
@@ -72,7 +71,7 @@ pub fn desired(row: &Row, org: &Org) -> Result<Desired, AppError> {
                 } else {
                     validate::boolean(c.name(), v.trim()).map_err(|e| AppError { kind: Kind::Invalid, ..e })?
                 };
-                d.flags.push((c, b));
+                d.values.push((c, Value::Bool(b)));
             }
             Column::PrimaryGroup if v.trim().is_empty() => {
                 return Err(error::invalid("primary_group cannot be cleared: every member has one"));
@@ -149,37 +148,11 @@ pub fn diff(user: &User, org: &Org, d: &Desired, line: u64) -> Diff {
         })
     };
     let mut edit = EditArgs::default();
-    for (c, v) in &d.text {
+    for (c, new) in &d.values {
         let old = c.value(user);
-        let new = v.as_ref().map_or(Value::Null, |s| json!(s));
-        if old == new {
-            continue;
-        }
-        change(c.name(), old, new);
-        let v = Some(v.clone().unwrap_or_default());
-        match c {
-            Column::FullName => edit.full_name = v,
-            Column::FirstName => edit.first_name = v,
-            Column::LastName => edit.last_name = v,
-            Column::Initials => edit.initials = v,
-            Column::Phone => edit.phone = v,
-            _ => edit.timezone = v,
-        }
-    }
-    for (c, b) in &d.flags {
-        let old = c.value(user);
-        if old == json!(b) {
-            continue;
-        }
-        change(c.name(), old, json!(b));
-        let b = Some(*b);
-        match c {
-            Column::Notify => edit.notify = b,
-            Column::Robot => edit.robot = b,
-            Column::Active => edit.active = b,
-            Column::SsoDisabled => edit.sso_disabled = b,
-            Column::SmsAutoSend => edit.sms_auto_send = b,
-            _ => edit.require_2fa = b,
+        if old != *new {
+            change(c.name(), old, new.clone());
+            set(&mut edit, *c, new);
         }
     }
     if let Some(g) = &d.primary_group {
@@ -211,6 +184,27 @@ pub fn diff(user: &User, org: &Org, d: &Desired, line: u64) -> Diff {
     }
     out.edit = edit;
     out
+}
+
+/// The `user edit` flag of a field, from its new value.
+fn set(edit: &mut EditArgs, c: Column, v: &Value) {
+    let text = Some(v.as_str().unwrap_or_default().to_string());
+    let flag = v.as_bool();
+    match c {
+        Column::FullName => edit.full_name = text,
+        Column::FirstName => edit.first_name = text,
+        Column::LastName => edit.last_name = text,
+        Column::Initials => edit.initials = text,
+        Column::Phone => edit.phone = text,
+        Column::Timezone => edit.timezone = text,
+        Column::Notify => edit.notify = flag,
+        Column::Robot => edit.robot = flag,
+        Column::Active => edit.active = flag,
+        Column::SsoDisabled => edit.sso_disabled = flag,
+        Column::SmsAutoSend => edit.sms_auto_send = flag,
+        Column::Require2fa => edit.require_2fa = flag,
+        _ => {}
+    }
 }
 
 /// Make the changes of a diff, each decided as its single command decides
