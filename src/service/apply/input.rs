@@ -113,6 +113,14 @@ impl Source {
         Ok((Source::Csv { rdr, email, cols, width, rec: Record::default() }, ignored))
     }
 
+    /// The fields the rows can name (`None`: any, as in JSON Lines).
+    pub fn columns(&self) -> Option<Vec<Column>> {
+        match self {
+            Source::Csv { cols, .. } => Some(cols.iter().map(|(_, c)| *c).collect()),
+            Source::Jsonl { .. } => None,
+        }
+    }
+
     /// The next row; `None` at the end. Blank lines are skipped. An error
     /// is the whole input's (an unterminated quote, a NUL byte, I/O).
     pub fn next(&mut self, ignored: &mut Vec<String>) -> Result<Option<Row>> {

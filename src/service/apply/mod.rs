@@ -141,8 +141,9 @@ struct Pass<'a> {
     opts: &'a Options,
     actor: authz::Subject,
     org: Org,
-    /// The organization's members, and those the file added.
-    members: HashSet<i64>,
+    /// The organization's members as they were (each taken out when its
+    /// row is read), and those the file added.
+    members: HashMap<i64, Option<crate::store::User>>,
     /// The users the file names (not to prune).
     named: HashSet<i64>,
     /// Addresses seen, by key, with their line.
@@ -203,9 +204,12 @@ impl Pass<'_> {
         if let Some(id) = existing {
             self.named.insert(id);
         }
-        match existing.filter(|id| self.members.contains(id)) {
+        match existing.filter(|id| self.members.contains_key(id)) {
             Some(id) => {
-                let user = tx.user(id, Some(self.org.id))?.ok_or_else(|| error::not_found("user vanished"))?;
+                let user = match self.members.get_mut(&id).and_then(Option::take) {
+                    Some(u) => u,
+                    None => tx.user(id, Some(self.org.id))?.ok_or_else(|| error::not_found("user vanished"))?,
+                };
                 row::check_identity(&d, Some(&user), &user.email)?;
                 let diff = row::diff(&user, &self.org, &d, row.line);
                 if diff.changes.is_empty() {
@@ -223,7 +227,7 @@ impl Pass<'_> {
                 let r = self.add(tx, &email, &d, existing, row.line);
                 tx.step_end(r.is_ok())?;
                 let (id, changes, mail) = r?;
-                self.members.insert(id);
+                self.members.insert(id, None);
                 self.named.insert(id);
                 self.mails.extend(mail);
                 Ok((Outcome::Added, changes))
@@ -295,7 +299,7 @@ impl Pass<'_> {
     /// `--prune`: members the file does not name are removed, each decided
     /// as `user remove` decides it.
     fn prune(&mut self, tx: &mut dyn Tx) -> Result<()> {
-        let mut gone: Vec<i64> = self.members.difference(&self.named).copied().collect();
+        let mut gone: Vec<i64> = self.members.keys().filter(|id| !self.named.contains(id)).copied().collect();
         gone.sort_unstable();
         for id in gone {
             let t = super::subject(tx, id)?;
@@ -340,16 +344,23 @@ pub fn apply(
     if opts.prune {
         super::gate(&actor, &org, Perm::UserRemove)?;
     }
-    let mut members = HashSet::new();
+    // The members as they are, read in one pass (one statement, rather
+    // than one lookup per row), with only the fields the input can name.
+    let columns = source.columns().map(|mut c| {
+        c.extend([Column::Id, Column::Email, Column::Username, Column::Organization]);
+        c
+    });
+    let wants = |c: Column| columns.as_ref().is_none_or(|cols| cols.contains(&c));
     let q = UserQuery {
         org: org.id,
-        columns: Some(vec![Column::Id]),
-        without_roles: true,
-        without_groups: true,
+        without_roles: !wants(Column::Role),
+        without_groups: !wants(Column::Groups),
+        columns: columns.clone(),
         ..Default::default()
     };
+    let mut members = HashMap::new();
     tx.users(&q, &mut |u| {
-        members.insert(u.id);
+        members.insert(u.id, Some(u.clone()));
         Ok(())
     })?;
     let plan = Plan { changes: Spool::new()?, rows: Spool::new()?, counts: Counts::default(), ignored, first_error: None };
