@@ -302,6 +302,9 @@ def main():
     ap.add_argument("--import-rss", metavar="N,M,...",
                     help="only measure the peak RSS of user import at these sizes, side by side "
                          "(e.g. 100000,200000); the import's memory must not grow with the rows")
+    ap.add_argument("--apply", metavar="N", type=int,
+                    help="only measure `acct apply` of a file of N members in which 10%% of the rows change "
+                         "(and its --dry-run, which must not be slower); target: a few seconds at 100,000")
     ap.add_argument("--generate", metavar="CSV", help=argparse.SUPPRESS)  # internal: write the CSV, print facts
     a = ap.parse_args()
     if a.generate:
@@ -318,6 +321,12 @@ def main():
 
     scratch = Path(tempfile.mkdtemp(prefix="acct-bench-", dir=a.tmpdir))
     log = lambda msg: print(f"[{time.time() - started:6.1f}s] {msg}", file=sys.stderr, flush=True)
+    if a.apply:
+        try:
+            apply_bench(a, a.apply, acct, scratch, log)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return
     if a.import_rss:
         try:
             import_rss(a, [int(x) for x in a.import_rss.split(",")], acct, scratch, log)
@@ -338,6 +347,58 @@ def main():
         Path(a.json).write_text(json.dumps({"meta": meta, "results": results, "plans": plans}, indent=2,
                                            ensure_ascii=False) + "\n")
         log(f"wrote {a.json}")
+
+
+def apply_bench(a, n, acct, scratch, log):
+    """`acct apply` of the organization's own export with one row in ten
+    changed (a new last name, and every other of those a new role), and its
+    --dry-run, each from the same saved database; medians of --runs runs."""
+    csv_path = scratch / "users.csv"
+    subprocess.run([sys.executable, __file__, "--generate", str(csv_path), "--users", str(n), "--seed", str(a.seed)],
+                   check=True, capture_output=True)
+    home = scratch / "apply"
+    env = sealed_env(home)
+    err = scratch / "stderr.txt"
+    spawn([acct, "init", "--org", ORG, "--admin", ADMIN], env, errfile=err)
+    spawn([acct, "user", "import", str(csv_path), "--no-send"], env, errfile=err)
+    export = scratch / "team.csv"
+    spawn([acct, "user", "export", "--fields", "email,first_name,last_name,role", "-o", str(export)], env, errfile=err)
+    db = home / ".local/share/acct/acct.db"
+    saved = scratch / "saved.db"
+    spawn([acct, "db", "backup", str(saved)], env, errfile=err)
+    with open(export, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    changed = 0
+    for i, row in enumerate(rows[1:], start=1):
+        if row[0] != ADMIN and i % 10 == 0:
+            row[2] = "Changed"
+            if i % 20 == 0:
+                row[3] = "helpdesk" if row[3] != "helpdesk" else "read-only"
+            changed += 1
+    edited = scratch / "edited.csv"
+    with open(edited, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\r\n").writerows(rows)
+    log(f"apply: {n:,} members, {changed:,} rows changed")
+
+    def restore():
+        for s in ("", "-wal", "-shm"):
+            Path(f"{db}{s}").unlink(missing_ok=True)
+        shutil.copyfile(saved, db)
+        os.chmod(db, 0o600)
+
+    timings = {"apply --dry-run": [], "apply": [], "apply (no changes)": []}
+    for _ in range(a.runs):
+        restore()
+        timings["apply --dry-run"].append(spawn([acct, "apply", str(edited), "--dry-run"], env, errfile=err).wall)
+        timings["apply"].append(spawn([acct, "apply", str(edited), "--no-send"], env, errfile=err).wall)
+        timings["apply (no changes)"].append(spawn([acct, "apply", str(edited)], env, errfile=err).wall)
+    summary = Path(err).read_text().strip()
+    if summary != "no changes":
+        sys.exit(f"benchmark: the second apply was not idempotent: {summary}")
+    for op, walls in timings.items():
+        log(f"{op}: median {med(walls):.2f} s of {len(walls)} runs ({', '.join(f'{w:.2f}' for w in walls)})")
+    print(f"| {n:,} members, {changed:,} changed | apply --dry-run {med(timings['apply --dry-run']):.2f} s "
+          f"| apply {med(timings['apply']):.2f} s | apply again (no changes) {med(timings['apply (no changes)']):.2f} s |")
 
 
 def import_rss(a, sizes, acct, scratch, log):

@@ -2,6 +2,7 @@
 //! each group lives in its own module with its `Args` and a thin `run`.
 
 pub mod access;
+pub mod apply;
 pub mod audit;
 pub mod audit_verify;
 pub mod can_i;
@@ -116,6 +117,9 @@ pub enum Command {
     /// Users of the current organization: add, list, show, edit, remove, export
     #[command(subcommand)]
     User(user::UserCmd),
+    /// Make the members of the current organization match a file (plan, converge, prune)
+    #[command(after_help = apply::AFTER_HELP)]
+    Apply(apply::ApplyArgs),
     /// Organizations
     #[command(subcommand)]
     Org(org::OrgCmd),
@@ -179,6 +183,7 @@ fn run_command(command: Command, ctx: &mut Ctx) -> Result<()> {
         Command::Whoami => init::run_whoami(ctx),
         Command::Config(c) => config::run(c, ctx),
         Command::User(c) => user::run(c, ctx),
+        Command::Apply(a) => apply::run(a, ctx),
         Command::Org(c) => org::run(c, ctx),
         Command::Role(c) => role::run(c, ctx),
         Command::Access(c) => access::run(c, ctx),

@@ -58,6 +58,17 @@ pub enum RoleCmd {
         #[arg(required = true, add = super::complete::roles())]
         roles: Vec<String>,
     },
+    /// Make a member's roles in the current organization exactly these
+    #[command(after_help = "Each role missing is assigned and each other role unassigned, in one transaction, \
+each step checked as 'role assign' or 'role unassign' would check it.
+
+Example:\n  acct role set bob@example.com helpdesk read-only")]
+    Set {
+        #[arg(add = super::complete::users())]
+        user: String,
+        #[arg(required = true, add = super::complete::roles())]
+        roles: Vec<String>,
+    },
     /// Take roles from a member in the current organization
     Unassign {
         #[arg(add = super::complete::users())]
@@ -111,6 +122,22 @@ pub fn run(cmd: RoleCmd, ctx: &Ctx) -> Result<()> {
         }
         RoleCmd::Assign { user, roles } => assign(ctx, &user, &roles, true),
         RoleCmd::Unassign { user, roles } => assign(ctx, &user, &roles, false),
+        RoleCmd::Set { user, roles } => {
+            let (label, steps) = role::set(ctx, &user, &roles)?;
+            if steps.is_empty() {
+                ctx.note(format!("{label} already holds exactly {}: unchanged", roles.join(", ")));
+            }
+            for s in steps {
+                let msg = match (s.assigned, ctx.dry_run) {
+                    (true, false) => format!("assigned {} to {label}", s.role),
+                    (true, true) => format!("would assign {} to {label}", s.role),
+                    (false, false) => format!("unassigned {} from {label}", s.role),
+                    (false, true) => format!("would unassign {} from {label}", s.role),
+                };
+                ctx.note(msg);
+            }
+            Ok(())
+        }
     }
 }
 

@@ -674,8 +674,10 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
         return Ok(());
     }
     if aborted {
+        let mut not_utf8 = false;
         r.lines.each(|l| {
             if let Outcome::Error(m) = &l.outcome {
+                not_utf8 |= m.ends_with(import::NOT_UTF8);
                 let who = if l.email.is_empty() { String::new() } else { format!("{}: ", one_line(&l.email)) };
                 let _ = writeln!(std::io::stderr(), "error: line {}: {who}{}", l.line, crate::error::message_line(m));
             }
@@ -685,7 +687,11 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
             Kind::Invalid,
             format!("{errors} of {} row(s) have errors; nothing was imported", r.counts.total()),
         )
-        .with_hint("fix them, or see each row's outcome with --report FILE")
+        .with_hint(if not_utf8 {
+            format!("the file is not UTF-8: {}", import::UTF8_HINT)
+        } else {
+            "fix them, or see each row's outcome with --report FILE".to_string()
+        })
         .into());
     }
     ctx.note(format!("imported {} row(s): {add} invited, {join} existing accounts added, {skip} skipped", add + join + skip));
@@ -694,7 +700,7 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
 
 /// An output file (`-o`, `--report`), refused when it is the database, one of
 /// its side files or the command's input (`-` is standard input).
-fn output_file(ctx: &Ctx, path: &std::path::Path, input: Option<&str>) -> Result<crate::safe_file::OutputFile> {
+pub(super) fn output_file(ctx: &Ctx, path: &std::path::Path, input: Option<&str>) -> Result<crate::safe_file::OutputFile> {
     let mut forbidden = crate::safe_file::Forbidden::new().database(&ctx.db_path()?);
     forbidden = match input {
         Some("-") => forbidden.stdin(),

@@ -122,6 +122,23 @@ impl<R: Read> Reader<R> {
         Reader { inner: BufReader::with_capacity(64 * 1024, input), delimiter: b',', line: 1, prev_cr: false, at_start: true }
     }
 
+    /// Read a header line holding `;` and no `,` as semicolon-separated (as
+    /// European spreadsheets save CSV). Call before the first record.
+    pub fn sniff_delimiter(&mut self) -> anyhow::Result<()> {
+        let io = |e: std::io::Error| anyhow::Error::from(crate::error::failure(format!("cannot read the CSV: {e}")));
+        if self.at_start {
+            self.skip_bom().map_err(io)?;
+            self.at_start = false;
+        }
+        let buf = self.inner.fill_buf().map_err(io)?;
+        let end = buf.iter().position(|b| *b == b'\n' || *b == b'\r').unwrap_or(buf.len());
+        let line = &buf[..end];
+        if line.contains(&b';') && !line.contains(&b',') {
+            self.delimiter = b';';
+        }
+        Ok(())
+    }
+
     fn skip_bom(&mut self) -> std::io::Result<()> {
         const BOM: &[u8] = b"\xef\xbb\xbf";
         let mut seen = 0;
@@ -244,6 +261,69 @@ impl<R: Read> Reader<R> {
             }
         }
     }
+}
+
+/// A cell as it was before `user export` neutralised it: the `'` that
+/// export puts before `=`, `+`, `-`, `@`, a tab or a line break is dropped.
+pub fn restore(cell: &str) -> &str {
+    match cell.as_bytes() {
+        [b'\'', b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\n', ..] => &cell[1..],
+        _ => cell,
+    }
+}
+
+/// The field a header names: its name or its label (`user export --header
+/// labels`), without regard to case and surrounding space, and the names of
+/// Google Workspace's bulk-upload file and of GAM's `print users`.
+pub fn header_column(header: &str) -> Option<crate::store::Column> {
+    use crate::store::Column;
+    let words: Vec<String> = header.split_whitespace().map(str::to_lowercase).collect();
+    let key = words.join(" ");
+    let alias = match key.as_str() {
+        "email address [required]" | "primaryemail" => Some(Column::Email),
+        "first name [required]" | "name.givenname" => Some(Column::FirstName),
+        "last name [required]" | "name.familyname" => Some(Column::LastName),
+        _ => None,
+    };
+    alias
+        .or_else(|| Column::ALL.into_iter().find(|c| c.label().eq_ignore_ascii_case(&key)))
+        .or_else(|| Column::parse(&words.join("_")))
+}
+
+/// The header row's names (trimmed), and its width. An empty input or a
+/// header that is not UTF-8 is an error.
+pub fn header_names<R: Read>(rdr: &mut Reader<R>) -> anyhow::Result<(Vec<String>, usize)> {
+    let mut header = Record::default();
+    if !rdr.read(&mut header)? {
+        return Err(invalid("the CSV is empty: it needs a header row with an 'email' column".into()));
+    }
+    let mut names = Vec::with_capacity(header.len());
+    for i in 0..header.len().min(FIELDS_KEEP) {
+        let (h, _) = header.get(i).unwrap_or_default();
+        let name = std::str::from_utf8(h).map_err(|_| not_utf8(1))?;
+        names.push(name.trim().to_string());
+    }
+    Ok((names, header.len()))
+}
+
+/// How a row error says that a field is not UTF-8.
+pub const NOT_UTF8: &str = "is not valid UTF-8";
+
+/// The hint for a file with fields that are not UTF-8.
+pub const UTF8_HINT: &str = "save it as CSV UTF-8 (in a spreadsheet: Save As, CSV UTF-8)";
+
+/// The error for a file that is not UTF-8.
+pub fn not_utf8(line: u64) -> anyhow::Error {
+    AppError::new(Kind::Invalid, format!("line {line}: the file is not valid UTF-8")).with_hint(UTF8_HINT).into()
+}
+
+/// Every unknown column of a header, named at once.
+pub fn unknown_columns(unknown: &[String], known: &str) -> anyhow::Error {
+    let names: Vec<String> = unknown.iter().map(|u| format!("'{}'", crate::error::one_line(u))).collect();
+    let what = if names.len() == 1 { "column" } else { "columns" };
+    AppError::new(Kind::Invalid, format!("line 1: unknown {what} {}", names.join(", ")))
+        .with_hint(format!("columns: {known}"))
+        .into()
 }
 
 #[cfg(test)]

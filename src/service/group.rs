@@ -102,11 +102,39 @@ pub fn people(
     let permit = person_decision(&actor, &org, &g, role, present, None)?;
     let outcomes = for_each_target(&mut *tx, users, keep_going, |tx, u| {
         let target = member(tx, &org, u)?;
-        if role == GroupRole::Member && present && target.primary_group == Some(g.id) {
-            return Err(error::conflict(format!("'{}' is already the primary group of {}", g.slug, target.label)).into());
+        if role == GroupRole::Member && present {
+            not_primary(&g, &target)?;
         }
         tx.set_group_person(&permit, g.id, target.id, role, present)
     })?;
     ctx.finish(tx)?;
     Ok(outcomes)
+}
+
+/// A user's primary group is not also one of their additional groups.
+fn not_primary(g: &Group, target: &authz::Subject) -> Result<()> {
+    if target.primary_group == Some(g.id) {
+        return Err(error::conflict(format!("'{}' is already the primary group of {}", g.slug, target.label)).into());
+    }
+    Ok(())
+}
+
+/// Put one member into an additional group of the organization, or take
+/// them out of it, decided as `group add-member`/`remove-member` decides it
+/// (the group rule of SPEC §3); false when nothing changed.
+pub fn set_member(
+    tx: &mut dyn crate::store::Tx,
+    actor: &authz::Subject,
+    org: &crate::store::Org,
+    g: &Group,
+    target: &authz::Subject,
+    present: bool,
+) -> Result<bool> {
+    let op = if present { Op::GroupAddMember } else { Op::GroupRemoveMember };
+    let gf = g.facts(org);
+    let permit = authz::decide(actor, &Request::GroupMember { op, group: &gf, target: Some(target) })?;
+    if present {
+        not_primary(g, target)?;
+    }
+    tx.set_group_person(&permit, g.id, target.id, GroupRole::Member, present)
 }

@@ -18,6 +18,8 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::io::{Read, Seek, SeekFrom, Write};
 
+pub use super::csv_records::{NOT_UTF8, UTF8_HINT};
+
 pub const COLUMNS: [&str; 6] = ["email", "first_name", "last_name", "username", "role", "group"];
 
 /// What happened (or would happen) to one input row.
@@ -63,7 +65,9 @@ struct Parsed {
 fn field(rec: &Record, idx: Option<usize>, name: &str) -> Result<Option<String>, String> {
     let Some(i) = idx else { return Ok(None) };
     let (raw, _) = rec.get(i).unwrap_or_default();
-    let s = std::str::from_utf8(raw).map_err(|_| format!("{name} is not valid UTF-8"))?;
+    let s = std::str::from_utf8(raw).map_err(|_| format!("{name} {}", csv_records::NOT_UTF8))?;
+    // What `user export` neutralised reads back as it was.
+    let s = csv_records::restore(s);
     // As typed: the validators that `user add` and `user edit` call decide
     // (surrounding spaces, controls), so one value gets one answer.
     Ok(if s.is_empty() { None } else { Some(s.to_string()) })
@@ -94,34 +98,46 @@ fn parse_row(rec: &Record, cols: &HashMap<&str, usize>, width: usize, line: u64)
 }
 
 /// The header: it must name `email`; every other column must be one of
-/// [`COLUMNS`]. Returns each column's index and the header's width.
-fn read_header<R: Read>(rdr: &mut csv_records::Reader<R>) -> Result<(HashMap<&'static str, usize>, usize)> {
-    let mut header = Record::default();
-    if !rdr.read(&mut header)? {
-        return Err(AppError::new(Kind::Invalid, "the CSV is empty: it needs a header row with an 'email' column").into());
-    }
+/// [`COLUMNS`] or a field that `user export` writes (ignored, and returned
+/// so that the caller notes them once). Returns each column's index, the
+/// header's width and the ignored columns.
+fn read_header<R: Read>(rdr: &mut csv_records::Reader<R>) -> Result<(HashMap<&'static str, usize>, usize, Vec<String>)> {
+    rdr.sniff_delimiter()?;
+    let (names, width) = csv_records::header_names(rdr)?;
     let mut cols: HashMap<&'static str, usize> = HashMap::new();
-    for i in 0..header.len().min(COLUMNS.len() + 1) {
-        let (h, _) = header.get(i).unwrap_or_default();
-        let name = std::str::from_utf8(h)
-            .map_err(|_| {
-                AppError::new(Kind::Invalid, "line 1: the header is not valid UTF-8").with_hint("save the file as CSV UTF-8")
-            })?
-            .trim();
-        let known = COLUMNS.iter().find(|c| c.eq_ignore_ascii_case(name)).ok_or_else(|| {
-            AppError::new(Kind::Invalid, format!("line 1: unknown column '{}'", one_line(name)))
-                .with_hint(format!("columns: {}", COLUMNS.join(", ")))
-        })?;
+    let (mut ignored, mut unknown) = (Vec::new(), Vec::new());
+    for (i, name) in names.iter().enumerate() {
+        let known = if name.eq_ignore_ascii_case("group") {
+            Some("group")
+        } else {
+            match csv_records::header_column(name) {
+                Some(c) => match COLUMNS.iter().find(|k| **k == c.name()) {
+                    Some(k) => Some(*k),
+                    None => {
+                        ignored.push(name.clone());
+                        continue;
+                    }
+                },
+                None => None,
+            }
+        };
+        let Some(known) = known else {
+            unknown.push(name.clone());
+            continue;
+        };
         if cols.insert(known, i).is_some() {
             return Err(AppError::new(Kind::Invalid, format!("line 1: the column '{known}' appears twice")).into());
         }
+    }
+    if !unknown.is_empty() {
+        return Err(csv_records::unknown_columns(&unknown, &COLUMNS.join(", ")));
     }
     if !cols.contains_key("email") {
         return Err(AppError::new(Kind::Invalid, "line 1: the header has no 'email' column")
             .with_hint(format!("columns: {} (email is required)", COLUMNS.join(", ")))
             .into());
     }
-    Ok((cols, header.len()))
+    Ok((cols, width, ignored))
 }
 
 /// The input, read twice: once to validate, once to write. A regular file
@@ -425,7 +441,10 @@ pub fn import(ctx: &Ctx, mut input: Input, opts: &Options) -> Result<Imported> {
     // Pass one: validate every row, keep each line's outcome on disk and
     // only the keys the duplicate checks need in memory.
     let mut rdr = csv_records::Reader::new(input.first_pass()?);
-    let (cols, width) = read_header(&mut rdr)?;
+    let (cols, width, ignored) = read_header(&mut rdr)?;
+    if !ignored.is_empty() {
+        ctx.note(format!("note: ignoring the column(s) {}: 'user import' does not set them", ignored.join(", ")));
+    }
     let mut store = ctx.open_store()?;
     store.set_bulk_mode(true)?;
     let mut tx = store.write()?;

@@ -3,6 +3,7 @@
 //! one of these and render what it returns.
 
 pub mod access;
+pub mod apply;
 pub mod audit;
 pub mod can_i;
 pub mod csv_records;

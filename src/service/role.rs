@@ -173,3 +173,65 @@ pub fn assign(ctx: &Ctx, user: &str, roles: &[String], assign: bool) -> Result<V
     ctx.finish(tx)?;
     Ok(outcomes)
 }
+
+/// What `role set` did to one role.
+pub struct Step {
+    pub role: String,
+    pub assigned: bool,
+}
+
+/// Make a member's roles in the organization exactly `wanted`: the missing
+/// ones assigned, then the others unassigned, each decided as `role assign`
+/// or `role unassign` would decide it, with the facts as they are by then.
+pub fn set_roles(
+    tx: &mut dyn crate::store::Tx,
+    actor: &authz::Subject,
+    org: &crate::store::Org,
+    target: i64,
+    wanted: &[String],
+) -> Result<Vec<Step>> {
+    let held = tx.user_roles(org.id, target)?;
+    let mut steps = Vec::new();
+    for name in wanted.iter().filter(|w| !held.contains(w)) {
+        let (role, permit) = assign_decision(tx, actor, org, target, name, Op::RoleAssign)?;
+        if tx.assign_role(&permit, org.id, target, role.id)? {
+            steps.push(Step { role: role.name, assigned: true });
+        }
+    }
+    for name in held.iter().filter(|h| !wanted.contains(h)) {
+        let (role, permit) = assign_decision(tx, actor, org, target, name, Op::RoleUnassign)?;
+        if tx.unassign_role(&permit, org.id, target, role.id)? {
+            steps.push(Step { role: role.name, assigned: false });
+        }
+    }
+    Ok(steps)
+}
+
+/// `role set USER ROLE...`: the member's roles become exactly these, in one
+/// transaction; the names are checked before anything changes.
+pub fn set(ctx: &Ctx, user: &str, roles: &[String]) -> Result<(String, Vec<Step>)> {
+    let mut store = ctx.open_store()?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    super::gate(&actor, &org, Perm::RoleAssign)?;
+    let target = member(&*tx, &org, user)?;
+    let mut wanted: Vec<String> = Vec::new();
+    for r in roles {
+        let role = match tx.role(Some(org.id), r)? {
+            Some(role) => role,
+            None => role_in(&*tx, None, r)?,
+        };
+        if role.scope == authz::Scope::Global {
+            return Err(error::conflict(format!("'{}' is a global role and cannot be assigned with 'acct role'", role.name))
+                .with_hint("use 'acct access grant'")
+                .into());
+        }
+        if !wanted.contains(&role.name) {
+            wanted.push(role.name);
+        }
+    }
+    let steps = set_roles(&mut *tx, &actor, &org, target.id, &wanted)?;
+    ctx.finish(tx)?;
+    Ok((target.label, steps))
+}

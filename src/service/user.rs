@@ -231,7 +231,16 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> Result<AddResult> {
             continue;
         }
         tx.step_begin()?;
-        let r = add_one(ctx, &mut *tx, &permit, &org, email, first.clone(), last.clone(), a, &role_ids, group_id);
+        let joining = Joining {
+            first: first.clone(),
+            last: last.clone(),
+            username: a.username.as_deref(),
+            roles: &role_ids,
+            group: group_id,
+            if_missing: a.if_missing,
+            no_send: a.no_send,
+        };
+        let r = add_one(ctx, &mut *tx, &permit, &org, email, &joining);
         tx.step_end(r.is_ok())?;
         match r {
             Ok((row, mail)) => {
@@ -249,19 +258,29 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> Result<AddResult> {
     Ok(AddResult { rows, sent })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn add_one(
+/// How one address joins the organization (`user add`, and `apply` for a
+/// new address).
+pub struct Joining<'a> {
+    pub first: Option<String>,
+    pub last: Option<String>,
+    pub username: Option<&'a str>,
+    pub roles: &'a [i64],
+    pub group: Option<i64>,
+    pub if_missing: bool,
+    pub no_send: bool,
+}
+
+/// Add one address under the permit of `user add`: a new identity is
+/// invited (its mail returned, to send after commit), an existing one joins.
+pub fn add_one(
     ctx: &Ctx,
     tx: &mut dyn Tx,
     permit: &authz::Permit,
     org: &Org,
     email: &validate::Email,
-    first: Option<String>,
-    last: Option<String>,
-    a: &AddArgs,
-    roles: &[i64],
-    group: Option<i64>,
+    j: &Joining<'_>,
 ) -> Result<(AddRow, Option<PendingMail>)> {
+    let (roles, group) = (j.roles, j.group);
     let existing = tx.find_user(&crate::store::Selector::EmailKey(email.key.clone()))?;
     if let Some(id) = existing {
         let s = subject(tx, id)?;
@@ -277,7 +296,7 @@ fn add_one(
             let purge = authz::decide(&actor, &Request::UserPurge { org: &org.facts(), target: &s })?;
             tx.purge_user(&purge, id)?;
         } else if s.is_member(org.id) {
-            if a.if_missing {
+            if j.if_missing {
                 return Ok((AddRow { email: s.label.clone(), id: Some(id), username: None, outcome: Ok(Added::Skipped) }, None));
             }
             return Err(error::conflict(format!("{} is already a member of {}", s.label, org.slug))
@@ -288,11 +307,11 @@ fn add_one(
             return Ok((AddRow { email: s.label.clone(), id: Some(id), username: None, outcome: Ok(Added::Joined) }, None));
         }
     }
-    let username = free_username(tx, &email.display, a.username.as_deref())?;
-    let user = super::init::new_user(email, first, last, username.clone());
+    let username = free_username(tx, &email.display, j.username)?;
+    let user = super::init::new_user(email, j.first.clone(), j.last.clone(), username.clone());
     let id = tx.add_user(permit, org.id, &user, roles, group)?;
     tx.queue_invitation(permit, id, org.id)?;
-    let mail = if a.no_send {
+    let mail = if j.no_send {
         None
     } else {
         Some(invite::issue(ctx, tx, permit, id, &email.display, user.full_name.as_deref(), &org.slug)?)

@@ -204,8 +204,9 @@ fn unrelated(who: &str) -> authz::Subject {
     authz::Subject::bare(0, &one_line(who))
 }
 
-/// The decision of an edit of `target` (also `acct undo` of an edit): the
-/// flags validated into a change, and the engine's permit for it.
+/// The decision of an edit of `target` (`user edit`, `apply` for a row's
+/// attributes, `acct undo` of an edit): the flags validated into a change,
+/// and the engine's permit for it.
 pub fn edit_decision(
     tx: &dyn Tx,
     actor: &authz::Subject,

@@ -488,6 +488,9 @@ impl Store for SqliteStore {
         // no faster at 100k-200k rows).
         let pages: i64 = if on { -32_768 } else { -2_000 };
         self.conn.pragma_update(None, "cache_size", pages)?;
+        // Bulk work (an apply's changed row) cycles through more statements
+        // than the default cache of 16 keeps, and would prepare them anew.
+        self.conn.set_prepared_statement_cache_capacity(if on { 128 } else { 16 });
         Ok(())
     }
 }

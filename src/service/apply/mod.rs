@@ -1,0 +1,445 @@
+//! `apply`: make the members of the current organization match a file.
+//!
+//! One pass over the input, inside one write transaction: every row is
+//! validated, decided by the engine as the single command that makes its
+//! change would decide it (`user add`, `user edit`, `group add-member`,
+//! `role set`, `user remove`), and written in a savepoint of its own, so
+//! that each row is decided against the organization as the rows before it
+//! left it (two rows cannot together take away the last full-admin). The
+//! plan is shown before the transaction commits; any refused row rolls the
+//! whole transaction back unless `--keep-going`, and a dry run always
+//! rolls it back. What the pass keeps per row (the plan and each row's
+//! outcome) goes to unnamed temporary files, not to memory; memory holds
+//! the members' ids and the addresses seen, for the duplicate check and
+//! `--prune`.
+
+pub mod input;
+pub mod row;
+
+use super::invite::{self, PendingMail};
+use super::user::{self, Joining};
+use crate::authz::{self, Perm, PermSet, Permit, Request};
+use crate::context::Ctx;
+use crate::error::{self, AppError, Kind, Result, one_line};
+use crate::store::{Column, Org, Selector, Tx, UserQuery};
+use crate::validate;
+pub use row::Change;
+use serde::{Serialize, de::DeserializeOwned};
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, Seek, SeekFrom, Write};
+
+pub struct Options {
+    pub prune: bool,
+    pub keep_going: bool,
+    pub no_send: bool,
+    pub jsonl: bool,
+    pub progress: bool,
+}
+
+/// Records of one kind, kept in an unnamed temporary file as JSON lines.
+pub struct Spool<T> {
+    out: std::io::BufWriter<std::fs::File>,
+    _kind: std::marker::PhantomData<T>,
+}
+
+impl<T: Serialize + DeserializeOwned> Spool<T> {
+    fn new() -> Result<Spool<T>> {
+        let f = tempfile::tempfile().map_err(|e| error::failure(format!("cannot create a temporary file: {e}")))?;
+        Ok(Spool { out: std::io::BufWriter::new(f), _kind: std::marker::PhantomData })
+    }
+
+    fn push(&mut self, v: &T) -> Result<()> {
+        serde_json::to_writer(&mut self.out, v)?;
+        self.out.write_all(b"\n")?;
+        Ok(())
+    }
+
+    /// Every record in the order pushed.
+    pub fn each(&mut self, mut f: impl FnMut(T) -> Result<()>) -> Result<()> {
+        self.out.flush()?;
+        let file = self.out.get_mut();
+        file.seek(SeekFrom::Start(0))?;
+        for line in std::io::BufReader::new(&*file).lines() {
+            f(serde_json::from_str(&line?)?)?;
+        }
+        self.out.get_mut().seek(SeekFrom::End(0))?;
+        Ok(())
+    }
+}
+
+/// The outcome of one input row (or of one member pruned: no line).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RowLine {
+    pub line: Option<u64>,
+    pub email: String,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Outcome {
+    Unchanged,
+    Changed(Vec<String>),
+    Added,
+    Removed,
+    /// The message and the exit status of the refusal.
+    Error(String, u8),
+}
+
+impl Outcome {
+    /// The word of `--report`. Rows that would have changed say so when
+    /// the refusal of others stopped them.
+    pub fn text(&self, aborted: bool) -> String {
+        match (self, aborted) {
+            (Outcome::Error(m, _), _) => format!("error: {m}"),
+            (Outcome::Unchanged, _) => "unchanged".into(),
+            (_, true) => "error: not applied because other rows were refused".into(),
+            (Outcome::Changed(f), false) => format!("changed: {}", f.join(",")),
+            (Outcome::Added, false) => "added".into(),
+            (Outcome::Removed, false) => "removed".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub add: usize,
+    pub change: usize,
+    pub remove: usize,
+    pub unchanged: usize,
+    pub errors: usize,
+}
+
+impl Counts {
+    pub fn changes(&self) -> usize {
+        self.add + self.change + self.remove
+    }
+    pub fn total(&self) -> usize {
+        self.changes() + self.unchanged + self.errors
+    }
+}
+
+/// The plan: every change, every row's outcome.
+pub struct Plan {
+    pub changes: Spool<Change>,
+    pub rows: Spool<RowLine>,
+    pub counts: Counts,
+    /// Columns (keys) of the input that `apply` does not set.
+    pub ignored: Vec<String>,
+    /// The exit status of the first refused row.
+    pub first_error: Option<u8>,
+}
+
+pub struct Applied {
+    pub plan: Plan,
+    /// The transaction committed (not a dry run, and nothing refused or `--keep-going`).
+    pub committed: bool,
+    pub sent: Vec<invite::Sent>,
+}
+
+struct Pass<'a> {
+    ctx: &'a Ctx,
+    opts: &'a Options,
+    actor: authz::Subject,
+    org: Org,
+    /// The organization's members as they were (each taken out when its
+    /// row is read), and those the file added.
+    members: HashMap<i64, Option<crate::store::User>>,
+    /// The users the file names (not to prune).
+    named: HashSet<i64>,
+    /// Addresses seen, by key, with their line.
+    seen: HashMap<Box<str>, u64>,
+    plan: Plan,
+    adds: usize,
+    mails: Vec<(Permit, PendingMail)>,
+}
+
+impl Pass<'_> {
+    fn record(&mut self, line: Option<u64>, email: String, r: Result<(Outcome, Vec<Change>)>) -> Result<()> {
+        let outcome = match r {
+            Ok((outcome, changes)) => {
+                for c in &changes {
+                    self.plan.changes.push(c)?;
+                }
+                match &outcome {
+                    Outcome::Unchanged => self.plan.counts.unchanged += 1,
+                    Outcome::Changed(_) => self.plan.counts.change += 1,
+                    Outcome::Added => self.plan.counts.add += 1,
+                    Outcome::Removed => self.plan.counts.remove += 1,
+                    Outcome::Error(..) => self.plan.counts.errors += 1,
+                }
+                outcome
+            }
+            Err(e) => {
+                let r = error::classify(&e);
+                let code = r.kind.exit_code();
+                self.plan.counts.errors += 1;
+                self.plan.first_error.get_or_insert(code);
+                Outcome::Error(r.message, code)
+            }
+        };
+        self.plan.rows.push(&RowLine { line, email, outcome })
+    }
+
+    fn row(&mut self, tx: &mut dyn Tx, row: input::Row) -> Result<()> {
+        let line = row.line;
+        let shown = row.email.clone();
+        let r = self.decide(tx, row);
+        self.record(Some(line), shown, r)
+    }
+
+    fn decide(&mut self, tx: &mut dyn Tx, row: input::Row) -> Result<(Outcome, Vec<Change>)> {
+        if let Some(e) = row.error {
+            return Err(e.into());
+        }
+        if row.email.trim().is_empty() {
+            return Err(error::invalid("email is empty").into());
+        }
+        let email = validate::email(&row.email)?;
+        if let Some(first) = self.seen.get(email.key.as_str()) {
+            return Err(error::invalid(format!("{} appears again (first on line {first})", email.display)).into());
+        }
+        self.seen.insert(email.key.as_str().into(), row.line);
+        let d = row::desired(&row, &self.org)?;
+        let existing = tx.find_user(&Selector::EmailKey(email.key.clone()))?;
+        if let Some(id) = existing {
+            self.named.insert(id);
+        }
+        match existing.filter(|id| self.members.contains_key(id)) {
+            Some(id) => {
+                let user = match self.members.get_mut(&id).and_then(Option::take) {
+                    Some(u) => u,
+                    None => tx.user(id, Some(self.org.id))?.ok_or_else(|| error::not_found("user vanished"))?,
+                };
+                row::check_identity(&d, Some(&user), &user.email)?;
+                let diff = row::diff(&user, &self.org, &d, row.line);
+                if diff.changes.is_empty() {
+                    return Ok((Outcome::Unchanged, vec![]));
+                }
+                let fields = diff.changes.iter().filter_map(|c| c.field.clone()).collect();
+                tx.step_begin()?;
+                let r = row::write(tx, &self.actor, &self.org, id, &diff);
+                tx.step_end(r.is_ok())?;
+                r.map(|_| (Outcome::Changed(fields), diff.changes))
+            }
+            None => {
+                self.adds += 1;
+                tx.step_begin()?;
+                let r = self.add(tx, &email, &d, existing, row.line);
+                tx.step_end(r.is_ok())?;
+                let (id, changes, mail) = r?;
+                self.members.insert(id, None);
+                self.named.insert(id);
+                self.mails.extend(mail);
+                Ok((Outcome::Added, changes))
+            }
+        }
+    }
+
+    /// A new member, added as `user add` adds them, then given the rest of
+    /// the row.
+    #[allow(clippy::type_complexity)]
+    fn add(
+        &mut self,
+        tx: &mut dyn Tx,
+        email: &validate::Email,
+        d: &row::Desired,
+        existing: Option<i64>,
+        line: u64,
+    ) -> Result<(i64, Vec<Change>, Option<(Permit, PendingMail)>)> {
+        let org = &self.org;
+        let names = d.roles.clone().filter(|r| !r.is_empty()).ok_or_else(|| {
+            AppError::new(Kind::Invalid, format!("{} is not a member of {}: a new member needs a role", email.display, org.slug))
+                .with_hint("give the row a 'role' (for instance read-only)")
+        })?;
+        let identity = existing.map(|id| tx.user(id, None)).transpose()?.flatten();
+        row::check_identity(d, identity.as_ref(), &email.display)?;
+        let mut roles = Vec::new();
+        let mut perms = PermSet::EMPTY;
+        for n in &names {
+            let r = super::role_in(tx, Some(org), n)?;
+            if r.scope == authz::Scope::Global {
+                return Err(error::conflict(format!("'{}' is a global role", r.name))
+                    .with_hint("use 'acct access grant'")
+                    .into());
+            }
+            perms = perms.union(r.perms);
+            roles.push(r);
+        }
+        let group = d.primary_group.as_deref().map(|g| super::group_in(tx, org, g)).transpose()?.map(|g| g.id);
+        let permit = authz::decide(&self.actor, &Request::UserAdd { org: &org.facts(), roles: perms, target: None })?;
+        let role_ids: Vec<i64> = roles.iter().map(|r| r.id).collect();
+        let joining = Joining {
+            first: d.text_of(Column::FirstName),
+            last: d.text_of(Column::LastName),
+            username: if identity.is_none() { d.username.as_deref() } else { None },
+            roles: &role_ids,
+            group,
+            if_missing: false,
+            no_send: self.opts.no_send,
+        };
+        let (added, mail) = user::add_one(self.ctx, tx, &permit, org, email, &joining)?;
+        let id = added.id.ok_or_else(|| anyhow::anyhow!("internal error: an added member without an id"))?;
+        let mut added_roles: Vec<String> = roles.iter().map(|r| r.name.clone()).collect();
+        added_roles.sort();
+        let mut changes = vec![Change {
+            line: Some(line),
+            action: "add".into(),
+            email: email.display.clone(),
+            field: Some("role".into()),
+            old: serde_json::Value::Null,
+            new: serde_json::json!(added_roles),
+        }];
+        let user = tx.user(id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?;
+        let diff = row::diff(&user, org, d, line);
+        row::write(tx, &self.actor, org, id, &diff)?;
+        changes.extend(diff.changes);
+        Ok((id, changes, mail.map(|m| (permit, m))))
+    }
+
+    /// `--prune`: members the file does not name are removed, each decided
+    /// as `user remove` decides it.
+    fn prune(&mut self, tx: &mut dyn Tx) -> Result<()> {
+        let mut gone: Vec<i64> = self.members.keys().filter(|id| !self.named.contains(id)).copied().collect();
+        gone.sort_unstable();
+        for id in gone {
+            let t = super::subject(tx, id)?;
+            tx.step_begin()?;
+            let r = user::decide_remove(&self.actor, &self.org, &t).and_then(|p| tx.remove_membership(&p, self.org.id, id));
+            tx.step_end(r.is_ok())?;
+            let change = Change {
+                line: None,
+                action: "remove".into(),
+                email: t.label.clone(),
+                field: None,
+                old: serde_json::Value::Null,
+                new: serde_json::Value::Null,
+            };
+            self.record(None, t.label.clone(), r.map(|_| (Outcome::Removed, vec![change])))?;
+        }
+        Ok(())
+    }
+}
+
+/// Apply the input. `show` gets the plan before anything is committed (the
+/// confirmation of `--prune` comes after it).
+pub fn apply(
+    ctx: &Ctx,
+    input: Box<dyn std::io::Read>,
+    opts: &Options,
+    show: &mut dyn FnMut(&mut Plan) -> Result<()>,
+) -> Result<Applied> {
+    if opts.prune && !ctx.yes && !ctx.dry_run && !ctx.interactive() {
+        return Err(AppError::new(Kind::Usage, "--prune removes members, and there is no terminal to confirm it")
+            .with_hint("pass --yes to confirm, or --dry-run to see the plan")
+            .into());
+    }
+    let (mut source, ignored) = input::Source::open(input, opts.jsonl)?;
+    let mut store = ctx.open_store()?;
+    store.set_bulk_mode(true)?;
+    let mut tx = store.write()?;
+    let actor = ctx.actor(&*tx)?;
+    let org = ctx.org(&*tx)?;
+    // Decide first, then look: the plan shows the members as they are.
+    super::gate(&actor, &org, Perm::UserRead)?;
+    if opts.prune {
+        super::gate(&actor, &org, Perm::UserRemove)?;
+    }
+    // The members as they are, read in one pass (one statement, rather
+    // than one lookup per row), with only the fields the input can name.
+    let columns = source.columns().map(|mut c| {
+        c.extend([Column::Id, Column::Email, Column::Username, Column::Organization]);
+        c
+    });
+    let wants = |c: Column| columns.as_ref().is_none_or(|cols| cols.contains(&c));
+    let q = UserQuery {
+        org: org.id,
+        without_roles: !wants(Column::Role),
+        without_groups: !wants(Column::Groups),
+        columns: columns.clone(),
+        ..Default::default()
+    };
+    let mut members = HashMap::new();
+    tx.users(&q, &mut |u| {
+        members.insert(u.id, Some(u.clone()));
+        Ok(())
+    })?;
+    let plan = Plan { changes: Spool::new()?, rows: Spool::new()?, counts: Counts::default(), ignored, first_error: None };
+    let mut pass =
+        Pass { ctx, opts, actor, org, members, named: HashSet::new(), seen: HashMap::new(), plan, adds: 0, mails: Vec::new() };
+    let bar = (opts.progress && !ctx.quiet).then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} rows {per_sec}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        b
+    });
+    let mut n = 0u64;
+    while let Some(row) = source.next(&mut pass.plan.ignored)? {
+        pass.row(&mut *tx, row)?;
+        n += 1;
+        if let Some(b) = &bar
+            && n.is_multiple_of(1024)
+        {
+            b.set_position(n);
+        }
+    }
+    if opts.prune {
+        pass.prune(&mut *tx)?;
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    if pass.adds > 0 {
+        super::gate(&pass.actor, &pass.org, Perm::UserInvite)?;
+    }
+    let Pass { mut plan, mails, org, .. } = pass;
+    show(&mut plan)?;
+    let refused = plan.counts.errors > 0 && !opts.keep_going;
+    if refused || plan.counts.changes() == 0 {
+        // Nothing to write (or nothing may be): the transaction rolls back.
+        return Ok(Applied { plan, committed: false, sent: vec![] });
+    }
+    if plan.counts.remove > 0 {
+        ctx.confirm(&format!("Remove {} member(s) of {} who are not in the file?", plan.counts.remove, org.slug))?;
+    }
+    ctx.finish(tx)?;
+    if ctx.dry_run {
+        return Ok(Applied { plan, committed: false, sent: vec![] });
+    }
+    store.set_bulk_mode(false)?;
+    let sent = invite::deliver(ctx, &mut *store, mails.iter().map(|(p, m)| (p, m.clone())).collect())?;
+    Ok(Applied { plan, committed: true, sent })
+}
+
+/// `+ add ada@x.com roles read-only`, `~ bob@x.com last_name: Builder →
+/// Baumeister`, `~ bob@x.com role: +helpdesk -read-only`, `- remove carol@x.com`.
+pub fn plan_line(c: &Change) -> String {
+    let email = one_line(&c.email);
+    let list = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(one_line)).collect()).unwrap_or_default()
+    };
+    match c.action.as_str() {
+        "add" => format!("+ add {email} roles {}", list(&c.new).join(", ")),
+        "remove" => format!("- remove {email}"),
+        _ => {
+            let field = c.field.as_deref().unwrap_or("");
+            if matches!(field, "role" | "groups") {
+                let (old, new) = (list(&c.old), list(&c.new));
+                let mut parts: Vec<String> = new.iter().filter(|n| !old.contains(n)).map(|n| format!("+{n}")).collect();
+                parts.extend(old.iter().filter(|o| !new.contains(o)).map(|o| format!("-{o}")));
+                format!("~ {email} {field}: {}", parts.join(" "))
+            } else {
+                format!("~ {email} {field}: {} → {}", shown(&c.old), shown(&c.new))
+            }
+        }
+    }
+}
+
+fn shown(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "(none)".into(),
+        serde_json::Value::String(s) => one_line(s),
+        other => other.to_string(),
+    }
+}
