@@ -465,3 +465,28 @@ fn removal_that_moves_the_primary_group_says_so_in_the_audit() {
         r#"{"member":{"old":true,"new":false},"roles":{"old":["read-only"],"new":[]},"primary_group":{"old":"acme/everyone","new":"beta/everyone"}}"#
     );
 }
+
+#[test]
+fn undo_of_an_entry_the_actor_may_not_read_says_nothing_about_it() {
+    let env = acme();
+    env.run(&["org", "create", "beta"]).ok();
+    mk(&env, "adm@acme.test", &["full-admin"]);
+    mk_in(&env, Some("beta"), "bb@beta.test", &["read-only"]);
+    env.run(&["--org", "beta", "role", "assign", "bb@beta.test", "helpdesk"]).ok();
+    let id = env.query("SELECT max(id) FROM audit WHERE org = 'beta'");
+    let missing = env.query("SELECT max(id) + 100 FROM audit");
+    let before = snapshot(&env);
+    // An entry of an organization whose audit log the actor may not read:
+    // refused without a word about it (not its organization, nor its target).
+    let denied = format!("permission denied: undoing audit entry {id} needs 'audit:read' where it was recorded");
+    assert_eq!(env.run_as("adm@acme.test", &["undo", &id, "--yes"]).fails(4), format!("error: {denied}\n"));
+    let r = env.run_as("adm@acme.test", &["can-i", "undo", &id]);
+    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (4, "no\n", format!("reason: {denied}\n").as_str()));
+    let expected =
+        format!("error: audit entry {missing} not found\nhint: 'acct audit list' shows the entries with their ids and changes\n");
+    assert_eq!(env.run_as("adm@acme.test", &["undo", &missing, "--yes"]).fails(3), expected);
+    assert_eq!(env.run_as("adm@acme.test", &["can-i", "undo", &missing]).fails(3), expected);
+    assert_eq!(snapshot(&env), before);
+    // beta's own admin may.
+    env.run(&["--org", "beta", "undo", &id, "--yes"]).ok();
+}

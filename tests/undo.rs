@@ -289,12 +289,20 @@ fn undo_is_refused_after_a_later_change_unless_forced() {
 fn undo_is_decided_by_the_engine_and_can_i_agrees() {
     let env = base();
     add_user(&env, "hal", "acme", &["helpdesk"]);
+    add_user(&env, "rita", "acme", &["read-only"]);
     env.run(&["role", "assign", "bob", "auditor"]).ok();
     let id = last_id(&env).to_string();
-    let denied = "permission denied: 'role:assign' is needed in acme (you have user:read user:reset-2fa)";
-    let r = env.run_as("hal", &["undo", &id]);
-    assert_eq!(r.fails(4), format!("error: {denied}\n"));
+    // Without audit:read, the entry is not even read.
+    let unread = format!("permission denied: undoing audit entry {id} needs 'audit:read' where it was recorded");
+    assert_eq!(env.run_as("hal", &["undo", &id]).fails(4), format!("error: {unread}\n"));
     let r = env.run_as("hal", &["can-i", "undo", &id]);
+    assert_eq!((r.code, r.stdout.as_str()), (4, "no\n"));
+    assert_eq!(r.stderr, format!("reason: {unread}\n"));
+    // With it, the reversal is decided as the command that makes it.
+    let denied = "permission denied: 'role:assign' is needed in acme (you have user:read role:read group:read audit:read)";
+    let r = env.run_as("rita", &["undo", &id]);
+    assert_eq!(r.fails(4), format!("error: {denied}\n"));
+    let r = env.run_as("rita", &["can-i", "undo", &id]);
     assert_eq!(r.code, 4);
     assert_eq!(r.stdout, "no\n");
     assert_eq!(r.stderr, format!("reason: {denied}\nrelations: none\n"));

@@ -128,7 +128,10 @@ fn decision(
             let id = who.and_then(|w| w.parse::<i64>().ok()).ok_or_else(|| -> anyhow::Error {
                 AppError::new(Kind::Usage, "'can-i undo' needs an audit entry ID").with_hint("acct can-i undo ID").into()
             })?;
-            let e = super::undo::entries(tx, &super::undo::Which::Entry(id))?.remove(0);
+            let e = match super::undo::entries(tx, actor, &super::undo::Which::Entry(id)) {
+                Ok(mut v) => v.remove(0),
+                Err(err) => return Ok((None, answer(Err(err))?)),
+            };
             let t = e.target_id.map(|t| tx.subject(t)).transpose()?.flatten();
             let r = match super::undo::decide(tx, actor, &e, false) {
                 Ok(_) => Ok(String::new()),

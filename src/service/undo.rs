@@ -39,12 +39,34 @@ pub struct Undone {
 }
 
 /// The entries to undo, newest first.
-pub fn entries(tx: &dyn Tx, which: &Which) -> Result<Vec<AuditEntry>> {
+pub fn entries(tx: &dyn Tx, actor: &Subject, which: &Which) -> Result<Vec<AuditEntry>> {
     let q = match which {
         Which::Entry(id) => AuditQuery { id: Some(*id), ..Default::default() },
         Which::Change(c) => AuditQuery { change: Some(c.clone()), ..Default::default() },
     };
     let mut v = tx.audit(&q)?;
+    // Decide first, then look: an entry the actor may not read (audit:read
+    // in its organization, global read for an entry of none) is refused
+    // before anything about it (its organization, its target) is told.
+    let all = v.len();
+    let mut readable = Vec::with_capacity(all);
+    for e in v {
+        if may_read(tx, actor, &e)? {
+            readable.push(e);
+        }
+    }
+    if readable.len() < all {
+        let what = match which {
+            Which::Entry(id) => format!("audit entry {id}"),
+            Which::Change(c) => format!("the change '{}'", one_line(c)),
+        };
+        return Err(AppError::new(
+            Kind::Denied,
+            format!("permission denied: undoing {what} needs 'audit:read' where it was recorded"),
+        )
+        .into());
+    }
+    v = readable;
     if v.is_empty() {
         return Err(match which {
             Which::Entry(id) => error::not_found(format!("audit entry {id} not found")),
@@ -57,12 +79,29 @@ pub fn entries(tx: &dyn Tx, which: &Which) -> Result<Vec<AuditEntry>> {
     Ok(v)
 }
 
+/// Whether the actor may read an entry: `audit:read` in its organization,
+/// or `global:read` for an entry that belongs to none.
+fn may_read(tx: &dyn Tx, actor: &Subject, e: &AuditEntry) -> Result<bool> {
+    let req_org;
+    let req = match &e.org {
+        Some(slug) => match tx.org(slug)? {
+            Some(o) => {
+                req_org = o.facts();
+                Request::Read { org: &req_org, perm: crate::authz::Perm::AuditRead }
+            }
+            None => Request::GlobalRead,
+        },
+        None => Request::GlobalRead,
+    };
+    Ok(authz::decide(actor, &req).is_ok())
+}
+
 /// `undo ID` / `undo --change ID`: all or nothing, in one transaction.
 pub fn undo(ctx: &Ctx, which: &Which, force: bool) -> Result<Undone> {
     let mut store = ctx.open_store()?;
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;
-    let list = entries(&*tx, which)?;
+    let list = entries(&*tx, &actor, which)?;
     let mut steps = Vec::new();
     for e in list {
         // Decided on the facts as the earlier reversals left them.
