@@ -1527,7 +1527,8 @@ fn role_create_edit_delete_against_held_permissions() {
     use Perm::*;
     let acme = acme();
     // (actor's permissions, the role as it is, the permissions after, op, allowed)
-    let cases: &[(&[Perm], &[Perm], Option<&[Perm]>, Op, bool)] = &[
+    type Case<'a> = (&'a [Perm], &'a [Perm], Option<&'a [Perm]>, Op, bool);
+    let cases: &[Case<'_>] = &[
         // create: only permissions the actor holds
         (&[RoleManage], &[RoleManage], None, Op::RoleCreate, true),
         (&[RoleManage], &[OrgAdmin], None, Op::RoleCreate, false),
