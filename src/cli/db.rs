@@ -22,6 +22,8 @@ pub enum DbCmd {
     Migrate,
     /// Purge the users removed more than 30 days ago (audited as user.purge)
     Purge,
+    /// Replace the database with a backup, after checking the backup
+    Restore { file: PathBuf },
 }
 
 pub fn run(cmd: DbCmd, ctx: &Ctx) -> Result<()> {
@@ -50,6 +52,29 @@ pub fn run(cmd: DbCmd, ctx: &Ctx) -> Result<()> {
             }
             if done.purged.is_empty() && done.left.is_empty() {
                 ctx.note("nothing to purge: no user was removed more than 30 days ago");
+            }
+        }
+        DbCmd::Restore { file } => {
+            let done = db::restore(ctx, &file)?;
+            let (from, to) = done.version;
+            let schema = if from == to { format!("schema version {to}") } else { format!("schema version {from}, migrated to {to}") };
+            let what = format!(
+                "{} ({schema}, {} organization(s), {} audit entries; integrity, foreign keys and the audit chain checked)",
+                file.display(),
+                done.orgs,
+                done.entries
+            );
+            if ctx.dry_run {
+                ctx.note(format!("would restore {} from {what}", done.db.display()));
+                if let Some(k) = &done.kept {
+                    ctx.note(format!("would keep the current database as {}", k.display()));
+                }
+                ctx.note("dry run: nothing was changed");
+            } else {
+                ctx.note(format!("restored {} from {what}", done.db.display()));
+                if let Some(k) = &done.kept {
+                    ctx.note(format!("the database as it was before the restore is kept as {}", k.display()));
+                }
             }
         }
         DbCmd::Migrate => {
