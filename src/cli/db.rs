@@ -57,7 +57,8 @@ pub fn run(cmd: DbCmd, ctx: &Ctx) -> Result<()> {
         DbCmd::Restore { file } => {
             let done = db::restore(ctx, &file)?;
             let (from, to) = done.version;
-            let schema = if from == to { format!("schema version {to}") } else { format!("schema version {from}, migrated to {to}") };
+            let schema =
+                if from == to { format!("schema version {to}") } else { format!("schema version {from}, migrated to {to}") };
             let what = format!(
                 "{} ({schema}, {} organization(s), {} audit entries; integrity, foreign keys and the audit chain checked)",
                 file.display(),

@@ -125,9 +125,12 @@ pub fn restore(ctx: &Ctx, file: &Path) -> Result<Restored> {
     };
     let db_given = ctx.db_path()?;
     if let Some(what) = crate::safe_file::Forbidden::new().database(&db_given).names(file) {
-        return Err(AppError::new(Kind::Conflict, format!("cannot restore from {}: it is {what}", crate::error::one_line(&shown)))
-            .with_hint("name a backup file; nothing was changed")
-            .into());
+        return Err(AppError::new(
+            Kind::Conflict,
+            format!("cannot restore from {}: it is {what}", crate::error::one_line(&shown)),
+        )
+        .with_hint("name a backup file; nothing was changed")
+        .into());
     }
     match std::fs::metadata(file) {
         Ok(m) if m.is_file() => {}
@@ -187,7 +190,7 @@ pub fn restore(ctx: &Ctx, file: &Path) -> Result<Restored> {
         }
         let entries = match super::audit::verify_chain(&*tx, None)? {
             Ok(intact) => intact.entries,
-            Err(b) => return Err(refuse(format!("its audit chain does not verify: {}", b.message()))),
+            Err(b) => return Err(refuse(b.message())),
         };
         (tx.orgs()?.len(), entries)
     };

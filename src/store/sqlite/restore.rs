@@ -89,9 +89,7 @@ pub fn open_candidate(path: &Path) -> Result<Candidate> {
         Ok((app, version, objects))
     })();
     match facts {
-        Ok((application_id, version, objects)) => {
-            Ok(Candidate::Sqlite(CandidateFile { conn, application_id, version, objects }))
-        }
+        Ok((application_id, version, objects)) => Ok(Candidate::Sqlite(CandidateFile { conn, application_id, version, objects })),
         Err(e) if is_code(&e, rusqlite::ErrorCode::NotADatabase) => Ok(Candidate::NotSqlite),
         Err(e) => Ok(Candidate::Unreadable(sqlite_reason(&e))),
     }
