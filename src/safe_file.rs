@@ -98,6 +98,14 @@ impl Forbidden {
         self.entries.push((path, id, what.to_string()));
     }
 
+    /// What `path` is, when it is one of the forbidden files (compared
+    /// after resolving symlinks, and by device and inode).
+    pub fn names(&self, path: &Path) -> Option<&str> {
+        let real = resolve(path).ok()?;
+        let id = std::fs::metadata(&real).ok().map(|m| file_id(&m));
+        self.clash(&real, id)
+    }
+
     /// What the target is, when it is forbidden.
     fn clash(&self, real: &Path, id: Option<FileId>) -> Option<&str> {
         self.entries
@@ -294,6 +302,52 @@ impl Drop for Temp {
             let _ = std::fs::remove_file(&self.path);
         }
         unregister(self.slot.take());
+    }
+}
+
+/// A private, empty temporary file in `dir` for SQLite to fill (the copy
+/// that `db restore` checks): removed on drop and on a signal, with the
+/// `-wal`, `-shm` and `-journal` files SQLite may make beside it, unless it
+/// was put in place.
+pub struct Scratch {
+    temp: Temp,
+    side: Vec<(PathBuf, Option<usize>)>,
+}
+
+impl Scratch {
+    pub fn create(dir: &Path) -> Result<Scratch> {
+        let temp = Temp::create(dir).with_context(|| format!("cannot create a file in {}", dir.display()))?;
+        let side = ["-wal", "-shm", "-journal"]
+            .iter()
+            .map(|suffix| {
+                let mut p = temp.path.as_os_str().to_owned();
+                p.push(suffix);
+                let p = PathBuf::from(p);
+                let slot = register(&p);
+                (p, slot)
+            })
+            .collect();
+        Ok(Scratch { temp, side })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.temp.path
+    }
+
+    /// Rename the file over `to` (its side files must be gone: the caller
+    /// settles the database first).
+    pub fn place(mut self, to: &Path) -> std::io::Result<()> {
+        self.temp.file = None;
+        self.temp.persist(to)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        for (p, slot) in self.side.drain(..) {
+            let _ = std::fs::remove_file(&p);
+            unregister(slot);
+        }
     }
 }
 

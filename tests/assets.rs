@@ -82,6 +82,35 @@ fn man_pages_are_fresh_complete_and_clean_under_groff() {
     }
 }
 
+/// Every page explains its command: a DESCRIPTION with at least one
+/// paragraph beyond the one-line summary of NAME (issue 17, item 7).
+#[test]
+fn every_man_page_has_a_description_longer_than_its_summary() {
+    let mut thin = Vec::new();
+    for (name, text) in acct::assets::man_pages().unwrap() {
+        let summary = text
+            .lines()
+            .skip_while(|l| *l != ".SH NAME")
+            .nth(1)
+            .and_then(|l| l.split_once(" \\- "))
+            .map(|(_, s)| s.to_string())
+            .unwrap_or_else(|| panic!("{name} has no NAME line"));
+        let description: Vec<&str> = text
+            .lines()
+            .skip_while(|l| *l != ".SH DESCRIPTION")
+            .skip(1)
+            .take_while(|l| !l.starts_with(".SH "))
+            .filter(|l| !l.starts_with('.') && !l.trim().is_empty())
+            .collect();
+        let prose: Vec<&&str> = description.iter().filter(|l| l.trim() != summary.trim()).collect();
+        let words: usize = prose.iter().map(|l| l.split_whitespace().count()).sum();
+        if words <= summary.split_whitespace().count() {
+            thin.push(format!("{name}: {description:?}"));
+        }
+    }
+    assert!(thin.is_empty(), "man pages whose DESCRIPTION says no more than the summary:\n{}", thin.join("\n"));
+}
+
 /// Complete `words` (the last one is the word being completed) in a real
 /// bash that sourced the checked-in script, with acct on PATH.
 fn bash_complete(env: &Env, words: &[&str]) -> Vec<String> {

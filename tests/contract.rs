@@ -139,8 +139,10 @@ fn usage_hints_show_the_command_as_help_does() {
         r.fails(2),
         "error: the following required arguments were not provided: <FILE>\nhint: usage: acct db backup [OPTIONS] <FILE>\n"
     );
-    // One line of help per option.
-    let help = env.run(&["org", "create", "--help"]).ok().to_string();
+    // One line of help per option in the short help (-h). Every command now
+    // has a long description, and clap's --help (the long help, as the man
+    // page) puts each option's help on the line after it.
+    let help = env.run(&["org", "create", "-h"]).ok().to_string();
     let line = help.lines().find(|l| l.contains("--display-name")).unwrap();
     assert_eq!(line.trim(), "--display-name <DISPLAY>  Display name [default: the slug]");
 }

@@ -9,18 +9,27 @@ use serde_json::json;
 #[derive(Debug, Subcommand)]
 pub enum AccessCmd {
     /// Grant a global role (global-admin, global-read-only)
+    ///
+    /// Gives USER the global role ROLE (needs global:admin). Granting a role the user holds
+    /// succeeds and says unchanged. Audited as access.grant; 'acct undo' reverses it.
     Grant {
         #[arg(add = super::complete::users())]
         user: String,
         role: String,
     },
     /// Revoke a global role
+    ///
+    /// Takes the global role ROLE from USER (needs global:admin). The last active global-admin
+    /// keeps the role (exit 5). Audited as access.revoke.
     Revoke {
         #[arg(add = super::complete::users())]
         user: String,
         role: String,
     },
     /// Who holds which global role
+    ///
+    /// Lists the holders of global roles, one row per user and role, with the user's id and e-mail
+    /// address (needs global:admin).
     #[command(alias = "ls")]
     List,
 }

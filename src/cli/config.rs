@@ -10,14 +10,30 @@ use std::io::Write;
 #[derive(Debug, Subcommand)]
 pub enum ConfigCmd {
     /// Print the value of a key (its default when unset)
+    ///
+    /// Prints the value of KEY (section.key, such as mail.from), or its default when it is not set.
+    /// An unknown key is an error (exit 2), with a suggestion when a close key exists.
     Get { key: String },
     /// Set a key (list.columns takes a comma-separated list)
+    ///
+    /// Writes KEY = VALUE into the configuration file, keeping its comments and other keys; the
+    /// value is checked first (an unknown key or a bad value is an error and the file is left
+    /// alone). Concurrent sets never lose each other's keys.
     Set { key: String, value: String },
     /// Remove a key from the file
+    ///
+    /// Removes KEY from the configuration file, which returns it to its default. Removing a key
+    /// that is not set succeeds.
     Unset { key: String },
     /// Print the path of the configuration file
+    ///
+    /// Prints the path of the configuration file in use: --config, ACCT_CONFIG, or the platform
+    /// default. The file need not exist.
     Path,
     /// List the keys that are set
+    ///
+    /// Lists the keys set in the configuration file with their values, in the file's order. Keys
+    /// left at their default are not listed; 'acct config get KEY' shows a default.
     #[command(alias = "ls")]
     List,
 }

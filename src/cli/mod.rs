@@ -108,47 +108,134 @@ impl From<&GlobalArgs> for Globals {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the database, the first organization and its administrator
+    ///
+    /// Creates the database file (mode 0600, its directory made if needed), the organization SLUG
+    /// with its everyone group, the built-in roles, and the first user ADMIN, who is active and
+    /// holds full-admin and global-admin. Writes actor, org and database into the configuration
+    /// file unless they are set. On an existing database it fails with exit 5 and changes nothing.
     Init(init::InitArgs),
     /// Show the acting user, their organization and roles
+    ///
+    /// Shows the actor (config key actor, or ACCT_ACTOR), the current organization, the roles the
+    /// actor holds there and their global roles. A member without a role is told to ask an
+    /// administrator. An actor that does not exist, is inactive or is still invited is refused
+    /// (exit 4).
     Whoami,
     /// Read and write the configuration file
+    ///
+    /// Reads and writes the TOML configuration file ($XDG_CONFIG_HOME/acct/config.toml, or
+    /// ACCT_CONFIG, or --config). Keys are addressed as section.key; an unknown key is an error.
+    /// Comments are kept, a symlinked file is written through the link, and the file is replaced
+    /// atomically. A bad value elsewhere in the file never stops these commands.
     #[command(subcommand)]
     Config(config::ConfigCmd),
     /// Users of the current organization: add, list, show, edit, remove, export
+    ///
+    /// Commands on the users of the current organization (--org, ACCT_ORG or config org). A USER is
+    /// an id (all digits), an e-mail address (contains @) or a username. Each change is decided by
+    /// the authorization engine for the actor's relation to the target (self, manager, org admin)
+    /// and written to the audit log.
     #[command(subcommand)]
     User(user::UserCmd),
     /// Make the members of the current organization match a file (plan, converge, prune)
+    ///
+    /// Reads a CSV file with a header (or JSON Lines), keyed by email, and makes the current
+    /// organization's members match it: absent columns are left alone, an empty cell clears, the
+    /// groups and role columns are exact sets, an address that is not a member is invited. With
+    /// --prune, members missing from the file are removed (confirmation on a terminal, --yes
+    /// otherwise). The plan is printed first; every row is validated and decided by the engine
+    /// before anything is written, and the whole apply is one transaction (all or nothing unless
+    /// --keep-going, which exits 7 when rows were refused). A file that already matches changes
+    /// nothing. The apply is one change in the audit log, which 'acct undo --change ID' reverses as
+    /// a whole.
     #[command(after_help = apply::AFTER_HELP)]
     Apply(apply::ApplyArgs),
     /// Organizations
+    ///
+    /// An account holds one or more organizations, named by a slug, each with a display name and
+    /// the policies sso (on/off) and sms_2fa (allowed/disallowed). Commands work in the current
+    /// organization: --org, ACCT_ORG, or config org (set by 'acct org use').
     #[command(subcommand)]
     Org(org::OrgCmd),
     /// Organization roles and their assignment
+    ///
+    /// Roles are named sets of permissions of one organization. The built-in roles full-admin,
+    /// read-only and helpdesk cannot be edited or deleted; custom roles are made from the
+    /// permission catalogue. Nobody may grant a role, or give a role a permission, that they do not
+    /// hold themselves (exit 4), and an organization always keeps an active full-admin (exit 5).
+    /// Global roles are managed by 'acct access'.
     #[command(subcommand)]
     Role(role::RoleCmd),
     /// Global (account-level) roles
+    ///
+    /// The global roles global-admin (org admin in every organization, and the management of
+    /// organizations and global access) and global-read-only. Every access command needs
+    /// global:admin. The last active global-admin cannot be revoked (exit 5).
     #[command(subcommand)]
     Access(access::AccessCmd),
     /// Groups, their managers and members
+    ///
+    /// Groups belong to one organization; every organization has the group everyone. A user has one
+    /// primary group (whose organization is theirs) and any number of additional groups. Managers
+    /// of a group may manage its members and their attributes as the authorization matrix allows.
     #[command(subcommand)]
     Group(group::GroupCmd),
     /// The audit log
+    ///
+    /// Every successful change writes an audit entry in its own transaction: time, actor,
+    /// organization, action, target, the changed fields (old and new, null when unset, never a
+    /// secret) and the change (one id per command invocation). The entries form a SHA-256 hash
+    /// chain, so that an altered, removed or inserted entry is found by 'acct audit verify'.
+    /// Reading the log needs audit:read.
     #[command(subcommand)]
     Audit(audit::AuditCmd),
-    /// The database file: backup, check, migrate
+    /// The database file: backup, check, migrate, restore, purge
+    ///
+    /// Commands on the SQLite database file itself. They act on the file and need only access to
+    /// it, like sqlite3 would: no actor is asked for.
     #[command(subcommand)]
     Db(db::DbCmd),
     /// Invitations: list, send, resend, accept
+    ///
+    /// A new identity is invited: a token of 256 random bits, stored only as its SHA-256 hash, is
+    /// made when the mail is sent, is used once and expires after invite.ttl_days (default 7).
+    /// Every send or resend makes a new token and invalidates the older one. Mail goes through
+    /// config mail.transport: outbox (default: .eml files in the data directory), smtp://, smtps://
+    /// or sendmail.
     #[command(subcommand)]
     Invite(invite::InviteCmd),
     /// Your own two-factor authentication
+    ///
+    /// Two-factor authentication of the actor themself: TOTP (RFC 6238, SHA-1, 6 digits, 30 s) with
+    /// ten single-use recovery codes. Codes are checked only for real: enroll and verify refuse
+    /// --dry-run (exit 2).
     #[command(subcommand, name = "2fa")]
     TwoFa(twofa::TwoFaCmd),
     /// Reverse an audit entry, or every entry of one change, as a new change
+    ///
+    /// Reverses the change recorded by audit entry ID, or with --change every entry of one
+    /// invocation (newest first), as a new change made by the actor. Every reversal is decided by
+    /// the engine like the command that would make it, so the actor needs its permission (exit 4)
+    /// and the invariants hold (exit 5); the undo is all or nothing and each of its entries names
+    /// the entry it reverses. It is refused (exit 5, naming the field and its value now) when the
+    /// target has changed since the entry, unless --force. Reversible: user edits, adds, removals
+    /// and restores, role assign, unassign and set, group managers and members, org set, role edit,
+    /// access grant and revoke, and a whole apply or import; not reversible (exit 5): invitations
+    /// sent or accepted, passwords, two-factor enrolment and resets, purges. More than one entry
+    /// asks for confirmation on a terminal, --yes otherwise (exit 2).
     Undo(undo::UndoArgs),
     /// Ask whether the actor may do something
+    ///
+    /// Asks the authorization engine, without changing anything, whether the actor may do ACTION
+    /// (to USER, or with --field to those attributes), and gives the answer the command itself
+    /// would give: yes (exit 0) or no with the reason (exit 4), and the relations found (self,
+    /// manager, org admin).
     CanI(can_i::CanIArgs),
     /// Print the shell completion script (bash, zsh, fish, elvish, powershell)
+    ///
+    /// Prints the completion script for SHELL on stdout. Besides commands and options it completes
+    /// field names, statuses, two-factor methods, time zones and can-i actions, and users, roles,
+    /// groups and organizations read from the database.
     #[command(
         after_help = "Examples:\n  source <(acct completions bash)\n  acct completions fish > ~/.config/fish/completions/acct.fish"
     )]

@@ -10,15 +10,24 @@ use serde_json::json;
 #[derive(Debug, Subcommand)]
 pub enum OrgCmd {
     /// Organizations you belong to (every one for global readers)
+    ///
+    /// Lists the organizations the actor is a member of, or every organization for a holder of
+    /// global:read.
     #[command(alias = "ls")]
     List,
     /// One organization [default: the current one]
+    ///
+    /// Shows one organization: its slug, display name, the sso and sms_2fa policies, the number of
+    /// members and when it was made.
     #[command(alias = "get")]
     Show {
         #[arg(add = super::complete::orgs())]
         slug: Option<String>,
     },
     /// Create an organization (needs global:admin)
+    ///
+    /// Creates an organization with its everyone group (needs global:admin). The slug is
+    /// [a-z0-9][a-z0-9-]{0,62} and must be new (exit 5 otherwise).
     Create {
         slug: String,
         /// Display name [default: the slug]
@@ -26,11 +35,17 @@ pub enum OrgCmd {
         display_name: Option<String>,
     },
     /// Make an organization the current one (writes 'org' to the config file)
+    ///
+    /// Writes org = SLUG into the configuration file, so that later commands work in that
+    /// organization. The organization must exist.
     Use {
         #[arg(add = super::complete::orgs())]
         slug: String,
     },
     /// Change the current organization's policies or display name
+    ///
+    /// Changes the sso policy (on/off), the sms_2fa policy (allowed/disallowed) or the display name
+    /// of the current organization (needs org admin). Audited as org.set; 'acct undo' reverses it.
     Set(SetArgs),
 }
 

@@ -9,15 +9,24 @@ use serde_json::json;
 #[derive(Debug, Subcommand)]
 pub enum RoleCmd {
     /// Roles of the current organization (built-in and custom)
+    ///
+    /// Lists the organization roles of the current organization, built-in and custom, with their
+    /// permissions (needs role:read).
     #[command(alias = "ls")]
     List,
     /// One role and its permissions
+    ///
+    /// Shows one role of the current organization: its name, display name, scope, whether it is
+    /// built in, its permissions and how many members hold it.
     #[command(alias = "get")]
     Show {
         #[arg(add = super::complete::roles())]
         role: String,
     },
     /// Create a custom role in the current organization
+    ///
+    /// Creates a custom role in the current organization from the permission catalogue (needs
+    /// role:manage). It may hold only permissions the actor holds there (exit 4).
     #[command(after_help = "Example:\n  acct role create auditor --permission audit:read --permission user:read")]
     Create {
         name: String,
@@ -29,6 +38,10 @@ pub enum RoleCmd {
         display_name: Option<String>,
     },
     /// Change a custom role
+    ///
+    /// Changes a custom role's display name or permissions (needs role:manage). The actor needs
+    /// every permission the role has, and may add only permissions they hold (exit 4); built-in
+    /// roles cannot be edited (exit 5). Audited as role.edit; 'acct undo' reverses it.
     Edit {
         #[arg(add = super::complete::roles())]
         name: String,
@@ -46,11 +59,19 @@ pub enum RoleCmd {
         remove: Vec<String>,
     },
     /// Delete a custom role that nobody holds
+    ///
+    /// Deletes a custom role (needs role:manage and every permission the role has). A role that
+    /// someone holds, and a built-in role, cannot be deleted (exit 5). Asks for confirmation on a
+    /// terminal, --yes otherwise (exit 2).
     Delete {
         #[arg(add = super::complete::roles())]
         name: String,
     },
     /// Give a member roles in the current organization
+    ///
+    /// Assigns each ROLE to USER in the current organization (needs role:assign). Only roles whose
+    /// permissions the actor holds there can be granted (exit 4); global roles are refused with a
+    /// hint to 'acct access grant'. A role the user holds is unchanged.
     #[command(after_help = "Example:\n  acct role assign bob@example.com helpdesk read-only")]
     Assign {
         #[arg(add = super::complete::users())]
@@ -59,6 +80,10 @@ pub enum RoleCmd {
         roles: Vec<String>,
     },
     /// Make a member's roles in the current organization exactly these
+    ///
+    /// Makes USER's roles in the current organization exactly the ROLEs given, assigning and
+    /// unassigning in one transaction, each checked as 'acct role assign' and 'acct role unassign'
+    /// would check it.
     #[command(after_help = "Each role missing is assigned and each other role unassigned, in one transaction, \
 each step checked as 'role assign' or 'role unassign' would check it.
 
@@ -70,6 +95,10 @@ Example:\n  acct role set bob@example.com helpdesk read-only")]
         roles: Vec<String>,
     },
     /// Take roles from a member in the current organization
+    ///
+    /// Takes each ROLE from USER in the current organization (needs role:assign and the role's
+    /// permissions). The last active full-admin keeps the role (exit 5). A role the user does not
+    /// hold is unchanged.
     Unassign {
         #[arg(add = super::complete::users())]
         user: String,

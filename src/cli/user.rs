@@ -27,6 +27,12 @@ pub enum UserCmd {
   acct user add dave@example.com --role read-only --if-missing      # idempotent, for CI")]
     Add(AddArgs),
     /// Add many people from a CSV file (all or nothing)
+    ///
+    /// Adds the rows of a CSV file (or - for stdin) to the current organization. Every row is
+    /// validated first and each bad row is reported with its line number; nothing is imported when
+    /// one fails, unless --keep-going, which imports the valid rows and exits 7. Files written by
+    /// 'acct user export', Google Workspace and GAM import as they are. The import is one change in
+    /// the audit log; invitation mails go out after it commits.
     #[command(after_help = "The CSV has a header row: email (required), first_name, last_name, username,
 role (several separated by ;), group. Every row is checked before anything is written.
 
@@ -61,6 +67,13 @@ Examples:
         user: String,
     },
     /// Change attributes (with no flags on a terminal: in $EDITOR)
+    ///
+    /// Changes the attributes of USER. Each attribute may be changed when one of the actor's
+    /// relations to the user (self, manager, org admin) allows it, as the matrix in the README
+    /// says; all requested changes are checked first, and if any is denied (exit 4) nothing
+    /// changes. full_name and initials follow the names until set explicitly; an empty value clears
+    /// a field. With no flag on a terminal, the editable fields open in $EDITOR and the difference
+    /// is applied.
     #[command(after_help = "Examples:
   acct user edit bob --first-name Robert --timezone Europe/Berlin
   acct user edit bob --active false
@@ -94,6 +107,11 @@ An empty value clears a text field: --phone \"\".")]
     ))]
     Export(ExportFlags),
     /// Clear the two-factor enrolment of users; they fall back to e-mail codes
+    ///
+    /// Clears each USER's TOTP secret and recovery codes; their method becomes email. Needs
+    /// user:reset-2fa and every permission the user holds in each of their organizations (exit 4);
+    /// refused while the organization has sso on and the user is not sso_disabled (exit 5). Cannot
+    /// be undone. Asks for confirmation on a terminal, --yes otherwise (exit 2).
     #[command(name = "reset-2fa")]
     Reset2fa(Targets),
 }

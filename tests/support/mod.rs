@@ -139,6 +139,13 @@ pub fn mode(path: &std::path::Path) -> u32 {
     std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777
 }
 
+/// Write `text` into `name` in the environment's home; returns the path.
+pub fn write_file(env: &Env, name: &str, text: &str) -> String {
+    let p = env.home().join(name);
+    std::fs::write(&p, text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    p.display().to_string()
+}
+
 pub fn read(path: &std::path::Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -7,6 +7,7 @@
 //! wait for each other instead of failing.
 
 mod chain;
+pub mod restore;
 mod tx;
 
 use super::{Store, Tx};
@@ -16,8 +17,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 
 /// `PRAGMA application_id`: "acct" in ASCII.
-const APPLICATION_ID: i64 = 0x6163_6374;
-const BUSY_TIMEOUT_MS: u64 = 10_000;
+pub const APPLICATION_ID: i64 = 0x6163_6374;
+pub const BUSY_TIMEOUT_MS: u64 = 10_000;
 
 /// Embedded migrations; the index + 1 is the schema version.
 const MIGRATIONS: &[&str] = &[
@@ -28,6 +29,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("005_audit_chain.sql"),
     include_str!("006_name_overrides.sql"),
 ];
+
+/// The newest schema version this binary knows.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// The migration whose new columns are filled in by Rust (the hash chain).
 const CHAIN_MIGRATION: u32 = 5;
@@ -132,13 +136,24 @@ impl SqliteStore {
 
     fn connect(path: &Path, flags: OpenFlags) -> Result<SqliteStore> {
         owner_writable_side_files(path);
-        let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .with_context(|| format!("cannot open the database {}", path.display()))?;
-        conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
-        // Look before touching: a file that is not acct's is left as it was.
-        let mut store = SqliteStore { conn, path: path.to_path_buf(), change_id: String::new() };
-        store.identify()?;
-        let conn = store.conn;
+        let mut attempts = 0;
+        let conn = loop {
+            let before = file_id(path);
+            let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .with_context(|| format!("cannot open the database {}", path.display()))?;
+            conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
+            // Look before touching: a file that is not acct's is left as it was.
+            let mut store = SqliteStore { conn, path: path.to_path_buf(), change_id: String::new() };
+            store.identify()?;
+            // `db restore` may have put another file in place while this one
+            // was being opened (the first read waits for it): this connection
+            // is to the old file, which must not be given a -wal under the
+            // database's name. Open the file that the path names now.
+            attempts += 1;
+            if file_id(path) == before || attempts == 3 {
+                break store.conn;
+            }
+        };
         let setup = conn.execute_batch(
             "PRAGMA foreign_keys = ON;
              PRAGMA journal_mode = WAL;
@@ -315,6 +330,37 @@ fn not_ours_or(e: rusqlite::Error, path: &Path) -> anyhow::Error {
     anyhow::Error::new(e).context(format!("cannot open the database {}", path.display()))
 }
 
+/// `PRAGMA integrity_check` and `foreign_key_check`, one line per problem.
+fn integrity_problems(conn: &Connection) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let mut st = conn.prepare("PRAGMA integrity_check")?;
+    for row in st.query_map([], |r| r.get::<_, String>(0))? {
+        let line = row?;
+        if line != "ok" {
+            problems.push(format!("integrity: {line}"));
+        }
+    }
+    let mut st = conn.prepare("PRAGMA foreign_key_check")?;
+    let rows = st.query_map([], |r| {
+        Ok(format!(
+            "foreign key: {} row {} refers to a missing {}",
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<i64>>(1)?.unwrap_or(0),
+            r.get::<_, String>(2)?
+        ))
+    })?;
+    for row in rows {
+        problems.push(row?);
+    }
+    Ok(problems)
+}
+
+/// The device and inode that `path` names now.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
 /// Why there is no database file at `path`, or `None` when there is one: a
 /// symlink loop and a dangling symlink are named as such.
 fn missing(path: &Path) -> Option<AppError> {
@@ -412,27 +458,7 @@ impl Store for SqliteStore {
     }
 
     fn check(&mut self) -> Result<Vec<String>> {
-        let mut problems = Vec::new();
-        let mut st = self.conn.prepare("PRAGMA integrity_check")?;
-        for row in st.query_map([], |r| r.get::<_, String>(0))? {
-            let line = row?;
-            if line != "ok" {
-                problems.push(format!("integrity: {line}"));
-            }
-        }
-        let mut st = self.conn.prepare("PRAGMA foreign_key_check")?;
-        let rows = st.query_map([], |r| {
-            Ok(format!(
-                "foreign key: {} row {} refers to a missing {}",
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<i64>>(1)?.unwrap_or(0),
-                r.get::<_, String>(2)?
-            ))
-        })?;
-        for row in rows {
-            problems.push(row?);
-        }
-        drop(st);
+        let mut problems = integrity_problems(&self.conn)?;
         let mut st = self.conn.prepare(
             "SELECT o.slug, o.members, (SELECT count(*) FROM memberships m WHERE m.org_id = o.id) AS n FROM orgs o WHERE o.members <> n",
         )?;
