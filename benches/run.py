@@ -227,24 +227,44 @@ def baseline_import_sql(csv_path):
 {INSERT_USERS.format(group=1)}"""
 
 
-def baseline_import_full_sql(csv_path):
-    """Informational: every row acct writes per imported user (users, memberships,
-    user_roles, invitations, audit) with acct's whole schema and foreign keys on."""
+def bulk_schema():
+    """acct's whole schema (every migration, in order), with the secondary
+    indexes split off: (tables, unique indexes and triggers; the CREATE INDEX
+    statements to run after the rows are in)."""
+    text = "\n".join(p.read_text() for p in sorted(MIGRATION.parent.glob("[0-9][0-9][0-9]_*.sql")))
+    text = re.sub(r"--[^\n]*", "", text)
+    later = re.findall(r"CREATE INDEX \w+\s+ON [^;]*;", text)
+    for stmt in later:
+        text = text.replace(stmt, "")
+    return text, "\n".join(later)
+
+
+def baseline_import_bulk_sql(csv_path):
+    """Issue 14's baseline: every row acct writes per imported user (users,
+    memberships with the role key, user_roles, invitations, the audit entry
+    with a change id and a SHA-3 per entry standing in for the hash chain),
+    into acct's whole schema with foreign keys on, one INSERT ... SELECT per
+    table from a staging table, the secondary indexes built after; same
+    pragmas, one transaction."""
+    tables, indexes = bulk_schema()
     return f"""{PRAGMAS}PRAGMA foreign_keys = ON;
-{MIGRATION.read_text()}
+{tables}
 INSERT INTO orgs (slug, display_name, created_at) VALUES ('{ORG}', '{ORG}', {NOW});
 INSERT INTO groups (org_id, slug, display_name, created_at) VALUES (1, 'everyone', 'Everyone', {NOW});
 INSERT INTO roles (org_id, name, display_name, scope, builtin, created_at) VALUES (1, 'read-only', 'Read Only', 'org', 1, {NOW});
 .import --csv --schema temp '{csv_path}' staging
 BEGIN;
 {INSERT_USERS.format(group=1)}
-INSERT INTO memberships (org_id, user_id, created_at) SELECT 1, id, created_at FROM users;
+INSERT INTO memberships (org_id, user_id, created_at, role_key) SELECT 1, id, created_at, 'read-only' FROM users;
 INSERT INTO user_roles (org_id, user_id, role_id) SELECT 1, id, 1 FROM users;
 INSERT INTO invitations (user_id, org_id, created_at) SELECT id, 1, created_at FROM users;
-INSERT INTO audit (at, actor_id, actor, org, action, target_id, target, changes)
-SELECT created_at, 1, '{ADMIN}', '{ORG}', 'user.add', id, email,
-       json_object('user', json_object('old', NULL, 'new', email), 'roles', json_object('old', json('[]'), 'new', json('["read-only"]')))
-FROM users;
+INSERT INTO audit (at, actor_id, actor, org, action, target_id, target, changes, change_id, hash)
+SELECT at, 1, '{ADMIN}', '{ORG}', 'user.add', id, email, changes, 'bench', lower(hex(sha3(at || email || changes, 256)))
+FROM (SELECT created_at AS at, id, email,
+             json_object('user', json_object('old', NULL, 'new', email),
+                         'roles', json_object('old', json('[]'), 'new', json('["read-only"]'))) AS changes
+      FROM users);
+{indexes}
 COMMIT;
 """
 
@@ -291,7 +311,7 @@ def main():
                     help="timed runs of each import (default 3 up to 200k users, else 1)")
     ap.add_argument("--export-runs", type=int, default=3, help="timed runs of each export (default 3)")
     ap.add_argument("--no-full-baseline", action="store_true",
-                    help="skip the informational sqlite3 import into acct's whole schema")
+                    help="skip the informational sqlite3 import into the users table alone")
     ap.add_argument("--acct", help="acct binary (default: cargo build --release, then its target dir)")
     ap.add_argument("--sqlite3", default=shutil.which("sqlite3"), help="sqlite3 shell (default: on PATH)")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
@@ -548,38 +568,39 @@ def bench(a, n, import_runs, acct, sqlite3, scratch, log):
             return spawn([sqlite3, "-bail", str(db)], sealed_env(scratch / "h0"), stdin=str(script), errfile=err)
         return run
 
-    log(f"import: {import_runs} run(s) each of acct and the sqlite3 shell")
+    log(f"import: {import_runs} run(s) each of acct and the sqlite3 shell's bulk load of the same rows")
     ai, bi = [], []
-    base_fn = base_import(baseline_import_sql, "baseline")
+    base_fn = base_import(baseline_import_bulk_sql, "bulk")
     for _ in range(import_runs):
         ai.append(acct_import())
         log(f"  acct import {ai[-1].wall:.2f} s")
         bi.append(base_fn())
-        log(f"  sqlite3 import {bi[-1].wall:.2f} s")
+        log(f"  sqlite3 bulk load {bi[-1].wall:.2f} s")
     home, env = homes[-1]
     db = str(next((home / ".local/share").rglob("acct.db")))
     meta["db_mb"] = round(os.path.getsize(db) / 1e6, 1)
     q = lambda sql: spawn([sqlite3, "-batch", db, sql], env, "pipe", errfile=err).out.decode().strip()
     org_id = int(q(f"SELECT id FROM orgs WHERE slug = '{ORG}';"))
     members = int(q(f"SELECT count(*) FROM memberships WHERE org_id = {org_id};"))
-    based = int(spawn([sqlite3, str(scratch / "baseline.db"), "SELECT count(*) FROM users;"], env, "pipe").out)
+    based = int(spawn([sqlite3, str(scratch / "bulk.db"), "SELECT count(*) FROM memberships;"], env, "pipe").out)
     if members != n + 1 or based != n:
         sys.exit(f"benchmark: expected {n} imported users, acct has {members - 1}, the baseline {based}")
     rate = n / med([r.wall for r in ai])
-    record("import (rows/s)", ai, bi, target=">= 150k rows/s and <= 1.5x",
-           check=lambda am, ratio: n / am >= 150_000 and ratio <= 1.5, rows_per_s=round(rate),
-           base_label="sqlite3 .import + INSERT ... SELECT into users (same indexes, WAL, synchronous=FULL)",
+    record("import (rows/s)", ai, bi, target="<= 1.3x", check=lambda am, ratio: ratio <= 1.3, rows_per_s=round(rate),
+           base_label="sqlite3 bulk load of every row acct writes (staging table, INSERT ... SELECT per table, "
+                      "secondary indexes built after, WAL, synchronous=FULL)",
            note=f"{rate:,.0f} rows/s")
-    (scratch / "baseline.db").unlink(missing_ok=True)
+    for s in ("", "-wal", "-shm"):
+        Path(f"{scratch / 'bulk.db'}{s}").unlink(missing_ok=True)
     if not a.no_full_baseline:
-        full = base_import(baseline_import_full_sql, "full")
-        fr = [full() for _ in range(1)]
-        log(f"  sqlite3 import into acct's whole schema {fr[0].wall:.2f} s")
-        record("import vs all of acct's rows (info)", ai, fr,
-               base_label="sqlite3: acct's schema, FKs on; users+memberships+user_roles+invitations+audit",
-               note="informational: the same rows acct writes per user")
+        users_only = base_import(baseline_import_sql, "baseline")
+        fr = [users_only() for _ in range(1)]
+        log(f"  sqlite3 import into the users table alone {fr[0].wall:.2f} s")
+        record("import vs the users table alone (info)", ai, fr,
+               base_label="sqlite3 .import + INSERT ... SELECT into users (indexes in place, WAL, synchronous=FULL)",
+               note="informational: the earlier baseline, users only")
         for s in ("", "-wal", "-shm"):
-            Path(f"{scratch / 'full.db'}{s}").unlink(missing_ok=True)
+            Path(f"{scratch / 'baseline.db'}{s}").unlink(missing_ok=True)
 
     # 4. export
     out_a, out_b = scratch / "export-acct.csv", scratch / "export-sqlite.csv"

@@ -94,12 +94,12 @@ pub fn run_all(make: &mut dyn FnMut() -> Box<dyn Store>) {
 // ------------------------------------------------------------------ helpers
 
 /// The state after `acct init --org acme --admin root@example.com`.
-struct World {
-    org: i64,
-    admin: i64,
+pub(crate) struct World {
+    pub(crate) org: i64,
+    pub(crate) admin: i64,
 }
 
-fn init(store: &mut dyn Store) -> World {
+pub(crate) fn init(store: &mut dyn Store) -> World {
     let mut tx = store.write().unwrap();
     let permit = authz::decide_init(!tx.is_initialized().unwrap()).unwrap();
     let (org, admin) =
@@ -114,7 +114,7 @@ fn person(email: &str) -> NewUser {
     NewUser { username: local, email: email.into(), email_key: email.to_lowercase(), ..NewUser::default() }
 }
 
-fn named(email: &str, first: &str, last: &str) -> NewUser {
+pub(crate) fn named(email: &str, first: &str, last: &str) -> NewUser {
     NewUser {
         first_name: Some(first.into()),
         last_name: Some(last.into()),
@@ -248,7 +248,7 @@ fn add_permit(tx: &dyn Tx, actor: i64, org: i64, perms: PermSet) -> Permit {
     authz::decide(&subject(tx, actor), &Request::UserAdd { org: &facts(tx, org), roles: perms, target: None }).unwrap()
 }
 
-fn add(tx: &mut dyn Tx, actor: i64, org: i64, u: &NewUser, roles: &[&str], group: Option<i64>) -> i64 {
+pub(crate) fn add(tx: &mut dyn Tx, actor: i64, org: i64, u: &NewUser, roles: &[&str], group: Option<i64>) -> i64 {
     let (ids, perms) = roles_of(tx, org, roles);
     let p = add_permit(tx, actor, org, perms);
     tx.add_user(&p, org, u, &ids, group).unwrap()
@@ -387,7 +387,7 @@ fn edit_permit(tx: &dyn Tx, actor: i64, user: i64, c: &UserChange) -> Permit {
     authz::decide(&subject(tx, actor), &Request::UserEdit { target: &target, edit: &edit }).unwrap()
 }
 
-fn edit(tx: &mut dyn Tx, actor: i64, user: i64, c: &UserChange) -> crate::error::Result<Changes> {
+pub(crate) fn edit(tx: &mut dyn Tx, actor: i64, user: i64, c: &UserChange) -> crate::error::Result<Changes> {
     let p = edit_permit(tx, actor, user, c);
     tx.update_user(&p, user, c)
 }

@@ -2111,3 +2111,61 @@ mod plans {
         }
     }
 }
+
+#[cfg(test)]
+mod reuse {
+    use super::*;
+    use crate::store::conformance::{add, edit, init, named};
+    use crate::store::{Store, Tx};
+    use rusqlite::ffi;
+
+    /// The statements of the connection that SQLite prepared more than once.
+    fn reprepared(conn: &rusqlite::Connection) -> Vec<(String, i32)> {
+        let mut found = Vec::new();
+        // SAFETY: the handle and the statements are only read, while `conn`
+        // is borrowed and no statement is finalized.
+        unsafe {
+            let db = conn.handle();
+            let mut st = ffi::sqlite3_next_stmt(db, std::ptr::null_mut());
+            while !st.is_null() {
+                let n = ffi::sqlite3_stmt_status(st, ffi::SQLITE_STMTSTATUS_REPREPARE, 0);
+                if n > 0 {
+                    let sql = std::ffi::CStr::from_ptr(ffi::sqlite3_sql(st)).to_string_lossy().into_owned();
+                    found.push((sql, n));
+                }
+                st = ffi::sqlite3_next_stmt(db, st);
+            }
+        }
+        found
+    }
+
+    /// The statements of a changed row (the actor as a subject, the member's
+    /// row, the edit) are prepared once and reused with other values: no
+    /// bound value makes SQLite plan them again.
+    #[test]
+    fn the_statements_of_a_changed_row_are_prepared_once() {
+        let mut store = crate::store::sqlite::SqliteStore::memory().unwrap();
+        let w = init(&mut store);
+        store.set_bulk_mode(true).unwrap();
+        let conn = store.connection();
+        let mut t = SqliteTx::new(conn.transaction().unwrap());
+        let ids: Vec<i64> = ["ada", "bob", "carol"]
+            .iter()
+            .map(|n| add(&mut t, w.admin, w.org, &named(&format!("{n}@example.com"), n, "Lovelace"), &["read-only"], None))
+            .collect();
+        for (i, id) in ids.iter().enumerate() {
+            let last = format!("Changed{i}");
+            t.subject(w.admin).unwrap().unwrap();
+            t.subject(*id).unwrap().unwrap();
+            t.find_user(&Selector::Id(*id)).unwrap().unwrap();
+            t.user(*id, Some(w.org)).unwrap().unwrap();
+            t.user(*id, None).unwrap().unwrap();
+            t.name_overrides(*id).unwrap();
+            let change = UserChange { last_name: Some(Some(last.clone())), ..UserChange::default() };
+            edit(&mut t, w.admin, *id, &change).unwrap();
+            assert_eq!(t.user(*id, Some(w.org)).unwrap().unwrap().last_name.as_deref(), Some(last.as_str()));
+        }
+        let again = reprepared(&t.tx);
+        assert!(again.is_empty(), "prepared again on a later use: {again:#?}");
+    }
+}
