@@ -638,3 +638,63 @@ fn the_qr_code_on_a_colour_terminal_has_explicit_colours() {
     assert!(qr.len() > 10, "{out}");
     assert!(qr.iter().all(|l| l.starts_with("\x1b[30;47m")), "{qr:?}");
 }
+
+/// `2fa enroll --format json|jsonl` on pipes: the person's part (prose, QR
+/// code, URI) on stderr, read up to the URI before the code is written; stdout
+/// is exactly one object with `otpauth_uri`, `secret` and `recovery_codes`.
+fn enrol_as_data(env: &Env, format: &str) -> (serde_json::Value, String, String, u64) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut c = env.command();
+    c.args(["2fa", "enroll", "--format", format]).env("ACCT_ACTOR", "ada@example.com");
+    c.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().expect("spawn acct");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut err = String::new();
+    let uri = loop {
+        let mut l = String::new();
+        assert!(stderr.read_line(&mut l).unwrap() > 0, "no otpauth:// URI on stderr:\n{err}");
+        err.push_str(&l);
+        if l.starts_with("otpauth://") {
+            break l.trim_end().to_string();
+        }
+    };
+    let (step, code) = current_code(&secret_of(&uri));
+    stdin.write_all(format!("{code}\n").as_bytes()).unwrap();
+    drop(stdin);
+    let mut out = String::new();
+    stdout.read_to_string(&mut out).unwrap();
+    stderr.read_to_string(&mut err).unwrap();
+    assert!(child.wait().unwrap().success(), "stdout: {out}\nstderr: {err}");
+    if format == "jsonl" {
+        assert_eq!(out.lines().count(), 1, "{out}");
+    }
+    (serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}")), uri, err, step)
+}
+
+#[test]
+fn enrol_with_a_machine_format_prints_one_object_and_the_prose_on_stderr() {
+    for format in ["json", "jsonl"] {
+        let env = Env::new();
+        let (obj, uri, err, step) = enrol_as_data(&env, format);
+        let secret = secret_of(&uri);
+        let codes: Vec<String> =
+            obj["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+        assert_recovery_code_shape(&codes);
+        assert_eq!(obj, json!({"otpauth_uri": uri, "secret": secret, "recovery_codes": codes}));
+        assert!(err.starts_with("Scan this code with an authenticator app, or enter the URI by hand:\n\n"), "{err}");
+        assert!(
+            err.ends_with(&format!(
+                "{uri}\n\ntwo-factor authentication with an app is enrolled\n\
+                 the code just used cannot be used again: 'acct 2fa verify' needs the next code the app shows\n"
+            )),
+            "{err}"
+        );
+        assert_eq!(totp_row(&env, "ada"), format!("app|{secret}|{step}|0|NULL"));
+        // The codes printed are the ones stored.
+        let mut hashes: Vec<String> = codes.iter().map(|c| format!("{}|0", recovery_hash(c))).collect();
+        hashes.sort();
+        assert_eq!(recovery_rows(&env, "ada"), hashes);
+    }
+}
