@@ -669,20 +669,32 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
         ));
         ctx.note("dry run: nothing was changed");
         if errors > 0 {
-            return Err(AppError::new(Kind::Invalid, format!("{errors} row(s) have errors")).into());
+            // The plan on stdout has the rows in error; scripts get them in the JSON error too.
+            if !matches!(ctx.format_given(), Some(Format::Json | Format::Jsonl)) {
+                return Err(AppError::new(Kind::Invalid, format!("{errors} row(s) have errors")).into());
+            }
+            let mut rows = super::ErrorRows::new(ctx, false);
+            r.lines.each(|l| match &l.outcome {
+                Outcome::Error(m) => rows.row(Some(l.line), &l.email, m),
+                _ => Ok(()),
+            })?;
+            let details = rows.finish()?;
+            return Err(AppError::new(Kind::Invalid, format!("{errors} row(s) have errors")).with_details(details).into());
         }
         return Ok(());
     }
     if aborted {
+        // One error for the command; the rows in error are data (SPEC §5).
         let mut not_utf8 = false;
-        r.lines.each(|l| {
-            if let Outcome::Error(m) = &l.outcome {
+        let mut rows = super::ErrorRows::new(ctx, true);
+        r.lines.each(|l| match &l.outcome {
+            Outcome::Error(m) => {
                 not_utf8 |= m.ends_with(import::NOT_UTF8);
-                let who = if l.email.is_empty() { String::new() } else { format!("{}: ", one_line(&l.email)) };
-                let _ = writeln!(std::io::stderr(), "error: line {}: {who}{}", l.line, crate::error::message_line(m));
+                rows.row(Some(l.line), &l.email, m)
             }
-            Ok(())
+            _ => Ok(()),
         })?;
+        let details = rows.finish()?;
         return Err(AppError::new(
             Kind::Invalid,
             format!("{errors} of {} row(s) have errors; nothing was imported", r.counts.total()),
@@ -692,6 +704,7 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
         } else {
             "fix them, or see each row's outcome with --report FILE".to_string()
         })
+        .with_details(details)
         .into());
     }
     ctx.note(format!("imported {} row(s): {add} invited, {join} existing accounts added, {skip} skipped", add + join + skip));
