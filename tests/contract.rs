@@ -55,12 +55,12 @@ fn no_op_mutations_succeed_and_say_unchanged_as_data() {
     let audit = env.audit_count();
     // Nothing to do: exit 0, "(unchanged)" for people, "changed": false for scripts.
     let r = env.run(&["role", "assign", "bob@example.com", "read-only", "--format", "json"]);
-    assert_eq!(json(r.ok()), serde_json::json!([{"user": "bob@example.com", "role": "read-only", "changed": false}]));
+    assert_eq!(json(r.ok()), serde_json::json!([{"user": "bob@example.com", "role": ["read-only"], "changed": false}]));
     assert_eq!(r.stderr, "bob@example.com already holds read-only (unchanged)\n");
     let r = env.run(&["role", "unassign", "bob@example.com", "helpdesk", "--format", "jsonl"]);
-    assert_eq!(r.ok(), "{\"user\":\"bob@example.com\",\"role\":\"helpdesk\",\"changed\":false}\n");
+    assert_eq!(r.ok(), "{\"user\":\"bob@example.com\",\"role\":[\"helpdesk\"],\"changed\":false}\n");
     let r = env.run(&["access", "revoke", "bob@example.com", "global-read-only", "--format", "json"]);
-    assert_eq!(json(r.ok()), serde_json::json!([{"user": "bob@example.com", "role": "global-read-only", "changed": false}]));
+    assert_eq!(json(r.ok()), serde_json::json!([{"user": "bob@example.com", "role": ["global-read-only"], "changed": false}]));
     let r = env.run(&["group", "remove-member", "eng", "bob@example.com", "--format", "csv"]);
     assert_eq!(r.ok(), "user,group,as,changed\r\nbob@example.com,eng,member,false\r\n");
     assert_eq!(env.audit_count(), audit, "a no-op writes no audit entry");
@@ -69,8 +69,8 @@ fn no_op_mutations_succeed_and_say_unchanged_as_data() {
     assert_eq!(
         json(r.ok()),
         serde_json::json!([
-            {"user": "bob@example.com", "role": "read-only", "changed": false},
-            {"user": "bob@example.com", "role": "helpdesk", "changed": true}
+            {"user": "bob@example.com", "role": ["read-only"], "changed": false},
+            {"user": "bob@example.com", "role": ["helpdesk"], "changed": true}
         ])
     );
     assert_eq!(r.stderr, "bob@example.com already holds read-only (unchanged)\nassigned helpdesk to bob@example.com\n");

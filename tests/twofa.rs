@@ -131,7 +131,7 @@ fn enrol_on_a_terminal_with_a_code_from_oathtool() {
     assert!(chrono::DateTime::parse_from_rfc3339(&enrolled_at).is_ok(), "{enrolled_at}");
     assert_eq!(
         status_json(&env, "bob"),
-        json!({"user": "bob@example.com", "method": "app", "enrolled_at": enrolled_at,
+        json!({"user": "bob@example.com", "two_factor": "app", "enrolled_at": enrolled_at,
                "recovery_codes_left": 10, "failures": 0, "locked_until": null})
     );
     let run = env.run_as("bob", &["2fa", "status"]);
@@ -377,7 +377,7 @@ fn verify_needs_an_enrolled_app() {
     );
     assert_eq!(
         status_json(&env, "ada"),
-        json!({"user": "ada@example.com", "method": "none", "enrolled_at": null,
+        json!({"user": "ada@example.com", "two_factor": "none", "enrolled_at": null,
                "recovery_codes_left": 0, "failures": 0, "locked_until": null})
     );
 }
@@ -488,7 +488,7 @@ fn an_admin_reset_allows_enrolment_without_the_old_code() {
         run.fails(5),
         "error: bob@example.com has no authenticator app enrolled\nhint: enrol one with 'acct 2fa enroll'\n"
     );
-    assert_eq!(status_json(&env, "bob")["method"], "email");
+    assert_eq!(status_json(&env, "bob")["two_factor"], "email");
 
     // No old code is asked: the URI comes before anything is read.
     let mut p = PipedEnroll::start(&env, "bob@example.com");
@@ -623,7 +623,7 @@ fn enrol_on_a_terminal_with_the_code_on_a_pipe() {
     assert_eq!(status, 0, "{out}");
     assert!(out.contains("Recovery codes"), "{out}");
     assert!(out.contains("the code just used cannot be used again"), "{out}");
-    assert_eq!(status_json(&env, "ada@example.com")["method"], "app");
+    assert_eq!(status_json(&env, "ada@example.com")["two_factor"], "app");
 }
 
 /// On a colour terminal the QR code is drawn black on white with explicit

@@ -302,6 +302,28 @@ pub fn print_changes(ctx: &Ctx, what: &str, ch: &crate::store::Changes) {
     }
 }
 
+/// With `--format`, the result of a mutation on one thing as data (what it
+/// created, deleted or changed; `changed` is true: a mutation that found
+/// nothing to do says so through [`print_outcomes`]).
+pub fn print_result(ctx: &Ctx, fields: &[(&str, serde_json::Value)]) -> Result<()> {
+    if ctx.format_given().is_none() {
+        return Ok(());
+    }
+    let mut all = fields.to_vec();
+    all.push(("changed", serde_json::Value::Bool(true)));
+    print_object(ctx, &all)
+}
+
+/// With `--format`, the changes of an update as data: one row per changed
+/// field (`field`, `old`, `new`), an empty list when nothing changed.
+pub fn print_change_rows(ctx: &Ctx, ch: &crate::store::Changes) -> Result<()> {
+    if ctx.format_given().is_none() {
+        return Ok(());
+    }
+    let rows = ch.0.iter().map(|(f, o, n)| vec![serde_json::json!(f), o.clone(), n.clone()]).collect();
+    print_rows(ctx, &["field", "old", "new"], rows)
+}
+
 fn show(v: &serde_json::Value) -> String {
     match v {
         // The audit text's symbol for an unset value (`acct audit list`).

@@ -26,7 +26,8 @@ pub fn run(cmd: TwoFaCmd, ctx: &Ctx) -> Result<()> {
                 ctx,
                 &[
                     ("user", json!(who)),
-                    ("method", json!(s.method)),
+                    // The same name as the user field (issue 18.5).
+                    ("two_factor", json!(s.method)),
                     ("enrolled_at", json!(s.enrolled_at)),
                     ("recovery_codes_left", json!(s.recovery_left)),
                     ("failures", json!(s.failures)),
