@@ -84,7 +84,7 @@ impl Config {
         let mut value = |full: String, v: Option<&Value>| {
             if let Err(e) = check_value(&full, v, &self.path) {
                 let r = error::classify(&e);
-                problems.push((full, AppError { kind: r.kind, message: r.message, hint: r.hint }));
+                problems.push((full, AppError { kind: r.kind, message: r.message, hint: r.hint, details: r.details }));
             }
         };
         let mut unknowns = Vec::new();

@@ -50,20 +50,29 @@ impl Kind {
     }
 }
 
-/// An error the user caused or can fix, with an optional hint.
+/// An error the user caused or can fix, with an optional hint and optional
+/// details: more keys of the JSON error object (e.g. the `rows` in error of
+/// an import), as data for scripts; people get them as the command's output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppError {
     pub kind: Kind,
     pub message: String,
     pub hint: Option<String>,
+    pub details: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl AppError {
     pub fn new(kind: Kind, message: impl Into<String>) -> Self {
-        AppError { kind, message: message.into(), hint: None }
+        AppError { kind, message: message.into(), hint: None, details: None }
     }
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+    /// More keys for the JSON error object (never `kind`, `message`, `hint`
+    /// or `exit`, which it always has).
+    pub fn with_details(mut self, details: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.details = Some(Box::new(details));
         self
     }
 }
@@ -98,13 +107,14 @@ pub struct Report {
     pub kind: Kind,
     pub message: String,
     pub hint: Option<String>,
+    pub details: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 /// Classify any error once. AppErrors keep their kind; a locked database and an
 /// I/O failure are failures (exit 1) with their causes joined in one line.
 pub fn classify(err: &anyhow::Error) -> Report {
     if let Some(app) = err.downcast_ref::<AppError>() {
-        return Report { kind: app.kind, message: app.message.clone(), hint: app.hint.clone() };
+        return Report { kind: app.kind, message: app.message.clone(), hint: app.hint.clone(), details: app.details.clone() };
     }
     // An AppError may sit below a context layer.
     for cause in err.chain() {
@@ -113,7 +123,7 @@ pub fn classify(err: &anyhow::Error) -> Report {
             if message != app.message {
                 message = format!("{message}: {}", app.message);
             }
-            return Report { kind: app.kind, message, hint: app.hint.clone() };
+            return Report { kind: app.kind, message, hint: app.hint.clone(), details: app.details.clone() };
         }
     }
     // Each cause once: rusqlite repeats the message of its cause
@@ -145,7 +155,7 @@ pub fn classify(err: &anyhow::Error) -> Report {
             _ => {}
         }
     }
-    Report { kind: Kind::Failure, message: message_line(&parts.join(": ")), hint }
+    Report { kind: Kind::Failure, message: message_line(&parts.join(": ")), hint, details: None }
 }
 
 /// How much of one value an error shows, in characters.

@@ -69,7 +69,11 @@ pub fn run() -> ExitCode {
                     let _ = writeln!(err, "hint: {}", error::message_line(h));
                 }
                 if json_errors {
-                    let obj = serde_json::json!({"error": {"kind": r.kind.name(), "message": r.message, "hint": r.hint, "exit": r.kind.exit_code()}});
+                    let mut obj = serde_json::json!({"kind": r.kind.name(), "message": r.message, "hint": r.hint, "exit": r.kind.exit_code()});
+                    if let (Some(o), Some(d)) = (obj.as_object_mut(), r.details) {
+                        o.extend(*d);
+                    }
+                    let obj = serde_json::json!({ "error": obj });
                     let _ = writeln!(err, "{obj}");
                 }
             }

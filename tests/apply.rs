@@ -154,10 +154,14 @@ fn new_addresses_are_invited_with_their_role_and_prune_removes_the_others() {
     // A new address needs a role.
     let file = write(&env, "norole.csv", b"email,first_name\neve@example.com,Eve\n");
     let run = env.run(&["apply", &file]);
+    // One error for the command; the refused rows are data on stdout (issue 18.4).
+    assert_eq!(
+        run.stdout,
+        "LINE  EMAIL            ERROR\n2     eve@example.com  eve@example.com is not a member of acme: a new member needs a role\n"
+    );
     assert_eq!(
         run.fails(6),
-        "error: line 2: eve@example.com: eve@example.com is not a member of acme: a new member needs a role\n\
-         error: 1 of 1 row(s) were refused; nothing was applied\n\
+        "error: 1 of 1 row(s) were refused; nothing was applied\n\
          hint: fix them, apply the others with --keep-going, or see each row's outcome with --report FILE\n"
     );
 }
@@ -172,12 +176,14 @@ fn one_row_denied_by_the_matrix_changes_nothing_unless_keep_going() {
         b"email,first_name,phone\nbob@example.com,Robert,\ncarol@example.com,Carol,+4915112345678\nada@example.com,Ada,\n",
     );
     let snap = support::snapshot(&env);
-    let run = env.run(&["apply", &file, "--report", "r.csv"]);
-    assert_eq!(run.stdout, "");
+    let run = env.run(&["apply", &file, "--report", "r.csv", "--format", "csv"]);
+    assert_eq!(
+        run.stdout,
+        "line,email,error\r\n3,carol@example.com,permission denied: 'phone' can be changed only by the user themself (you are org admin of acme)\r\n"
+    );
     assert_eq!(
         run.fails(4),
-        "error: line 3: carol@example.com: permission denied: 'phone' can be changed only by the user themself (you are org admin of acme)\n\
-         error: 1 of 3 row(s) were refused; nothing was applied\n\
+        "error: 1 of 3 row(s) were refused; nothing was applied\n\
          hint: fix them, apply the others with --keep-going, or see each row's outcome with --report FILE\n"
     );
     assert_eq!(support::snapshot(&env), snap);
@@ -193,7 +199,8 @@ fn one_row_denied_by_the_matrix_changes_nothing_unless_keep_going() {
     assert_eq!(
         run.fails(7),
         "plan: 0 to add, 2 to change, 0 to remove, 0 unchanged, 1 refused\n\
-         error: line 3: carol@example.com: permission denied: 'phone' can be changed only by the user themself (you are org admin of acme)\n\
+         LINE  EMAIL              ERROR\n\
+         3     carol@example.com  permission denied: 'phone' can be changed only by the user themself (you are org admin of acme)\n\
          error: 1 of 3 row(s) were refused; the others were applied\n"
     );
     assert_eq!(of(&env, "bob@example.com", "first_name"), "Robert");
@@ -212,24 +219,36 @@ fn the_last_full_admin_and_roles_the_actor_lacks_are_refused() {
     let env = team();
     let file = write(&env, "demote.csv", b"email,role\nada@example.com,read-only\n");
     let snap = support::snapshot(&env);
+    let run = env.run(&["apply", &file]);
     assert_eq!(
-        env.run(&["apply", &file]).fails(5),
-        "error: line 2: ada@example.com: ada@example.com is the last active full-admin of acme\n\
-         error: 1 of 1 row(s) were refused; nothing was applied\n\
+        run.stdout,
+        "LINE  EMAIL            ERROR\n2     ada@example.com  ada@example.com is the last active full-admin of acme\n"
+    );
+    assert_eq!(
+        run.fails(5),
+        "error: 1 of 1 row(s) were refused; nothing was applied\n\
          hint: fix them, apply the others with --keep-going, or see each row's outcome with --report FILE\n"
     );
     // Deactivating the last full-admin, or pruning them, likewise.
     let file = write(&env, "off.csv", b"email,active\nada@example.com,false\n");
-    assert!(
-        env.run(&["apply", &file])
-            .fails(5)
-            .starts_with("error: line 2: ada@example.com: ada@example.com is the last active full-admin of an organization\n")
+    let run = env.run(&["apply", &file]);
+    assert_eq!(run.fails(5).lines().next(), Some("error: 1 of 1 row(s) were refused; nothing was applied"));
+    assert_eq!(
+        run.stdout,
+        "LINE  EMAIL            ERROR\n2     ada@example.com  ada@example.com is the last active full-admin of an organization\n"
     );
     let file = write(&env, "none.csv", b"email\nbob@example.com\ncarol@example.com\n");
-    assert!(
-        env.run(&["apply", &file, "--prune", "--yes"])
-            .fails(5)
-            .starts_with("error: ada@example.com: ada@example.com is the last active full-admin of acme\n")
+    // A pruned member is not a line of the file: its line is empty (null in JSON).
+    let run = env.run(&["apply", &file, "--prune", "--yes", "--format", "jsonl"]);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.fails(5),
+        "error: 1 of 3 row(s) were refused; nothing was applied\n\
+         hint: fix them, apply the others with --keep-going, or see each row's outcome with --report FILE\n\
+         {\"error\":{\"kind\":\"conflict\",\"message\":\"1 of 3 row(s) were refused; nothing was applied\",\
+         \"hint\":\"fix them, apply the others with --keep-going, or see each row's outcome with --report FILE\",\"exit\":5,\
+         \"rows\":[{\"line\":null,\"email\":\"ada@example.com\",\"error\":\"ada@example.com is the last active full-admin of acme\"}],\
+         \"rows_omitted\":0}}\n"
     );
     assert_eq!(support::snapshot(&env), snap);
     // An actor holding role:assign may not grant what they lack.
@@ -238,11 +257,16 @@ fn the_last_full_admin_and_roles_the_actor_lacks_are_refused() {
     support::set_status(&env, "ivy", "active");
     let file = write(&env, "grant.csv", b"email,role\nbob@example.com,full-admin\nnew@example.com,helpdesk\n");
     let snap = support::snapshot(&env);
+    let run = env.run_as("ivy@example.com", &["apply", &file, "--format", "tsv"]);
     assert_eq!(
-        env.run_as("ivy@example.com", &["apply", &file]).fails(4),
-        "error: line 2: bob@example.com: permission denied: assigning 'full-admin' would grant user:remove user:export user:reset-2fa role:read role:manage group:read group:manage audit:read org:admin in acme, which you do not hold\n\
-         error: line 3: new@example.com: permission denied: adding a user with these roles would grant user:reset-2fa in acme, which you do not hold\n\
-         error: 2 of 2 row(s) were refused; nothing was applied\n\
+        run.stdout,
+        "line\temail\terror\n\
+         2\tbob@example.com\tpermission denied: assigning 'full-admin' would grant user:remove user:export user:reset-2fa role:read role:manage group:read group:manage audit:read org:admin in acme, which you do not hold\n\
+         3\tnew@example.com\tpermission denied: adding a user with these roles would grant user:reset-2fa in acme, which you do not hold\n"
+    );
+    assert_eq!(
+        run.fails(4),
+        "error: 2 of 2 row(s) were refused; nothing was applied\n\
          hint: fix them, apply the others with --keep-going, or see each row's outcome with --report FILE\n"
     );
     assert_eq!(support::snapshot(&env), snap);
@@ -283,11 +307,16 @@ fn export_edit_apply_round_trips_neutralised_cells() {
     assert_eq!(roles(&env, "carol@example.com"), "helpdesk");
     // id and username must belong to the row's address.
     std::fs::write(&out, "id,email,username\n2,carol@example.com,carol\n3,bob@example.com,bob\n").unwrap();
+    let run = env.run(&["apply", out.to_str().unwrap()]);
     assert_eq!(
-        env.run(&["apply", out.to_str().unwrap()]).fails(6),
-        "error: line 2: carol@example.com: the id '2' is not the id of carol@example.com\n\
-         error: line 3: bob@example.com: the id '3' is not the id of bob@example.com\n\
-         error: 2 of 2 row(s) were refused; nothing was applied\n\
+        run.stdout,
+        "LINE  EMAIL              ERROR\n\
+         2     carol@example.com  the id '2' is not the id of carol@example.com\n\
+         3     bob@example.com    the id '3' is not the id of bob@example.com\n"
+    );
+    assert_eq!(
+        run.fails(6),
+        "error: 2 of 2 row(s) were refused; nothing was applied\n\
          hint: fix them, apply the others with --keep-going, or see each row's outcome with --report FILE\n"
     );
 }
@@ -328,10 +357,10 @@ fn json_lines_input_and_the_plan_as_json() {
         &[],
         Some(br#"{"email": "bob@example.com", "robot": true, "nick": 1, "Shoe": 2}"#),
     );
+    assert_eq!(run.stdout, "LINE  EMAIL            ERROR\n1     bob@example.com  unknown keys 'nick', 'Shoe'\n");
     assert_eq!(
         run.fails(6),
-        "error: line 1: bob@example.com: unknown keys 'nick', 'Shoe'\n\
-         error: 1 of 1 row(s) were refused; nothing was applied\n\
+        "error: 1 of 1 row(s) were refused; nothing was applied\n\
          hint: fix them, apply the others with --keep-going, or see each row's outcome with --report FILE\n"
     );
 }
@@ -358,26 +387,26 @@ fn hostile_input_is_refused_with_one_error_and_nothing_changes() {
             "bad bytes",
             b"email,first_name\nbob@example.com,B\xf6b\n".to_vec(),
             6,
-            "error: line 2: bob@example.com: first_name is not valid UTF-8\nerror: 1 of 1 row(s) were refused; nothing was applied\n",
+            "error: 1 of 1 row(s) were refused; nothing was applied\n",
         ),
         (
             "duplicate rows",
             b"email,first_name\nbob@example.com,Bob\nBOB@example.com,Robert\n".to_vec(),
             6,
-            "error: line 3: BOB@example.com: BOB@example.com appears again (first on line 2)\n",
+            "error: 1 of 2 row(s) were refused; nothing was applied\n",
         ),
         ("no email", b"first_name\nBob\n".to_vec(), 6, "error: line 1: the header has no 'email' column\n"),
         (
             "ragged",
             b"email,first_name\nbob@example.com\n".to_vec(),
             6,
-            "error: line 2: bob@example.com: 1 fields, the header has 2\n",
+            "error: 1 of 1 row(s) were refused; nothing was applied\n",
         ),
         (
             "bad value",
             b"email,timezone,notify\nbob@example.com,Mars/Olympus,maybe\n".to_vec(),
             6,
-            "error: line 2: bob@example.com: invalid timezone 'Mars/Olympus'",
+            "error: 1 of 1 row(s) were refused; nothing was applied\n",
         ),
         ("nul", b"email\n\0\n".to_vec(), 6, "error: line 2: the file holds a NUL byte"),
     ];
@@ -387,6 +416,18 @@ fn hostile_input_is_refused_with_one_error_and_nothing_changes() {
         assert_eq!(run.code, code, "{what}: {run:?}");
         assert!(run.stderr.starts_with(want), "{what}: {}", run.stderr);
         assert!(!run.stderr.contains("panicked"), "{what}");
+        // A refused row is data on stdout (issue 18.4); a file-level error has no rows.
+        let rows = match what {
+            "bad bytes" => "2     bob@example.com  first_name is not valid UTF-8\n",
+            "duplicate rows" => "3     BOB@example.com  BOB@example.com appears again (first on line 2)\n",
+            "ragged" => "2     bob@example.com  1 fields, the header has 2\n",
+            "bad value" => {
+                "2     bob@example.com  invalid timezone 'Mars/Olympus': not an IANA time zone name such as 'Europe/Berlin'\n"
+            }
+            _ => "",
+        };
+        let table = if rows.is_empty() { String::new() } else { format!("LINE  EMAIL            ERROR\n{rows}") };
+        assert_eq!(run.stdout, table, "{what}");
     }
     assert_eq!(support::snapshot(&env), snap);
 }

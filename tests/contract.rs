@@ -55,12 +55,12 @@ fn no_op_mutations_succeed_and_say_unchanged_as_data() {
     let audit = env.audit_count();
     // Nothing to do: exit 0, "(unchanged)" for people, "changed": false for scripts.
     let r = env.run(&["role", "assign", "bob@example.com", "read-only", "--format", "json"]);
-    assert_eq!(json(r.ok()), serde_json::json!([{"user": "bob@example.com", "role": "read-only", "changed": false}]));
+    assert_eq!(json(r.ok()), serde_json::json!([{"user": "bob@example.com", "role": ["read-only"], "changed": false}]));
     assert_eq!(r.stderr, "bob@example.com already holds read-only (unchanged)\n");
     let r = env.run(&["role", "unassign", "bob@example.com", "helpdesk", "--format", "jsonl"]);
-    assert_eq!(r.ok(), "{\"user\":\"bob@example.com\",\"role\":\"helpdesk\",\"changed\":false}\n");
+    assert_eq!(r.ok(), "{\"user\":\"bob@example.com\",\"role\":[\"helpdesk\"],\"changed\":false}\n");
     let r = env.run(&["access", "revoke", "bob@example.com", "global-read-only", "--format", "json"]);
-    assert_eq!(json(r.ok()), serde_json::json!([{"user": "bob@example.com", "role": "global-read-only", "changed": false}]));
+    assert_eq!(json(r.ok()), serde_json::json!([{"user": "bob@example.com", "role": ["global-read-only"], "changed": false}]));
     let r = env.run(&["group", "remove-member", "eng", "bob@example.com", "--format", "csv"]);
     assert_eq!(r.ok(), "user,group,as,changed\r\nbob@example.com,eng,member,false\r\n");
     assert_eq!(env.audit_count(), audit, "a no-op writes no audit entry");
@@ -69,8 +69,8 @@ fn no_op_mutations_succeed_and_say_unchanged_as_data() {
     assert_eq!(
         json(r.ok()),
         serde_json::json!([
-            {"user": "bob@example.com", "role": "read-only", "changed": false},
-            {"user": "bob@example.com", "role": "helpdesk", "changed": true}
+            {"user": "bob@example.com", "role": ["read-only"], "changed": false},
+            {"user": "bob@example.com", "role": ["helpdesk"], "changed": true}
         ])
     );
     assert_eq!(r.stderr, "bob@example.com already holds read-only (unchanged)\nassigned helpdesk to bob@example.com\n");
@@ -245,4 +245,64 @@ fn a_long_table_streams_in_the_widths_of_its_first_rows() {
     assert_eq!(lines[1000], "1000  u0998@example.com  invited");
     assert_eq!(lines[1001], "1001  u0999@example.com  invited");
     assert_eq!(lines[1501], "1501  u1499@example.com  invited");
+}
+
+/// Issue 18.4: one `error:` line for an import with bad rows; the rows in
+/// error are data: a `rows` array in the JSON error (capped at 100, with the
+/// count of those left out), a table or CSV on stdout for people.
+#[test]
+fn import_rows_in_error_are_data_with_one_error_line() {
+    let env = Env::new();
+    let mut csv = String::from("email\nok@example.com\n");
+    for i in 0..105 {
+        csv.push_str(&format!("bad{i}\n"));
+    }
+    let path = env.home().join("bad.csv");
+    std::fs::write(&path, &csv).unwrap();
+    let audit = env.audit_count();
+    let run = env.run(&["user", "import", path.to_str().unwrap(), "--no-send", "--format", "json"]);
+    assert_eq!(run.stdout, "");
+    let err = run.fails(6);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert_eq!(lines[0], "error: 105 of 106 row(s) have errors; nothing was imported");
+    assert_eq!(lines[1], "hint: fix them, or see each row's outcome with --report FILE");
+    let obj = json(lines[2]);
+    let rows: Vec<serde_json::Value> = (0..100)
+        .map(|i| {
+            serde_json::json!({"line": i + 3, "email": format!("bad{i}"),
+                "error": format!("invalid e-mail 'bad{i}': must contain exactly one '@'")})
+        })
+        .collect();
+    assert_eq!(
+        obj,
+        serde_json::json!({"error": {"kind": "invalid_input", "message": "105 of 106 row(s) have errors; nothing was imported",
+            "hint": "fix them, or see each row's outcome with --report FILE", "exit": 6, "rows": rows, "rows_omitted": 5}})
+    );
+    // For people, every row in error, on stdout; stderr has the one error.
+    let run = env.run(&["user", "import", path.to_str().unwrap(), "--no-send", "--format", "tsv"]);
+    let want: String =
+        (0..105).map(|i| format!("{}\tbad{i}\tinvalid e-mail 'bad{i}': must contain exactly one '@'\n", i + 3)).collect();
+    assert_eq!(run.stdout, format!("line\temail\terror\n{want}"));
+    assert_eq!(
+        run.fails(6),
+        "error: 105 of 106 row(s) have errors; nothing was imported\nhint: fix them, or see each row's outcome with --report FILE\n"
+    );
+    // A dry run's plan carries the rows on stdout; its JSON error has them too.
+    std::fs::write(&path, "email\nok@example.com\nbad\n").unwrap();
+    let run = env.run(&["user", "import", path.to_str().unwrap(), "--dry-run", "--format", "jsonl"]);
+    assert_eq!(
+        run.stdout,
+        "{\"line\":2,\"email\":\"ok@example.com\",\"plan\":\"to add\"}\n\
+         {\"line\":3,\"email\":\"bad\",\"plan\":\"error: invalid e-mail 'bad': must contain exactly one '@'\"}\n"
+    );
+    assert_eq!(
+        run.fails(6),
+        "plan: 1 to add (1 new, 0 existing accounts), 0 already present, 1 in error\n\
+         dry run: nothing was changed\n\
+         error: 1 row(s) have errors\n\
+         {\"error\":{\"kind\":\"invalid_input\",\"message\":\"1 row(s) have errors\",\"hint\":null,\"exit\":6,\
+         \"rows\":[{\"line\":3,\"email\":\"bad\",\"error\":\"invalid e-mail 'bad': must contain exactly one '@'\"}],\"rows_omitted\":0}}\n"
+    );
+    assert_eq!(env.audit_count(), audit);
 }

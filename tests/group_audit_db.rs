@@ -332,8 +332,10 @@ fn audit_filters() {
 fn audit_time_filters() {
     let env = history();
     let db = env.db();
-    db.execute("UPDATE audit SET at = '2020-01-01T00:00:00Z' WHERE id = 1", []).unwrap();
-    db.execute("UPDATE audit SET at = '2021-06-01T12:00:00Z' WHERE id = 2", []).unwrap();
+    // Old times set by hand, with the numeric time acct keeps beside them
+    // (schema version 7; lifecycle.rs writes such times with faketime).
+    db.execute("UPDATE audit SET at = '2020-01-01T00:00:00Z', at_unix = 1577836800 WHERE id = 1", []).unwrap();
+    db.execute("UPDATE audit SET at = '2021-06-01T12:00:00Z', at_unix = 1622548800 WHERE id = 2", []).unwrap();
     drop(db);
     assert_eq!(ids(&audit_json(&env, &["--until", "2021-01-01"])), [1]);
     assert_eq!(ids(&audit_json(&env, &["--since", "2020-06-01", "--until", "2022-01-01"])), [2]);
@@ -489,8 +491,9 @@ fn db_check_and_migrate_on_a_fresh_database() {
     assert_eq!(r.stderr, "ok: integrity, foreign keys and the audit chain (1 entries)\n");
     let r = env.run(&["db", "migrate"]);
     assert_eq!(r.ok(), "");
-    assert_eq!(r.stderr, "schema version 6: up to date\n");
-    assert_eq!(env.query("PRAGMA user_version"), "6");
+    // Version 7: the numeric audit times (issue 18.13).
+    assert_eq!(r.stderr, "schema version 7: up to date\n");
+    assert_eq!(env.query("PRAGMA user_version"), "7");
     assert_eq!(env.query("PRAGMA application_id"), 0x6163_6374.to_string());
     assert_eq!(env.query("PRAGMA journal_mode"), "wal");
 }
@@ -565,7 +568,7 @@ fn a_newer_schema_is_refused() {
     let env = Env::new();
     env.db().pragma_update(None, "user_version", 99).unwrap();
     let expected = format!(
-        "error: the database {} has schema version 99, newer than this acct knows (6)\nhint: upgrade acct to a version that knows this schema\n",
+        "error: the database {} has schema version 99, newer than this acct knows (7)\nhint: upgrade acct to a version that knows this schema\n",
         env.db_path().display()
     );
     for args in [&["org", "list"][..], &["db", "migrate"][..], &["db", "check"][..], &["whoami"][..]] {

@@ -73,10 +73,10 @@ fn line_numbers_are_physical_lines_for_lf_crlf_and_cr_with_blank_lines_counted()
     ] {
         let file = write(&env, &format!("{what}.csv"), csv);
         let run = env.run(&["user", "import", &file, "--no-send", "--report", "r.csv"]);
+        assert_eq!(run.stdout, "LINE  EMAIL  ERROR\n4     bad    invalid e-mail 'bad': must contain exactly one '@'\n", "{what}");
         assert_eq!(
             run.fails(6),
-            "error: line 4: bad: invalid e-mail 'bad': must contain exactly one '@'\n\
-             error: 1 of 3 row(s) have errors; nothing was imported\n\
+            "error: 1 of 3 row(s) have errors; nothing was imported\n\
              hint: fix them, or see each row's outcome with --report FILE\n",
             "{what}"
         );
@@ -148,10 +148,11 @@ fn binary_and_endless_input_is_refused_with_bounded_memory() {
     }
     row.push(b'\n');
     let file = write(&env, "roles.csv", &row);
+    let run = env.run(&["user", "import", &file]);
+    assert_eq!(run.stdout, "LINE  EMAIL    ERROR\n2     a@x.com  role is longer than 64 KiB\n");
     assert_eq!(
-        env.run(&["user", "import", &file]).fails(6),
-        "error: line 2: a@x.com: role is longer than 64 KiB\n\
-         error: 1 of 1 row(s) have errors; nothing was imported\n\
+        run.fails(6),
+        "error: 1 of 1 row(s) have errors; nothing was imported\n\
          hint: fix them, or see each row's outcome with --report FILE\n"
     );
     assert_eq!(users(&env), "1");
@@ -169,11 +170,20 @@ fn a_large_import_from_stdin_is_written_whole_in_chunks_or_not_at_all() {
     // A duplicate far from its first line (more rows than a chunk between).
     let mut bad = csv.clone();
     bad.push_str("User10@Example.com,again\r\n");
+    let run = env.run_with(&["user", "import", "-", "--no-send", "--format", "json"], &[], Some(bad.as_bytes()));
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.fails(6),
+        "error: 1 of 5001 row(s) have errors; nothing was imported\n\
+         hint: fix them, or see each row's outcome with --report FILE\n\
+         {\"error\":{\"kind\":\"invalid_input\",\"message\":\"1 of 5001 row(s) have errors; nothing was imported\",\
+         \"hint\":\"fix them, or see each row's outcome with --report FILE\",\"exit\":6,\"rows\":[{\"line\":5002,\
+         \"email\":\"User10@Example.com\",\"error\":\"User10@Example.com appears again (first on line 12)\"}],\"rows_omitted\":0}}\n"
+    );
     let run = env.run_with(&["user", "import", "-", "--no-send"], &[], Some(bad.as_bytes()));
     assert_eq!(
         run.fails(6),
-        "error: line 5002: User10@Example.com: User10@Example.com appears again (first on line 12)\n\
-         error: 1 of 5001 row(s) have errors; nothing was imported\n\
+        "error: 1 of 5001 row(s) have errors; nothing was imported\n\
          hint: fix them, or see each row's outcome with --report FILE\n"
     );
     assert_eq!(users(&env), "1");

@@ -11,6 +11,11 @@ use support::*;
 
 /// acct under `faketime -f OFFSET` (e.g. `+8d`), in the sealed environment.
 fn later(env: &Env, offset: &str, args: &[&str]) -> Run {
+    faketime(env, &["-f", offset], args)
+}
+
+/// acct under `faketime CLOCK_ARGS...`, in the sealed environment.
+fn faketime(env: &Env, clock: &[&str], args: &[&str]) -> Run {
     let sealed = env.command();
     let mut f = std::process::Command::new("faketime");
     f.env_clear();
@@ -19,7 +24,7 @@ fn later(env: &Env, offset: &str, args: &[&str]) -> Run {
             f.env(k, v);
         }
     }
-    f.arg("-f").arg(offset).arg(bin()).args(args).current_dir(env.home()).stdin(std::process::Stdio::null());
+    f.args(clock).arg(bin()).args(args).current_dir(env.home()).stdin(std::process::Stdio::null());
     output(f, None)
 }
 
@@ -191,4 +196,36 @@ fn an_expired_trash_record_blocks_no_command() {
         env.query("SELECT status || '|' || (trashed_at IS NULL) FROM users WHERE email = 'back@example.com'"),
         "invited|1"
     );
+}
+
+/// acct under `faketime 'TIME'` (an absolute clock, e.g. the year 10000).
+fn at_time(env: &Env, time: &str, args: &[&str]) -> Run {
+    faketime(env, &[time], args)
+}
+
+/// Issue 18.13: audit times compare as times, not as text. chrono writes the
+/// year 10000 as `+10000-...`, which sorts before `2030-...` as text.
+#[test]
+fn audit_filters_compare_times_of_every_year() {
+    let env = Env::new();
+    at_time(&env, "2031-03-04 05:06:07", &["group", "create", "eng"]).ok();
+    at_time(&env, "10000-01-01 00:00:00", &["group", "create", "ops"]).ok();
+    assert_eq!(
+        support::rows(&env, "SELECT at FROM audit WHERE action = 'group.create' ORDER BY id"),
+        ["2031-03-04T05:06:07Z", "+10000-01-01T00:00:00Z"]
+    );
+    let targets = |args: &[&str]| -> Vec<String> {
+        let mut a = vec!["audit", "list", "--action", "group.create", "--format", "json"];
+        a.extend_from_slice(args);
+        let v = json(env.run(&a).ok());
+        v.as_array().unwrap().iter().map(|e| e["target"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(targets(&["--since", "2030-06-01"]), ["eng", "ops"]);
+    assert_eq!(targets(&["--since", "2032-01-01"]), ["ops"]);
+    assert_eq!(targets(&["--until", "2032-01-01"]), ["eng"]);
+    assert_eq!(targets(&["--since", "+10000-01-01T00:00:00Z"]), ["ops"]);
+    assert_eq!(targets(&["--until", "+10000-01-01T00:00:00Z"]), ["eng"]);
+    assert_eq!(targets(&["--since", "2031-03-04T05:06:07Z", "--until", "2031-03-04T05:06:08Z"]), ["eng"]);
+    // The log is still intact: `at` is stored as written.
+    env.run(&["audit", "verify"]).ok();
 }

@@ -28,7 +28,7 @@ fn org_list_and_show() {
             "ID  SLUG  DISPLAY_NAME  SSO  SMS_2FA  MEMBERS_COUNT  CREATED_AT\n1   acme  Acme Corp     off  allowed  1              {at}\n"
         )
     );
-    let expected = json!({"id": 1, "slug": "acme", "display_name": "Acme Corp", "sso": "off", "sms_2fa": "allowed", "members_count": 1, "created_at": at});
+    let expected = json!({"id": 1, "slug": "acme", "display_name": "Acme Corp", "sso": false, "sms_2fa": true, "members_count": 1, "created_at": at});
     assert_eq!(json(env.run(&["org", "list", "--format", "json"]).ok()), json!([expected]));
     assert_eq!(json(env.run(&["org", "show", "--format", "json"]).ok()), expected);
     assert_eq!(json(env.run(&["org", "show", "acme", "--format", "json"]).ok()), expected);
@@ -191,7 +191,7 @@ fn org_set_policies_and_display_name() {
     assert_eq!(r.stderr, "organization: changed sso: off → on\norganization: changed sms_2fa: allowed → disallowed\n");
     assert_eq!(rows(&env, "SELECT sso, sms_2fa FROM orgs"), ["1|0"]);
     let v = json(env.run(&["org", "show", "--format", "json"]).ok());
-    assert_eq!((v["sso"].clone(), v["sms_2fa"].clone()), (json!("on"), json!("disallowed")));
+    assert_eq!((v["sso"].clone(), v["sms_2fa"].clone()), (json!(true), json!(false)));
 
     let r = env.run(&["org", "set", "--sso", "off", "--display-name", "Acme Ltd"]);
     assert_eq!(r.stderr, "organization: changed display_name: Acme Corp → Acme Ltd\norganization: changed sso: on → off\n");
@@ -607,14 +607,14 @@ fn access_list_grant_revoke() {
     let bob = add_user(&env, "bob", "acme", &[]);
     assert_eq!(
         json(env.run(&["access", "list", "--format", "json"]).ok()),
-        json!([{"id": 1, "email": "ada@example.com", "role": "global-admin"}])
+        json!([{"id": 1, "email": "ada@example.com", "role": ["global-admin"]}])
     );
     let r = env.run(&["access", "grant", "bob", "global-read-only"]);
     assert_eq!(r.ok(), "");
     assert_eq!(r.stderr, "granted global-read-only to bob\n");
     assert_eq!(
         json(env.run(&["access", "list", "--format", "json"]).ok()),
-        json!([{"id": 1, "email": "ada@example.com", "role": "global-admin"}, {"id": bob, "email": "bob@example.com", "role": "global-read-only"}])
+        json!([{"id": 1, "email": "ada@example.com", "role": ["global-admin"]}, {"id": bob, "email": "bob@example.com", "role": ["global-read-only"]}])
     );
     assert_eq!(
         env.run(&["access", "list"]).ok(),

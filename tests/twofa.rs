@@ -131,7 +131,7 @@ fn enrol_on_a_terminal_with_a_code_from_oathtool() {
     assert!(chrono::DateTime::parse_from_rfc3339(&enrolled_at).is_ok(), "{enrolled_at}");
     assert_eq!(
         status_json(&env, "bob"),
-        json!({"user": "bob@example.com", "method": "app", "enrolled_at": enrolled_at,
+        json!({"user": "bob@example.com", "two_factor": "app", "enrolled_at": enrolled_at,
                "recovery_codes_left": 10, "failures": 0, "locked_until": null})
     );
     let run = env.run_as("bob", &["2fa", "status"]);
@@ -377,7 +377,7 @@ fn verify_needs_an_enrolled_app() {
     );
     assert_eq!(
         status_json(&env, "ada"),
-        json!({"user": "ada@example.com", "method": "none", "enrolled_at": null,
+        json!({"user": "ada@example.com", "two_factor": "none", "enrolled_at": null,
                "recovery_codes_left": 0, "failures": 0, "locked_until": null})
     );
 }
@@ -488,7 +488,7 @@ fn an_admin_reset_allows_enrolment_without_the_old_code() {
         run.fails(5),
         "error: bob@example.com has no authenticator app enrolled\nhint: enrol one with 'acct 2fa enroll'\n"
     );
-    assert_eq!(status_json(&env, "bob")["method"], "email");
+    assert_eq!(status_json(&env, "bob")["two_factor"], "email");
 
     // No old code is asked: the URI comes before anything is read.
     let mut p = PipedEnroll::start(&env, "bob@example.com");
@@ -623,7 +623,7 @@ fn enrol_on_a_terminal_with_the_code_on_a_pipe() {
     assert_eq!(status, 0, "{out}");
     assert!(out.contains("Recovery codes"), "{out}");
     assert!(out.contains("the code just used cannot be used again"), "{out}");
-    assert_eq!(status_json(&env, "ada@example.com")["method"], "app");
+    assert_eq!(status_json(&env, "ada@example.com")["two_factor"], "app");
 }
 
 /// On a colour terminal the QR code is drawn black on white with explicit
@@ -637,4 +637,64 @@ fn the_qr_code_on_a_colour_terminal_has_explicit_colours() {
     let qr: Vec<&str> = out.lines().filter(|l| l.contains('▀') || l.contains('▄') || l.contains('█')).collect();
     assert!(qr.len() > 10, "{out}");
     assert!(qr.iter().all(|l| l.starts_with("\x1b[30;47m")), "{qr:?}");
+}
+
+/// `2fa enroll --format json|jsonl` on pipes: the person's part (prose, QR
+/// code, URI) on stderr, read up to the URI before the code is written; stdout
+/// is exactly one object with `otpauth_uri`, `secret` and `recovery_codes`.
+fn enrol_as_data(env: &Env, format: &str) -> (serde_json::Value, String, String, u64) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut c = env.command();
+    c.args(["2fa", "enroll", "--format", format]).env("ACCT_ACTOR", "ada@example.com");
+    c.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().expect("spawn acct");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut err = String::new();
+    let uri = loop {
+        let mut l = String::new();
+        assert!(stderr.read_line(&mut l).unwrap() > 0, "no otpauth:// URI on stderr:\n{err}");
+        err.push_str(&l);
+        if l.starts_with("otpauth://") {
+            break l.trim_end().to_string();
+        }
+    };
+    let (step, code) = current_code(&secret_of(&uri));
+    stdin.write_all(format!("{code}\n").as_bytes()).unwrap();
+    drop(stdin);
+    let mut out = String::new();
+    stdout.read_to_string(&mut out).unwrap();
+    stderr.read_to_string(&mut err).unwrap();
+    assert!(child.wait().unwrap().success(), "stdout: {out}\nstderr: {err}");
+    if format == "jsonl" {
+        assert_eq!(out.lines().count(), 1, "{out}");
+    }
+    (serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}")), uri, err, step)
+}
+
+#[test]
+fn enrol_with_a_machine_format_prints_one_object_and_the_prose_on_stderr() {
+    for format in ["json", "jsonl"] {
+        let env = Env::new();
+        let (obj, uri, err, step) = enrol_as_data(&env, format);
+        let secret = secret_of(&uri);
+        let codes: Vec<String> =
+            obj["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+        assert_recovery_code_shape(&codes);
+        assert_eq!(obj, json!({"otpauth_uri": uri, "secret": secret, "recovery_codes": codes}));
+        assert!(err.starts_with("Scan this code with an authenticator app, or enter the URI by hand:\n\n"), "{err}");
+        assert!(
+            err.ends_with(&format!(
+                "{uri}\n\ntwo-factor authentication with an app is enrolled\n\
+                 the code just used cannot be used again: 'acct 2fa verify' needs the next code the app shows\n"
+            )),
+            "{err}"
+        );
+        assert_eq!(totp_row(&env, "ada"), format!("app|{secret}|{step}|0|NULL"));
+        // The codes printed are the ones stored.
+        let mut hashes: Vec<String> = codes.iter().map(|c| format!("{}|0", recovery_hash(c))).collect();
+        hashes.sort();
+        assert_eq!(recovery_rows(&env, "ada"), hashes);
+    }
 }

@@ -59,13 +59,18 @@ fn any_bad_row_imports_nothing_and_every_bad_row_is_reported_with_its_line() {
     );
     let before = env.audit_count();
     let run = env.run(&["user", "import", &file, "--report", "report.csv"]);
+    // One error for the command; the rows in error are a table on stdout (issue 18.4).
+    assert_eq!(
+        run.stdout,
+        "LINE  EMAIL            ERROR\n\
+         3     not-an-address   invalid e-mail 'not-an-address': must contain exactly one '@'\n\
+         4     OK@Example.com   OK@Example.com appears again (first on line 2)\n\
+         5     z@example.com    role 'nosuch' not found\n\
+         6     ada@example.com  ada@example.com is already a member of acme (use --if-missing to skip)\n"
+    );
     assert_eq!(
         run.fails(6),
-        "error: line 3: not-an-address: invalid e-mail 'not-an-address': must contain exactly one '@'\n\
-         error: line 4: OK@Example.com: OK@Example.com appears again (first on line 2)\n\
-         error: line 5: z@example.com: role 'nosuch' not found\n\
-         error: line 6: ada@example.com: ada@example.com is already a member of acme (use --if-missing to skip)\n\
-         error: 4 of 5 row(s) have errors; nothing was imported\n\
+        "error: 4 of 5 row(s) have errors; nothing was imported\n\
          hint: fix them, or see each row's outcome with --report FILE\n"
     );
     assert_eq!(count(&env), "1");

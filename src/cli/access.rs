@@ -41,7 +41,7 @@ pub fn run(cmd: AccessCmd, ctx: &Ctx) -> Result<()> {
             super::print_rows(
                 ctx,
                 &["id", "email", "role"],
-                rows.into_iter().map(|r| vec![json!(r.user_id), json!(r.email), json!(r.role)]).collect(),
+                rows.into_iter().map(|r| vec![json!(r.user_id), json!(r.email), json!([r.role])]).collect(),
             )
         }
         AccessCmd::Grant { user, role } => {
@@ -51,7 +51,7 @@ pub fn run(cmd: AccessCmd, ctx: &Ctx) -> Result<()> {
             super::print_outcomes(
                 ctx,
                 &["user", "role"],
-                vec![super::Outcome { values: vec![json!(user), json!(role)], changed, note }],
+                vec![super::Outcome { values: vec![json!(user), json!([role])], changed, note }],
             )
         }
         AccessCmd::Revoke { user, role } => {
@@ -61,7 +61,7 @@ pub fn run(cmd: AccessCmd, ctx: &Ctx) -> Result<()> {
             super::print_outcomes(
                 ctx,
                 &["user", "role"],
-                vec![super::Outcome { values: vec![json!(user), json!(role)], changed, note }],
+                vec![super::Outcome { values: vec![json!(user), json!([role])], changed, note }],
             )
         }
     }

@@ -1,7 +1,7 @@
 //! `acct apply`: the members of the current organization as a file.
 
 use crate::context::Ctx;
-use crate::error::{AppError, Kind, Result, one_line};
+use crate::error::{AppError, Kind, Result};
 use crate::output::Format;
 use crate::service::apply::{self, Outcome, Plan};
 use clap::{Args, ValueEnum};
@@ -145,22 +145,27 @@ pub fn run(a: ApplyArgs, ctx: &Ctx) -> Result<()> {
         }
     }
     if c.errors > 0 {
-        r.plan.rows.each(|l| {
-            if let Outcome::Error(m, _) = &l.outcome {
-                let at = l.line.map(|n| format!("line {n}: ")).unwrap_or_default();
-                let _ = writeln!(std::io::stderr(), "error: {at}{}: {}", one_line(&l.email), crate::error::message_line(m));
-            }
-            Ok(())
+        // One error for the command; the refused rows are data, as for
+        // `user import`: on stdout when the plan was not printed, else on
+        // stderr after it.
+        let mut refused = super::ErrorRows::new(ctx, aborted);
+        r.plan.rows.each(|l| match &l.outcome {
+            Outcome::Error(m, _) => refused.row(l.line, &l.email, m),
+            _ => Ok(()),
         })?;
+        let details = refused.finish()?;
         let rows = c.total();
         if a.keep_going {
             crate::service::invite::report(ctx, &r.sent)?;
             let done = if ctx.dry_run { "the others would be applied" } else { "the others were applied" };
-            return Err(AppError::new(Kind::Partial, format!("{} of {rows} row(s) were refused; {done}", c.errors)).into());
+            return Err(AppError::new(Kind::Partial, format!("{} of {rows} row(s) were refused; {done}", c.errors))
+                .with_details(details)
+                .into());
         }
         let kind = kind_of(r.plan.first_error.unwrap_or(6));
         return Err(AppError::new(kind, format!("{} of {rows} row(s) were refused; nothing was applied", c.errors))
             .with_hint("fix them, apply the others with --keep-going, or see each row's outcome with --report FILE")
+            .with_details(details)
             .into());
     }
     if r.committed {

@@ -119,12 +119,12 @@ pub fn run(cmd: GroupCmd, ctx: &Ctx) -> Result<()> {
         GroupCmd::Create { group: slug, display_name } => {
             let g = group::create(ctx, &slug, display_name.as_deref())?;
             ctx.note(format!("{} group {}", if ctx.dry_run { "would create" } else { "created" }, g.slug));
-            Ok(())
+            super::print_result(ctx, &[("group", json!(g.slug)), ("display_name", json!(g.display_name))])
         }
         GroupCmd::Delete { group: slug } => {
             group::delete(ctx, &slug)?;
             ctx.note(format!("{} group {slug}", if ctx.dry_run { "would delete" } else { "deleted" }));
-            Ok(())
+            super::print_result(ctx, &[("group", json!(slug))])
         }
         GroupCmd::AddManager(p) => people(ctx, p, GroupRole::Manager, true),
         GroupCmd::RemoveManager(p) => people(ctx, p, GroupRole::Manager, false),

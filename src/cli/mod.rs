@@ -389,11 +389,95 @@ pub fn print_changes(ctx: &Ctx, what: &str, ch: &crate::store::Changes) {
     }
 }
 
+/// With `--format`, the result of a mutation on one thing as data (what it
+/// created, deleted or changed; `changed` is true: a mutation that found
+/// nothing to do says so through [`print_outcomes`]).
+pub fn print_result(ctx: &Ctx, fields: &[(&str, serde_json::Value)]) -> Result<()> {
+    if ctx.format_given().is_none() {
+        return Ok(());
+    }
+    let mut all = fields.to_vec();
+    all.push(("changed", serde_json::Value::Bool(true)));
+    print_object(ctx, &all)
+}
+
+/// With `--format`, the changes of an update as data: one row per changed
+/// field (`field`, `old`, `new`), an empty list when nothing changed.
+pub fn print_change_rows(ctx: &Ctx, ch: &crate::store::Changes) -> Result<()> {
+    if ctx.format_given().is_none() {
+        return Ok(());
+    }
+    let rows = ch.0.iter().map(|(f, o, n)| vec![serde_json::json!(f), o.clone(), n.clone()]).collect();
+    print_rows(ctx, &["field", "old", "new"], rows)
+}
+
 fn show(v: &serde_json::Value) -> String {
     match v {
         // The audit text's symbol for an unset value (`acct audit list`).
         serde_json::Value::Null => "∅".into(),
         serde_json::Value::String(s) => crate::error::one_line(s),
         other => other.to_string(),
+    }
+}
+
+/// How many rows in error a JSON error object lists; `rows_omitted` counts
+/// the rest (the `--report` file has every row).
+pub const ERROR_ROWS_SHOWN: usize = 100;
+
+/// The rows in error of a bulk command (`user import`, `apply`), as data:
+/// for people a table or CSV of `line, email, error` (on stdout when the
+/// command has no other output, else on stderr so that stdout stays one data
+/// set), and for scripts (`--format json|jsonl`) the `rows` and
+/// `rows_omitted` keys of the JSON error object, which this returns.
+pub struct ErrorRows<'a> {
+    sink: Option<crate::output::Sink<'a>>,
+    shown: Vec<serde_json::Value>,
+    omitted: u64,
+}
+
+impl<'a> ErrorRows<'a> {
+    pub fn new(ctx: &'a Ctx, on_stdout: bool) -> ErrorRows<'a> {
+        let format = ctx.format_or(Format::Table);
+        let sink = (!matches!(format, Format::Json | Format::Jsonl)).then(|| {
+            let out: Box<dyn std::io::Write> =
+                if on_stdout { Box::new(ctx.stdout()) } else { Box::new(std::io::BufWriter::new(std::io::stderr().lock())) };
+            let names: Vec<String> = ["line", "email", "error"].iter().map(|s| s.to_string()).collect();
+            let style = if on_stdout { ctx.style() } else { crate::output::Style { terminal: ctx.stderr_tty, color: false } };
+            crate::output::Sink::new(out, format, style, names.clone(), names, false)
+        });
+        ErrorRows { sink, shown: Vec::new(), omitted: 0 }
+    }
+
+    /// One row in error; `line` is `None` for a row that is not in the file
+    /// (a member that `apply --prune` would remove), `email` empty when the
+    /// row has none. The address is echoed as errors echo values: cut and
+    /// escaped.
+    pub fn row(&mut self, line: Option<u64>, email: &str, error: &str) -> Result<()> {
+        // An echo in an error: cut and escaped like every other (SPEC §5).
+        let email = if email.is_empty() { serde_json::Value::Null } else { serde_json::json!(crate::error::one_line(email)) };
+        if let Some(s) = &mut self.sink {
+            return s.row(&[serde_json::json!(line), email, serde_json::json!(error)]);
+        }
+        if self.shown.len() < ERROR_ROWS_SHOWN {
+            self.shown.push(serde_json::json!({"line": line, "email": email, "error": error}));
+        } else {
+            self.omitted += 1;
+        }
+        Ok(())
+    }
+
+    /// Finish the table, or give the keys for the JSON error object.
+    pub fn finish(self) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let mut details = serde_json::Map::new();
+        match self.sink {
+            Some(s) => {
+                s.finish()?;
+            }
+            None => {
+                details.insert("rows".into(), serde_json::Value::Array(self.shown));
+                details.insert("rows_omitted".into(), serde_json::json!(self.omitted));
+            }
+        }
+        Ok(details)
     }
 }

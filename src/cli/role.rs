@@ -137,16 +137,20 @@ pub fn run(cmd: RoleCmd, ctx: &Ctx) -> Result<()> {
             let r = role::create(ctx, &name, &permissions, display_name.as_deref())?;
             let verb = if ctx.dry_run { "would create" } else { "created" };
             ctx.note(format!("{verb} role {} ({})", r.name, r.perms));
-            Ok(())
+            super::print_result(
+                ctx,
+                &[("name", json!(r.name)), ("display_name", json!(r.display_name)), ("permissions", json!(r.perms.names()))],
+            )
         }
         RoleCmd::Edit { name, display_name, permissions, add, remove } => {
             let ch = role::edit(ctx, &name, &RoleEdit { display_name, set: permissions, add, remove })?;
             super::print_changes(ctx, &format!("role {name}"), &ch);
-            Ok(())
+            super::print_change_rows(ctx, &ch)
         }
         RoleCmd::Delete { name } => {
             role::delete(ctx, &name)?;
             ctx.note(format!("{} role {name}", if ctx.dry_run { "would delete" } else { "deleted" }));
+            super::print_result(ctx, &[("name", json!(name))])?;
             Ok(())
         }
         RoleCmd::Assign { user, roles } => assign(ctx, &user, &roles, true),
@@ -184,7 +188,7 @@ fn assign(ctx: &Ctx, user: &str, roles: &[String], on: bool) -> Result<()> {
                 (false, true, true) => format!("would unassign {} from {user}", o.target),
                 (false, false, _) => format!("{user} does not hold {}", o.target),
             };
-            super::Outcome { values: vec![json!(user), json!(o.target)], changed, note }
+            super::Outcome { values: vec![json!(user), json!([o.target])], changed, note }
         })
         .collect();
     super::print_outcomes(ctx, &["user", "role"], shown)

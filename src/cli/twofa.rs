@@ -2,6 +2,7 @@
 
 use crate::context::Ctx;
 use crate::error::{AppError, Kind, Result};
+use crate::output::Format;
 use crate::service::twofa;
 use clap::Subcommand;
 use serde_json::json;
@@ -38,7 +39,8 @@ pub fn run(cmd: TwoFaCmd, ctx: &Ctx) -> Result<()> {
                 ctx,
                 &[
                     ("user", json!(who)),
-                    ("method", json!(s.method)),
+                    // The same name as the user field (issue 18.5).
+                    ("two_factor", json!(s.method)),
                     ("enrolled_at", json!(s.enrolled_at)),
                     ("recovery_codes_left", json!(s.recovery_left)),
                     ("failures", json!(s.failures)),
@@ -54,10 +56,23 @@ pub fn run(cmd: TwoFaCmd, ctx: &Ctx) -> Result<()> {
             Ok(())
         }
         TwoFaCmd::Enroll => {
+            // With a machine format, stdout is one object and everything
+            // for the person (the QR code, the URI, the prose) goes to stderr.
+            let as_data = matches!(ctx.format_given(), Some(Format::Json | Format::Jsonl));
+            let shown = std::cell::RefCell::new((String::new(), String::new()));
             let show = |c: &twofa::Challenge| -> Result<()> {
-                let mut out = ctx.stdout();
-                writeln!(out, "Scan this code with an authenticator app, or enter the URI by hand:\n\n{}\n{}\n", c.qr, c.uri)?;
-                out.flush()?;
+                let text =
+                    format!("Scan this code with an authenticator app, or enter the URI by hand:\n\n{}\n{}\n", c.qr, c.uri);
+                shown.replace((c.uri.clone(), c.secret.clone()));
+                if as_data {
+                    let mut err = std::io::stderr().lock();
+                    writeln!(err, "{text}")?;
+                    err.flush()?;
+                } else {
+                    let mut out = ctx.stdout();
+                    writeln!(out, "{text}")?;
+                    out.flush()?;
+                }
                 Ok(())
             };
             let ask = |prompt: &str| -> Result<String> {
@@ -75,6 +90,16 @@ pub fn run(cmd: TwoFaCmd, ctx: &Ctx) -> Result<()> {
             };
             let codes = twofa::enroll(ctx, &show, &ask)?;
             if ctx.dry_run {
+                return Ok(());
+            }
+            if as_data {
+                let (uri, secret) = shown.into_inner();
+                super::print_object(
+                    ctx,
+                    &[("otpauth_uri", json!(uri)), ("secret", json!(secret)), ("recovery_codes", json!(codes))],
+                )?;
+                ctx.note("two-factor authentication with an app is enrolled");
+                ctx.note("the code just used cannot be used again: 'acct 2fa verify' needs the next code the app shows");
                 return Ok(());
             }
             let mut out = ctx.stdout();

@@ -346,7 +346,7 @@ pub fn run(cmd: UserCmd, ctx: &mut Ctx) -> Result<()> {
         UserCmd::Edit(a) => edit(ctx, *a),
         UserCmd::Remove(t) => {
             let done = user::remove(ctx, &t.users, t.keep_going)?;
-            report(ctx, &done, |target, trashed| {
+            report(ctx, &done, "trashed", &|trashed| json!(trashed), |target, trashed| {
                 let verb = if ctx.dry_run { "would remove" } else { "removed" };
                 if trashed {
                     format!(
@@ -363,6 +363,7 @@ pub fn run(cmd: UserCmd, ctx: &mut Ctx) -> Result<()> {
             let roles = if r.roles.is_empty() { "no roles".to_string() } else { r.roles.join(", ") };
             let verb = if ctx.dry_run { "would restore" } else { "restored" };
             ctx.note(format!("{verb} {} into {} with {roles}", r.label, r.org));
+            super::print_result(ctx, &[("user", json!(r.label)), ("org", json!(r.org)), ("role", json!(r.roles))])?;
             if r.never_accepted {
                 ctx.note(format!(
                     "{} never accepted their invitation; a new one is pending: send it with 'acct invite send {}'",
@@ -374,7 +375,7 @@ pub fn run(cmd: UserCmd, ctx: &mut Ctx) -> Result<()> {
         UserCmd::Export(a) => export(ctx, a),
         UserCmd::Reset2fa(t) => {
             let done = user::reset_2fa(ctx, &t.users, t.keep_going)?;
-            report(ctx, &done, |target, _| {
+            report(ctx, &done, "two_factor", &|_| json!("email"), |target, _| {
                 if ctx.dry_run {
                     format!("would reset the 2FA of {target}")
                 } else {
@@ -385,11 +386,24 @@ pub fn run(cmd: UserCmd, ctx: &mut Ctx) -> Result<()> {
     }
 }
 
-fn report(ctx: &Ctx, done: &[user::Done], msg: impl Fn(&str, bool) -> String) -> Result<()> {
+/// The targets done: a note each, and with `--format` a row each (`user`,
+/// the one fact `key` that `value` gives, `changed`).
+fn report(
+    ctx: &Ctx,
+    done: &[user::Done],
+    key: &str,
+    value: &dyn Fn(bool) -> serde_json::Value,
+    msg: impl Fn(&str, bool) -> String,
+) -> Result<()> {
     for d in done {
         if let Ok(flag) = d.result {
             ctx.note(msg(&one_line(&d.target), flag));
         }
+    }
+    if ctx.format_given().is_some() {
+        let rows =
+            done.iter().filter_map(|d| d.result.as_ref().ok().map(|f| vec![json!(d.target), value(*f), json!(true)])).collect();
+        super::print_rows(ctx, &["user", key, "changed"], rows)?;
     }
     let outcomes: Vec<service::Outcome<bool>> = done
         .iter()
@@ -580,10 +594,15 @@ fn edit(ctx: &Ctx, a: EditFlags) -> Result<()> {
         Some(service::user_edit::edit(ctx, &a.user, &args)?)
     };
     match result {
-        None => ctx.note("nothing changed"),
-        Some((label, ch)) => super::print_changes(ctx, &label, &ch),
+        None => {
+            ctx.note("nothing changed");
+            super::print_change_rows(ctx, &Default::default())
+        }
+        Some((label, ch)) => {
+            super::print_changes(ctx, &label, &ch);
+            super::print_change_rows(ctx, &ch)
+        }
     }
-    Ok(())
 }
 
 /// The fields: --fields, a checkbox list on a terminal, or the defaults.
@@ -687,20 +706,32 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
         ));
         ctx.note("dry run: nothing was changed");
         if errors > 0 {
-            return Err(AppError::new(Kind::Invalid, format!("{errors} row(s) have errors")).into());
+            // The plan on stdout has the rows in error; scripts get them in the JSON error too.
+            if !matches!(ctx.format_given(), Some(Format::Json | Format::Jsonl)) {
+                return Err(AppError::new(Kind::Invalid, format!("{errors} row(s) have errors")).into());
+            }
+            let mut rows = super::ErrorRows::new(ctx, false);
+            r.lines.each(|l| match &l.outcome {
+                Outcome::Error(m) => rows.row(Some(l.line), &l.email, m),
+                _ => Ok(()),
+            })?;
+            let details = rows.finish()?;
+            return Err(AppError::new(Kind::Invalid, format!("{errors} row(s) have errors")).with_details(details).into());
         }
         return Ok(());
     }
     if aborted {
+        // One error for the command; the rows in error are data (SPEC §5).
         let mut not_utf8 = false;
-        r.lines.each(|l| {
-            if let Outcome::Error(m) = &l.outcome {
+        let mut rows = super::ErrorRows::new(ctx, true);
+        r.lines.each(|l| match &l.outcome {
+            Outcome::Error(m) => {
                 not_utf8 |= m.ends_with(import::NOT_UTF8);
-                let who = if l.email.is_empty() { String::new() } else { format!("{}: ", one_line(&l.email)) };
-                let _ = writeln!(std::io::stderr(), "error: line {}: {who}{}", l.line, crate::error::message_line(m));
+                rows.row(Some(l.line), &l.email, m)
             }
-            Ok(())
+            _ => Ok(()),
         })?;
+        let details = rows.finish()?;
         return Err(AppError::new(
             Kind::Invalid,
             format!("{errors} of {} row(s) have errors; nothing was imported", r.counts.total()),
@@ -710,6 +741,7 @@ fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
         } else {
             "fix them, or see each row's outcome with --report FILE".to_string()
         })
+        .with_details(details)
         .into());
     }
     ctx.note(format!("imported {} row(s): {add} invited, {join} existing accounts added, {skip} skipped", add + join + skip));

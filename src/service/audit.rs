@@ -29,6 +29,10 @@ pub fn parse_time(s: &str) -> Result<String, AppError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Secs, true));
     }
+    // A year past 9999, as acct writes it (`+10000-01-01T00:00:00Z`).
+    if let Ok(t) = s.parse::<DateTime<Utc>>() {
+        return Ok(t.to_rfc3339_opts(SecondsFormat::Secs, true));
+    }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         let t = d.and_hms_opt(0, 0, 0).ok_or_else(bad)?.and_utc();
         return Ok(t.to_rfc3339_opts(SecondsFormat::Secs, true));

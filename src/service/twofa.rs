@@ -17,6 +17,9 @@ pub fn status(ctx: &Ctx) -> Result<(String, TotpState)> {
 pub struct Challenge {
     pub uri: String,
     pub qr: String,
+    /// The base32 secret of the URI, for a person typing it by hand and for
+    /// `--format json`.
+    pub secret: String,
 }
 
 /// Enrol a new TOTP secret. `show` displays the URI and QR code; `ask` reads
@@ -55,7 +58,7 @@ pub fn enroll(ctx: &Ctx, show: &dyn Fn(&Challenge) -> Result<()>, ask: &dyn Fn(&
     let secret = tf::new_secret();
     let t = tf::totp(&secret, &actor.label)?;
     let uri = t.to_url().map_err(|e| anyhow::anyhow!("otpauth URI: {e}"))?;
-    show(&Challenge { qr: tf::qr_text(&uri, ctx.style().color)?, uri })?;
+    show(&Challenge { qr: tf::qr_text(&uri, ctx.style().color)?, uri, secret: secret.clone() })?;
     let code = ask("Code shown by the authenticator app")?;
     let step = tf::matching_step(&t, code.trim(), tf::now_step(), None).ok_or_else(|| {
         AppError::new(Kind::Denied, "the code does not match; nothing was changed")

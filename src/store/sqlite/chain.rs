@@ -31,8 +31,8 @@ pub fn tail(conn: &Connection) -> Result<(i64, String)> {
 pub fn insert(conn: &Connection, e: &ChainEntry, prev: &str) -> Result<String> {
     let h = chain::hash(prev, e);
     conn.prepare_cached(
-        "INSERT INTO audit (id, at, actor_id, actor, org, action, target_id, target, changes, change_id, reverts, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO audit (id, at, actor_id, actor, org, action, target_id, target, changes, change_id, reverts, hash, at_unix)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         e.id,
@@ -46,7 +46,8 @@ pub fn insert(conn: &Connection, e: &ChainEntry, prev: &str) -> Result<String> {
         e.changes,
         e.change_id,
         e.reverts,
-        h
+        h,
+        unix_seconds(&e.at)
     ])?;
     if !e.audience.is_empty() {
         let mut st = conn.prepare_cached("INSERT OR IGNORE INTO audit_orgs (org, audit_id) VALUES (?1, ?2)")?;
@@ -118,4 +119,37 @@ pub fn chain_existing(conn: &Connection) -> Result<()> {
         prev = h;
         Ok(())
     })
+}
+
+/// An audit time (RFC 3339 as acct writes it, a year past 9999 with its
+/// `+` sign, e.g. `+10000-01-01T00:00:00Z`) in seconds since the Unix epoch:
+/// the form that `audit list --since/--until` compare. `None` for text that
+/// is not a time (an entry written outside acct).
+pub fn unix_seconds(at: &str) -> Option<i64> {
+    at.parse::<chrono::DateTime<chrono::Utc>>().ok().map(|t| t.timestamp())
+}
+
+/// Migration 7: the numeric time of the entries written before it. `each`
+/// reads a page completely before it hands the entries over.
+pub fn time_existing(conn: &Connection) -> Result<()> {
+    each(conn, &mut |e| {
+        conn.prepare_cached("UPDATE audit SET at_unix = ?1 WHERE id = ?2")?.execute(params![unix_seconds(&e.at), e.id])?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::unix_seconds;
+
+    #[test]
+    fn audit_times_of_every_year_are_numbers_in_time_order() {
+        assert_eq!(unix_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(unix_seconds("2030-06-01T00:00:00Z"), Some(1_906_502_400));
+        assert_eq!(unix_seconds("+10000-01-01T00:00:00Z"), Some(253_402_300_800));
+        assert_eq!(unix_seconds("-0001-01-01T00:00:00Z"), Some(-62_198_755_200));
+        assert_eq!(unix_seconds("t1"), None);
+        let t = chrono::DateTime::from_timestamp(253_402_300_800, 0).unwrap();
+        assert_eq!(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "+10000-01-01T00:00:00Z");
+    }
 }

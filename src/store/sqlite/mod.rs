@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("004_role_key.sql"),
     include_str!("005_audit_chain.sql"),
     include_str!("006_name_overrides.sql"),
+    include_str!("007_audit_time.sql"),
 ];
 
 /// The newest schema version this binary knows.
@@ -35,6 +36,8 @@ pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// The migration whose new columns are filled in by Rust (the hash chain).
 const CHAIN_MIGRATION: u32 = 5;
+/// The migration whose numeric audit times are filled in by Rust.
+const AUDIT_TIME_MIGRATION: u32 = 7;
 
 pub struct SqliteStore {
     conn: Connection,
@@ -248,6 +251,9 @@ impl SqliteStore {
             tx.execute_batch(MIGRATIONS[current as usize]).map_err(|e| migration_failed(e, current + 1))?;
             if current + 1 == CHAIN_MIGRATION {
                 chain::chain_existing(&tx)?;
+            }
+            if current + 1 == AUDIT_TIME_MIGRATION {
+                chain::time_existing(&tx)?;
             }
             tx.pragma_update(None, "user_version", current + 1)?;
             tx.commit()?;
@@ -583,6 +589,46 @@ mod tests {
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         let err = SqliteStore::create(&path).err().unwrap();
         assert!(crate::error::classify(&err).kind == crate::error::Kind::Conflict);
+    }
+}
+
+#[cfg(test)]
+mod audit_time_migration {
+    use super::*;
+
+    #[test]
+    fn the_time_migration_numbers_the_entries_of_an_older_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+            let before = AUDIT_TIME_MIGRATION as usize - 1;
+            for m in &MIGRATIONS[..before] {
+                c.execute_batch(m).unwrap();
+            }
+            c.pragma_update(None, "user_version", before as u32).unwrap();
+            c.execute_batch(
+                "INSERT INTO audit (at, actor, org, action, target, changes, hash) VALUES
+                     ('2026-01-01T00:00:00Z', 'init', 'acme', 'init', 'a@x.com', '{}', 'h1'),
+                     ('+10000-01-01T00:00:00Z', 'init', 'acme', 'org.set', 'acme', '{}', 'h2'),
+                     ('t3', 'init', 'acme', 'org.set', 'acme', '{}', 'h3');",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let mut st = store.conn.prepare("SELECT at, hash, at_unix FROM audit ORDER BY id").unwrap();
+        let rows: Vec<(String, String, Option<i64>)> =
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().collect::<rusqlite::Result<_>>().unwrap();
+        // `at` and the hashes as they were; the numbers beside them.
+        assert_eq!(
+            rows,
+            vec![
+                ("2026-01-01T00:00:00Z".into(), "h1".into(), Some(1_767_225_600)),
+                ("+10000-01-01T00:00:00Z".into(), "h2".into(), Some(253_402_300_800)),
+                ("t3".into(), "h3".into(), None),
+            ]
+        );
     }
 }
 

@@ -1071,11 +1071,13 @@ impl Tx for SqliteTx<'_> {
         if let Some(i) = q.id {
             cond(&mut sql, &mut args, " AND id = ?", Sql::Integer(i));
         }
+        // Times compare as numbers (`at_unix`), never as text (migration 7).
+        let bound = |t: &str| super::chain::unix_seconds(t).ok_or_else(|| anyhow::anyhow!("not an RFC 3339 time: {t}"));
         if let Some(s) = &q.since {
-            cond(&mut sql, &mut args, " AND at >= ?", Sql::Text(s.clone()));
+            cond(&mut sql, &mut args, " AND at_unix >= ?", Sql::Integer(bound(s)?));
         }
         if let Some(u) = &q.until {
-            cond(&mut sql, &mut args, " AND at < ?", Sql::Text(u.clone()));
+            cond(&mut sql, &mut args, " AND at_unix < ?", Sql::Integer(bound(u)?));
         }
         sql.push_str(" ORDER BY id DESC");
         if let Some(l) = q.limit {
