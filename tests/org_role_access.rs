@@ -25,7 +25,7 @@ fn org_list_and_show() {
     assert_eq!(
         env.run(&["org", "list"]).ok(),
         format!(
-            "ID  SLUG  DISPLAY_NAME  SSO  SMS_2FA  MEMBERS_COUNT  CREATED_AT\n1   acme  Acme Corp     off  allowed  1              {at}\n"
+            "ID  SLUG  DISPLAY_NAME  SSO    SMS_2FA  MEMBERS_COUNT  CREATED_AT\n1   acme  Acme Corp     false  true     1              {at}\n"
         )
     );
     let expected = json!({"id": 1, "slug": "acme", "display_name": "Acme Corp", "sso": false, "sms_2fa": true, "members_count": 1, "created_at": at});
@@ -35,7 +35,7 @@ fn org_list_and_show() {
     assert_eq!(
         env.run(&["org", "show"]).ok(),
         format!(
-            "id             1\nslug           acme\ndisplay_name   Acme Corp\nsso            off\nsms_2fa        allowed\nmembers_count  1\ncreated_at     {at}\n"
+            "id             1\nslug           acme\ndisplay_name   Acme Corp\nsso            false\nsms_2fa        true\nmembers_count  1\ncreated_at     {at}\n"
         )
     );
 }

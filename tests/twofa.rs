@@ -138,7 +138,7 @@ fn enrol_on_a_terminal_with_a_code_from_oathtool() {
     assert_eq!(
         run.ok(),
         format!(
-            "user                 bob@example.com\nmethod               app\nenrolled_at          {enrolled_at}\n\
+            "user                 bob@example.com\ntwo_factor           app\nenrolled_at          {enrolled_at}\n\
              recovery_codes_left  10\nfailures             0\nlocked_until\n"
         )
     );

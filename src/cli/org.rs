@@ -2,7 +2,6 @@
 
 use crate::context::Ctx;
 use crate::error::Result;
-use crate::output::Format;
 use crate::service::org;
 use crate::store::OrgChange;
 use clap::{Subcommand, ValueEnum};
@@ -75,17 +74,15 @@ pub struct SetArgs {
     display_name: Option<String>,
 }
 
-/// An organization's fields. The policies are JSON booleans (as every flag
-/// of a user is); tables, CSV and TSV show the words of `org set`'s flags.
-fn fields(ctx: &Ctx, r: &org::OrgRow) -> Vec<(&'static str, serde_json::Value)> {
-    let json = matches!(ctx.format_given(), Some(Format::Json | Format::Jsonl));
-    let word = |on: bool, yes: &str, no: &str| if json { json!(on) } else { json!(if on { yes } else { no }) };
+/// An organization's fields. The policies are booleans (as every flag of a
+/// user is), the same in every format: `sso` on, `sms_2fa` allowed.
+fn fields(r: &org::OrgRow) -> Vec<(&'static str, serde_json::Value)> {
     vec![
         ("id", json!(r.org.id)),
         ("slug", json!(r.org.slug)),
         ("display_name", json!(r.org.display_name)),
-        ("sso", word(r.org.sso, "on", "off")),
-        ("sms_2fa", word(r.org.sms_2fa, "allowed", "disallowed")),
+        ("sso", json!(r.org.sso)),
+        ("sms_2fa", json!(r.org.sms_2fa)),
         ("members_count", json!(r.members)),
         ("created_at", json!(r.org.created_at)),
     ]
@@ -95,14 +92,13 @@ pub fn run(cmd: OrgCmd, ctx: &mut Ctx) -> Result<()> {
     match cmd {
         OrgCmd::List => {
             let rows = org::list(ctx)?;
-            let names: Vec<&str> =
-                fields(ctx, &org::OrgRow { org: Default::default(), members: 0 }).iter().map(|f| f.0).collect();
-            let rows = rows.iter().map(|r| fields(ctx, r).into_iter().map(|f| f.1).collect()).collect();
+            let names: Vec<&str> = fields(&org::OrgRow { org: Default::default(), members: 0 }).iter().map(|f| f.0).collect();
+            let rows = rows.iter().map(|r| fields(r).into_iter().map(|f| f.1).collect()).collect();
             super::print_rows(ctx, &names, rows)
         }
         OrgCmd::Show { slug } => {
             let r = org::show(ctx, slug.as_deref())?;
-            super::print_object(ctx, &fields(ctx, &r))
+            super::print_object(ctx, &fields(&r))
         }
         OrgCmd::Create { slug, display_name } => {
             let o = org::create(ctx, &slug, display_name.as_deref())?;
@@ -110,7 +106,7 @@ pub fn run(cmd: OrgCmd, ctx: &mut Ctx) -> Result<()> {
             ctx.note(format!("{verb} organization {} with you as its full-admin", o.slug));
             // With --format, the result as data: the organization created.
             if ctx.format_given().is_some() {
-                super::print_object(ctx, &fields(ctx, &org::OrgRow { org: o, members: 1 }))?;
+                super::print_object(ctx, &fields(&org::OrgRow { org: o, members: 1 }))?;
             }
             Ok(())
         }

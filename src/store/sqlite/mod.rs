@@ -246,6 +246,10 @@ impl SqliteStore {
                 .into());
             }
             if current == known {
+                drop(tx);
+                // Statements cached while migrating were planned for an older
+                // schema: start afresh rather than re-prepare them on first use.
+                self.conn.flush_prepared_statement_cache();
                 return Ok(applied);
             }
             tx.execute_batch(MIGRATIONS[current as usize]).map_err(|e| migration_failed(e, current + 1))?;
@@ -565,7 +569,7 @@ mod tests {
         c.pragma_update(None, "user_version", 99).unwrap();
         drop(c);
         let err = SqliteStore::open(&path).err().unwrap();
-        assert!(err.to_string().contains("schema version 99, newer than this acct knows (6)"), "{err}");
+        assert!(err.to_string().contains("schema version 99, newer than this acct knows (7)"), "{err}");
 
         let other = dir.path().join("other.db");
         let c = Connection::open(&other).unwrap();
