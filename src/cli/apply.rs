@@ -96,7 +96,7 @@ fn print_plan(ctx: &Ctx, plan: &mut Plan) -> Result<()> {
 
 pub fn run(a: ApplyArgs, ctx: &Ctx) -> Result<()> {
     // The report's path is checked, and its file created, before anything is read or applied.
-    let report = a.report.as_deref().map(|p| super::user::output_file(ctx, p, Some(&a.file))).transpose()?;
+    let report = a.report.as_deref().map(|p| super::output_file(ctx, p, Some(&a.file))).transpose()?;
     let jsonl = match a.input_format {
         Some(f) => f == InputFormat::Jsonl,
         None => a.file.ends_with(".jsonl"),

@@ -481,3 +481,15 @@ impl<'a> ErrorRows<'a> {
         Ok(details)
     }
 }
+
+/// An output file (`-o`, `--report`), refused when it is the database, one of
+/// its side files or the command's input (`-` is standard input).
+pub(crate) fn output_file(ctx: &Ctx, path: &std::path::Path, input: Option<&str>) -> Result<crate::safe_file::OutputFile> {
+    let mut forbidden = crate::safe_file::Forbidden::new().database(&ctx.db_path()?);
+    forbidden = match input {
+        Some("-") => forbidden.stdin(),
+        Some(file) => forbidden.input(std::path::Path::new(file)),
+        None => forbidden,
+    };
+    crate::safe_file::OutputFile::create(path, forbidden)
+}
