@@ -11,11 +11,16 @@ use support::*;
 
 /// acct under `faketime -f OFFSET` (e.g. `+8d`), in the sealed environment.
 fn later(env: &Env, offset: &str, args: &[&str]) -> Run {
-    faketime(env, &["-f", offset], args)
+    faketime(env, None, &["-f", offset], args)
+}
+
+/// The same, acting as `actor` (`ACCT_ACTOR`).
+fn later_as(env: &Env, actor: Option<&str>, offset: &str, args: &[&str]) -> Run {
+    faketime(env, actor, &["-f", offset], args)
 }
 
 /// acct under `faketime CLOCK_ARGS...`, in the sealed environment.
-fn faketime(env: &Env, clock: &[&str], args: &[&str]) -> Run {
+fn faketime(env: &Env, actor: Option<&str>, clock: &[&str], args: &[&str]) -> Run {
     let sealed = env.command();
     let mut f = std::process::Command::new("faketime");
     f.env_clear();
@@ -23,6 +28,9 @@ fn faketime(env: &Env, clock: &[&str], args: &[&str]) -> Run {
         if let Some(v) = v {
             f.env(k, v);
         }
+    }
+    if let Some(a) = actor {
+        f.env("ACCT_ACTOR", a);
     }
     f.args(clock).arg(bin()).args(args).current_dir(env.home()).stdin(std::process::Stdio::null());
     output(f, None)
@@ -200,7 +208,7 @@ fn an_expired_trash_record_blocks_no_command() {
 
 /// acct under `faketime 'TIME'` (an absolute clock, e.g. the year 10000).
 fn at_time(env: &Env, time: &str, args: &[&str]) -> Run {
-    faketime(env, &[time], args)
+    faketime(env, None, &[time], args)
 }
 
 /// Issue 18.13: audit times compare as times, not as text. chrono writes the
@@ -228,4 +236,29 @@ fn audit_filters_compare_times_of_every_year() {
     assert_eq!(targets(&["--since", "2031-03-04T05:06:07Z", "--until", "2031-03-04T05:06:08Z"]), ["eng"]);
     // The log is still intact: `at` is stored as written.
     env.run(&["audit", "verify"]).ok();
+}
+
+#[test]
+fn db_purge_by_a_weaker_role_or_another_org_purges_nothing_it_may_not() {
+    let env = Env::new();
+    env.run(&["org", "create", "beta"]).ok();
+    trashed(&env, "old@example.com", None);
+    for (email, org, role) in [("ro@example.com", "acme", "read-only"), ("binv@example.com", "beta", "full-admin")] {
+        env.run(&["--org", org, "user", "add", email, "--role", role, "--no-send"]).ok();
+        env.db().execute("UPDATE users SET status = 'active', accepted = 1 WHERE email = ?1", [email]).unwrap();
+    }
+    for actor in ["ro@example.com", "binv@example.com"] {
+        let r = later_as(&env, Some(actor), "+31d", &["db", "purge"]);
+        assert_eq!(r.code, 0, "{actor}: {r:?}");
+        assert!(
+            r.stderr
+                .starts_with("warning: left old@example.com in the trash: permission denied: 'user:invite' is needed in acme"),
+            "{actor}: {}",
+            r.stderr
+        );
+        assert_eq!(env.query("SELECT count(*) FROM users WHERE email = 'old@example.com'"), "1", "{actor}");
+    }
+    // acme's admin may.
+    later(&env, "+31d", &["db", "purge"]).ok();
+    assert_eq!(env.query("SELECT count(*) FROM users WHERE email = 'old@example.com'"), "0");
 }
