@@ -29,7 +29,10 @@ fn state(env: &Env) -> Vec<String> {
     out.push("-- memberships".into());
     out.extend(rows(
         env,
-        "SELECT m.* FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.trashed_at IS NULL ORDER BY 1, 2",
+        // A membership that undo gives back is a new one: its created_at is
+        // the time of the undo (the clock may have moved to the next second).
+        "SELECT m.org_id, m.user_id, m.role_key FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE u.trashed_at IS NULL ORDER BY 1, 2",
     ));
     out.push("-- users".into());
     out.extend(rows(
