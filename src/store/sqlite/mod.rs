@@ -7,6 +7,7 @@
 //! wait for each other instead of failing.
 
 mod chain;
+mod import;
 pub mod restore;
 mod tx;
 

@@ -6,40 +6,17 @@ use crate::error::{self, Result};
 use crate::store::chain::ChainEntry;
 use crate::store::model::*;
 use crate::store::{Selector, Tx, UserSink};
-use anyhow::Context;
 use rusqlite::types::Value as Sql;
 use rusqlite::{OptionalExtension, Row, Transaction, params, params_from_iter};
 use serde_json::{Value, json};
 
 pub struct SqliteTx<'c> {
-    tx: Transaction<'c>,
+    pub(super) tx: Transaction<'c>,
     /// The definitions of the indexes set aside by `suspend_indexes`.
-    suspended: Vec<String>,
+    pub(super) suspended: Vec<String>,
     change_id: String,
     reverts: Option<i64>,
 }
-
-/// Secondary indexes that a bulk load may set aside: none of them is read
-/// while the rows are checked and written (the unique keys are, and so are
-/// `memberships_user`, `user_roles_user` and `group_managers_user`, which
-/// the facts of an existing account are read through).
-const SUSPENDABLE: &[&str] = &[
-    "users_email_ci",
-    "users_first_name_ci",
-    "users_last_name_ci",
-    "users_status",
-    "users_two_factor",
-    "users_primary_group",
-    "users_search",
-    "memberships_role",
-    "user_roles_role",
-    "group_members_user",
-    "invitations_user",
-    "audit_at",
-    "audit_actor",
-    "audit_target",
-    "audit_action",
-];
 
 impl<'c> SqliteTx<'c> {
     #[cfg(test)]
@@ -57,7 +34,7 @@ impl<'c> SqliteTx<'c> {
     }
 
     /// The slugs of the further organizations that see entries written under `p`.
-    fn audience(&self, p: &Permit, org: Option<&str>) -> Result<Vec<String>> {
+    pub(super) fn audience(&self, p: &Permit, org: Option<&str>) -> Result<Vec<String>> {
         let mut out: Vec<String> = Vec::new();
         let mut st = self.tx.prepare_cached("SELECT slug FROM orgs WHERE id = ?1")?;
         for o in p.audience() {
@@ -73,7 +50,7 @@ impl<'c> SqliteTx<'c> {
     }
 
     /// The entry as it will be chained, without its id.
-    fn chain_entry(
+    pub(super) fn chain_entry(
         &self,
         p: &Permit,
         org: Option<&str>,
@@ -160,7 +137,7 @@ impl<'c> SqliteTx<'c> {
         )?)
     }
 
-    fn everyone_group(&self, org: i64) -> Result<i64> {
+    pub(super) fn everyone_group(&self, org: i64) -> Result<i64> {
         Ok(self.tx.query_row("SELECT id FROM groups WHERE org_id = ?1 AND slug = 'everyone'", [org], |r| r.get(0))?)
     }
 
@@ -410,7 +387,7 @@ fn sort_expr(c: Column) -> &'static str {
 
 /// What `--search` looks in: e-mail, username and names, lower-cased
 /// (Unicode-aware, unlike SQLite's LIKE), one per line.
-fn search_key(email: &str, username: &str, names: [Option<&str>; 3]) -> String {
+pub(super) fn search_key(email: &str, username: &str, names: [Option<&str>; 3]) -> String {
     let mut s = format!("{email}\n{username}");
     for n in names.into_iter().flatten() {
         s.push('\n');
@@ -613,37 +590,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn suspend_indexes(&mut self) -> Result<()> {
-        if !self.suspended.is_empty() {
-            return Ok(());
-        }
-        for name in SUSPENDABLE {
-            let sql: Option<String> = self
-                .tx
-                .query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1", [name], |r| r.get(0))
-                .optional()
-                .with_context(|| format!("reading index {name}"))?;
-            if let Some(sql) = sql {
-                self.tx.execute_batch(&format!("DROP INDEX {name}")).with_context(|| format!("setting index {name} aside"))?;
-                self.suspended.push(sql);
-            }
-        }
-        Ok(())
+        self.suspend_secondary()
     }
 
     fn resume_indexes(&mut self) -> Result<()> {
-        if self.suspended.is_empty() {
-            return Ok(());
-        }
-        // Each build sorts within the page cache and spills the rest to
-        // temporary files: a small cache keeps the memory of a build the same
-        // whatever the number of rows.
-        let cache: i64 = self.tx.pragma_query_value(None, "cache_size", |r| r.get(0))?;
-        self.tx.pragma_update(None, "cache_size", -4096)?;
-        for sql in std::mem::take(&mut self.suspended) {
-            self.tx.execute_batch(&sql).context("rebuilding an index")?;
-        }
-        self.tx.pragma_update(None, "cache_size", cache)?;
-        Ok(())
+        self.resume_secondary()
     }
 
     fn step_begin(&mut self) -> Result<()> {
@@ -1761,89 +1712,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn import_members(&mut self, p: &Permit, org: i64, rows: &[ImportRow], progress: &mut dyn FnMut(u64)) -> Result<Vec<i64>> {
-        p.check(Op::UserAdd, None)?;
-        if p.org_id() != Some(org) {
-            return Err(anyhow::anyhow!("internal error: the permit is for another organization"));
-        }
-        let t = now();
-        let everyone = self.everyone_group(org)?;
-        let mut ids = Vec::with_capacity(rows.len());
-        let mut ins_user = self.tx.prepare_cached(
-            "INSERT INTO users (username, email, email_key, first_name, last_name, full_name, initials, status, accepted,
-                                primary_group_id, created_at, updated_at, search_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'invited', 0, ?8, ?9, ?9, ?10)",
-        )?;
-        let mut ins_member =
-            self.tx.prepare_cached("INSERT INTO memberships (org_id, user_id, created_at, role_key) VALUES (?1, ?2, ?3, ?4)")?;
-        let mut ins_role =
-            self.tx.prepare_cached("INSERT OR IGNORE INTO user_roles (org_id, user_id, role_id) VALUES (?1, ?2, ?3)")?;
-        let mut ins_inv = self.tx.prepare_cached("INSERT INTO invitations (user_id, org_id, created_at) VALUES (?1, ?2, ?3)")?;
-        let mut ins_group = self.tx.prepare_cached("INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?1, ?2)")?;
-        let mut set_primary =
-            self.tx.prepare_cached("UPDATE users SET primary_group_id = ?1 WHERE id = ?2 AND primary_group_id IS NULL")?;
-        // Every entry is chained like any other: the tail once, then in memory.
-        let mut entry = self.chain_entry(p, p.org_slug(), None, None, String::new());
-        entry.at = t.clone();
-        entry.audience = self.audience(p, p.org_slug())?;
-        let (mut next_id, mut prev) = super::chain::tail(&self.tx)?;
-        let mut email_of = self.tx.prepare_cached("SELECT email FROM users WHERE id = ?1")?;
-        for (n, row) in rows.iter().enumerate() {
-            let (id, email, change) = match (&row.new, row.existing) {
-                (Some(u), _) => {
-                    ins_user.execute(params![
-                        u.username,
-                        u.email,
-                        u.email_key,
-                        u.first_name,
-                        u.last_name,
-                        u.full_name,
-                        u.initials,
-                        row.group.unwrap_or(everyone),
-                        t,
-                        search_key(
-                            &u.email,
-                            &u.username,
-                            [u.first_name.as_deref(), u.last_name.as_deref(), u.full_name.as_deref()]
-                        )
-                    ])?;
-                    let id = self.tx.last_insert_rowid();
-                    ins_inv.execute(params![id, org, t])?;
-                    (
-                        id,
-                        u.email.clone(),
-                        json!({"user": {"old": null, "new": u.email}, "roles": {"old": [], "new": row.role_names}}),
-                    )
-                }
-                (None, Some(id)) => {
-                    let email: String = email_of.query_row([id], |r| r.get(0))?;
-                    let g = row.group.unwrap_or(everyone);
-                    if set_primary.execute(params![g, id])? == 0 && row.group.is_some() {
-                        ins_group.execute(params![g, id])?;
-                    }
-                    (id, email, json!({"member": {"old": false, "new": true}, "roles": {"old": [], "new": row.role_names}}))
-                }
-                (None, None) => return Err(anyhow::anyhow!("internal error: an import row without a user")),
-            };
-            let mut key: Vec<&str> = row.role_names.iter().map(String::as_str).collect();
-            key.sort_unstable();
-            key.dedup();
-            ins_member.execute(params![org, id, t, key.join(";")])?;
-            for r in &row.roles {
-                ins_role.execute(params![org, id, r])?;
-            }
-            entry.id = next_id;
-            entry.target_id = Some(id);
-            entry.target = Some(email);
-            entry.changes = change.to_string();
-            prev = super::chain::insert(&self.tx, &entry, &prev)?;
-            next_id += 1;
-            ids.push(id);
-            if n % 4096 == 4095 {
-                progress(n as u64 + 1);
-            }
-        }
-        progress(rows.len() as u64);
-        Ok(ids)
+        self.bulk_import(p, org, rows, progress)
     }
 
     fn queue_invitation(&mut self, p: &Permit, user: i64, org: i64) -> Result<i64> {
