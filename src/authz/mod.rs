@@ -7,8 +7,8 @@
 //! outside `authz` can make one: a write that did not pass the engine does not
 //! compile.
 //!
-//! Rooms: [`facts`] (what the engine decides on), [`field`] (the user fields and
-//! their edit matrix), [`permit`] (operations and permits), [`perm`]
+//! Rooms: `facts` (what the engine decides on), `field` (the user fields and
+//! their edit matrix), `permit` (operations and permits), `perm`
 //! (permissions and built-in roles), and here the requests and the decision.
 
 mod facts;
