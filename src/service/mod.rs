@@ -20,6 +20,9 @@ pub mod user;
 pub mod user_edit;
 pub mod user_list;
 
+#[cfg(test)]
+mod tests;
+
 use crate::authz::Subject;
 use crate::error::{self, AppError, Result, one_line};
 use crate::store::{Group, Org, Role, Selector, Tx};
