@@ -655,3 +655,27 @@ fn json_lists_carry_every_field_unless_columns_are_named() {
     assert_eq!(line, "{\"id\":1,\"email\":\"ada@example.com\"}\n");
     assert_eq!(env.run(&["user", "list", "--format", "csv"]).ok(), "email\r\nada@example.com\r\n");
 }
+
+/// `user show` decides as the record `user edit` opens does: the user
+/// themself, a manager of their primary group, or `user:read` — and anyone
+/// else, existing or not, gets the same denial.
+#[test]
+fn a_manager_without_user_read_is_shown_the_members_of_their_group_only() {
+    let env = fixture();
+    let mia = env.run(&["user", "add", "mia@example.com", "--role", "read-only", "--no-send"]);
+    mia.ok();
+    activate(&env, "mia@example.com");
+    env.run(&["role", "unassign", "mia", "read-only"]).ok();
+    env.run(&["group", "add-manager", "eng", "mia"]).ok();
+    let bob = env.run_as("mia@example.com", &["user", "show", "bob", "--format", "json"]);
+    let shown: serde_json::Value = serde_json::from_str(bob.ok()).expect("json");
+    assert_eq!(shown["email"], json!("bob@example.com"));
+    let denial = "error: permission denied: 'user:read' is needed in acme (you have no role in acme; ask an administrator)\n";
+    for other in ["carol", "ghost@example.com"] {
+        let run = env.run_as("mia@example.com", &["user", "show", other]);
+        assert_eq!(run.fails(4), denial, "{other}");
+        assert_eq!(run.stdout, "");
+    }
+    let me = env.run_as("mia@example.com", &["user", "show", "mia", "--format", "json"]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(me.ok()).expect("json")["email"], json!("mia@example.com"));
+}

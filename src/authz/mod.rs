@@ -50,6 +50,14 @@ pub enum Request<'a> {
         org: &'a OrgFacts,
         perm: Perm,
     },
+    /// Read one user's record (`user show`, the record `user edit` opens
+    /// in `$EDITOR`): themself, a manager of their primary group, or
+    /// `user:read` in the organization. `None`: nobody by that name, which
+    /// is answered as for anyone the actor may not read.
+    UserView {
+        org: &'a OrgFacts,
+        target: Option<&'a Subject>,
+    },
     /// See every organization.
     GlobalRead,
     /// List who holds the global roles (`access list`): global admins only.
@@ -301,6 +309,16 @@ pub fn decide(actor: &Subject, req: &Request<'_>) -> Result<Permit, Refusal> {
                 need(actor, org, *perm)?;
             }
             Ok(permit(actor, Op::Read, Some(org), None))
+        }
+        Request::UserView { org, target } => {
+            if let Some(t) = target {
+                let rel = relations(actor, t);
+                if rel.is_self || rel.manager {
+                    return Ok(permit(actor, Op::Read, Some(org), Some(t.id)));
+                }
+            }
+            need(actor, org, Perm::UserRead)?;
+            Ok(permit(actor, Op::Read, Some(org), target.map(|t| t.id)))
         }
         Request::GlobalRead => {
             need_global(actor, Perm::GlobalRead)?;

@@ -44,15 +44,15 @@ pub fn gate(actor: &Subject, org: &Org, perm: crate::authz::Perm) -> Result<()> 
     Ok(())
 }
 
-/// Look a user up for a command that the actor may run on themself without
-/// any permission: anyone else is looked up only once `perm` is held, so
-/// that an actor without it cannot learn who exists.
-pub fn self_or_gated(tx: &dyn Tx, actor: &Subject, org: &Org, who: &str, perm: crate::authz::Perm) -> Result<i64> {
+/// The user whose record the actor asks to see, decided by the engine
+/// before anything is told: themself, a member of a group they manage, or
+/// anyone with `user:read`. A user who does not exist is refused like one
+/// the actor may not read, so that an actor without `user:read` cannot
+/// learn who exists.
+pub fn viewable(tx: &dyn Tx, actor: &Subject, org: &Org, who: &str) -> Result<Subject> {
     let sel = Selector::parse(who)?;
-    let found = tx.find_user(&sel)?;
-    if found != Some(actor.id) {
-        gate(actor, org, perm)?;
-    }
+    let found = tx.find_user(&sel)?.map(|id| subject(tx, id)).transpose()?;
+    crate::authz::decide(actor, &crate::authz::Request::UserView { org: &org.facts(), target: found.as_ref() }).map(drop)?;
     found.ok_or_else(|| error::not_found(format!("user '{}' not found", one_line(who))).into())
 }
 

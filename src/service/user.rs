@@ -337,14 +337,14 @@ pub struct Trashed {
 }
 
 /// The actor may read a member of the current organization with `user:read`,
-/// and always themself.
+/// a member of a group they manage, and always themself.
 pub fn show(ctx: &Ctx, who: &str) -> Result<Shown> {
     let mut store = ctx.open_store()?;
     let tx = store.read()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
-    let id = super::self_or_gated(&*tx, &actor, &org, who, authz::Perm::UserRead)?;
-    let subj = subject(&*tx, id)?;
+    let subj = super::viewable(&*tx, &actor, &org, who)?;
+    let id = subj.id;
     // A user in the trash of this organization is shown as such.
     let trash = match tx.trash_info(id)? {
         Some(info) if subj.trashed && info.org_id == org.id => {

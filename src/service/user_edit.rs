@@ -340,12 +340,8 @@ pub fn edit_in_editor(ctx: &Ctx, who: &str) -> Result<Option<(String, Changes)>>
         let org = ctx.org(&*tx)?;
         let target = edit_target(&*tx, &actor, who)?;
         let id = target.id;
-        // Show the record only to someone who may see it: the user, their
-        // manager, or a reader of the organization.
-        let rel = authz::relations(&actor, &target);
-        if !rel.is_self && !rel.manager {
-            let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: authz::Perm::UserRead })?;
-        }
+        // Show the record only to someone who may see it, as `user show` does.
+        authz::decide(&actor, &Request::UserView { org: &org.facts(), target: Some(&target) }).map(drop)?;
         (tx.user(id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?, org)
     };
     let text = to_toml(&user, &org.slug);

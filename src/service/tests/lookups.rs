@@ -96,16 +96,31 @@ fn a_gate_refuses_a_permission_the_actor_does_not_hold_in_the_organization() {
 }
 
 #[test]
-fn self_or_gated_tells_nobody_without_the_permission_who_exists() {
+fn a_record_is_shown_to_its_user_a_manager_and_readers_only() {
     let mut w = World::new();
-    let ro = w.member("ro@example.com", &["read-only"]);
-    w.member("bob@example.com", &["read-only"]);
+    let plain = w.member("plain@example.com", &[]);
+    let mgr = w.member("mgr@example.com", &[]);
+    let bob = w.member("bob@example.com", &["read-only"]);
+    let org_id = w.org.id;
+    let everyone = w.read().group(org_id, "everyone").unwrap().unwrap();
+    w.manage(&everyone, mgr);
     let org = w.org.clone();
     let tx = w.read();
-    let actor = subject(&*tx, ro);
-    assert_eq!(service::self_or_gated(&*tx, &actor, &org, "ro@example.com", Perm::UserReset2fa).unwrap(), ro);
-    let existing = refusal(service::self_or_gated(&*tx, &actor, &org, "bob@example.com", Perm::UserReset2fa));
-    let missing = refusal(service::self_or_gated(&*tx, &actor, &org, "ghost@example.com", Perm::UserReset2fa));
-    assert_eq!(existing.0, Kind::Denied);
+    let actor = subject(&*tx, plain);
+    assert_eq!(service::viewable(&*tx, &actor, &org, "plain@example.com").unwrap().id, plain);
+    let existing = refusal(service::viewable(&*tx, &actor, &org, "bob@example.com"));
+    let missing = refusal(service::viewable(&*tx, &actor, &org, "ghost@example.com"));
+    assert_eq!(
+        existing,
+        (
+            Kind::Denied,
+            "permission denied: 'user:read' is needed in acme (you have no role in acme; ask an administrator)".into()
+        )
+    );
     assert_eq!(existing, missing, "the same answer whether or not the user exists");
+    assert_eq!(service::viewable(&*tx, &subject(&*tx, mgr), &org, "bob@example.com").unwrap().id, bob);
+    assert_eq!(
+        refusal(service::viewable(&*tx, &subject(&*tx, bob), &org, "ghost@example.com")),
+        (Kind::NotFound, "user 'ghost@example.com' not found".into())
+    );
 }
