@@ -221,10 +221,87 @@ impl Ctx {
         if ok { Ok(()) } else { Err(AppError::new(Kind::Cancelled, "cancelled; nothing was changed").into()) }
     }
 
+    /// Run `body` in a write transaction and commit what it did (roll back
+    /// under `--dry-run`, or when it returns `false` beside its result).
+    /// `body` asks for confirmation through its `ask` argument, and no
+    /// question is ever on screen while the write lock is held (other acct
+    /// processes would wait on it): on a terminal, the body runs to its
+    /// question and is rolled back; the question is asked with no
+    /// transaction open; then the body runs again, on the facts as they are
+    /// now, and if it would ask something else, nothing is changed. `again`
+    /// tells the body it runs after the answer (to show a plan only once).
+    pub fn write_confirmed<T>(
+        &self,
+        store: &mut dyn Store,
+        mut body: impl FnMut(&mut dyn Tx, &mut Ask<'_>, bool) -> Result<(T, bool)>,
+    ) -> Result<T> {
+        let run = |tx: Box<dyn Tx + '_>, (out, keep): (T, bool)| -> Result<T> {
+            if keep {
+                self.finish(tx)?;
+            }
+            Ok(out)
+        };
+        if self.yes || self.dry_run || !self.interactive() {
+            let mut tx = store.write()?;
+            let out = body(&mut *tx, &mut |q: &str| self.confirm(q), false)?;
+            return run(tx, out);
+        }
+        let mut asked: Option<String> = None;
+        {
+            let mut tx = store.write()?;
+            let first = body(
+                &mut *tx,
+                &mut |q: &str| {
+                    asked = Some(q.to_string());
+                    Err(Asked.into())
+                },
+                false,
+            );
+            match first {
+                Ok(out) => return run(tx, out),
+                Err(e) if e.is::<Asked>() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let Some(question) = asked else {
+            return Err(anyhow::anyhow!("internal error: a confirmation was asked without a question"));
+        };
+        self.confirm(&question)?;
+        let mut tx = store.write()?;
+        let out = body(
+            &mut *tx,
+            &mut |q: &str| {
+                if q == question {
+                    return Ok(());
+                }
+                Err(AppError::new(Kind::Conflict, "the database changed while the question was on screen; nothing was changed")
+                    .with_hint(format!("it would now ask: {}", error::one_line(q)))
+                    .into())
+            },
+            true,
+        )?;
+        run(tx, out)
+    }
+
     pub fn stdout(&self) -> std::io::BufWriter<std::io::StdoutLock<'static>> {
         std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock())
     }
 }
+
+/// A confirmation asked in the middle of a write: `Ok` to go on.
+pub type Ask<'a> = dyn FnMut(&str) -> Result<()> + 'a;
+
+/// The first run of a confirmed write stopped at its question.
+#[derive(Debug)]
+struct Asked;
+
+impl std::fmt::Display for Asked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stopped at a confirmation")
+    }
+}
+
+impl std::error::Error for Asked {}
 
 /// Warn when the database file can be read by other users.
 fn warn_if_shared(ctx: &Ctx, path: &std::path::Path) {

@@ -515,3 +515,67 @@ fn machine_formats_stay_whole_on_a_narrow_terminal() {
     );
     assert!(!out.contains('…'), "{out}");
 }
+
+/// No question is on screen while the write lock is held: while one
+/// operator reads "Remove bob from acme?", another one's write goes through
+/// at once (it would otherwise wait the whole busy timeout and fail).
+#[test]
+fn a_confirmation_on_screen_holds_no_lock() {
+    let env = Env::new();
+    env.run(&["user", "add", "bob@example.com", "--role", "read-only", "--no-send"]).ok();
+    let mut p = pty(&env, &["user", "remove", "bob"], &[]);
+    p.exp_string("Remove bob from acme?").expect("the confirmation");
+    let started = std::time::Instant::now();
+    env.run(&["user", "add", "carol@example.com", "--role", "read-only", "--no-send"]).ok();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "the other write waited {:?}", started.elapsed());
+    send(&mut p, "y");
+    let (out, code) = finish(p);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(env.query("SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.username = 'bob'"), "0");
+    assert_eq!(env.query("SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.username = 'carol'"), "1");
+}
+
+/// What was confirmed is what is done: when the facts change while the
+/// question is on screen so that the command would now ask something
+/// else, nothing is changed.
+#[test]
+fn a_confirmation_that_no_longer_holds_changes_nothing() {
+    let env = Env::new();
+    env.run(&["user", "add", "bob@example.com", "--role", "read-only", "--no-send"]).ok();
+    env.run(&["user", "add", "carol@example.com", "--role", "read-only", "--no-send"]).ok();
+    let mut p = pty(&env, &["user", "remove", "bob", "carol", "--keep-going"], &[]);
+    p.exp_string("Remove bob, carol from acme?").expect("the confirmation");
+    env.run(&["user", "remove", "carol", "--yes"]).ok();
+    let audit = env.audit_count();
+    send(&mut p, "y");
+    let (out, code) = finish(p);
+    assert_eq!(code, 5, "{out}");
+    assert!(
+        out.contains("error: the database changed while the question was on screen; nothing was changed")
+            && out.contains("hint: it would now ask: Remove bob from acme?"),
+        "{out}"
+    );
+    assert_eq!(env.query("SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.username = 'bob'"), "1");
+    assert_eq!(env.audit_count(), audit);
+}
+
+/// `apply --prune` on a terminal shows its plan once, asks with no
+/// transaction open, and applies the file as it is read the second time.
+#[test]
+fn apply_prune_shows_the_plan_once_then_asks() {
+    let env = Env::new();
+    env.run(&["user", "add", "bob@example.com", "--role", "read-only", "--no-send"]).ok();
+    env.run(&["user", "add", "carol@example.com", "--role", "read-only", "--no-send"]).ok();
+    let file = env.home().join("team.csv");
+    std::fs::write(&file, "email,role\nada@example.com,full-admin\nbob@example.com,read-only\n").unwrap();
+    let mut p = pty(&env, &["apply", file.to_str().unwrap(), "--prune", "--no-send"], &[]);
+    let before = p.exp_string("Remove 1 member(s) of acme who are not in the file?").expect("the confirmation");
+    assert_eq!(before.matches("- remove carol@example.com").count(), 1, "{before}");
+    send(&mut p, "y");
+    let (out, code) = finish(p);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.matches("- remove carol@example.com").count(), 0, "the plan is drawn once, before the question: {out}");
+    assert!(out.contains("applied: 0 added, 0 changed, 1 removed"), "{out}");
+    assert_eq!(env.query("SELECT trashed_at IS NOT NULL FROM users WHERE username = 'carol'"), "1");
+    assert_eq!(env.query("SELECT trashed_at IS NULL FROM users WHERE username = 'bob'"), "1");
+}

@@ -43,21 +43,22 @@ pub fn create(ctx: &Ctx, slug: &str, display: Option<&str>) -> Result<Group> {
 
 pub fn delete(ctx: &Ctx, slug: &str) -> Result<()> {
     let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
-    let g = group_in(&*tx, &org, slug)?;
-    let permit = authz::decide(&actor, &Request::Group { op: Op::GroupDelete, org: &org.facts() })?;
-    // No command is blocked by an expired trash record: purge those first.
-    super::user::purge_expired(&mut *tx, &actor)?;
-    let g = group_in(&*tx, &org, &g.slug)?;
-    if g.primary_members > 0 || g.slug == "everyone" {
-        // Let the repository give the exact reason before asking anything.
+    ctx.write_confirmed(&mut *store, |tx, ask, _| {
+        let actor = ctx.actor(&*tx)?;
+        let org = ctx.org(&*tx)?;
+        let g = group_in(&*tx, &org, slug)?;
+        let permit = authz::decide(&actor, &Request::Group { op: Op::GroupDelete, org: &org.facts() })?;
+        // No command is blocked by an expired trash record: purge those first.
+        super::user::purge_expired(&mut *tx, &actor)?;
+        let g = group_in(&*tx, &org, &g.slug)?;
+        if g.primary_members > 0 || g.slug == "everyone" {
+            // Let the repository give the exact reason before asking anything.
+            tx.delete_group(&permit, g.id)?;
+        }
+        ask(&format!("Delete the group '{}' of {}?", g.slug, org.slug))?;
         tx.delete_group(&permit, g.id)?;
-    }
-    ctx.confirm(&format!("Delete the group '{}' of {}?", g.slug, org.slug))?;
-    tx.delete_group(&permit, g.id)?;
-    ctx.finish(tx)
+        Ok(((), true))
+    })
 }
 
 /// The decision of adding or removing a manager or member of `g` (also

@@ -116,21 +116,22 @@ pub fn edit(ctx: &Ctx, name: &str, e: &RoleEdit) -> Result<Changes> {
 
 pub fn delete(ctx: &Ctx, name: &str) -> Result<()> {
     let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
-    let role = role_in(&*tx, Some(&org), name)?;
-    let permit =
-        authz::decide(&actor, &Request::Role { op: Op::RoleDelete, org: &org.facts(), role: &role.facts(), next: None })?;
-    let holders = tx.role_holders(role.id)?;
-    if holders > 0 {
-        return Err(error::conflict(format!("role '{}' is held by {holders} user(s)", role.name))
-            .with_hint(format!("unassign it first; 'acct user list --role {}' shows who holds it", role.name))
-            .into());
-    }
-    ctx.confirm(&format!("Delete the role '{}' from {}?", role.name, org.slug))?;
-    tx.delete_role(&permit, role.id)?;
-    ctx.finish(tx)
+    ctx.write_confirmed(&mut *store, |tx, ask, _| {
+        let actor = ctx.actor(&*tx)?;
+        let org = ctx.org(&*tx)?;
+        let role = role_in(&*tx, Some(&org), name)?;
+        let permit =
+            authz::decide(&actor, &Request::Role { op: Op::RoleDelete, org: &org.facts(), role: &role.facts(), next: None })?;
+        let holders = tx.role_holders(role.id)?;
+        if holders > 0 {
+            return Err(error::conflict(format!("role '{}' is held by {holders} user(s)", role.name))
+                .with_hint(format!("unassign it first; 'acct user list --role {}' shows who holds it", role.name))
+                .into());
+        }
+        ask(&format!("Delete the role '{}' from {}?", role.name, org.slug))?;
+        tx.delete_role(&permit, role.id)?;
+        Ok(((), true))
+    })
 }
 
 /// The decision of assigning or unassigning one role of a member (also

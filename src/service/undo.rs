@@ -99,25 +99,25 @@ fn may_read(tx: &dyn Tx, actor: &Subject, e: &AuditEntry) -> Result<bool> {
 /// `undo ID` / `undo --change ID`: all or nothing, in one transaction.
 pub fn undo(ctx: &Ctx, which: &Which, force: bool) -> Result<Undone> {
     let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let list = entries(&*tx, &actor, which)?;
-    let mut steps = Vec::new();
-    for e in list {
-        // Decided on the facts as the earlier reversals left them.
-        let step = decide(&*tx, &actor, &e, force)?;
-        tx.set_reverts(Some(e.id));
-        let r = (step.apply)(&mut *tx);
-        tx.set_reverts(None);
-        r?;
-        steps.push((step.entry, step.lines));
-    }
-    if steps.len() > 1 {
-        let change = steps[0].0.change.clone().unwrap_or_default();
-        ctx.confirm(&format!("Undo the {} entries of change {change}?", steps.len()))?;
-    }
-    ctx.finish(tx)?;
-    Ok(Undone { steps })
+    ctx.write_confirmed(&mut *store, |tx, ask, _| {
+        let actor = ctx.actor(&*tx)?;
+        let list = entries(&*tx, &actor, which)?;
+        let mut steps = Vec::new();
+        for e in list {
+            // Decided on the facts as the earlier reversals left them.
+            let step = decide(&*tx, &actor, &e, force)?;
+            tx.set_reverts(Some(e.id));
+            let r = (step.apply)(&mut *tx);
+            tx.set_reverts(None);
+            r?;
+            steps.push((step.entry, step.lines));
+        }
+        if steps.len() > 1 {
+            let change = steps[0].0.change.clone().unwrap_or_default();
+            ask(&format!("Undo the {} entries of change {change}?", steps.len()))?;
+        }
+        Ok((Undone { steps }, true))
+    })
 }
 
 fn not_reversible(e: &AuditEntry, why: &str) -> anyhow::Error {

@@ -390,43 +390,43 @@ fn destructive(
     apply: &dyn Fn(&mut dyn Tx, &authz::Permit, &Org, &Subject) -> Result<bool>,
 ) -> Result<Vec<Done>> {
     let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
-    super::gate(&actor, &org, gate)?;
-    let mut targets: Vec<(String, Result<Subject>)> = Vec::new();
-    for u in users {
-        match member(&*tx, &org, u).and_then(|t| decide(&actor, &org, &t).map(|_| t)) {
-            Err(e) if !keep_going => return Err(e),
-            r => targets.push((u.clone(), r)),
-        }
-    }
-    let allowed: Vec<String> = targets.iter().filter(|(_, r)| r.is_ok()).map(|(u, _)| u.clone()).collect();
-    if !allowed.is_empty() {
-        ctx.confirm(&question(&allowed, &org))?;
-    }
-    let mut done = Vec::new();
-    for (u, r) in targets {
-        let result = match r {
-            Err(e) => Err(e),
-            Ok(t) => {
-                tx.step_begin()?;
-                let r = (|| {
-                    let fresh = subject(&*tx, t.id)?;
-                    let permit = decide(&actor, &org, &fresh)?;
-                    apply(&mut *tx, &permit, &org, &fresh)
-                })();
-                tx.step_end(r.is_ok())?;
-                if r.is_err() && !keep_going {
-                    return r.map(|_| vec![]);
-                }
-                r
+    ctx.write_confirmed(&mut *store, |tx, ask, _| {
+        let actor = ctx.actor(&*tx)?;
+        let org = ctx.org(&*tx)?;
+        super::gate(&actor, &org, gate)?;
+        let mut targets: Vec<(String, Result<Subject>)> = Vec::new();
+        for u in users {
+            match member(&*tx, &org, u).and_then(|t| decide(&actor, &org, &t).map(|_| t)) {
+                Err(e) if !keep_going => return Err(e),
+                r => targets.push((u.clone(), r)),
             }
-        };
-        done.push(Done { target: u, result });
-    }
-    ctx.finish(tx)?;
-    Ok(done)
+        }
+        let allowed: Vec<String> = targets.iter().filter(|(_, r)| r.is_ok()).map(|(u, _)| u.clone()).collect();
+        if !allowed.is_empty() {
+            ask(&question(&allowed, &org))?;
+        }
+        let mut done = Vec::new();
+        for (u, r) in targets {
+            let result = match r {
+                Err(e) => Err(e),
+                Ok(t) => {
+                    tx.step_begin()?;
+                    let r = (|| {
+                        let fresh = subject(&*tx, t.id)?;
+                        let permit = decide(&actor, &org, &fresh)?;
+                        apply(&mut *tx, &permit, &org, &fresh)
+                    })();
+                    tx.step_end(r.is_ok())?;
+                    if r.is_err() && !keep_going {
+                        return r.map(|_| (vec![], true));
+                    }
+                    r
+                }
+            };
+            done.push(Done { target: u, result });
+        }
+        Ok((done, true))
+    })
 }
 
 /// The decision of `user remove` for one member (also `can-i remove`).

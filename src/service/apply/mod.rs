@@ -333,10 +333,57 @@ pub fn apply(
             .with_hint("pass --yes to confirm, or --dry-run to see the plan")
             .into());
     }
-    let (mut source, ignored) = input::Source::open(input, opts.jsonl)?;
+    // Asking about --prune on a terminal reads the input twice (the question
+    // is asked with no transaction open, then the input applied on fresh
+    // facts): a copy is kept for the second reading.
+    let asks = opts.prune && !ctx.yes && !ctx.dry_run && ctx.interactive();
+    let mut input = Some(input);
+    let copy = match (asks, input.as_mut()) {
+        (true, Some(i)) => {
+            let mut f = tempfile::tempfile()?;
+            std::io::copy(i, &mut f)?;
+            Some(f)
+        }
+        _ => None,
+    };
     let mut store = ctx.open_store()?;
     store.set_bulk_mode(true)?;
-    let mut tx = store.write()?;
+    let applied = ctx.write_confirmed(&mut *store, |tx, ask, again| {
+        let reading: Box<dyn std::io::Read> = match &copy {
+            Some(f) => {
+                let mut f = f.try_clone()?;
+                std::io::Seek::rewind(&mut f)?;
+                Box::new(f)
+            }
+            None => input.take().ok_or_else(|| anyhow::anyhow!("internal error: the input was read twice"))?,
+        };
+        let (source, ignored) = input::Source::open(reading, opts.jsonl)?;
+        let mut quiet = |_: &mut Plan| Ok(());
+        let shown: &mut dyn FnMut(&mut Plan) -> Result<()> = if again { &mut quiet } else { &mut *show };
+        let (plan, mails, keep) = plan_and_apply(ctx, tx, source, ignored, opts, shown, ask)?;
+        Ok(((plan, mails, keep), keep))
+    })?;
+    let (plan, mails, keep) = applied;
+    if !keep || ctx.dry_run {
+        return Ok(Applied { plan, committed: false, sent: vec![] });
+    }
+    store.set_bulk_mode(false)?;
+    let sent = invite::deliver(ctx, &mut *store, mails.iter().map(|(p, m)| (p, m.clone())).collect())?;
+    Ok(Applied { plan, committed: true, sent })
+}
+
+/// One reading of the input in the write transaction: the plan (shown to
+/// `show`), the writes, and the mails to send after commit; `false` when
+/// nothing is to be committed (no change, or errors without --keep-going).
+fn plan_and_apply(
+    ctx: &Ctx,
+    tx: &mut dyn Tx,
+    mut source: input::Source,
+    ignored: Vec<String>,
+    opts: &Options,
+    show: &mut dyn FnMut(&mut Plan) -> Result<()>,
+    ask: &mut crate::context::Ask<'_>,
+) -> Result<(Plan, Vec<(Permit, PendingMail)>, bool)> {
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
     // Decide first, then look: the plan shows the members as they are.
@@ -398,18 +445,12 @@ pub fn apply(
     let refused = plan.counts.errors > 0 && !opts.keep_going;
     if refused || plan.counts.changes() == 0 {
         // Nothing to write (or nothing may be): the transaction rolls back.
-        return Ok(Applied { plan, committed: false, sent: vec![] });
+        return Ok((plan, mails, false));
     }
     if plan.counts.remove > 0 {
-        ctx.confirm(&format!("Remove {} member(s) of {} who are not in the file?", plan.counts.remove, org.slug))?;
+        ask(&format!("Remove {} member(s) of {} who are not in the file?", plan.counts.remove, org.slug))?;
     }
-    ctx.finish(tx)?;
-    if ctx.dry_run {
-        return Ok(Applied { plan, committed: false, sent: vec![] });
-    }
-    store.set_bulk_mode(false)?;
-    let sent = invite::deliver(ctx, &mut *store, mails.iter().map(|(p, m)| (p, m.clone())).collect())?;
-    Ok(Applied { plan, committed: true, sent })
+    Ok((plan, mails, true))
 }
 
 /// `+ add ada@x.com roles read-only`, `~ bob@x.com last_name: Builder →
