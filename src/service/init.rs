@@ -3,6 +3,7 @@
 use crate::authz;
 use crate::context::Ctx;
 use crate::error::{self, Result};
+use crate::service::record;
 use crate::store::{NewOrg, NewUser, sqlite::SqliteStore};
 use crate::validate;
 use std::path::PathBuf;
@@ -56,7 +57,7 @@ pub fn init(ctx: &mut Ctx, org: &str, admin: &str, display: Option<&str>) -> Res
         store.set_change_id(ctx.change_id());
         let mut tx = store.write()?;
         let permit = authz::decide_init(!tx.is_initialized()?)?;
-        tx.init(&permit, &NewOrg { slug: slug.clone(), display_name: display }, &user)?;
+        record::orgs::init(&mut *tx, &permit, &NewOrg { slug: slug.clone(), display_name: display }, &user)?;
         tx.commit()
     })();
     if let Err(e) = result {

@@ -15,6 +15,7 @@
 
 use crate::authz::{self, EditFacts, Field, Op, OrgFacts, Perm, PermSet, Permit, Request, RoleFacts, Scope, Status, Subject};
 use crate::error::{self, Kind};
+use crate::service::record;
 use crate::store::{
     AccessRow, AuditEntry, AuditQuery, Changes, Column, Group, GroupPeople, GroupRole, Invitation, NewOrg, NewRole, NewUser, Org,
     OrgChange, Role, RoleChange, Selector, Store, Tx, User, UserChange, UserQuery,
@@ -102,8 +103,13 @@ pub(crate) struct World {
 pub(crate) fn init(store: &mut dyn Store) -> World {
     let mut tx = store.write().unwrap();
     let permit = authz::decide_init(!tx.is_initialized().unwrap()).unwrap();
-    let (org, admin) =
-        tx.init(&permit, &NewOrg { slug: ORG.into(), display_name: "Acme Corp".into() }, &named(ADMIN, "Root", "Admin")).unwrap();
+    let (org, admin) = record::orgs::init(
+        &mut *tx,
+        &permit,
+        &NewOrg { slug: ORG.into(), display_name: "Acme Corp".into() },
+        &named(ADMIN, "Root", "Admin"),
+    )
+    .unwrap();
     tx.commit().unwrap();
     World { org, admin }
 }
@@ -251,14 +257,14 @@ fn add_permit(tx: &dyn Tx, actor: i64, org: i64, perms: PermSet) -> Permit {
 pub(crate) fn add(tx: &mut dyn Tx, actor: i64, org: i64, u: &NewUser, roles: &[&str], group: Option<i64>) -> i64 {
     let (ids, perms) = roles_of(tx, org, roles);
     let p = add_permit(tx, actor, org, perms);
-    tx.add_user(&p, org, u, &ids, group).unwrap()
+    record::users::add_user(&mut *tx, &p, org, u, &ids, group).unwrap()
 }
 
 fn join(tx: &mut dyn Tx, actor: i64, org: i64, user: i64, roles: &[&str], group: Option<i64>) {
     let (ids, perms) = roles_of(tx, org, roles);
     let p =
         authz::decide(&subject(tx, actor), &Request::UserAdd { org: &facts(tx, org), roles: perms, target: Some(user) }).unwrap();
-    tx.add_membership(&p, org, user, &ids, group).unwrap()
+    record::members::add_membership(&mut *tx, &p, org, user, &ids, group).unwrap()
 }
 
 fn assign_permit(tx: &dyn Tx, actor: i64, org: i64, user: i64, op: Op, r: &Role) -> Permit {
@@ -269,13 +275,13 @@ fn assign_permit(tx: &dyn Tx, actor: i64, org: i64, user: i64, op: Op, r: &Role)
 fn assign(tx: &mut dyn Tx, actor: i64, org: i64, user: i64, name: &str) -> bool {
     let r = role(tx, org, name);
     let p = assign_permit(tx, actor, org, user, Op::RoleAssign, &r);
-    tx.assign_role(&p, org, user, r.id).unwrap()
+    record::members::assign_role(&mut *tx, &p, org, user, r.id).unwrap()
 }
 
 fn unassign(tx: &mut dyn Tx, actor: i64, org: i64, user: i64, name: &str) -> bool {
     let r = role(tx, org, name);
     let p = assign_permit(tx, actor, org, user, Op::RoleUnassign, &r);
-    tx.unassign_role(&p, org, user, r.id).unwrap()
+    record::members::unassign_role(&mut *tx, &p, org, user, r.id).unwrap()
 }
 
 fn access_permit(tx: &dyn Tx, actor: i64, user: i64, op: Op, r: &Role) -> Permit {
@@ -290,7 +296,7 @@ fn role_permit(tx: &dyn Tx, actor: i64, org: i64, op: Op, name: &str, perms: Per
 
 fn create_role(tx: &mut dyn Tx, actor: i64, org: i64, name: &str, display: &str, perms: PermSet) -> i64 {
     let p = role_permit(tx, actor, org, Op::RoleCreate, name, perms);
-    tx.create_role(&p, org, &NewRole { name: name.into(), display_name: display.into(), perms }).unwrap()
+    record::members::create_role(&mut *tx, &p, org, &NewRole { name: name.into(), display_name: display.into(), perms }).unwrap()
 }
 
 fn group_permit(tx: &dyn Tx, actor: i64, org: i64, op: Op) -> Permit {
@@ -308,18 +314,18 @@ fn group_op(role: GroupRole, present: bool) -> Op {
 
 fn create_group(tx: &mut dyn Tx, actor: i64, org: i64, slug: &str, display: &str) -> i64 {
     let p = group_permit(tx, actor, org, Op::GroupCreate);
-    tx.create_group(&p, org, slug, display).unwrap()
+    record::groups::create_group(&mut *tx, &p, org, slug, display).unwrap()
 }
 
 fn set_person(tx: &mut dyn Tx, actor: i64, group: i64, user: i64, role: GroupRole, present: bool) -> bool {
     let org = tx.group_by_id(group).unwrap().expect("group").org_id;
     let p = group_permit(tx, actor, org, group_op(role, present));
-    tx.set_group_person(&p, group, user, role, present).unwrap()
+    record::groups::set_group_person(&mut *tx, &p, group, user, role, present).unwrap()
 }
 
 fn create_org(tx: &mut dyn Tx, actor: i64, slug: &str, display: &str) -> i64 {
     let p = authz::decide(&subject(tx, actor), &Request::OrgCreate).unwrap();
-    tx.create_org(&p, &NewOrg { slug: slug.into(), display_name: display.into() }).unwrap()
+    record::orgs::create_org(&mut *tx, &p, &NewOrg { slug: slug.into(), display_name: display.into() }).unwrap()
 }
 
 fn remove_permit(tx: &dyn Tx, actor: i64, org: i64, user: i64) -> Permit {
@@ -329,14 +335,14 @@ fn remove_permit(tx: &dyn Tx, actor: i64, org: i64, user: i64) -> Permit {
 
 fn remove(tx: &mut dyn Tx, actor: i64, org: i64, user: i64) -> bool {
     let p = remove_permit(tx, actor, org, user);
-    tx.remove_membership(&p, org, user).unwrap()
+    record::members::remove_membership(&mut *tx, &p, org, user).unwrap()
 }
 
 fn restore(tx: &mut dyn Tx, actor: i64, org: i64, user: i64, roles: &[&str]) {
     let (_, perms) = roles_of(tx, org, roles);
     let (a, t) = (subject(tx, actor), subject(tx, user));
     let p = authz::decide(&a, &Request::UserRestore { org: &facts(tx, org), target: &t, roles: perms }).unwrap();
-    tx.restore_user(&p, user).unwrap()
+    record::users::restore_user(&mut *tx, &p, user).unwrap()
 }
 
 fn fields_of(c: &UserChange) -> Vec<Field> {
@@ -389,13 +395,13 @@ fn edit_permit(tx: &dyn Tx, actor: i64, user: i64, c: &UserChange) -> Permit {
 
 pub(crate) fn edit(tx: &mut dyn Tx, actor: i64, user: i64, c: &UserChange) -> crate::error::Result<Changes> {
     let p = edit_permit(tx, actor, user, c);
-    tx.update_user(&p, user, c)
+    record::users::update_user(&mut *tx, &p, user, c)
 }
 
 fn reset_2fa(tx: &mut dyn Tx, actor: i64, user: i64) {
     let (a, t) = (subject(tx, actor), subject(tx, user));
     let p = authz::decide(&a, &Request::UserReset2fa { target: &t }).unwrap();
-    tx.reset_2fa(&p, user).unwrap()
+    record::credentials::reset_2fa(&mut *tx, &p, user).unwrap()
 }
 
 fn invite_permit(tx: &dyn Tx, actor: i64, user: i64) -> Permit {
@@ -605,10 +611,10 @@ fn every_write_writes_exactly_one_audit_entry(mut store: Box<dyn Store>) {
 
     let gro = global_role(tx, "global-read-only");
     let p = access_permit(tx, admin, bob, Op::AccessGrant, &gro);
-    assert!(tx.grant_global(&p, bob, gro.id).unwrap());
+    assert!(record::members::grant_global(&mut *tx, &p, bob, gro.id).unwrap());
     trail.one(tx, None, "access.grant", Some(bob_email), json!({"global_role": {"old": null, "new": "global-read-only"}}));
     let p = access_permit(tx, admin, bob, Op::AccessRevoke, &gro);
-    assert!(tx.revoke_global(&p, bob, gro.id).unwrap());
+    assert!(record::members::revoke_global(&mut *tx, &p, bob, gro.id).unwrap());
     trail.one(tx, None, "access.revoke", Some(bob_email), json!({"global_role": {"old": "global-read-only", "new": null}}));
 
     let perms = PermSet::of(&[Perm::UserRead, Perm::AuditRead]);
@@ -621,11 +627,13 @@ fn every_write_writes_exactly_one_audit_entry(mut store: Box<dyn Store>) {
         json!({"display_name": {"old": null, "new": "Auditor"}, "permissions": {"old": [], "new": ["user:read", "audit:read"]}}),
     );
     let p = role_permit(tx, admin, org, Op::RoleEdit, "auditor", perms);
-    let ch = tx.update_role(&p, auditor, &RoleChange { display_name: Some("Auditors".into()), perms: None }).unwrap();
+    let ch =
+        record::members::update_role(&mut *tx, &p, auditor, &RoleChange { display_name: Some("Auditors".into()), perms: None })
+            .unwrap();
     assert_eq!(change_map(&ch), expect(&[("display_name", json!("Auditor"), json!("Auditors"))]));
     trail.one(tx, Some(ORG), "role.edit", Some("auditor"), json!({"display_name": {"old": "Auditor", "new": "Auditors"}}));
     let p = role_permit(tx, admin, org, Op::RoleDelete, "auditor", perms);
-    tx.delete_role(&p, auditor).unwrap();
+    record::members::delete_role(&mut *tx, &p, auditor).unwrap();
     trail.one(tx, Some(ORG), "role.delete", Some("auditor"), json!({}));
 
     let ops = create_group(tx, admin, org, "ops", "Operations");
@@ -647,7 +655,7 @@ fn every_write_writes_exactly_one_audit_entry(mut store: Box<dyn Store>) {
         trail.none(tx, action);
     }
     let p = group_permit(tx, admin, org, Op::GroupDelete);
-    tx.delete_group(&p, ops).unwrap();
+    record::groups::delete_group(&mut *tx, &p, ops).unwrap();
     trail.one(tx, Some(ORG), "group.delete", Some("ops"), json!({}));
 
     edit(tx, admin, bob, &UserChange { first_name: Some(Some("Robert".into())), ..UserChange::default() }).unwrap();
@@ -663,7 +671,8 @@ fn every_write_writes_exactly_one_audit_entry(mut store: Box<dyn Store>) {
     );
 
     let p = authz::decide(&subject(tx, admin), &Request::OrgSet { org: &facts(tx, org) }).unwrap();
-    tx.update_org(&p, org, &OrgChange { display_name: Some("Acme Inc".into()), ..OrgChange::default() }).unwrap();
+    record::orgs::update_org(&mut *tx, &p, org, &OrgChange { display_name: Some("Acme Inc".into()), ..OrgChange::default() })
+        .unwrap();
     trail.one(tx, Some(ORG), "org.set", Some(ORG), json!({"display_name": {"old": "Acme Corp", "new": "Acme Inc"}}));
 
     let beta = create_org(tx, admin, "beta", "Beta");
@@ -713,7 +722,7 @@ fn every_write_writes_exactly_one_audit_entry(mut store: Box<dyn Store>) {
     tx.queue_invitation(&p, bob, org).unwrap();
     trail.none(tx, "queue_invitation (part of user.add)");
     let p = invite_permit(tx, admin, bob);
-    let inv = tx.issue_token(&p, bob, &[7u8; 32], "2099-01-01T00:00:00Z").unwrap();
+    let inv = record::credentials::issue_token(&mut *tx, &p, bob, &[7u8; 32], "2099-01-01T00:00:00Z").unwrap();
     trail.one(
         tx,
         Some(ORG),
@@ -800,46 +809,58 @@ fn permit_for_another_op_is_refused(mut store: Box<dyn Store>) {
     let dave = person("dave@example.com");
     let change = UserChange { first_name: Some(Some("C".into())), ..UserChange::default() };
     for (name, p) in [("read", &read), ("group.create", &group_create), ("role.assign", &assign_p), ("user.edit", &edit_p)] {
-        refuse(&format!("{name} permit -> add_user"), tx.add_user(p, org, &dave, &[], None).map(|_| ()));
+        refuse(&format!("{name} permit -> add_user"), record::users::add_user(&mut *tx, p, org, &dave, &[], None).map(|_| ()));
     }
     for (name, p) in [("read", &read), ("user.add", &add_p), ("role.assign", &assign_p), ("user.remove", &remove_p)] {
-        refuse(&format!("{name} permit -> create_group"), tx.create_group(p, org, "qa", "QA").map(|_| ()));
-        refuse(&format!("{name} permit -> update_user"), tx.update_user(p, carol, &change).map(|_| ()));
-        refuse(&format!("{name} permit -> create_org"), tx.create_org(p, &new_org).map(|_| ()));
-        refuse(&format!("{name} permit -> create_role"), tx.create_role(p, org, &new_role).map(|_| ()));
-        refuse(&format!("{name} permit -> delete_role"), tx.delete_role(p, auditor));
+        refuse(&format!("{name} permit -> create_group"), record::groups::create_group(&mut *tx, p, org, "qa", "QA").map(|_| ()));
+        refuse(&format!("{name} permit -> update_user"), record::users::update_user(&mut *tx, p, carol, &change).map(|_| ()));
+        refuse(&format!("{name} permit -> create_org"), record::orgs::create_org(&mut *tx, p, &new_org).map(|_| ()));
+        refuse(&format!("{name} permit -> create_role"), record::members::create_role(&mut *tx, p, org, &new_role).map(|_| ()));
+        refuse(&format!("{name} permit -> delete_role"), record::members::delete_role(&mut *tx, p, auditor));
         refuse(
             &format!("{name} permit -> update_org"),
-            tx.update_org(p, org, &OrgChange { sso: Some(true), ..OrgChange::default() }).map(|_| ()),
+            record::orgs::update_org(&mut *tx, p, org, &OrgChange { sso: Some(true), ..OrgChange::default() }).map(|_| ()),
         );
-        refuse(&format!("{name} permit -> grant_global"), tx.grant_global(p, carol, gro.id).map(|_| ()));
-        refuse(&format!("{name} permit -> reset_2fa"), tx.reset_2fa(p, carol));
-        refuse(&format!("{name} permit -> delete_group"), tx.delete_group(p, ops));
+        refuse(&format!("{name} permit -> grant_global"), record::members::grant_global(&mut *tx, p, carol, gro.id).map(|_| ()));
+        refuse(&format!("{name} permit -> reset_2fa"), record::credentials::reset_2fa(&mut *tx, p, carol));
+        refuse(&format!("{name} permit -> delete_group"), record::groups::delete_group(&mut *tx, p, ops));
         refuse(
             &format!("{name} permit -> set_group_person"),
-            tx.set_group_person(p, ops, carol, GroupRole::Member, true).map(|_| ()),
+            record::groups::set_group_person(&mut *tx, p, ops, carol, GroupRole::Member, true).map(|_| ()),
         );
     }
     for (name, p) in [("read", &read), ("group.create", &group_create), ("user.edit", &edit_p)] {
-        refuse(&format!("{name} permit -> remove_membership"), tx.remove_membership(p, org, carol).map(|_| ()));
-        refuse(&format!("{name} permit -> add_membership"), tx.add_membership(p, org, carol, &[], None));
+        refuse(
+            &format!("{name} permit -> remove_membership"),
+            record::members::remove_membership(&mut *tx, p, org, carol).map(|_| ()),
+        );
+        refuse(&format!("{name} permit -> add_membership"), record::members::add_membership(&mut *tx, p, org, carol, &[], None));
         refuse(&format!("{name} permit -> queue_invitation"), tx.queue_invitation(p, carol, org).map(|_| ()));
-        refuse(&format!("{name} permit -> issue_token"), tx.issue_token(p, bob, &[9u8; 32], "2099-01-01T00:00:00Z").map(|_| ()));
+        refuse(
+            &format!("{name} permit -> issue_token"),
+            record::credentials::issue_token(&mut *tx, p, bob, &[9u8; 32], "2099-01-01T00:00:00Z").map(|_| ()),
+        );
         refuse(&format!("{name} permit -> record_delivery"), tx.record_delivery(p, inv, Some("x")));
-        refuse(&format!("{name} permit -> purge_user"), tx.purge_user(p, carol));
-        refuse(&format!("{name} permit -> restore_user"), tx.restore_user(p, carol));
-        refuse(&format!("{name} permit -> unassign_role"), tx.unassign_role(p, org, bob, helpdesk.id).map(|_| ()));
+        refuse(&format!("{name} permit -> purge_user"), record::users::purge_user(&mut *tx, p, carol));
+        refuse(&format!("{name} permit -> restore_user"), record::users::restore_user(&mut *tx, p, carol));
+        refuse(
+            &format!("{name} permit -> unassign_role"),
+            record::members::unassign_role(&mut *tx, p, org, bob, helpdesk.id).map(|_| ()),
+        );
     }
-    refuse("role.assign permit -> unassign_role", tx.unassign_role(&assign_p, org, bob, helpdesk.id).map(|_| ()));
+    refuse(
+        "role.assign permit -> unassign_role",
+        record::members::unassign_role(&mut *tx, &assign_p, org, bob, helpdesk.id).map(|_| ()),
+    );
     refuse(
         "group.add-manager permit -> set_group_person(member)",
-        tx.set_group_person(&add_manager, ops, carol, GroupRole::Member, true).map(|_| ()),
+        record::groups::set_group_person(&mut *tx, &add_manager, ops, carol, GroupRole::Member, true).map(|_| ()),
     );
     refuse(
         "group.add-manager permit -> set_group_person(remove manager)",
-        tx.set_group_person(&add_manager, ops, carol, GroupRole::Manager, false).map(|_| ()),
+        record::groups::set_group_person(&mut *tx, &add_manager, ops, carol, GroupRole::Manager, false).map(|_| ()),
     );
-    refuse("group.create permit -> init", tx.init(&group_create, &new_org, &dave).map(|_| ()));
+    refuse("group.create permit -> init", record::orgs::init(&mut *tx, &group_create, &new_org, &dave).map(|_| ()));
     assert!(accepted.is_empty(), "writes accepted a permit for another operation: {accepted:#?}");
     assert!(snapshot(tx, org) == before, "a refused write changed nothing");
     assert_eq!(tx.invitation_of(bob).unwrap(), inv_before);
@@ -857,17 +878,26 @@ fn permit_for_another_target_is_refused(mut store: Box<dyn Store>) {
     let change = UserChange { first_name: Some(Some("X".into())), ..UserChange::default() };
 
     let p = remove_permit(tx, admin, org, bob);
-    assert!(tx.remove_membership(&p, org, carol).is_err(), "a user.remove permit for bob does not remove carol");
+    assert!(
+        record::members::remove_membership(&mut *tx, &p, org, carol).is_err(),
+        "a user.remove permit for bob does not remove carol"
+    );
     let p = edit_permit(tx, admin, bob, &change);
-    assert!(tx.update_user(&p, carol, &change).is_err(), "a user.edit permit for bob does not edit carol");
+    assert!(record::users::update_user(&mut *tx, &p, carol, &change).is_err(), "a user.edit permit for bob does not edit carol");
     let p = assign_permit(tx, admin, org, bob, Op::RoleAssign, &helpdesk);
-    assert!(tx.assign_role(&p, org, carol, helpdesk.id).is_err(), "a role.assign permit for bob does not assign to carol");
+    assert!(
+        record::members::assign_role(&mut *tx, &p, org, carol, helpdesk.id).is_err(),
+        "a role.assign permit for bob does not assign to carol"
+    );
     let (a, t) = (subject(tx, admin), subject(tx, bob));
     let p = authz::decide(&a, &Request::UserReset2fa { target: &t }).unwrap();
-    assert!(tx.reset_2fa(&p, carol).is_err(), "a reset-2fa permit for bob does not reset carol");
+    assert!(record::credentials::reset_2fa(&mut *tx, &p, carol).is_err(), "a reset-2fa permit for bob does not reset carol");
     let gro = global_role(tx, "global-read-only");
     let p = access_permit(tx, admin, bob, Op::AccessGrant, &gro);
-    assert!(tx.grant_global(&p, carol, gro.id).is_err(), "an access.grant permit for bob does not grant to carol");
+    assert!(
+        record::members::grant_global(&mut *tx, &p, carol, gro.id).is_err(),
+        "an access.grant permit for bob does not grant to carol"
+    );
     assert!(snapshot(tx, org) == before, "a refused write changed nothing");
 }
 
@@ -879,9 +909,9 @@ fn edit_permit_must_cover_every_changed_field(mut store: Box<dyn Store>) {
     let before = snapshot(tx, w.org);
     let p = edit_permit(tx, w.admin, bob, &UserChange { first_name: Some(Some("Robert".into())), ..UserChange::default() });
     let wider = UserChange { first_name: Some(Some("Robert".into())), last_name: Some(None), ..UserChange::default() };
-    assert!(tx.update_user(&p, bob, &wider).is_err(), "a permit for first_name does not cover last_name");
+    assert!(record::users::update_user(&mut *tx, &p, bob, &wider).is_err(), "a permit for first_name does not cover last_name");
     let robot = UserChange { robot: Some(true), ..UserChange::default() };
-    assert!(tx.update_user(&p, bob, &robot).is_err(), "a permit for first_name does not cover robot");
+    assert!(record::users::update_user(&mut *tx, &p, bob, &robot).is_err(), "a permit for first_name does not cover robot");
     assert!(snapshot(tx, w.org) == before);
 }
 
@@ -972,10 +1002,10 @@ fn add_user_refuses_a_taken_email_key_or_username(mut store: Box<dyn Store>) {
     let p = add_permit(tx, w.admin, w.org, PermSet::EMPTY);
     let same_key = NewUser { username: "ada2".into(), ..person("ADA@example.com") };
     assert_eq!(same_key.email_key, "ada@example.com");
-    let err = tx.add_user(&p, w.org, &same_key, &[], None).unwrap_err();
+    let err = record::users::add_user(&mut *tx, &p, w.org, &same_key, &[], None).unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "{err:#}");
     let same_username = NewUser { username: "ada".into(), ..person("other@example.com") };
-    let err = tx.add_user(&p, w.org, &same_username, &[], None).unwrap_err();
+    let err = record::users::add_user(&mut *tx, &p, w.org, &same_username, &[], None).unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "{err:#}");
     assert!(snapshot(tx, w.org) == before, "nothing written");
     assert_eq!(tx.find_user(&Selector::EmailKey("other@example.com".into())).unwrap(), None);
@@ -1607,7 +1637,7 @@ fn purge_deletes_a_trashed_user_and_ids_are_not_reused(mut store: Box<dyn Store>
     let mut trail = Trail::new(tx);
     let (a, t) = (subject(tx, w.admin), subject(tx, bob));
     let p = authz::decide(&a, &Request::UserPurge { org: &facts(tx, w.org), target: &t }).unwrap();
-    tx.purge_user(&p, bob).unwrap();
+    record::users::purge_user(&mut *tx, &p, bob).unwrap();
     trail.one(
         tx,
         Some(ORG),
@@ -1667,7 +1697,9 @@ fn custom_roles_create_find_update(mut store: Box<dyn Store>) {
     let before = snapshot(tx, org);
     for name in ["auditor", "helpdesk", "global-admin"] {
         let p = role_permit(tx, admin, org, Op::RoleCreate, name, perms);
-        let err = tx.create_role(&p, org, &NewRole { name: name.into(), display_name: "X".into(), perms }).unwrap_err();
+        let err =
+            record::members::create_role(&mut *tx, &p, org, &NewRole { name: name.into(), display_name: "X".into(), perms })
+                .unwrap_err();
         assert_eq!(kind(&err), Kind::Conflict, "{name}: {err:#}");
     }
     assert!(snapshot(tx, org) == before);
@@ -1675,7 +1707,13 @@ fn custom_roles_create_find_update(mut store: Box<dyn Store>) {
     let mut trail = Trail::new(tx);
     let new_perms = PermSet::of(&[Perm::AuditRead]);
     let p = role_permit(tx, admin, org, Op::RoleEdit, "auditor", new_perms);
-    let ch = tx.update_role(&p, id, &RoleChange { display_name: Some("Auditors".into()), perms: Some(new_perms) }).unwrap();
+    let ch = record::members::update_role(
+        &mut *tx,
+        &p,
+        id,
+        &RoleChange { display_name: Some("Auditors".into()), perms: Some(new_perms) },
+    )
+    .unwrap();
     assert_eq!(
         change_map(&ch),
         expect(&[
@@ -1697,7 +1735,13 @@ fn custom_roles_create_find_update(mut store: Box<dyn Store>) {
         tx.role(Some(org), "auditor").unwrap(),
         Some(Role { display_name: "Auditors".into(), perms: new_perms, ..expected })
     );
-    let ch = tx.update_role(&p, id, &RoleChange { display_name: Some("Auditors".into()), perms: Some(new_perms) }).unwrap();
+    let ch = record::members::update_role(
+        &mut *tx,
+        &p,
+        id,
+        &RoleChange { display_name: Some("Auditors".into()), perms: Some(new_perms) },
+    )
+    .unwrap();
     assert!(ch.is_empty(), "{ch:?}");
     trail.none(tx, "an edit that changes nothing");
 }
@@ -1713,7 +1757,7 @@ fn delete_role_refused_while_held(mut store: Box<dyn Store>) {
     assert_eq!(tx.role_holders(id).unwrap(), 1);
     let before = snapshot(tx, org);
     let p = role_permit(tx, admin, org, Op::RoleDelete, "auditor", perms);
-    let err = tx.delete_role(&p, id).unwrap_err();
+    let err = record::members::delete_role(&mut *tx, &p, id).unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "{err:#}");
     assert!(snapshot(tx, org) == before, "nothing written");
     assert!(tx.role(Some(org), "auditor").unwrap().is_some());
@@ -1721,7 +1765,7 @@ fn delete_role_refused_while_held(mut store: Box<dyn Store>) {
     assert!(unassign(tx, admin, org, bob, "auditor"));
     assert_eq!(tx.role_holders(id).unwrap(), 0);
     let mut trail = Trail::new(tx);
-    tx.delete_role(&p, id).unwrap();
+    record::members::delete_role(&mut *tx, &p, id).unwrap();
     trail.one(tx, Some(ORG), "role.delete", Some("auditor"), json!({}));
     assert_eq!(tx.role(Some(org), "auditor").unwrap(), None);
     assert!(!tx.roles(Some(org)).unwrap().iter().any(|r| r.name == "auditor"));
@@ -1763,11 +1807,11 @@ fn global_roles_grant_and_revoke(mut store: Box<dyn Store>) {
     let mut trail = Trail::new(tx);
     let grant = |tx: &mut dyn Tx, user: i64, r: &Role| {
         let p = access_permit(tx, admin, user, Op::AccessGrant, r);
-        tx.grant_global(&p, user, r.id).unwrap()
+        record::members::grant_global(&mut *tx, &p, user, r.id).unwrap()
     };
     let revoke = |tx: &mut dyn Tx, user: i64, r: &Role| {
         let p = access_permit(tx, admin, user, Op::AccessRevoke, r);
-        tx.revoke_global(&p, user, r.id).unwrap()
+        record::members::revoke_global(&mut *tx, &p, user, r.id).unwrap()
     };
     assert!(grant(tx, bob, &gro));
     trail.one(
@@ -1827,7 +1871,7 @@ fn groups_create_and_people(mut store: Box<dyn Store>) {
     let before = snapshot(tx, org);
     let p = group_permit(tx, admin, org, Op::GroupCreate);
     for slug in ["ops", "everyone"] {
-        let err = tx.create_group(&p, org, slug, "Again").unwrap_err();
+        let err = record::groups::create_group(&mut *tx, &p, org, slug, "Again").unwrap_err();
         assert_eq!(kind(&err), Kind::Conflict, "{slug}: {err:#}");
     }
     assert!(snapshot(tx, org) == before);
@@ -1890,14 +1934,14 @@ fn delete_group_refusals_and_success(mut store: Box<dyn Store>) {
     let p = group_permit(tx, admin, org, Op::GroupDelete);
 
     let before = snapshot(tx, org);
-    let err = tx.delete_group(&p, ops).unwrap_err();
+    let err = record::groups::delete_group(&mut *tx, &p, ops).unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "a primary group: {err:#}");
-    let err = tx.delete_group(&p, everyone).unwrap_err();
+    let err = record::groups::delete_group(&mut *tx, &p, everyone).unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "everyone: {err:#}");
     assert!(snapshot(tx, org) == before, "nothing written");
 
     let mut trail = Trail::new(tx);
-    tx.delete_group(&p, tmp).unwrap();
+    record::groups::delete_group(&mut *tx, &p, tmp).unwrap();
     trail.one(tx, Some(ORG), "group.delete", Some("tmp"), json!({}));
     assert_eq!(tx.group(org, "tmp").unwrap(), None);
     assert_eq!(tx.group_by_id(tmp).unwrap(), None);
@@ -1906,7 +1950,7 @@ fn delete_group_refusals_and_success(mut store: Box<dyn Store>) {
 
     // Once nobody has it as primary group, it can go.
     edit(tx, admin, bob, &UserChange { primary_group: Some(everyone), ..UserChange::default() }).unwrap();
-    tx.delete_group(&p, ops).unwrap();
+    record::groups::delete_group(&mut *tx, &p, ops).unwrap();
     assert_eq!(tx.groups(org).unwrap().into_iter().map(|g| g.slug).collect::<Vec<_>>(), vec!["everyone"]);
 }
 
@@ -1936,14 +1980,14 @@ fn orgs_create_and_update(mut store: Box<dyn Store>) {
     assert!(emails(tx, &q(beta)).is_empty());
     let before = snapshot(tx, org);
     let p = authz::decide(&subject(tx, admin), &Request::OrgCreate).unwrap();
-    let err = tx.create_org(&p, &NewOrg { slug: "beta".into(), display_name: "Again".into() }).unwrap_err();
+    let err = record::orgs::create_org(&mut *tx, &p, &NewOrg { slug: "beta".into(), display_name: "Again".into() }).unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "{err:#}");
     assert!(snapshot(tx, org) == before);
 
     let mut trail = Trail::new(tx);
     let p = authz::decide(&subject(tx, admin), &Request::OrgSet { org: &facts(tx, org) }).unwrap();
     let change = OrgChange { display_name: Some("Acme Inc".into()), sso: Some(true), sms_2fa: Some(false) };
-    let ch = tx.update_org(&p, org, &change).unwrap();
+    let ch = record::orgs::update_org(&mut *tx, &p, org, &change).unwrap();
     assert_eq!(
         change_map(&ch),
         expect(&[
@@ -1966,7 +2010,7 @@ fn orgs_create_and_update(mut store: Box<dyn Store>) {
     let o = tx.org_by_id(org).unwrap().unwrap();
     assert_eq!((o.display_name.as_str(), o.sso, o.sms_2fa), ("Acme Inc", true, false));
     assert_eq!(subject(tx, admin).org, Some(OrgFacts { id: org, slug: ORG.into(), sso: true, sms_2fa: false }));
-    assert!(tx.update_org(&p, org, &change).unwrap().is_empty(), "the same values again");
+    assert!(record::orgs::update_org(&mut *tx, &p, org, &change).unwrap().is_empty(), "the same values again");
     trail.none(tx, "an org edit that changes nothing");
 }
 
@@ -1981,7 +2025,7 @@ fn invitations_queue_issue_and_deliver(mut store: Box<dyn Store>) {
         let tx = &mut *t;
         let mut trail = Trail::new(tx);
         let p = add_permit(tx, admin, org, PermSet::EMPTY);
-        bob = tx.add_user(&p, org, &person("bob@example.com"), &[], None).unwrap();
+        bob = record::users::add_user(&mut *tx, &p, org, &person("bob@example.com"), &[], None).unwrap();
         inv = tx.queue_invitation(&p, bob, org).unwrap();
         let i = tx.invitation_of(bob).unwrap().expect("an invitation");
         assert_rfc3339(&i.created_at);
@@ -1998,7 +2042,7 @@ fn invitations_queue_issue_and_deliver(mut store: Box<dyn Store>) {
                 state: "open".into(),
             }
         );
-        assert_eq!(tx.issue_token(&p, bob, &[1u8; 32], "2030-01-01T00:00:00Z").unwrap(), inv);
+        assert_eq!(record::credentials::issue_token(&mut *tx, &p, bob, &[1u8; 32], "2030-01-01T00:00:00Z").unwrap(), inv);
         let i = tx.invitation_of(bob).unwrap().unwrap();
         assert_rfc3339(i.sent_at.as_deref().expect("sent_at"));
         assert_eq!(
@@ -2028,7 +2072,7 @@ fn invitations_queue_issue_and_deliver(mut store: Box<dyn Store>) {
     let tx = &mut *tx;
     // invite send: a new token replaces the hash of the same open invitation.
     let p = invite_permit(tx, admin, bob);
-    assert_eq!(tx.issue_token(&p, bob, &[2u8; 32], "2031-01-01T00:00:00Z").unwrap(), inv);
+    assert_eq!(record::credentials::issue_token(&mut *tx, &p, bob, &[2u8; 32], "2031-01-01T00:00:00Z").unwrap(), inv);
     let i = tx.invitation_of(bob).unwrap().unwrap();
     assert_eq!(
         (i.id, i.expires_at.as_deref(), i.delivery.as_str(), i.delivery_error.as_deref(), i.state.as_str()),
@@ -2046,10 +2090,10 @@ fn invitations_queue_issue_and_deliver(mut store: Box<dyn Store>) {
 
     // The old hash is gone: another user's token may have it (hashes are unique where enforced).
     let p = add_permit(tx, admin, org, PermSet::EMPTY);
-    let carol = tx.add_user(&p, org, &person("carol@example.com"), &[], None).unwrap();
+    let carol = record::users::add_user(&mut *tx, &p, org, &person("carol@example.com"), &[], None).unwrap();
     let carol_inv = tx.queue_invitation(&p, carol, org).unwrap();
     assert_ne!(carol_inv, inv);
-    assert_eq!(tx.issue_token(&p, carol, &[1u8; 32], "2030-01-01T00:00:00Z").unwrap(), carol_inv);
+    assert_eq!(record::credentials::issue_token(&mut *tx, &p, carol, &[1u8; 32], "2030-01-01T00:00:00Z").unwrap(), carol_inv);
     assert_eq!(tx.invitation_of(bob).unwrap().unwrap().id, inv, "each user's own invitation");
 
     // A new invitation replaces the open one.
@@ -2066,7 +2110,7 @@ fn issue_token_needs_an_open_invitation(mut store: Box<dyn Store>) {
     let bob = add(tx, w.admin, w.org, &person("bob@example.com"), &[], None);
     let before = snapshot(tx, w.org);
     let p = invite_permit(tx, w.admin, bob);
-    let err = tx.issue_token(&p, bob, &[3u8; 32], "2030-01-01T00:00:00Z").unwrap_err();
+    let err = record::credentials::issue_token(&mut *tx, &p, bob, &[3u8; 32], "2030-01-01T00:00:00Z").unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "{err:#}");
     assert!(snapshot(tx, w.org) == before);
     assert_eq!(tx.invitation_of(bob).unwrap(), None);
@@ -2231,7 +2275,7 @@ fn step_end_false_undoes_only_that_step(mut store: Box<dyn Store>) {
         // A step whose write failed, undone; the transaction goes on.
         tx.step_begin().unwrap();
         let p = add_permit(tx, w.admin, w.org, PermSet::EMPTY);
-        assert!(tx.add_user(&p, w.org, &person("ada@example.com"), &[], None).is_err());
+        assert!(record::users::add_user(&mut *tx, &p, w.org, &person("ada@example.com"), &[], None).is_err());
         tx.step_end(false).unwrap();
         add(tx, w.admin, w.org, &person("dave@example.com"), &[], None);
         t.commit().unwrap();
@@ -2299,10 +2343,10 @@ fn permit_for_one_org_is_refused_in_another(mut store: Box<dyn Store>) {
 
     let mut accepted: Vec<&str> = Vec::new();
     let p = add_permit(tx, alice, org, PermSet::EMPTY);
-    if tx.add_user(&p, beta, &person("mallory@example.com"), &[], None).is_ok() {
+    if record::users::add_user(&mut *tx, &p, beta, &person("mallory@example.com"), &[], None).is_ok() {
         accepted.push("add_user");
     }
-    if tx.add_membership(&p, beta, carol, &[], None).is_ok() {
+    if record::members::add_membership(&mut *tx, &p, beta, carol, &[], None).is_ok() {
         accepted.push("add_membership");
     }
     if tx.queue_invitation(&p, carol, beta).is_ok() {
@@ -2311,32 +2355,34 @@ fn permit_for_one_org_is_refused_in_another(mut store: Box<dyn Store>) {
     let hd = role(tx, beta, "helpdesk");
     let ro = role(tx, beta, "read-only");
     let p = assign_permit(tx, alice, org, bob, Op::RoleAssign, &ro);
-    if tx.assign_role(&p, beta, bob, ro.id).is_ok() {
+    if record::members::assign_role(&mut *tx, &p, beta, bob, ro.id).is_ok() {
         accepted.push("assign_role");
     }
     let p = assign_permit(tx, alice, org, bob, Op::RoleUnassign, &hd);
-    if tx.unassign_role(&p, beta, bob, hd.id).is_ok() {
+    if record::members::unassign_role(&mut *tx, &p, beta, bob, hd.id).is_ok() {
         accepted.push("unassign_role");
     }
     let perms = PermSet::of(&[Perm::UserRead]);
     let p = role_permit(tx, alice, org, Op::RoleCreate, "spy", perms);
-    if tx.create_role(&p, beta, &NewRole { name: "spy".into(), display_name: "Spy".into(), perms }).is_ok() {
+    if record::members::create_role(&mut *tx, &p, beta, &NewRole { name: "spy".into(), display_name: "Spy".into(), perms })
+        .is_ok()
+    {
         accepted.push("create_role");
     }
     let p = role_permit(tx, alice, org, Op::RoleDelete, "beta-only", PermSet::of(&[Perm::AuditRead]));
-    if tx.delete_role(&p, beta_role).is_ok() {
+    if record::members::delete_role(&mut *tx, &p, beta_role).is_ok() {
         accepted.push("delete_role");
     }
     let p = group_permit(tx, alice, org, Op::GroupCreate);
-    if tx.create_group(&p, beta, "spies", "Spies").is_ok() {
+    if record::groups::create_group(&mut *tx, &p, beta, "spies", "Spies").is_ok() {
         accepted.push("create_group");
     }
     let p = group_permit(tx, alice, org, Op::GroupAddManager);
-    if tx.set_group_person(&p, eng, alice, GroupRole::Manager, true).is_ok() {
+    if record::groups::set_group_person(&mut *tx, &p, eng, alice, GroupRole::Manager, true).is_ok() {
         accepted.push("set_group_person");
     }
     let p = remove_permit(tx, alice, org, bob);
-    if tx.remove_membership(&p, beta, bob).is_ok() {
+    if record::members::remove_membership(&mut *tx, &p, beta, bob).is_ok() {
         accepted.push("remove_membership");
     }
     assert!(accepted.is_empty(), "writes in beta accepted permits for acme: {accepted:?}");
@@ -2364,7 +2410,7 @@ fn purge_refuses_a_user_not_in_the_trash(mut store: Box<dyn Store>) {
         &Request::UserAdd { org: &facts(tx, w.org), roles: PermSet::EMPTY, target: Some(bob) },
     )
     .unwrap();
-    let r = tx.purge_user(&p, bob);
+    let r = record::users::purge_user(&mut *tx, &p, bob);
     let after = (tx.memberships_of(bob).unwrap(), tx.user_roles(w.org, bob).unwrap());
     assert_eq!(after, (vec![ORG.to_string()], vec!["helpdesk".to_string()]), "bob keeps his membership and roles");
     assert!(snapshot(tx, w.org) == before, "nothing written");
@@ -2384,7 +2430,7 @@ fn purge_is_bound_to_its_target(mut store: Box<dyn Store>) {
     assert!(remove(tx, w.admin, w.org, bob));
     let p = add_permit(tx, w.admin, w.org, PermSet::EMPTY);
     assert_eq!(p.target(), None);
-    assert!(tx.purge_user(&p, bob).is_err(), "a user.add permit without a target does not purge bob");
+    assert!(record::users::purge_user(&mut *tx, &p, bob).is_err(), "a user.add permit without a target does not purge bob");
     assert_eq!(tx.find_user(&Selector::Id(bob)).unwrap(), Some(bob));
 }
 
@@ -2397,11 +2443,11 @@ fn invite_send_audit_records_the_old_expiry(mut store: Box<dyn Store>) {
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
     let p = add_permit(tx, w.admin, w.org, PermSet::EMPTY);
-    let bob = tx.add_user(&p, w.org, &person("bob@example.com"), &[], None).unwrap();
+    let bob = record::users::add_user(&mut *tx, &p, w.org, &person("bob@example.com"), &[], None).unwrap();
     tx.queue_invitation(&p, bob, w.org).unwrap();
-    tx.issue_token(&p, bob, &[1u8; 32], "2030-01-01T00:00:00Z").unwrap();
+    record::credentials::issue_token(&mut *tx, &p, bob, &[1u8; 32], "2030-01-01T00:00:00Z").unwrap();
     let p = invite_permit(tx, w.admin, bob);
-    tx.issue_token(&p, bob, &[2u8; 32], "2031-01-01T00:00:00Z").unwrap();
+    record::credentials::issue_token(&mut *tx, &p, bob, &[2u8; 32], "2031-01-01T00:00:00Z").unwrap();
     let last = audit_all(tx).pop().unwrap();
     assert_eq!(last.changes["expires_at"], json!({"old": "2030-01-01T00:00:00Z", "new": "2031-01-01T00:00:00Z"}));
 }
@@ -2421,7 +2467,7 @@ fn add_membership_of_an_existing_member_is_a_conflict(mut store: Box<dyn Store>)
         &Request::UserAdd { org: &facts(tx, w.org), roles: PermSet::EMPTY, target: Some(bob) },
     )
     .unwrap();
-    let err = tx.add_membership(&p, w.org, bob, &[], None).unwrap_err();
+    let err = record::members::add_membership(&mut *tx, &p, w.org, bob, &[], None).unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "{err:#}");
 }
 
@@ -2435,8 +2481,8 @@ fn record_delivery_is_bound_to_the_permit_target(mut store: Box<dyn Store>) {
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
     let p = add_permit(tx, w.admin, w.org, PermSet::EMPTY);
-    let bob = tx.add_user(&p, w.org, &person("bob@example.com"), &[], None).unwrap();
-    let carol = tx.add_user(&p, w.org, &person("carol@example.com"), &[], None).unwrap();
+    let bob = record::users::add_user(&mut *tx, &p, w.org, &person("bob@example.com"), &[], None).unwrap();
+    let carol = record::users::add_user(&mut *tx, &p, w.org, &person("carol@example.com"), &[], None).unwrap();
     tx.queue_invitation(&p, bob, w.org).unwrap();
     let carol_inv = tx.queue_invitation(&p, carol, w.org).unwrap();
     let before = tx.invitation_of(carol).unwrap();
@@ -2463,9 +2509,9 @@ fn remove_membership_of_a_non_member_is_refused(mut store: Box<dyn Store>) {
     assert!(remove(tx, w.admin, w.org, carol), "carol is in the trash");
     let trail = Trail::new(tx);
     let p = remove_permit(tx, w.admin, beta, bob);
-    let r1 = tx.remove_membership(&p, beta, bob);
+    let r1 = record::members::remove_membership(&mut *tx, &p, beta, bob);
     let p = remove_permit(tx, w.admin, beta, carol);
-    let r2 = tx.remove_membership(&p, beta, carol);
+    let r2 = record::members::remove_membership(&mut *tx, &p, beta, carol);
     trail.none(tx, "removing a membership that does not exist");
     assert!(r1.is_err() && r2.is_err(), "not members of beta: {r1:?} {r2:?}");
 }
@@ -2480,6 +2526,6 @@ fn restore_of_a_user_not_in_the_trash_is_a_conflict(mut store: Box<dyn Store>) {
     let bob = add(tx, w.admin, w.org, &person("bob@example.com"), &[], None);
     let (a, t) = (subject(tx, w.admin), subject(tx, bob));
     let p = authz::decide(&a, &Request::UserRestore { org: &facts(tx, w.org), target: &t, roles: PermSet::EMPTY }).unwrap();
-    let err = tx.restore_user(&p, bob).unwrap_err();
+    let err = record::users::restore_user(&mut *tx, &p, bob).unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "{err:#}");
 }

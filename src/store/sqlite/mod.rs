@@ -6,10 +6,17 @@
 //! must survive it; a busy timeout of 10 s, so that concurrent acct processes
 //! wait for each other instead of failing.
 
+mod audit;
 mod chain;
+mod groups;
 mod import;
+mod invitations;
+mod members;
+mod orgs;
 pub mod restore;
 mod tx;
+mod user_query;
+mod users;
 
 use super::{Store, Tx};
 use crate::error::{self, AppError, Result};
