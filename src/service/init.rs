@@ -4,7 +4,7 @@ use crate::authz;
 use crate::context::Ctx;
 use crate::error::{self, Result};
 use crate::service::record;
-use crate::store::{NewOrg, NewUser, sqlite::SqliteStore};
+use crate::store::{self, NewOrg, NewUser};
 use crate::validate;
 use std::path::PathBuf;
 
@@ -51,9 +51,8 @@ pub fn init(ctx: &mut Ctx, org: &str, admin: &str, display: Option<&str>) -> Res
         ctx.note("dry run: nothing was changed");
         return Ok(Initialized { db, org: slug, admin: email.display, config_keys: vec![] });
     }
-    let mut store = SqliteStore::create(&db)?;
+    let mut store = store::create(&db)?;
     let result = (|| -> Result<()> {
-        use crate::store::Store;
         store.set_change_id(ctx.change_id());
         let mut tx = store.write()?;
         let permit = authz::decide_init(!tx.is_initialized()?)?;

@@ -1,5 +1,6 @@
-//! The repository contract, as tests any backend must pass.
-//! Call [`run_all`] with a factory of empty stores.
+//! The repository contract, as tests any backend must pass. A backend's
+//! tests invoke [`store_conformance!`] with a factory of empty stores, which
+//! makes one `#[test]` per check.
 //!
 //! Every check takes a fresh, empty store, initializes it the way `acct init`
 //! does and works only through the [`Store`] and [`Tx`] traits. Permits come
@@ -9,7 +10,7 @@
 //!
 //! Checks that found a defect of the SQLite implementation are kept below the
 //! `KNOWN DEFECTS` line with `#[allow(dead_code)]` and are left out of
-//! [`run_all`] until the implementation is fixed; each says what is wrong.
+//! [`store_conformance!`] until the implementation is fixed; each says what is wrong.
 
 #![cfg(test)]
 
@@ -26,71 +27,79 @@ use std::collections::BTreeMap;
 const ORG: &str = "acme";
 const ADMIN: &str = "root@example.com";
 
-type Check = fn(Box<dyn Store>);
-
-/// Run every check, each on a new store from `make`; report all that failed.
-pub fn run_all(make: &mut dyn FnMut() -> Box<dyn Store>) {
-    let checks: &[(&str, Check)] = &[
-        ("init_creates_org_group_roles_and_admin", init_creates_org_group_roles_and_admin),
-        ("init_is_refused_once_initialized", init_is_refused_once_initialized),
-        ("every_write_writes_exactly_one_audit_entry", every_write_writes_exactly_one_audit_entry),
-        ("dropped_transaction_leaves_no_change_and_no_audit", dropped_transaction_leaves_no_change_and_no_audit),
-        ("permit_for_another_op_is_refused", permit_for_another_op_is_refused),
-        ("permit_for_another_target_is_refused", permit_for_another_target_is_refused),
-        ("edit_permit_must_cover_every_changed_field", edit_permit_must_cover_every_changed_field),
-        ("add_user_creates_an_invited_member", add_user_creates_an_invited_member),
-        ("add_user_with_a_group_makes_it_primary", add_user_with_a_group_makes_it_primary),
-        ("add_user_refuses_a_taken_email_key_or_username", add_user_refuses_a_taken_email_key_or_username),
-        ("find_user_by_id_email_key_and_username", find_user_by_id_email_key_and_username),
-        ("add_membership_joins_an_existing_user_to_another_org", add_membership_joins_an_existing_user_to_another_org),
-        ("users_rows_carry_every_field", users_rows_carry_every_field),
-        ("users_sort", users_sort),
-        ("users_filters", users_filters),
-        ("users_search_treats_percent_and_underscore_literally", users_search_treats_percent_and_underscore_literally),
-        ("users_limit_offset_and_count", users_limit_offset_and_count),
-        ("users_streams_and_stops_on_sink_error", users_streams_and_stops_on_sink_error),
-        ("update_user_reports_exact_changes", update_user_reports_exact_changes),
-        ("update_user_email", update_user_email),
-        ("update_user_active_sets_and_restores_status", update_user_active_sets_and_restores_status),
-        ("update_user_groups_and_primary_group", update_user_groups_and_primary_group),
-        ("update_user_phone_by_self", update_user_phone_by_self),
-        ("remove_last_membership_trashes_and_restore_brings_back", remove_last_membership_trashes_and_restore_brings_back),
-        ("remove_one_of_two_memberships_moves_primary_group", remove_one_of_two_memberships_moves_primary_group),
-        ("purge_deletes_a_trashed_user_and_ids_are_not_reused", purge_deletes_a_trashed_user_and_ids_are_not_reused),
-        ("trashed_before_lists_the_trash_older_than_a_time", trashed_before_lists_the_trash_older_than_a_time),
-        ("custom_roles_create_find_update", custom_roles_create_find_update),
-        ("delete_role_refused_while_held", delete_role_refused_while_held),
-        ("assign_and_unassign_roles", assign_and_unassign_roles),
-        ("global_roles_grant_and_revoke", global_roles_grant_and_revoke),
-        ("groups_create_and_people", groups_create_and_people),
-        ("delete_group_refusals_and_success", delete_group_refusals_and_success),
-        ("orgs_create_and_update", orgs_create_and_update),
-        ("invitations_queue_issue_and_deliver", invitations_queue_issue_and_deliver),
-        ("issue_token_needs_an_open_invitation", issue_token_needs_an_open_invitation),
-        ("reset_2fa_sets_email_method", reset_2fa_sets_email_method),
-        ("audit_query_filters", audit_query_filters),
-        ("audit_query_time_window", audit_query_time_window),
-        ("audit_query_limit_returns_newest_in_ascending_order", audit_query_limit_returns_newest_in_ascending_order),
-        ("step_end_false_undoes_only_that_step", step_end_false_undoes_only_that_step),
-        ("audit_action_without_a_dot_also_matches_that_action", audit_action_without_a_dot_also_matches_that_action),
-        ("permit_for_one_org_is_refused_in_another", permit_for_one_org_is_refused_in_another),
-        ("purge_refuses_a_user_not_in_the_trash", purge_refuses_a_user_not_in_the_trash),
-        ("purge_is_bound_to_its_target", purge_is_bound_to_its_target),
-        ("invite_send_audit_records_the_old_expiry", invite_send_audit_records_the_old_expiry),
-        ("add_membership_of_an_existing_member_is_a_conflict", add_membership_of_an_existing_member_is_a_conflict),
-        ("record_delivery_is_bound_to_the_permit_target", record_delivery_is_bound_to_the_permit_target),
-        ("remove_membership_of_a_non_member_is_refused", remove_membership_of_a_non_member_is_refused),
-        ("restore_of_a_user_not_in_the_trash_is_a_conflict", restore_of_a_user_not_in_the_trash_is_a_conflict),
-    ];
-    let mut failed = Vec::new();
-    for (name, check) in checks {
-        let store = make();
-        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(store))).is_err() {
-            failed.push(*name);
-        }
-    }
-    assert!(failed.is_empty(), "store conformance checks failed: {failed:?}");
+/// The suite for one backend: one `#[test]` per check, each on a new, empty
+/// store from `$make` (an expression of a type that `Fn() -> Box<dyn Store>`).
+/// A backend's tests call it once:
+///
+/// ```ignore
+/// crate::store::conformance::store_conformance!(|| Box::new(MyStore::memory().unwrap()));
+/// ```
+macro_rules! store_conformance {
+    ($make:expr) => {
+        $crate::store::conformance::store_conformance!(@each $make;
+            init_creates_org_group_roles_and_admin,
+            init_is_refused_once_initialized,
+            every_write_writes_exactly_one_audit_entry,
+            dropped_transaction_leaves_no_change_and_no_audit,
+            permit_for_another_op_is_refused,
+            permit_for_another_target_is_refused,
+            edit_permit_must_cover_every_changed_field,
+            add_user_creates_an_invited_member,
+            add_user_with_a_group_makes_it_primary,
+            add_user_refuses_a_taken_email_key_or_username,
+            find_user_by_id_email_key_and_username,
+            add_membership_joins_an_existing_user_to_another_org,
+            users_rows_carry_every_field,
+            users_sort,
+            users_filters,
+            users_search_treats_percent_and_underscore_literally,
+            users_limit_offset_and_count,
+            users_streams_and_stops_on_sink_error,
+            update_user_reports_exact_changes,
+            update_user_email,
+            update_user_active_sets_and_restores_status,
+            update_user_groups_and_primary_group,
+            update_user_phone_by_self,
+            remove_last_membership_trashes_and_restore_brings_back,
+            remove_one_of_two_memberships_moves_primary_group,
+            purge_deletes_a_trashed_user_and_ids_are_not_reused,
+            trashed_before_lists_the_trash_older_than_a_time,
+            custom_roles_create_find_update,
+            delete_role_refused_while_held,
+            assign_and_unassign_roles,
+            global_roles_grant_and_revoke,
+            groups_create_and_people,
+            delete_group_refusals_and_success,
+            orgs_create_and_update,
+            invitations_queue_issue_and_deliver,
+            issue_token_needs_an_open_invitation,
+            reset_2fa_sets_email_method,
+            audit_query_filters,
+            audit_query_time_window,
+            audit_query_limit_returns_newest_in_ascending_order,
+            step_end_false_undoes_only_that_step,
+            audit_action_without_a_dot_also_matches_that_action,
+            permit_for_one_org_is_refused_in_another,
+            purge_refuses_a_user_not_in_the_trash,
+            purge_is_bound_to_its_target,
+            invite_send_audit_records_the_old_expiry,
+            add_membership_of_an_existing_member_is_a_conflict,
+            record_delivery_is_bound_to_the_permit_target,
+            remove_membership_of_a_non_member_is_refused,
+            restore_of_a_user_not_in_the_trash_is_a_conflict,
+        );
+    };
+    (@each $make:expr; $($check:ident,)*) => {
+        $(
+            #[test]
+            fn $check() {
+                let make: fn() -> Box<dyn $crate::store::Store> = $make;
+                $crate::store::conformance::$check(make());
+            }
+        )*
+    };
 }
+pub(crate) use store_conformance;
 
 // ------------------------------------------------------------------ helpers
 
@@ -418,7 +427,7 @@ fn read_permit(tx: &dyn Tx, actor: i64, org: i64) -> Permit {
 
 // ------------------------------------------------------------------ init
 
-fn init_creates_org_group_roles_and_admin(mut store: Box<dyn Store>) {
+pub(crate) fn init_creates_org_group_roles_and_admin(mut store: Box<dyn Store>) {
     {
         let tx = store.read().unwrap();
         assert!(!tx.is_initialized().unwrap());
@@ -574,7 +583,7 @@ fn init_creates_org_group_roles_and_admin(mut store: Box<dyn Store>) {
     assert_eq!(e.changes, json!({"org": {"old": null, "new": ORG}, "roles": {"old": [], "new": ["full-admin", "global-admin"]}}));
 }
 
-fn init_is_refused_once_initialized(mut store: Box<dyn Store>) {
+pub(crate) fn init_is_refused_once_initialized(mut store: Box<dyn Store>) {
     init(&mut *store);
     let tx = store.write().unwrap();
     let err = authz::decide_init(!tx.is_initialized().unwrap()).unwrap_err();
@@ -583,7 +592,7 @@ fn init_is_refused_once_initialized(mut store: Box<dyn Store>) {
 
 // ------------------------------------------------------------------ audit and transactions
 
-fn every_write_writes_exactly_one_audit_entry(mut store: Box<dyn Store>) {
+pub(crate) fn every_write_writes_exactly_one_audit_entry(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -734,7 +743,7 @@ fn every_write_writes_exactly_one_audit_entry(mut store: Box<dyn Store>) {
     trail.none(tx, "record_delivery");
 }
 
-fn dropped_transaction_leaves_no_change_and_no_audit(mut store: Box<dyn Store>) {
+pub(crate) fn dropped_transaction_leaves_no_change_and_no_audit(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     {
         let mut tx = store.write().unwrap();
@@ -774,7 +783,7 @@ fn snapshot(tx: &dyn Tx, org: i64) -> (Vec<User>, Vec<Role>, Vec<Group>, Vec<Aud
     )
 }
 
-fn permit_for_another_op_is_refused(mut store: Box<dyn Store>) {
+pub(crate) fn permit_for_another_op_is_refused(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -866,7 +875,7 @@ fn permit_for_another_op_is_refused(mut store: Box<dyn Store>) {
     assert_eq!(tx.invitation_of(bob).unwrap(), inv_before);
 }
 
-fn permit_for_another_target_is_refused(mut store: Box<dyn Store>) {
+pub(crate) fn permit_for_another_target_is_refused(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -901,7 +910,7 @@ fn permit_for_another_target_is_refused(mut store: Box<dyn Store>) {
     assert!(snapshot(tx, org) == before, "a refused write changed nothing");
 }
 
-fn edit_permit_must_cover_every_changed_field(mut store: Box<dyn Store>) {
+pub(crate) fn edit_permit_must_cover_every_changed_field(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -917,7 +926,7 @@ fn edit_permit_must_cover_every_changed_field(mut store: Box<dyn Store>) {
 
 // ------------------------------------------------------------------ users
 
-fn add_user_creates_an_invited_member(mut store: Box<dyn Store>) {
+pub(crate) fn add_user_creates_an_invited_member(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -978,7 +987,7 @@ fn add_user_creates_an_invited_member(mut store: Box<dyn Store>) {
     assert_eq!(subject(tx, bob).memberships, vec![(org, PermSet::EMPTY)]);
 }
 
-fn add_user_with_a_group_makes_it_primary(mut store: Box<dyn Store>) {
+pub(crate) fn add_user_with_a_group_makes_it_primary(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -993,7 +1002,7 @@ fn add_user_with_a_group_makes_it_primary(mut store: Box<dyn Store>) {
     );
 }
 
-fn add_user_refuses_a_taken_email_key_or_username(mut store: Box<dyn Store>) {
+pub(crate) fn add_user_refuses_a_taken_email_key_or_username(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -1011,7 +1020,7 @@ fn add_user_refuses_a_taken_email_key_or_username(mut store: Box<dyn Store>) {
     assert_eq!(tx.find_user(&Selector::EmailKey("other@example.com".into())).unwrap(), None);
 }
 
-fn find_user_by_id_email_key_and_username(mut store: Box<dyn Store>) {
+pub(crate) fn find_user_by_id_email_key_and_username(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -1029,7 +1038,7 @@ fn find_user_by_id_email_key_and_username(mut store: Box<dyn Store>) {
     assert!(!tx.username_taken("ada").unwrap());
 }
 
-fn add_membership_joins_an_existing_user_to_another_org(mut store: Box<dyn Store>) {
+pub(crate) fn add_membership_joins_an_existing_user_to_another_org(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1099,7 +1108,7 @@ fn crowd(store: &mut dyn Store) -> Crowd {
     Crowd { org, beta, admin, ops, ada, bob, carol, dave, erin, frank }
 }
 
-fn users_rows_carry_every_field(mut store: Box<dyn Store>) {
+pub(crate) fn users_rows_carry_every_field(mut store: Box<dyn Store>) {
     let c = crowd(&mut *store);
     let tx = store.read().unwrap();
     let tx = &*tx;
@@ -1125,7 +1134,7 @@ fn users_rows_carry_every_field(mut store: Box<dyn Store>) {
     assert_eq!(beta_rows[1].organization.as_deref(), Some("beta"));
 }
 
-fn users_sort(mut store: Box<dyn Store>) {
+pub(crate) fn users_sort(mut store: Box<dyn Store>) {
     let c = crowd(&mut *store);
     let tx = store.read().unwrap();
     let tx = &*tx;
@@ -1156,7 +1165,7 @@ fn users_sort(mut store: Box<dyn Store>) {
     );
 }
 
-fn users_filters(mut store: Box<dyn Store>) {
+pub(crate) fn users_filters(mut store: Box<dyn Store>) {
     let c = crowd(&mut *store);
     let tx = store.read().unwrap();
     let tx = &*tx;
@@ -1210,7 +1219,7 @@ fn users_filters(mut store: Box<dyn Store>) {
     assert_eq!(by_email(UserQuery { ids: Some(vec![]), ..base.clone() }), Vec::<String>::new());
 }
 
-fn users_search_treats_percent_and_underscore_literally(mut store: Box<dyn Store>) {
+pub(crate) fn users_search_treats_percent_and_underscore_literally(mut store: Box<dyn Store>) {
     let c = crowd(&mut *store);
     let tx = store.read().unwrap();
     let tx = &*tx;
@@ -1224,7 +1233,7 @@ fn users_search_treats_percent_and_underscore_literally(mut store: Box<dyn Store
     assert_eq!(search("\\"), Vec::<String>::new(), "a backslash is not an escape");
 }
 
-fn users_limit_offset_and_count(mut store: Box<dyn Store>) {
+pub(crate) fn users_limit_offset_and_count(mut store: Box<dyn Store>) {
     let c = crowd(&mut *store);
     let tx = store.read().unwrap();
     let tx = &*tx;
@@ -1246,7 +1255,7 @@ fn users_limit_offset_and_count(mut store: Box<dyn Store>) {
     assert_eq!(tx.count_users(&UserQuery { status: Some(Status::Invited), limit: Some(1), ..q(c.org) }).unwrap(), 4);
 }
 
-fn users_streams_and_stops_on_sink_error(mut store: Box<dyn Store>) {
+pub(crate) fn users_streams_and_stops_on_sink_error(mut store: Box<dyn Store>) {
     let c = crowd(&mut *store);
     let tx = store.read().unwrap();
     let mut seen = 0;
@@ -1259,7 +1268,7 @@ fn users_streams_and_stops_on_sink_error(mut store: Box<dyn Store>) {
     assert_eq!(seen, 2, "no row is delivered after the sink fails");
 }
 
-fn update_user_reports_exact_changes(mut store: Box<dyn Store>) {
+pub(crate) fn update_user_reports_exact_changes(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -1326,7 +1335,7 @@ fn update_user_reports_exact_changes(mut store: Box<dyn Store>) {
     trail.one(tx, Some(ORG), "user.edit", Some("bob@example.com"), json!({"initials": {"old": "RZ", "new": null}}));
 }
 
-fn update_user_email(mut store: Box<dyn Store>) {
+pub(crate) fn update_user_email(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -1364,7 +1373,7 @@ fn update_user_email(mut store: Box<dyn Store>) {
     assert_eq!(tx.find_user(&Selector::EmailKey("robert@example.com".into())).unwrap(), Some(bob));
 }
 
-fn update_user_active_sets_and_restores_status(mut store: Box<dyn Store>) {
+pub(crate) fn update_user_active_sets_and_restores_status(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -1416,7 +1425,7 @@ fn update_user_active_sets_and_restores_status(mut store: Box<dyn Store>) {
     assert_eq!(subject(tx, dave).status, Status::Active);
 }
 
-fn update_user_groups_and_primary_group(mut store: Box<dyn Store>) {
+pub(crate) fn update_user_groups_and_primary_group(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1481,7 +1490,7 @@ fn update_user_groups_and_primary_group(mut store: Box<dyn Store>) {
     assert!(edit(tx, admin, bob, &change).unwrap().is_empty(), "the same primary group");
 }
 
-fn update_user_phone_by_self(mut store: Box<dyn Store>) {
+pub(crate) fn update_user_phone_by_self(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -1497,7 +1506,7 @@ fn update_user_phone_by_self(mut store: Box<dyn Store>) {
     assert!(!subject(tx, w.admin).has_phone);
 }
 
-fn remove_last_membership_trashes_and_restore_brings_back(mut store: Box<dyn Store>) {
+pub(crate) fn remove_last_membership_trashes_and_restore_brings_back(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1564,7 +1573,7 @@ fn remove_last_membership_trashes_and_restore_brings_back(mut store: Box<dyn Sto
     assert_eq!(s.primary_group, Some(everyone));
 }
 
-fn remove_one_of_two_memberships_moves_primary_group(mut store: Box<dyn Store>) {
+pub(crate) fn remove_one_of_two_memberships_moves_primary_group(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1612,7 +1621,7 @@ fn remove_one_of_two_memberships_moves_primary_group(mut store: Box<dyn Store>) 
     assert_eq!(tx.memberships_of(carol).unwrap(), vec![ORG]);
 }
 
-fn trashed_before_lists_the_trash_older_than_a_time(mut store: Box<dyn Store>) {
+pub(crate) fn trashed_before_lists_the_trash_older_than_a_time(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -1626,7 +1635,7 @@ fn trashed_before_lists_the_trash_older_than_a_time(mut store: Box<dyn Store>) {
     assert_eq!(tx.trashed_before(&tx.trash_info(carol).unwrap().unwrap().trashed_at).unwrap().len(), 0, "strictly before");
 }
 
-fn purge_deletes_a_trashed_user_and_ids_are_not_reused(mut store: Box<dyn Store>) {
+pub(crate) fn purge_deletes_a_trashed_user_and_ids_are_not_reused(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -1661,7 +1670,7 @@ fn purge_deletes_a_trashed_user_and_ids_are_not_reused(mut store: Box<dyn Store>
 
 // ------------------------------------------------------------------ roles
 
-fn custom_roles_create_find_update(mut store: Box<dyn Store>) {
+pub(crate) fn custom_roles_create_find_update(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1746,7 +1755,7 @@ fn custom_roles_create_find_update(mut store: Box<dyn Store>) {
     trail.none(tx, "an edit that changes nothing");
 }
 
-fn delete_role_refused_while_held(mut store: Box<dyn Store>) {
+pub(crate) fn delete_role_refused_while_held(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1771,7 +1780,7 @@ fn delete_role_refused_while_held(mut store: Box<dyn Store>) {
     assert!(!tx.roles(Some(org)).unwrap().iter().any(|r| r.name == "auditor"));
 }
 
-fn assign_and_unassign_roles(mut store: Box<dyn Store>) {
+pub(crate) fn assign_and_unassign_roles(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1796,7 +1805,7 @@ fn assign_and_unassign_roles(mut store: Box<dyn Store>) {
     assert_eq!(subject(tx, admin).last_admin_of, vec![org]);
 }
 
-fn global_roles_grant_and_revoke(mut store: Box<dyn Store>) {
+pub(crate) fn global_roles_grant_and_revoke(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1846,7 +1855,7 @@ fn global_roles_grant_and_revoke(mut store: Box<dyn Store>) {
 
 // ------------------------------------------------------------------ groups
 
-fn groups_create_and_people(mut store: Box<dyn Store>) {
+pub(crate) fn groups_create_and_people(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1919,7 +1928,7 @@ fn groups_create_and_people(mut store: Box<dyn Store>) {
     assert_eq!(tx.group_people(beta_ops).unwrap(), GroupPeople::default());
 }
 
-fn delete_group_refusals_and_success(mut store: Box<dyn Store>) {
+pub(crate) fn delete_group_refusals_and_success(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1956,7 +1965,7 @@ fn delete_group_refusals_and_success(mut store: Box<dyn Store>) {
 
 // ------------------------------------------------------------------ organizations
 
-fn orgs_create_and_update(mut store: Box<dyn Store>) {
+pub(crate) fn orgs_create_and_update(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -2016,7 +2025,7 @@ fn orgs_create_and_update(mut store: Box<dyn Store>) {
 
 // ------------------------------------------------------------------ invitations and 2FA
 
-fn invitations_queue_issue_and_deliver(mut store: Box<dyn Store>) {
+pub(crate) fn invitations_queue_issue_and_deliver(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let (bob, inv);
@@ -2103,7 +2112,7 @@ fn invitations_queue_issue_and_deliver(mut store: Box<dyn Store>) {
     assert_eq!((i.id, i.state.as_str(), i.delivery.as_str(), i.sent_at, i.expires_at), (again, "open", "pending", None, None));
 }
 
-fn issue_token_needs_an_open_invitation(mut store: Box<dyn Store>) {
+pub(crate) fn issue_token_needs_an_open_invitation(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -2116,7 +2125,7 @@ fn issue_token_needs_an_open_invitation(mut store: Box<dyn Store>) {
     assert_eq!(tx.invitation_of(bob).unwrap(), None);
 }
 
-fn reset_2fa_sets_email_method(mut store: Box<dyn Store>) {
+pub(crate) fn reset_2fa_sets_email_method(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -2160,7 +2169,7 @@ fn audit_fixture(store: &mut dyn Store) -> (World, i64, i64) {
     (w, bob, carol)
 }
 
-fn audit_query_filters(mut store: Box<dyn Store>) {
+pub(crate) fn audit_query_filters(mut store: Box<dyn Store>) {
     let (w, bob, carol) = audit_fixture(&mut *store);
     let tx = store.read().unwrap();
     let tx = &*tx;
@@ -2203,7 +2212,7 @@ fn wait_past(at: &str) {
     }
 }
 
-fn audit_query_time_window(mut store: Box<dyn Store>) {
+pub(crate) fn audit_query_time_window(mut store: Box<dyn Store>) {
     let (w, _, _) = audit_fixture(&mut *store);
     let first_at = {
         let tx = store.read().unwrap();
@@ -2233,7 +2242,7 @@ fn audit_query_time_window(mut store: Box<dyn Store>) {
     assert_eq!(find(None, Some("2999-01-01T00:00:00Z")), all);
 }
 
-fn audit_query_limit_returns_newest_in_ascending_order(mut store: Box<dyn Store>) {
+pub(crate) fn audit_query_limit_returns_newest_in_ascending_order(mut store: Box<dyn Store>) {
     let (w, bob, _) = audit_fixture(&mut *store);
     let tx = store.read().unwrap();
     let tx = &*tx;
@@ -2258,7 +2267,7 @@ fn audit_query_limit_returns_newest_in_ascending_order(mut store: Box<dyn Store>
 
 // ------------------------------------------------------------------ steps
 
-fn step_end_false_undoes_only_that_step(mut store: Box<dyn Store>) {
+pub(crate) fn step_end_false_undoes_only_that_step(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     {
         let mut t = store.write().unwrap();
@@ -2309,7 +2318,7 @@ fn step_end_false_undoes_only_that_step(mut store: Box<dyn Store>) {
 /// finds nothing although the action `init` exists. Fix in
 /// `SqliteTx::audit` (src/store/sqlite/tx.rs): match `action = A OR action LIKE 'A.%'`
 /// when A has no dot.
-fn audit_action_without_a_dot_also_matches_that_action(mut store: Box<dyn Store>) {
+pub(crate) fn audit_action_without_a_dot_also_matches_that_action(mut store: Box<dyn Store>) {
     audit_fixture(&mut *store);
     let tx = store.read().unwrap();
     let found = tx.audit(&AuditQuery { action: Some("init".into()), ..AuditQuery::default() }).unwrap();
@@ -2326,7 +2335,7 @@ fn audit_action_without_a_dot_also_matches_that_action(mut store: Box<dyn Store>
 /// `add_user`, `add_membership`, `remove_membership`, `assign_role`,
 /// `unassign_role`, `create_role`, `delete_role`, `create_group`,
 /// `set_group_person`, `queue_invitation`.
-fn permit_for_one_org_is_refused_in_another(mut store: Box<dyn Store>) {
+pub(crate) fn permit_for_one_org_is_refused_in_another(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -2395,7 +2404,7 @@ fn permit_for_one_org_is_refused_in_another(mut store: Box<dyn Store>) {
 /// `AND trashed_at IS NOT NULL`) and writes a `purged` audit entry. Fix in
 /// `SqliteTx::purge_user`: refuse with a conflict unless `trashed_at IS NOT NULL`,
 /// before deleting anything.
-fn purge_refuses_a_user_not_in_the_trash(mut store: Box<dyn Store>) {
+pub(crate) fn purge_refuses_a_user_not_in_the_trash(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -2422,7 +2431,7 @@ fn purge_refuses_a_user_not_in_the_trash(mut store: Box<dyn Store>) {
 /// the audit entry is recorded as action `user.add`. Fix: purge needs its own
 /// operation (e.g. `Op::UserPurge`, "user.purge") decided for that target, and
 /// `purge_user` should check `p.check(Op::UserPurge, Some(user))`.
-fn purge_is_bound_to_its_target(mut store: Box<dyn Store>) {
+pub(crate) fn purge_is_bound_to_its_target(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -2438,7 +2447,7 @@ fn purge_is_bound_to_its_target(mut store: Box<dyn Store>) {
 /// records `expires_at` with `old: null` even when the invitation had an
 /// expiry. Fix in `SqliteTx::issue_token`: read the old `expires_at` first and
 /// log it.
-fn invite_send_audit_records_the_old_expiry(mut store: Box<dyn Store>) {
+pub(crate) fn invite_send_audit_records_the_old_expiry(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -2457,7 +2466,7 @@ fn invite_send_audit_records_the_old_expiry(mut store: Box<dyn Store>) {
 /// SPEC §4 `user add`: "Adding an existing member is a conflict"). Fix in
 /// `SqliteTx::join_org`/`add_membership`: check the membership first and
 /// return `error::conflict`.
-fn add_membership_of_an_existing_member_is_a_conflict(mut store: Box<dyn Store>) {
+pub(crate) fn add_membership_of_an_existing_member_is_a_conflict(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -2476,7 +2485,7 @@ fn add_membership_of_an_existing_member_is_a_conflict(mut store: Box<dyn Store>)
 /// never against the invitation's user, so a permit for bob updates carol's
 /// invitation. Fix: look up the invitation's `user_id` and check
 /// `p.check(Op::InviteSend, Some(user_id))`.
-fn record_delivery_is_bound_to_the_permit_target(mut store: Box<dyn Store>) {
+pub(crate) fn record_delivery_is_bound_to_the_permit_target(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -2499,7 +2508,7 @@ fn record_delivery_is_bound_to_the_permit_target(mut store: Box<dyn Store>) {
 /// restore brings the user back into the wrong organization without roles.
 /// Fix in `SqliteTx::remove_membership`: refuse (not found) when there is no
 /// membership row for (org, user), before any write.
-fn remove_membership_of_a_non_member_is_refused(mut store: Box<dyn Store>) {
+pub(crate) fn remove_membership_of_a_non_member_is_refused(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -2519,7 +2528,7 @@ fn remove_membership_of_a_non_member_is_refused(mut store: Box<dyn Store>) {
 /// DEFECT (minor): `restore_user` of a user who is not in the trash fails with
 /// a raw "Query returned no rows" (exit 1) instead of a conflict. Fix in
 /// `SqliteTx::restore_user`: `.optional()` and `error::conflict("... is not in the trash")`.
-fn restore_of_a_user_not_in_the_trash_is_a_conflict(mut store: Box<dyn Store>) {
+pub(crate) fn restore_of_a_user_not_in_the_trash_is_a_conflict(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;

@@ -6,18 +6,34 @@
 //! operation and its target, makes the change and writes the audit entry, all in
 //! the same transaction. A transaction dropped without `commit` rolls back.
 //!
-//! The SQLite implementation lives in [`sqlite`]. Another backend implements the
-//! same two traits and runs the same [`conformance`] suite; commands and
-//! services never see which one is behind.
+//! The SQLite implementation lives in [`sqlite`]; [`open`] and [`create`]
+//! are the only places that name it. Another backend implements the same
+//! traits and runs the same [`conformance`] suite (`store_conformance!`);
+//! commands and services never see which one is behind.
 
 pub mod chain;
 pub mod conformance;
 pub mod model;
+pub mod rows;
 pub mod sqlite;
 
 use crate::authz::{PermSet, Permit, Subject};
 use crate::error::Result;
 pub use model::*;
+pub use rows::*;
+
+/// Open the database at `location`, migrating it when it is older than this
+/// binary. The one place that picks a backend: today every location is a
+/// SQLite file.
+pub fn open(location: &std::path::Path) -> Result<Box<dyn Store>> {
+    Ok(Box::new(sqlite::SqliteStore::open(location)?))
+}
+
+/// Create a new, empty database at `location` (see [`open`]); a conflict
+/// when one exists there.
+pub fn create(location: &std::path::Path) -> Result<Box<dyn Store>> {
+    Ok(Box::new(sqlite::SqliteStore::create(location)?))
+}
 
 /// A database with acct's schema.
 pub trait Store {

@@ -6,6 +6,7 @@ use crate::error::Result;
 use crate::store::AuditStore;
 use crate::store::chain::ChainEntry;
 use crate::store::model::*;
+use crate::store::rows::*;
 use anyhow::Context;
 use rusqlite::types::Value as Sql;
 use rusqlite::{OptionalExtension, params_from_iter};

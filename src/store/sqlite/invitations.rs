@@ -6,6 +6,7 @@ use crate::authz::{Op, Permit};
 use crate::error::Result;
 use crate::store::InvitationStore;
 use crate::store::model::*;
+use crate::store::rows::*;
 use anyhow::Context;
 use rusqlite::{Row, params};
 

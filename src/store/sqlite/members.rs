@@ -6,6 +6,7 @@ use super::users::perms_from;
 use crate::authz::{Op, PermSet, Permit, Scope};
 use crate::error::Result;
 use crate::store::model::*;
+use crate::store::rows::*;
 use crate::store::{GroupStore, MembershipStore};
 use anyhow::Context;
 use rusqlite::{OptionalExtension, Row, params};

@@ -7,6 +7,7 @@ use super::user_query::{row_to_user, user_query_sql, user_row_sql};
 use crate::authz::{Field, Op, OrgFacts, PermSet, Permit, Status, Subject};
 use crate::error::Result;
 use crate::store::model::*;
+use crate::store::rows::*;
 use crate::store::{Selector, UserSink, UserStore};
 use anyhow::Context;
 use rusqlite::{params, params_from_iter};
