@@ -14,7 +14,7 @@
 
 #![cfg(test)]
 
-use crate::authz::{self, EditFacts, Field, Op, OrgFacts, Perm, PermSet, Permit, Request, RoleFacts, Scope, Status, Subject};
+use crate::authz::{self, EditFacts, Op, OrgFacts, Perm, PermSet, Permit, Request, RoleFacts, Scope, Status, Subject};
 use crate::error::{self, Kind};
 use crate::service::record;
 use crate::store::{
@@ -354,36 +354,11 @@ fn restore(tx: &mut dyn Tx, actor: i64, org: i64, user: i64, roles: &[&str]) {
     record::users::restore_user(&mut *tx, &p, user).unwrap()
 }
 
-fn fields_of(c: &UserChange) -> Vec<Field> {
-    let mut v = Vec::new();
-    let mut add = |set: bool, f: Field| {
-        if set {
-            v.push(f)
-        }
-    };
-    add(c.full_name.is_some(), Field::FullName);
-    add(c.first_name.is_some(), Field::FirstName);
-    add(c.last_name.is_some(), Field::LastName);
-    add(c.initials.is_some(), Field::Initials);
-    add(c.email.is_some(), Field::Email);
-    add(c.phone.is_some(), Field::Phone);
-    add(c.timezone.is_some(), Field::Timezone);
-    add(c.notify.is_some(), Field::Notify);
-    add(c.robot.is_some(), Field::Robot);
-    add(c.active.is_some(), Field::Active);
-    add(c.sso_disabled.is_some(), Field::SsoDisabled);
-    add(c.sms_auto_send.is_some(), Field::SmsAutoSend);
-    add(c.require_2fa.is_some(), Field::Require2fa);
-    add(c.primary_group.is_some(), Field::PrimaryGroup);
-    add(!c.add_groups.is_empty() || !c.remove_groups.is_empty(), Field::Groups);
-    v
-}
-
 fn edit_permit(tx: &dyn Tx, actor: i64, user: i64, c: &UserChange) -> Permit {
     let target = subject(tx, user);
     let new_primary_group = c.primary_group.map(|g| (g, tx.group_by_id(g).unwrap().expect("group").org_id));
     let edit = EditFacts {
-        fields: fields_of(c),
+        fields: c.fields(),
         deactivating: c.active == Some(false) && target.status != Status::Inactive,
         new_primary_group,
         phone_after: c.phone.as_ref().map_or(target.has_phone, |p| p.is_some()),
@@ -1716,13 +1691,8 @@ pub(crate) fn custom_roles_create_find_update(mut store: Box<dyn Store>) {
     let mut trail = Trail::new(tx);
     let new_perms = PermSet::of(&[Perm::AuditRead]);
     let p = role_permit(tx, admin, org, Op::RoleEdit, "auditor", new_perms);
-    let ch = record::members::update_role(
-        &mut *tx,
-        &p,
-        id,
-        &RoleChange { display_name: Some("Auditors".into()), perms: Some(new_perms) },
-    )
-    .unwrap();
+    let auditors = RoleChange { display_name: Some("Auditors".into()), perms: Some(new_perms) };
+    let ch = record::members::update_role(&mut *tx, &p, id, &auditors).unwrap();
     assert_eq!(
         change_map(&ch),
         expect(&[
@@ -1744,13 +1714,7 @@ pub(crate) fn custom_roles_create_find_update(mut store: Box<dyn Store>) {
         tx.role(Some(org), "auditor").unwrap(),
         Some(Role { display_name: "Auditors".into(), perms: new_perms, ..expected })
     );
-    let ch = record::members::update_role(
-        &mut *tx,
-        &p,
-        id,
-        &RoleChange { display_name: Some("Auditors".into()), perms: Some(new_perms) },
-    )
-    .unwrap();
+    let ch = record::members::update_role(&mut *tx, &p, id, &auditors).unwrap();
     assert!(ch.is_empty(), "{ch:?}");
     trail.none(tx, "an edit that changes nothing");
 }

@@ -4,13 +4,13 @@
 use super::now;
 use super::tx::{SqliteTx, covers, split};
 use super::user_query::{row_to_user, user_query_sql, user_row_sql};
-use crate::authz::{Field, Op, OrgFacts, PermSet, Permit, Status, Subject};
+use crate::authz::{Op, OrgFacts, PermSet, Permit, Status, Subject};
 use crate::error::Result;
 use crate::store::model::*;
 use crate::store::rows::*;
 use crate::store::{Selector, UserSink, UserStore};
 use anyhow::Context;
-use rusqlite::{params, params_from_iter};
+use rusqlite::{named_params, params, params_from_iter};
 
 /// What `--search` looks in: e-mail, username and names, lower-cased
 /// (Unicode-aware, unlike SQLite's LIKE), one per line.
@@ -35,52 +35,27 @@ pub(super) fn perms_from(names: Option<String>) -> PermSet {
     PermSet::of(&v)
 }
 
-/// Which fields of a change the permit must cover.
-fn change_fields(c: &UserChange) -> Vec<Field> {
-    let mut v = Vec::new();
-    let mut add = |set: bool, f: Field| {
-        if set {
-            v.push(f)
-        }
-    };
-    add(c.full_name.is_some(), Field::FullName);
-    add(c.first_name.is_some(), Field::FirstName);
-    add(c.last_name.is_some(), Field::LastName);
-    add(c.initials.is_some(), Field::Initials);
-    add(c.email.is_some(), Field::Email);
-    add(c.phone.is_some(), Field::Phone);
-    add(c.timezone.is_some(), Field::Timezone);
-    add(c.notify.is_some(), Field::Notify);
-    add(c.robot.is_some(), Field::Robot);
-    add(c.active.is_some(), Field::Active);
-    add(c.sso_disabled.is_some(), Field::SsoDisabled);
-    add(c.sms_auto_send.is_some(), Field::SmsAutoSend);
-    add(c.require_2fa.is_some(), Field::Require2fa);
-    add(c.primary_group.is_some(), Field::PrimaryGroup);
-    add(!c.add_groups.is_empty() || !c.remove_groups.is_empty(), Field::Groups);
-    v
-}
-
 impl SqliteTx<'_> {
     fn insert_user_row(&self, u: &NewUser) -> Result<i64> {
         let status = u.status.unwrap_or(Status::Invited);
         self.run(
             "INSERT INTO users (username, email, email_key, first_name, last_name, full_name, initials,
                                 status, accepted, created_at, updated_at, search_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
-            params![
-                u.username,
-                u.email,
-                u.email_key,
-                u.first_name,
-                u.last_name,
-                u.full_name,
-                u.initials,
-                status.name(),
-                status == Status::Active,
-                now(),
-                new_user_search_key(u)
-            ],
+             VALUES (:username, :email, :email_key, :first_name, :last_name, :full_name, :initials,
+                     :status, :accepted, :at, :at, :search_key)",
+            named_params! {
+                ":username": u.username,
+                ":email": u.email,
+                ":email_key": u.email_key,
+                ":first_name": u.first_name,
+                ":last_name": u.last_name,
+                ":full_name": u.full_name,
+                ":initials": u.initials,
+                ":status": status.name(),
+                ":accepted": status == Status::Active,
+                ":at": now(),
+                ":search_key": new_user_search_key(u),
+            },
         )
         .context("inserting a user")?;
         Ok(self.tx.last_insert_rowid())
@@ -305,16 +280,16 @@ impl UserStore for SqliteTx<'_> {
              WHERE ur.user_id = ?1 ORDER BY 1",
             "roles",
         )?;
-        let groups = names(
-            "SELECT o.slug || '/' || g.slug AS name FROM group_members x JOIN groups g ON g.id = x.group_id JOIN orgs o ON o.id = g.org_id
-             WHERE x.user_id = ?1 ORDER BY 1",
-            "groups",
-        )?;
-        let managed_groups = names(
-            "SELECT o.slug || '/' || g.slug AS name FROM group_managers x JOIN groups g ON g.id = x.group_id JOIN orgs o ON o.id = g.org_id
-             WHERE x.user_id = ?1 ORDER BY 1",
-            "managed groups",
-        )?;
+        let in_groups = |table: &str| {
+            names(
+                &format!(
+                    "SELECT o.slug || '/' || g.slug AS name FROM {table} x JOIN groups g ON g.id = x.group_id
+                     JOIN orgs o ON o.id = g.org_id WHERE x.user_id = ?1 ORDER BY 1"
+                ),
+                table,
+            )
+        };
+        let (groups, managed_groups) = (in_groups("group_members")?, in_groups("group_managers")?);
         let (trash_roles, has_password, has_totp): (Option<String>, bool, bool) = self
             .tx
             .query_row(
@@ -358,20 +333,27 @@ impl UserStore for SqliteTx<'_> {
 
     fn change_user_groups(&mut self, p: &Permit, user: i64, c: &UserChange) -> Result<()> {
         covers(p, &[Op::UserEdit], None, Some(user))?;
-        for f in change_fields(c) {
+        for f in c.fields() {
             if !p.fields().contains(&f) {
                 return Err(anyhow::anyhow!("internal error: the permit does not cover '{}'", f.name()));
             }
         }
-        for g in &c.add_groups {
-            self.tx
-                .execute("INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?1, ?2)", params![g, user])
-                .context("adding the user to a group")?;
-        }
-        for g in &c.remove_groups {
-            self.tx
-                .execute("DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2", params![g, user])
-                .context("removing the user from a group")?;
+        let joins = [
+            (
+                "INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?1, ?2)",
+                &c.add_groups,
+                "adding the user to a group",
+            ),
+            (
+                "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2",
+                &c.remove_groups,
+                "removing the user from a group",
+            ),
+        ];
+        for (sql, groups, what) in joins {
+            for g in groups {
+                self.tx.execute(sql, params![g, user]).context(what)?;
+            }
         }
         if c.full_name_set.is_some() || c.initials_set.is_some() {
             self.run(
