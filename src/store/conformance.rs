@@ -124,7 +124,7 @@ pub(crate) fn init(store: &mut dyn Store) -> World {
 }
 
 /// A new user with only an e-mail: username from the local part, key lower-cased.
-fn person(email: &str) -> NewUser {
+pub(crate) fn person(email: &str) -> NewUser {
     let local = email.split('@').next().unwrap().to_lowercase();
     NewUser { username: local, email: email.into(), email_key: email.to_lowercase(), ..NewUser::default() }
 }
@@ -298,17 +298,17 @@ fn access_permit(tx: &dyn Tx, actor: i64, user: i64, op: Op, r: &Role) -> Permit
     authz::decide(&a, &Request::Access { op, target: &t, role: &r.facts(), last_global_admin: false }).unwrap()
 }
 
-fn role_permit(tx: &dyn Tx, actor: i64, org: i64, op: Op, name: &str, perms: PermSet) -> Permit {
+pub(crate) fn role_permit(tx: &dyn Tx, actor: i64, org: i64, op: Op, name: &str, perms: PermSet) -> Permit {
     let f = RoleFacts { name: name.into(), scope: Scope::Org, perms, builtin: false };
     authz::decide(&subject(tx, actor), &Request::Role { op, org: &facts(tx, org), role: &f, next: None }).unwrap()
 }
 
-fn create_role(tx: &mut dyn Tx, actor: i64, org: i64, name: &str, display: &str, perms: PermSet) -> i64 {
+pub(crate) fn create_role(tx: &mut dyn Tx, actor: i64, org: i64, name: &str, display: &str, perms: PermSet) -> i64 {
     let p = role_permit(tx, actor, org, Op::RoleCreate, name, perms);
     record::members::create_role(&mut *tx, &p, org, &NewRole { name: name.into(), display_name: display.into(), perms }).unwrap()
 }
 
-fn group_permit(tx: &dyn Tx, actor: i64, org: i64, op: Op) -> Permit {
+pub(crate) fn group_permit(tx: &dyn Tx, actor: i64, org: i64, op: Op) -> Permit {
     authz::decide(&subject(tx, actor), &Request::Group { op, org: &facts(tx, org) }).unwrap()
 }
 
@@ -321,7 +321,7 @@ fn group_op(role: GroupRole, present: bool) -> Op {
     }
 }
 
-fn create_group(tx: &mut dyn Tx, actor: i64, org: i64, slug: &str, display: &str) -> i64 {
+pub(crate) fn create_group(tx: &mut dyn Tx, actor: i64, org: i64, slug: &str, display: &str) -> i64 {
     let p = group_permit(tx, actor, org, Op::GroupCreate);
     record::groups::create_group(&mut *tx, &p, org, slug, display).unwrap()
 }
@@ -342,7 +342,7 @@ fn remove_permit(tx: &dyn Tx, actor: i64, org: i64, user: i64) -> Permit {
     authz::decide(&a, &Request::UserRemove { org: &facts(tx, org), target: &t }).unwrap()
 }
 
-fn remove(tx: &mut dyn Tx, actor: i64, org: i64, user: i64) -> bool {
+pub(crate) fn remove(tx: &mut dyn Tx, actor: i64, org: i64, user: i64) -> bool {
     let p = remove_permit(tx, actor, org, user);
     record::members::remove_membership(&mut *tx, &p, org, user).unwrap()
 }

@@ -44,3 +44,6 @@ fn change(field: &str, old: impl Into<Value>, new: impl Into<Value>) -> Value {
     m.insert(field.to_string(), serde_json::json!({"old": old.into(), "new": new.into()}));
     Value::Object(m)
 }
+
+#[cfg(test)]
+mod tests;
