@@ -5,7 +5,7 @@ use crate::authz::{self, Subject};
 use crate::config::{self, Config};
 use crate::error::{self, AppError, Kind, Result};
 use crate::output::{Format, Style};
-use crate::store::{Org, Selector, Store, Tx, sqlite::SqliteStore};
+use crate::store::{self, Org, Selector, Store, Tx};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -102,10 +102,10 @@ impl Ctx {
 
     pub fn open_store(&self) -> Result<Box<dyn Store>> {
         let path = self.db_path()?;
-        let mut store = SqliteStore::open(&path)?;
+        let mut store = store::open(&path)?;
         store.set_change_id(&self.change_id);
         warn_if_shared(self, &path);
-        Ok(Box::new(store))
+        Ok(store)
     }
 
     /// The change id of this invocation.

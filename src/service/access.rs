@@ -4,6 +4,7 @@ use super::{role_in, subject, user_id};
 use crate::authz::{self, Op, Request, Subject};
 use crate::context::Ctx;
 use crate::error::Result;
+use crate::service::record;
 use crate::store::{AccessRow, Role, Tx};
 
 pub fn list(ctx: &Ctx) -> Result<Vec<AccessRow>> {
@@ -30,8 +31,11 @@ pub fn change(ctx: &Ctx, user: &str, role: &str, grant: bool) -> Result<bool> {
     let target = subject(&*tx, user_id(&*tx, user)?)?;
     let role = role_in(&*tx, None, role)?;
     let permit = decision(&*tx, &actor, &target, &role, grant)?;
-    let changed =
-        if grant { tx.grant_global(&permit, target.id, role.id)? } else { tx.revoke_global(&permit, target.id, role.id)? };
+    let changed = if grant {
+        record::members::grant_global(&mut *tx, &permit, target.id, role.id)?
+    } else {
+        record::members::revoke_global(&mut *tx, &permit, target.id, role.id)?
+    };
     ctx.finish(tx)?;
     Ok(changed)
 }

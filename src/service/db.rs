@@ -3,7 +3,6 @@
 
 use crate::context::Ctx;
 use crate::error::{AppError, Kind, Result};
-use crate::store::sqlite::SqliteStore;
 use anyhow::Context;
 use std::path::Path;
 
@@ -84,8 +83,7 @@ pub fn migrate(ctx: &Ctx) -> Result<(u32, u32)> {
     let path = ctx.db_path()?;
     // Opening applies pending migrations; read the version before that.
     let before = crate::store::sqlite::peek_version(&path)?;
-    let mut store = SqliteStore::open(&path)?;
-    use crate::store::Store;
+    let mut store = crate::store::open(&path)?;
     let (after, _) = store.schema_version()?;
     Ok((before, after))
 }
@@ -143,7 +141,7 @@ pub fn restore(ctx: &Ctx, file: &Path) -> Result<Restored> {
     if exists {
         // The current database must be acct's (a wrong --db is not replaced),
         // and is brought to this binary's schema like any open would.
-        drop(SqliteStore::open(&db)?);
+        drop(crate::store::open(&db)?);
     }
     let kept = exists.then(|| {
         let mut p = db.as_os_str().to_owned();
@@ -178,8 +176,7 @@ pub fn restore(ctx: &Ctx, file: &Path) -> Result<Restored> {
         return Err(refuse(format!("it is damaged: {p}")));
     }
     let (orgs, entries) = {
-        let mut copy = SqliteStore::open(scratch.path()).map_err(|e| refuse(crate::error::classify(&e).message))?;
-        use crate::store::Store;
+        let mut copy = crate::store::open(scratch.path()).map_err(|e| refuse(crate::error::classify(&e).message))?;
         let problems = copy.check()?;
         if let Some(p) = problems.first() {
             return Err(refuse(format!("it is damaged: {p}")));

@@ -4,6 +4,7 @@ use super::{Outcome, for_each_target, group_in, member};
 use crate::authz::{self, Op, Perm, Request};
 use crate::context::Ctx;
 use crate::error::{self, Result};
+use crate::service::record;
 use crate::store::{Group, GroupPeople, GroupRole};
 use crate::validate;
 
@@ -35,7 +36,7 @@ pub fn create(ctx: &Ctx, slug: &str, display: Option<&str>) -> Result<Group> {
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
     let permit = authz::decide(&actor, &Request::Group { op: Op::GroupCreate, org: &org.facts() })?;
-    tx.create_group(&permit, org.id, &slug, &display_name)?;
+    record::groups::create_group(&mut *tx, &permit, org.id, &slug, &display_name)?;
     let g = group_in(&*tx, &org, &slug)?;
     ctx.finish(tx)?;
     Ok(g)
@@ -53,10 +54,10 @@ pub fn delete(ctx: &Ctx, slug: &str) -> Result<()> {
         let g = group_in(&*tx, &org, &g.slug)?;
         if g.primary_members > 0 || g.slug == "everyone" {
             // Let the repository give the exact reason before asking anything.
-            tx.delete_group(&permit, g.id)?;
+            record::groups::delete_group(&mut *tx, &permit, g.id)?;
         }
         ask(&format!("Delete the group '{}' of {}?", g.slug, org.slug))?;
-        tx.delete_group(&permit, g.id)?;
+        record::groups::delete_group(&mut *tx, &permit, g.id)?;
         Ok(((), true))
     })
 }
@@ -106,7 +107,7 @@ pub fn people(
         if role == GroupRole::Member && present {
             not_primary(&g, &target)?;
         }
-        tx.set_group_person(&permit, g.id, target.id, role, present)
+        record::groups::set_group_person(&mut *tx, &permit, g.id, target.id, role, present)
     })?;
     ctx.finish(tx)?;
     Ok(outcomes)
@@ -137,5 +138,5 @@ pub fn set_member(
     if present {
         not_primary(g, target)?;
     }
-    tx.set_group_person(&permit, g.id, target.id, GroupRole::Member, present)
+    record::groups::set_group_person(&mut *tx, &permit, g.id, target.id, GroupRole::Member, present)
 }

@@ -3,7 +3,8 @@
 use crate::authz;
 use crate::context::Ctx;
 use crate::error::{self, Result};
-use crate::store::{NewOrg, NewUser, sqlite::SqliteStore};
+use crate::service::record;
+use crate::store::{self, NewOrg, NewUser};
 use crate::validate;
 use std::path::PathBuf;
 
@@ -50,13 +51,12 @@ pub fn init(ctx: &mut Ctx, org: &str, admin: &str, display: Option<&str>) -> Res
         ctx.note("dry run: nothing was changed");
         return Ok(Initialized { db, org: slug, admin: email.display, config_keys: vec![] });
     }
-    let mut store = SqliteStore::create(&db)?;
+    let mut store = store::create(&db)?;
     let result = (|| -> Result<()> {
-        use crate::store::Store;
         store.set_change_id(ctx.change_id());
         let mut tx = store.write()?;
         let permit = authz::decide_init(!tx.is_initialized()?)?;
-        tx.init(&permit, &NewOrg { slug: slug.clone(), display_name: display }, &user)?;
+        record::orgs::init(&mut *tx, &permit, &NewOrg { slug: slug.clone(), display_name: display }, &user)?;
         tx.commit()
     })();
     if let Err(e) = result {

@@ -14,6 +14,7 @@ use crate::context::Ctx;
 use crate::error::Result;
 use crate::mail::{self, Delivered, Transport};
 use crate::secret;
+use crate::service::record;
 use crate::store::{Store, Tx};
 
 /// A message to send once the transaction has committed.
@@ -40,7 +41,7 @@ pub fn issue(
     let token = secret::new_token();
     let ttl = chrono::TimeDelta::try_days(ctx.config.ttl_days()?).unwrap_or(chrono::TimeDelta::days(config::DEFAULT_TTL_DAYS));
     let expires_at = (chrono::Utc::now() + ttl).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let invitation = tx.issue_token(permit, user, &secret::sha256(&token), &expires_at)?;
+    let invitation = record::credentials::issue_token(&mut *tx, permit, user, &secret::sha256(&token), &expires_at)?;
     Ok(PendingMail {
         invitation,
         email: email.to_string(),
@@ -356,7 +357,7 @@ pub fn accept(ctx: &Ctx, token: &str, password: &dyn Fn() -> Result<String>) -> 
     let mut tx = store.write()?;
     let row = check(&*tx)?;
     let permit = decide(&*tx, &row)?;
-    tx.accept_invitation(&permit, row.invitation.id, &hash, &phc)?;
+    record::credentials::accept_invitation(&mut *tx, &permit, row.invitation.id, &hash, &phc)?;
     ctx.finish(tx)?;
     Ok(row.email)
 }

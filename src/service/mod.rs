@@ -13,6 +13,7 @@ pub mod import;
 pub mod init;
 pub mod invite;
 pub mod org;
+pub mod record;
 pub mod role;
 pub mod twofa;
 pub mod undo;

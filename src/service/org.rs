@@ -3,6 +3,7 @@
 use crate::authz::{self, Request};
 use crate::context::Ctx;
 use crate::error::{self, Result};
+use crate::service::record;
 use crate::store::{Changes, NewOrg, Org, OrgChange};
 use crate::validate;
 
@@ -47,12 +48,12 @@ pub fn create(ctx: &Ctx, slug: &str, display: Option<&str>) -> Result<Org> {
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;
     let permit = authz::decide(&actor, &Request::OrgCreate)?;
-    let id = tx.create_org(&permit, &NewOrg { slug: slug.clone(), display_name })?;
+    let id = record::orgs::create_org(&mut *tx, &permit, &NewOrg { slug: slug.clone(), display_name })?;
     let org = tx.org_by_id(id)?.ok_or_else(|| anyhow::anyhow!("organization vanished"))?;
     // An organization always keeps an active full-admin: its creator becomes one.
     let full_admin = super::role_in(&*tx, Some(&org), authz::FULL_ADMIN)?;
     let join = authz::decide(&actor, &Request::UserAdd { org: &org.facts(), roles: full_admin.perms, target: Some(actor.id) })?;
-    tx.add_membership(&join, org.id, actor.id, &[full_admin.id], None)?;
+    record::members::add_membership(&mut *tx, &join, org.id, actor.id, &[full_admin.id], None)?;
     ctx.finish(tx)?;
     Ok(org)
 }
@@ -87,7 +88,7 @@ pub fn set(ctx: &Ctx, change: &OrgChange) -> Result<Changes> {
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
     let permit = authz::decide(&actor, &Request::OrgSet { org: &org.facts() })?;
-    let ch = tx.update_org(&permit, org.id, &change)?;
+    let ch = record::orgs::update_org(&mut *tx, &permit, org.id, &change)?;
     // Turning SMS off leaves users' sms_auto_send as it is (they may turn it
     // off; nobody may turn it on): say how many.
     if change.sms_2fa == Some(false) && org.sms_2fa {

@@ -4,6 +4,7 @@ use super::{Outcome, for_each_target, member, role_in};
 use crate::authz::{self, Op, Perm, PermSet, Request};
 use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result, one_line};
+use crate::service::record;
 use crate::store::{Changes, NewRole, Role, RoleChange};
 use crate::validate;
 
@@ -72,7 +73,7 @@ pub fn create(ctx: &Ctx, name: &str, perms: &[String], display: Option<&str>) ->
     let org = ctx.org(&*tx)?;
     let facts = authz::RoleFacts { name: name.clone(), scope: authz::Scope::Org, perms, builtin: false };
     let permit = authz::decide(&actor, &Request::Role { op: Op::RoleCreate, org: &org.facts(), role: &facts, next: None })?;
-    tx.create_role(&permit, org.id, &NewRole { name: name.clone(), display_name, perms })?;
+    record::members::create_role(&mut *tx, &permit, org.id, &NewRole { name: name.clone(), display_name, perms })?;
     let role = role_in(&*tx, Some(&org), &name)?;
     ctx.finish(tx)?;
     Ok(role)
@@ -109,7 +110,7 @@ pub fn edit(ctx: &Ctx, name: &str, e: &RoleEdit) -> Result<Changes> {
         Some(next)
     };
     let permit = authz::decide(&actor, &Request::Role { op: Op::RoleEdit, org: &org.facts(), role: &role.facts(), next: perms })?;
-    let ch = tx.update_role(&permit, role.id, &RoleChange { display_name, perms })?;
+    let ch = record::members::update_role(&mut *tx, &permit, role.id, &RoleChange { display_name, perms })?;
     ctx.finish(tx)?;
     Ok(ch)
 }
@@ -129,7 +130,7 @@ pub fn delete(ctx: &Ctx, name: &str) -> Result<()> {
                 .into());
         }
         ask(&format!("Delete the role '{}' from {}?", role.name, org.slug))?;
-        tx.delete_role(&permit, role.id)?;
+        record::members::delete_role(&mut *tx, &permit, role.id)?;
         Ok(((), true))
     })
 }
@@ -166,9 +167,9 @@ pub fn assign(ctx: &Ctx, user: &str, roles: &[String], assign: bool) -> Result<V
         // Facts again per role: an earlier unassignment may make this user the last admin.
         let (role, permit) = assign_decision(tx, &actor, &org, target.id, name, op)?;
         if assign {
-            tx.assign_role(&permit, org.id, target.id, role.id)
+            record::members::assign_role(&mut *tx, &permit, org.id, target.id, role.id)
         } else {
-            tx.unassign_role(&permit, org.id, target.id, role.id)
+            record::members::unassign_role(&mut *tx, &permit, org.id, target.id, role.id)
         }
     })?;
     ctx.finish(tx)?;
@@ -195,13 +196,13 @@ pub fn set_roles(
     let mut steps = Vec::new();
     for name in wanted.iter().filter(|w| !held.contains(w)) {
         let (role, permit) = assign_decision(tx, actor, org, target, name, Op::RoleAssign)?;
-        if tx.assign_role(&permit, org.id, target, role.id)? {
+        if record::members::assign_role(&mut *tx, &permit, org.id, target, role.id)? {
             steps.push(Step { role: role.name, assigned: true });
         }
     }
     for name in held.iter().filter(|h| !wanted.contains(h)) {
         let (role, permit) = assign_decision(tx, actor, org, target, name, Op::RoleUnassign)?;
-        if tx.unassign_role(&permit, org.id, target, role.id)? {
+        if record::members::unassign_role(&mut *tx, &permit, org.id, target, role.id)? {
             steps.push(Step { role: role.name, assigned: false });
         }
     }

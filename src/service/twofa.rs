@@ -3,6 +3,7 @@
 use crate::authz::{self, Op, Request};
 use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result};
+use crate::service::record;
 use crate::store::{TotpState, Verification};
 use crate::twofactor as tf;
 
@@ -45,7 +46,7 @@ pub fn enroll(ctx: &Ctx, show: &dyn Fn(&Challenge) -> Result<()>, ask: &dyn Fn(&
             let actor = ctx.actor(&*tx)?;
             let state = tx.totp_state(actor.id)?;
             let permit = authz::decide(&actor, &Request::OwnTwoFactor { op: Op::TwoFactorVerify })?;
-            tx.record_verification(&permit, &failure(&state))?;
+            record::credentials::record_verification(&mut *tx, &permit, &failure(&state))?;
             tx.commit()?;
             return Err(AppError::new(
                 Kind::Denied,
@@ -69,7 +70,7 @@ pub fn enroll(ctx: &Ctx, show: &dyn Fn(&Challenge) -> Result<()>, ask: &dyn Fn(&
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;
     let permit = authz::decide(&actor, &Request::OwnTwoFactor { op: Op::TwoFactorEnroll })?;
-    tx.enroll_totp(&permit, &secret, step as i64, &hashes)?;
+    record::credentials::enroll_totp(&mut *tx, &permit, &secret, step as i64, &hashes)?;
     ctx.finish(tx)?;
     Ok(codes)
 }
@@ -106,7 +107,7 @@ pub fn verify(ctx: &Ctx, code: &str) -> Result<Verified> {
     } else {
         failure(&state)
     };
-    tx.record_verification(&permit, &outcome)?;
+    record::credentials::record_verification(&mut *tx, &permit, &outcome)?;
     ctx.finish(tx)?;
     match outcome {
         Verification::Code { .. } => Ok(Verified::Code),

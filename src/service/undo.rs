@@ -13,6 +13,7 @@ use super::{group, role, subject, user, user_edit};
 use crate::authz::{self, Op, PermSet, Permit, Request, Subject};
 use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result, one_line};
+use crate::service::record;
 use crate::store::{AuditEntry, AuditQuery, GroupRole, Org, OrgChange, RoleChange, Tx};
 use serde_json::Value;
 
@@ -280,7 +281,7 @@ fn undo_edit(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Resul
     let target = user_edit::edit_target(tx, actor, &target.id.to_string())?;
     let (change, permit) = user_edit::edit_decision(tx, actor, &org, &target, &a)?;
     let id = target.id;
-    Ok(step(e, move |tx| tx.update_user(&permit, id, &change).map(drop)))
+    Ok(step(e, move |tx| record::users::update_user(&mut *tx, &permit, id, &change).map(drop)))
 }
 
 /// The check that a membership added by `e` (user.add, user.restore) is as
@@ -308,7 +309,7 @@ fn undo_membership_added(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bo
     }
     let permit = user::decide_remove(actor, &org, &t)?;
     let (o, id) = (org.id, t.id);
-    Ok(step(e, move |tx| tx.remove_membership(&permit, o, id).map(drop)))
+    Ok(step(e, move |tx| record::members::remove_membership(&mut *tx, &permit, o, id).map(drop)))
 }
 
 /// Undo of a removal: a trashed user is restored (`user restore`); a user
@@ -325,7 +326,7 @@ fn undo_remove(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Res
         let (target, _, permit) = user::restore_decision(tx, actor, &t.id.to_string())?;
         let (id, actor, e2) = (target.id, actor.clone(), e.clone());
         return Ok(step(e, move |tx| {
-            tx.restore_user(&permit, id)?;
+            record::users::restore_user(&mut *tx, &permit, id)?;
             regroup(tx, &actor, &org, id, &e2)
         }));
     }
@@ -347,13 +348,13 @@ fn undo_remove(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Res
     let (old_primary, _) = field(e, "primary_group");
     let (o, id, actor, org2, e2) = (org.id, t.id, actor.clone(), org.clone(), e.clone());
     Ok(step(e, move |tx| {
-        tx.add_membership(&permit, o, id, &ids, None)?;
+        record::members::add_membership(&mut *tx, &permit, o, id, &ids, None)?;
         if let Some(g) = old_primary.as_str() {
             // The removal moved the primary group out of this organization: back, as `user edit --primary-group`.
             let target = subject(&*tx, id)?;
             let a = user_edit::EditArgs { primary_group: Some(g.to_string()), ..Default::default() };
             let (change, permit) = user_edit::edit_decision(&*tx, &actor, &org2, &target, &a)?;
-            tx.update_user(&permit, id, &change)?;
+            record::users::update_user(&mut *tx, &permit, id, &change)?;
         }
         regroup(tx, &actor, &org2, id, &e2)
     }))
@@ -369,7 +370,7 @@ fn regroup(tx: &mut dyn Tx, actor: &Subject, org: &Org, id: i64, e: &AuditEntry)
             let Some(g) = tx.group(org.id, slug)? else { continue };
             let target = subject(&*tx, id)?;
             let permit = group::person_decision(actor, org, &g, role, true, Some(&target))?;
-            tx.set_group_person(&permit, g.id, id, role, true)?;
+            record::groups::set_group_person(&mut *tx, &permit, g.id, id, role, true)?;
         }
     }
     Ok(())
@@ -397,7 +398,12 @@ fn undo_role(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Resul
     let (r, permit) = role::assign_decision(tx, actor, &org, t.id, &name, op)?;
     let (o, id) = (org.id, t.id);
     Ok(step(e, move |tx| {
-        if assigned { tx.unassign_role(&permit, o, id, r.id) } else { tx.assign_role(&permit, o, id, r.id) }.map(drop)
+        if assigned {
+            record::members::unassign_role(&mut *tx, &permit, o, id, r.id)
+        } else {
+            record::members::assign_role(&mut *tx, &permit, o, id, r.id)
+        }
+        .map(drop)
     }))
 }
 
@@ -426,7 +432,7 @@ fn undo_group_person(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) 
     }
     let permit = group::person_decision(actor, &org, &g, role, !added, Some(&t))?;
     let (gid, id) = (g.id, t.id);
-    Ok(step(e, move |tx| tx.set_group_person(&permit, gid, id, role, !added).map(drop)))
+    Ok(step(e, move |tx| record::groups::set_group_person(&mut *tx, &permit, gid, id, role, !added).map(drop)))
 }
 
 fn undo_org_set(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Result<Step> {
@@ -450,7 +456,7 @@ fn undo_org_set(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Re
     }
     let permit = authz::decide(actor, &Request::OrgSet { org: &org.facts() })?;
     let o = org.id;
-    Ok(step(e, move |tx| tx.update_org(&permit, o, &c).map(drop)))
+    Ok(step(e, move |tx| record::orgs::update_org(&mut *tx, &permit, o, &c).map(drop)))
 }
 
 fn undo_role_edit(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Result<Step> {
@@ -475,7 +481,7 @@ fn undo_role_edit(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> 
     }
     let permit = authz::decide(actor, &Request::Role { op: Op::RoleEdit, org: &org.facts(), role: &r.facts(), next: c.perms })?;
     let id = r.id;
-    Ok(step(e, move |tx| tx.update_role(&permit, id, &c).map(drop)))
+    Ok(step(e, move |tx| record::members::update_role(&mut *tx, &permit, id, &c).map(drop)))
 }
 
 fn undo_access(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Result<Step> {
@@ -498,5 +504,12 @@ fn undo_access(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Res
     let r = super::role_in(tx, None, &name)?;
     let permit: Permit = super::access::decision(tx, actor, &t, &r, !granted)?;
     let (rid, id) = (r.id, t.id);
-    Ok(step(e, move |tx| if granted { tx.revoke_global(&permit, id, rid) } else { tx.grant_global(&permit, id, rid) }.map(drop)))
+    Ok(step(e, move |tx| {
+        if granted {
+            record::members::revoke_global(&mut *tx, &permit, id, rid)
+        } else {
+            record::members::grant_global(&mut *tx, &permit, id, rid)
+        }
+        .map(drop)
+    }))
 }

@@ -5,6 +5,7 @@ use super::{group_in, member, role_in, subject, user_id};
 use crate::authz::{self, PermSet, Request, Subject};
 use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result};
+use crate::service::record;
 use crate::store::{Invitation, Org, Tx, User};
 use crate::validate;
 
@@ -81,7 +82,7 @@ pub fn purge_expired(tx: &mut dyn Tx, actor: &Subject) -> Result<Purged> {
         let Some(org) = tx.org_by_id(info.org_id)? else { continue };
         match authz::decide(actor, &Request::UserPurge { org: &org.facts(), target: &target }) {
             Ok(permit) => {
-                tx.purge_user(&permit, id)?;
+                record::users::purge_user(&mut *tx, &permit, id)?;
                 done.purged.push(target.label);
             }
             Err(e) => done.left.push((target.label, e.message)),
@@ -294,7 +295,7 @@ pub fn add_one(
             // Past the restore window: the old record is purged and a new identity made.
             let actor = ctx.actor(&*tx)?;
             let purge = authz::decide(&actor, &Request::UserPurge { org: &org.facts(), target: &s })?;
-            tx.purge_user(&purge, id)?;
+            record::users::purge_user(&mut *tx, &purge, id)?;
         } else if s.is_member(org.id) {
             if j.if_missing {
                 return Ok((AddRow { email: s.label.clone(), id: Some(id), username: None, outcome: Ok(Added::Skipped) }, None));
@@ -303,13 +304,13 @@ pub fn add_one(
                 .with_hint("pass --if-missing to skip existing members")
                 .into());
         } else {
-            tx.add_membership(permit, org.id, id, roles, group)?;
+            record::members::add_membership(&mut *tx, permit, org.id, id, roles, group)?;
             return Ok((AddRow { email: s.label.clone(), id: Some(id), username: None, outcome: Ok(Added::Joined) }, None));
         }
     }
     let username = free_username(tx, &email.display, j.username)?;
     let user = super::init::new_user(email, j.first.clone(), j.last.clone(), username.clone());
-    let id = tx.add_user(permit, org.id, &user, roles, group)?;
+    let id = record::users::add_user(&mut *tx, permit, org.id, &user, roles, group)?;
     tx.queue_invitation(permit, id, org.id)?;
     let mail = if j.no_send {
         None
@@ -448,7 +449,7 @@ pub fn remove(ctx: &Ctx, users: &[String], keep_going: bool) -> Result<Vec<Done>
         authz::Perm::UserRemove,
         &|names, org| format!("Remove {} from {}?", names.join(", "), org.slug),
         &decide_remove,
-        &|tx, permit, org, t| tx.remove_membership(permit, org.id, t.id),
+        &|tx, permit, org, t| record::members::remove_membership(&mut *tx, permit, org.id, t.id),
     )
 }
 
@@ -460,7 +461,7 @@ pub fn reset_2fa(ctx: &Ctx, users: &[String], keep_going: bool) -> Result<Vec<Do
         authz::Perm::UserReset2fa,
         &|names, _| format!("Reset two-factor authentication of {}?", names.join(", ")),
         &decide_reset_2fa,
-        &|tx, permit, _, t| tx.reset_2fa(permit, t.id).map(|_| true),
+        &|tx, permit, _, t| record::credentials::reset_2fa(&mut *tx, permit, t.id).map(|_| true),
     )
 }
 
@@ -499,7 +500,7 @@ pub fn restore(ctx: &Ctx, who: &str) -> Result<Restored> {
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;
     let (target, org, permit) = restore_decision(&*tx, &actor, who)?;
-    tx.restore_user(&permit, target.id)?;
+    record::users::restore_user(&mut *tx, &permit, target.id)?;
     let roles = tx.user_roles(org.id, target.id)?;
     let never_accepted = subject(&*tx, target.id)?.status == authz::Status::Invited;
     ctx.finish(tx)?;

@@ -4,6 +4,7 @@ use super::subject;
 use crate::authz::{self, EditFacts, Field, Request};
 use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result, one_line};
+use crate::service::record;
 use crate::store::{Changes, Group, Org, Tx, User, UserChange};
 use crate::validate;
 
@@ -232,7 +233,7 @@ pub fn edit(ctx: &Ctx, who: &str, a: &EditArgs) -> Result<(String, Changes)> {
     let org = ctx.org(&*tx)?;
     let target = edit_target(&*tx, &actor, who)?;
     let (change, permit) = edit_decision(&*tx, &actor, &org, &target, a)?;
-    let ch = tx.update_user(&permit, target.id, &change)?;
+    let ch = record::users::update_user(&mut *tx, &permit, target.id, &change)?;
     ctx.finish(tx)?;
     Ok((target.label, ch))
 }

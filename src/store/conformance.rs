@@ -1,5 +1,6 @@
-//! The repository contract, as tests any backend must pass.
-//! Call [`run_all`] with a factory of empty stores.
+//! The repository contract, as tests any backend must pass. A backend's
+//! tests invoke [`store_conformance!`] with a factory of empty stores, which
+//! makes one `#[test]` per check.
 //!
 //! Every check takes a fresh, empty store, initializes it the way `acct init`
 //! does and works only through the [`Store`] and [`Tx`] traits. Permits come
@@ -9,12 +10,13 @@
 //!
 //! Checks that found a defect of the SQLite implementation are kept below the
 //! `KNOWN DEFECTS` line with `#[allow(dead_code)]` and are left out of
-//! [`run_all`] until the implementation is fixed; each says what is wrong.
+//! [`store_conformance!`] until the implementation is fixed; each says what is wrong.
 
 #![cfg(test)]
 
-use crate::authz::{self, EditFacts, Field, Op, OrgFacts, Perm, PermSet, Permit, Request, RoleFacts, Scope, Status, Subject};
+use crate::authz::{self, EditFacts, Op, OrgFacts, Perm, PermSet, Permit, Request, RoleFacts, Scope, Status, Subject};
 use crate::error::{self, Kind};
+use crate::service::record;
 use crate::store::{
     AccessRow, AuditEntry, AuditQuery, Changes, Column, Group, GroupPeople, GroupRole, Invitation, NewOrg, NewRole, NewUser, Org,
     OrgChange, Role, RoleChange, Selector, Store, Tx, User, UserChange, UserQuery,
@@ -25,71 +27,79 @@ use std::collections::BTreeMap;
 const ORG: &str = "acme";
 const ADMIN: &str = "root@example.com";
 
-type Check = fn(Box<dyn Store>);
-
-/// Run every check, each on a new store from `make`; report all that failed.
-pub fn run_all(make: &mut dyn FnMut() -> Box<dyn Store>) {
-    let checks: &[(&str, Check)] = &[
-        ("init_creates_org_group_roles_and_admin", init_creates_org_group_roles_and_admin),
-        ("init_is_refused_once_initialized", init_is_refused_once_initialized),
-        ("every_write_writes_exactly_one_audit_entry", every_write_writes_exactly_one_audit_entry),
-        ("dropped_transaction_leaves_no_change_and_no_audit", dropped_transaction_leaves_no_change_and_no_audit),
-        ("permit_for_another_op_is_refused", permit_for_another_op_is_refused),
-        ("permit_for_another_target_is_refused", permit_for_another_target_is_refused),
-        ("edit_permit_must_cover_every_changed_field", edit_permit_must_cover_every_changed_field),
-        ("add_user_creates_an_invited_member", add_user_creates_an_invited_member),
-        ("add_user_with_a_group_makes_it_primary", add_user_with_a_group_makes_it_primary),
-        ("add_user_refuses_a_taken_email_key_or_username", add_user_refuses_a_taken_email_key_or_username),
-        ("find_user_by_id_email_key_and_username", find_user_by_id_email_key_and_username),
-        ("add_membership_joins_an_existing_user_to_another_org", add_membership_joins_an_existing_user_to_another_org),
-        ("users_rows_carry_every_field", users_rows_carry_every_field),
-        ("users_sort", users_sort),
-        ("users_filters", users_filters),
-        ("users_search_treats_percent_and_underscore_literally", users_search_treats_percent_and_underscore_literally),
-        ("users_limit_offset_and_count", users_limit_offset_and_count),
-        ("users_streams_and_stops_on_sink_error", users_streams_and_stops_on_sink_error),
-        ("update_user_reports_exact_changes", update_user_reports_exact_changes),
-        ("update_user_email", update_user_email),
-        ("update_user_active_sets_and_restores_status", update_user_active_sets_and_restores_status),
-        ("update_user_groups_and_primary_group", update_user_groups_and_primary_group),
-        ("update_user_phone_by_self", update_user_phone_by_self),
-        ("remove_last_membership_trashes_and_restore_brings_back", remove_last_membership_trashes_and_restore_brings_back),
-        ("remove_one_of_two_memberships_moves_primary_group", remove_one_of_two_memberships_moves_primary_group),
-        ("purge_deletes_a_trashed_user_and_ids_are_not_reused", purge_deletes_a_trashed_user_and_ids_are_not_reused),
-        ("trashed_before_lists_the_trash_older_than_a_time", trashed_before_lists_the_trash_older_than_a_time),
-        ("custom_roles_create_find_update", custom_roles_create_find_update),
-        ("delete_role_refused_while_held", delete_role_refused_while_held),
-        ("assign_and_unassign_roles", assign_and_unassign_roles),
-        ("global_roles_grant_and_revoke", global_roles_grant_and_revoke),
-        ("groups_create_and_people", groups_create_and_people),
-        ("delete_group_refusals_and_success", delete_group_refusals_and_success),
-        ("orgs_create_and_update", orgs_create_and_update),
-        ("invitations_queue_issue_and_deliver", invitations_queue_issue_and_deliver),
-        ("issue_token_needs_an_open_invitation", issue_token_needs_an_open_invitation),
-        ("reset_2fa_sets_email_method", reset_2fa_sets_email_method),
-        ("audit_query_filters", audit_query_filters),
-        ("audit_query_time_window", audit_query_time_window),
-        ("audit_query_limit_returns_newest_in_ascending_order", audit_query_limit_returns_newest_in_ascending_order),
-        ("step_end_false_undoes_only_that_step", step_end_false_undoes_only_that_step),
-        ("audit_action_without_a_dot_also_matches_that_action", audit_action_without_a_dot_also_matches_that_action),
-        ("permit_for_one_org_is_refused_in_another", permit_for_one_org_is_refused_in_another),
-        ("purge_refuses_a_user_not_in_the_trash", purge_refuses_a_user_not_in_the_trash),
-        ("purge_is_bound_to_its_target", purge_is_bound_to_its_target),
-        ("invite_send_audit_records_the_old_expiry", invite_send_audit_records_the_old_expiry),
-        ("add_membership_of_an_existing_member_is_a_conflict", add_membership_of_an_existing_member_is_a_conflict),
-        ("record_delivery_is_bound_to_the_permit_target", record_delivery_is_bound_to_the_permit_target),
-        ("remove_membership_of_a_non_member_is_refused", remove_membership_of_a_non_member_is_refused),
-        ("restore_of_a_user_not_in_the_trash_is_a_conflict", restore_of_a_user_not_in_the_trash_is_a_conflict),
-    ];
-    let mut failed = Vec::new();
-    for (name, check) in checks {
-        let store = make();
-        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(store))).is_err() {
-            failed.push(*name);
-        }
-    }
-    assert!(failed.is_empty(), "store conformance checks failed: {failed:?}");
+/// The suite for one backend: one `#[test]` per check, each on a new, empty
+/// store from `$make` (an expression of a type that `Fn() -> Box<dyn Store>`).
+/// A backend's tests call it once:
+///
+/// ```ignore
+/// crate::store::conformance::store_conformance!(|| Box::new(MyStore::memory().unwrap()));
+/// ```
+macro_rules! store_conformance {
+    ($make:expr) => {
+        $crate::store::conformance::store_conformance!(@each $make;
+            init_creates_org_group_roles_and_admin,
+            init_is_refused_once_initialized,
+            every_write_writes_exactly_one_audit_entry,
+            dropped_transaction_leaves_no_change_and_no_audit,
+            permit_for_another_op_is_refused,
+            permit_for_another_target_is_refused,
+            edit_permit_must_cover_every_changed_field,
+            add_user_creates_an_invited_member,
+            add_user_with_a_group_makes_it_primary,
+            add_user_refuses_a_taken_email_key_or_username,
+            find_user_by_id_email_key_and_username,
+            add_membership_joins_an_existing_user_to_another_org,
+            users_rows_carry_every_field,
+            users_sort,
+            users_filters,
+            users_search_treats_percent_and_underscore_literally,
+            users_limit_offset_and_count,
+            users_streams_and_stops_on_sink_error,
+            update_user_reports_exact_changes,
+            update_user_email,
+            update_user_active_sets_and_restores_status,
+            update_user_groups_and_primary_group,
+            update_user_phone_by_self,
+            remove_last_membership_trashes_and_restore_brings_back,
+            remove_one_of_two_memberships_moves_primary_group,
+            purge_deletes_a_trashed_user_and_ids_are_not_reused,
+            trashed_before_lists_the_trash_older_than_a_time,
+            custom_roles_create_find_update,
+            delete_role_refused_while_held,
+            assign_and_unassign_roles,
+            global_roles_grant_and_revoke,
+            groups_create_and_people,
+            delete_group_refusals_and_success,
+            orgs_create_and_update,
+            invitations_queue_issue_and_deliver,
+            issue_token_needs_an_open_invitation,
+            reset_2fa_sets_email_method,
+            audit_query_filters,
+            audit_query_time_window,
+            audit_query_limit_returns_newest_in_ascending_order,
+            step_end_false_undoes_only_that_step,
+            audit_action_without_a_dot_also_matches_that_action,
+            permit_for_one_org_is_refused_in_another,
+            purge_refuses_a_user_not_in_the_trash,
+            purge_is_bound_to_its_target,
+            invite_send_audit_records_the_old_expiry,
+            add_membership_of_an_existing_member_is_a_conflict,
+            record_delivery_is_bound_to_the_permit_target,
+            remove_membership_of_a_non_member_is_refused,
+            restore_of_a_user_not_in_the_trash_is_a_conflict,
+        );
+    };
+    (@each $make:expr; $($check:ident,)*) => {
+        $(
+            #[test]
+            fn $check() {
+                let make: fn() -> Box<dyn $crate::store::Store> = $make;
+                $crate::store::conformance::$check(make());
+            }
+        )*
+    };
 }
+pub(crate) use store_conformance;
 
 // ------------------------------------------------------------------ helpers
 
@@ -102,14 +112,19 @@ pub(crate) struct World {
 pub(crate) fn init(store: &mut dyn Store) -> World {
     let mut tx = store.write().unwrap();
     let permit = authz::decide_init(!tx.is_initialized().unwrap()).unwrap();
-    let (org, admin) =
-        tx.init(&permit, &NewOrg { slug: ORG.into(), display_name: "Acme Corp".into() }, &named(ADMIN, "Root", "Admin")).unwrap();
+    let (org, admin) = record::orgs::init(
+        &mut *tx,
+        &permit,
+        &NewOrg { slug: ORG.into(), display_name: "Acme Corp".into() },
+        &named(ADMIN, "Root", "Admin"),
+    )
+    .unwrap();
     tx.commit().unwrap();
     World { org, admin }
 }
 
 /// A new user with only an e-mail: username from the local part, key lower-cased.
-fn person(email: &str) -> NewUser {
+pub(crate) fn person(email: &str) -> NewUser {
     let local = email.split('@').next().unwrap().to_lowercase();
     NewUser { username: local, email: email.into(), email_key: email.to_lowercase(), ..NewUser::default() }
 }
@@ -251,14 +266,14 @@ fn add_permit(tx: &dyn Tx, actor: i64, org: i64, perms: PermSet) -> Permit {
 pub(crate) fn add(tx: &mut dyn Tx, actor: i64, org: i64, u: &NewUser, roles: &[&str], group: Option<i64>) -> i64 {
     let (ids, perms) = roles_of(tx, org, roles);
     let p = add_permit(tx, actor, org, perms);
-    tx.add_user(&p, org, u, &ids, group).unwrap()
+    record::users::add_user(&mut *tx, &p, org, u, &ids, group).unwrap()
 }
 
 fn join(tx: &mut dyn Tx, actor: i64, org: i64, user: i64, roles: &[&str], group: Option<i64>) {
     let (ids, perms) = roles_of(tx, org, roles);
     let p =
         authz::decide(&subject(tx, actor), &Request::UserAdd { org: &facts(tx, org), roles: perms, target: Some(user) }).unwrap();
-    tx.add_membership(&p, org, user, &ids, group).unwrap()
+    record::members::add_membership(&mut *tx, &p, org, user, &ids, group).unwrap()
 }
 
 fn assign_permit(tx: &dyn Tx, actor: i64, org: i64, user: i64, op: Op, r: &Role) -> Permit {
@@ -269,13 +284,13 @@ fn assign_permit(tx: &dyn Tx, actor: i64, org: i64, user: i64, op: Op, r: &Role)
 fn assign(tx: &mut dyn Tx, actor: i64, org: i64, user: i64, name: &str) -> bool {
     let r = role(tx, org, name);
     let p = assign_permit(tx, actor, org, user, Op::RoleAssign, &r);
-    tx.assign_role(&p, org, user, r.id).unwrap()
+    record::members::assign_role(&mut *tx, &p, org, user, r.id).unwrap()
 }
 
 fn unassign(tx: &mut dyn Tx, actor: i64, org: i64, user: i64, name: &str) -> bool {
     let r = role(tx, org, name);
     let p = assign_permit(tx, actor, org, user, Op::RoleUnassign, &r);
-    tx.unassign_role(&p, org, user, r.id).unwrap()
+    record::members::unassign_role(&mut *tx, &p, org, user, r.id).unwrap()
 }
 
 fn access_permit(tx: &dyn Tx, actor: i64, user: i64, op: Op, r: &Role) -> Permit {
@@ -283,17 +298,17 @@ fn access_permit(tx: &dyn Tx, actor: i64, user: i64, op: Op, r: &Role) -> Permit
     authz::decide(&a, &Request::Access { op, target: &t, role: &r.facts(), last_global_admin: false }).unwrap()
 }
 
-fn role_permit(tx: &dyn Tx, actor: i64, org: i64, op: Op, name: &str, perms: PermSet) -> Permit {
+pub(crate) fn role_permit(tx: &dyn Tx, actor: i64, org: i64, op: Op, name: &str, perms: PermSet) -> Permit {
     let f = RoleFacts { name: name.into(), scope: Scope::Org, perms, builtin: false };
     authz::decide(&subject(tx, actor), &Request::Role { op, org: &facts(tx, org), role: &f, next: None }).unwrap()
 }
 
-fn create_role(tx: &mut dyn Tx, actor: i64, org: i64, name: &str, display: &str, perms: PermSet) -> i64 {
+pub(crate) fn create_role(tx: &mut dyn Tx, actor: i64, org: i64, name: &str, display: &str, perms: PermSet) -> i64 {
     let p = role_permit(tx, actor, org, Op::RoleCreate, name, perms);
-    tx.create_role(&p, org, &NewRole { name: name.into(), display_name: display.into(), perms }).unwrap()
+    record::members::create_role(&mut *tx, &p, org, &NewRole { name: name.into(), display_name: display.into(), perms }).unwrap()
 }
 
-fn group_permit(tx: &dyn Tx, actor: i64, org: i64, op: Op) -> Permit {
+pub(crate) fn group_permit(tx: &dyn Tx, actor: i64, org: i64, op: Op) -> Permit {
     authz::decide(&subject(tx, actor), &Request::Group { op, org: &facts(tx, org) }).unwrap()
 }
 
@@ -306,20 +321,20 @@ fn group_op(role: GroupRole, present: bool) -> Op {
     }
 }
 
-fn create_group(tx: &mut dyn Tx, actor: i64, org: i64, slug: &str, display: &str) -> i64 {
+pub(crate) fn create_group(tx: &mut dyn Tx, actor: i64, org: i64, slug: &str, display: &str) -> i64 {
     let p = group_permit(tx, actor, org, Op::GroupCreate);
-    tx.create_group(&p, org, slug, display).unwrap()
+    record::groups::create_group(&mut *tx, &p, org, slug, display).unwrap()
 }
 
 fn set_person(tx: &mut dyn Tx, actor: i64, group: i64, user: i64, role: GroupRole, present: bool) -> bool {
     let org = tx.group_by_id(group).unwrap().expect("group").org_id;
     let p = group_permit(tx, actor, org, group_op(role, present));
-    tx.set_group_person(&p, group, user, role, present).unwrap()
+    record::groups::set_group_person(&mut *tx, &p, group, user, role, present).unwrap()
 }
 
 fn create_org(tx: &mut dyn Tx, actor: i64, slug: &str, display: &str) -> i64 {
     let p = authz::decide(&subject(tx, actor), &Request::OrgCreate).unwrap();
-    tx.create_org(&p, &NewOrg { slug: slug.into(), display_name: display.into() }).unwrap()
+    record::orgs::create_org(&mut *tx, &p, &NewOrg { slug: slug.into(), display_name: display.into() }).unwrap()
 }
 
 fn remove_permit(tx: &dyn Tx, actor: i64, org: i64, user: i64) -> Permit {
@@ -327,48 +342,23 @@ fn remove_permit(tx: &dyn Tx, actor: i64, org: i64, user: i64) -> Permit {
     authz::decide(&a, &Request::UserRemove { org: &facts(tx, org), target: &t }).unwrap()
 }
 
-fn remove(tx: &mut dyn Tx, actor: i64, org: i64, user: i64) -> bool {
+pub(crate) fn remove(tx: &mut dyn Tx, actor: i64, org: i64, user: i64) -> bool {
     let p = remove_permit(tx, actor, org, user);
-    tx.remove_membership(&p, org, user).unwrap()
+    record::members::remove_membership(&mut *tx, &p, org, user).unwrap()
 }
 
 fn restore(tx: &mut dyn Tx, actor: i64, org: i64, user: i64, roles: &[&str]) {
     let (_, perms) = roles_of(tx, org, roles);
     let (a, t) = (subject(tx, actor), subject(tx, user));
     let p = authz::decide(&a, &Request::UserRestore { org: &facts(tx, org), target: &t, roles: perms }).unwrap();
-    tx.restore_user(&p, user).unwrap()
-}
-
-fn fields_of(c: &UserChange) -> Vec<Field> {
-    let mut v = Vec::new();
-    let mut add = |set: bool, f: Field| {
-        if set {
-            v.push(f)
-        }
-    };
-    add(c.full_name.is_some(), Field::FullName);
-    add(c.first_name.is_some(), Field::FirstName);
-    add(c.last_name.is_some(), Field::LastName);
-    add(c.initials.is_some(), Field::Initials);
-    add(c.email.is_some(), Field::Email);
-    add(c.phone.is_some(), Field::Phone);
-    add(c.timezone.is_some(), Field::Timezone);
-    add(c.notify.is_some(), Field::Notify);
-    add(c.robot.is_some(), Field::Robot);
-    add(c.active.is_some(), Field::Active);
-    add(c.sso_disabled.is_some(), Field::SsoDisabled);
-    add(c.sms_auto_send.is_some(), Field::SmsAutoSend);
-    add(c.require_2fa.is_some(), Field::Require2fa);
-    add(c.primary_group.is_some(), Field::PrimaryGroup);
-    add(!c.add_groups.is_empty() || !c.remove_groups.is_empty(), Field::Groups);
-    v
+    record::users::restore_user(&mut *tx, &p, user).unwrap()
 }
 
 fn edit_permit(tx: &dyn Tx, actor: i64, user: i64, c: &UserChange) -> Permit {
     let target = subject(tx, user);
     let new_primary_group = c.primary_group.map(|g| (g, tx.group_by_id(g).unwrap().expect("group").org_id));
     let edit = EditFacts {
-        fields: fields_of(c),
+        fields: c.fields(),
         deactivating: c.active == Some(false) && target.status != Status::Inactive,
         new_primary_group,
         phone_after: c.phone.as_ref().map_or(target.has_phone, |p| p.is_some()),
@@ -389,13 +379,13 @@ fn edit_permit(tx: &dyn Tx, actor: i64, user: i64, c: &UserChange) -> Permit {
 
 pub(crate) fn edit(tx: &mut dyn Tx, actor: i64, user: i64, c: &UserChange) -> crate::error::Result<Changes> {
     let p = edit_permit(tx, actor, user, c);
-    tx.update_user(&p, user, c)
+    record::users::update_user(&mut *tx, &p, user, c)
 }
 
 fn reset_2fa(tx: &mut dyn Tx, actor: i64, user: i64) {
     let (a, t) = (subject(tx, actor), subject(tx, user));
     let p = authz::decide(&a, &Request::UserReset2fa { target: &t }).unwrap();
-    tx.reset_2fa(&p, user).unwrap()
+    record::credentials::reset_2fa(&mut *tx, &p, user).unwrap()
 }
 
 fn invite_permit(tx: &dyn Tx, actor: i64, user: i64) -> Permit {
@@ -412,7 +402,7 @@ fn read_permit(tx: &dyn Tx, actor: i64, org: i64) -> Permit {
 
 // ------------------------------------------------------------------ init
 
-fn init_creates_org_group_roles_and_admin(mut store: Box<dyn Store>) {
+pub(crate) fn init_creates_org_group_roles_and_admin(mut store: Box<dyn Store>) {
     {
         let tx = store.read().unwrap();
         assert!(!tx.is_initialized().unwrap());
@@ -568,7 +558,7 @@ fn init_creates_org_group_roles_and_admin(mut store: Box<dyn Store>) {
     assert_eq!(e.changes, json!({"org": {"old": null, "new": ORG}, "roles": {"old": [], "new": ["full-admin", "global-admin"]}}));
 }
 
-fn init_is_refused_once_initialized(mut store: Box<dyn Store>) {
+pub(crate) fn init_is_refused_once_initialized(mut store: Box<dyn Store>) {
     init(&mut *store);
     let tx = store.write().unwrap();
     let err = authz::decide_init(!tx.is_initialized().unwrap()).unwrap_err();
@@ -577,7 +567,7 @@ fn init_is_refused_once_initialized(mut store: Box<dyn Store>) {
 
 // ------------------------------------------------------------------ audit and transactions
 
-fn every_write_writes_exactly_one_audit_entry(mut store: Box<dyn Store>) {
+pub(crate) fn every_write_writes_exactly_one_audit_entry(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -605,10 +595,10 @@ fn every_write_writes_exactly_one_audit_entry(mut store: Box<dyn Store>) {
 
     let gro = global_role(tx, "global-read-only");
     let p = access_permit(tx, admin, bob, Op::AccessGrant, &gro);
-    assert!(tx.grant_global(&p, bob, gro.id).unwrap());
+    assert!(record::members::grant_global(&mut *tx, &p, bob, gro.id).unwrap());
     trail.one(tx, None, "access.grant", Some(bob_email), json!({"global_role": {"old": null, "new": "global-read-only"}}));
     let p = access_permit(tx, admin, bob, Op::AccessRevoke, &gro);
-    assert!(tx.revoke_global(&p, bob, gro.id).unwrap());
+    assert!(record::members::revoke_global(&mut *tx, &p, bob, gro.id).unwrap());
     trail.one(tx, None, "access.revoke", Some(bob_email), json!({"global_role": {"old": "global-read-only", "new": null}}));
 
     let perms = PermSet::of(&[Perm::UserRead, Perm::AuditRead]);
@@ -621,11 +611,13 @@ fn every_write_writes_exactly_one_audit_entry(mut store: Box<dyn Store>) {
         json!({"display_name": {"old": null, "new": "Auditor"}, "permissions": {"old": [], "new": ["user:read", "audit:read"]}}),
     );
     let p = role_permit(tx, admin, org, Op::RoleEdit, "auditor", perms);
-    let ch = tx.update_role(&p, auditor, &RoleChange { display_name: Some("Auditors".into()), perms: None }).unwrap();
+    let ch =
+        record::members::update_role(&mut *tx, &p, auditor, &RoleChange { display_name: Some("Auditors".into()), perms: None })
+            .unwrap();
     assert_eq!(change_map(&ch), expect(&[("display_name", json!("Auditor"), json!("Auditors"))]));
     trail.one(tx, Some(ORG), "role.edit", Some("auditor"), json!({"display_name": {"old": "Auditor", "new": "Auditors"}}));
     let p = role_permit(tx, admin, org, Op::RoleDelete, "auditor", perms);
-    tx.delete_role(&p, auditor).unwrap();
+    record::members::delete_role(&mut *tx, &p, auditor).unwrap();
     trail.one(tx, Some(ORG), "role.delete", Some("auditor"), json!({}));
 
     let ops = create_group(tx, admin, org, "ops", "Operations");
@@ -647,7 +639,7 @@ fn every_write_writes_exactly_one_audit_entry(mut store: Box<dyn Store>) {
         trail.none(tx, action);
     }
     let p = group_permit(tx, admin, org, Op::GroupDelete);
-    tx.delete_group(&p, ops).unwrap();
+    record::groups::delete_group(&mut *tx, &p, ops).unwrap();
     trail.one(tx, Some(ORG), "group.delete", Some("ops"), json!({}));
 
     edit(tx, admin, bob, &UserChange { first_name: Some(Some("Robert".into())), ..UserChange::default() }).unwrap();
@@ -663,7 +655,8 @@ fn every_write_writes_exactly_one_audit_entry(mut store: Box<dyn Store>) {
     );
 
     let p = authz::decide(&subject(tx, admin), &Request::OrgSet { org: &facts(tx, org) }).unwrap();
-    tx.update_org(&p, org, &OrgChange { display_name: Some("Acme Inc".into()), ..OrgChange::default() }).unwrap();
+    record::orgs::update_org(&mut *tx, &p, org, &OrgChange { display_name: Some("Acme Inc".into()), ..OrgChange::default() })
+        .unwrap();
     trail.one(tx, Some(ORG), "org.set", Some(ORG), json!({"display_name": {"old": "Acme Corp", "new": "Acme Inc"}}));
 
     let beta = create_org(tx, admin, "beta", "Beta");
@@ -713,7 +706,7 @@ fn every_write_writes_exactly_one_audit_entry(mut store: Box<dyn Store>) {
     tx.queue_invitation(&p, bob, org).unwrap();
     trail.none(tx, "queue_invitation (part of user.add)");
     let p = invite_permit(tx, admin, bob);
-    let inv = tx.issue_token(&p, bob, &[7u8; 32], "2099-01-01T00:00:00Z").unwrap();
+    let inv = record::credentials::issue_token(&mut *tx, &p, bob, &[7u8; 32], "2099-01-01T00:00:00Z").unwrap();
     trail.one(
         tx,
         Some(ORG),
@@ -725,7 +718,7 @@ fn every_write_writes_exactly_one_audit_entry(mut store: Box<dyn Store>) {
     trail.none(tx, "record_delivery");
 }
 
-fn dropped_transaction_leaves_no_change_and_no_audit(mut store: Box<dyn Store>) {
+pub(crate) fn dropped_transaction_leaves_no_change_and_no_audit(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     {
         let mut tx = store.write().unwrap();
@@ -765,7 +758,7 @@ fn snapshot(tx: &dyn Tx, org: i64) -> (Vec<User>, Vec<Role>, Vec<Group>, Vec<Aud
     )
 }
 
-fn permit_for_another_op_is_refused(mut store: Box<dyn Store>) {
+pub(crate) fn permit_for_another_op_is_refused(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -800,52 +793,64 @@ fn permit_for_another_op_is_refused(mut store: Box<dyn Store>) {
     let dave = person("dave@example.com");
     let change = UserChange { first_name: Some(Some("C".into())), ..UserChange::default() };
     for (name, p) in [("read", &read), ("group.create", &group_create), ("role.assign", &assign_p), ("user.edit", &edit_p)] {
-        refuse(&format!("{name} permit -> add_user"), tx.add_user(p, org, &dave, &[], None).map(|_| ()));
+        refuse(&format!("{name} permit -> add_user"), record::users::add_user(&mut *tx, p, org, &dave, &[], None).map(|_| ()));
     }
     for (name, p) in [("read", &read), ("user.add", &add_p), ("role.assign", &assign_p), ("user.remove", &remove_p)] {
-        refuse(&format!("{name} permit -> create_group"), tx.create_group(p, org, "qa", "QA").map(|_| ()));
-        refuse(&format!("{name} permit -> update_user"), tx.update_user(p, carol, &change).map(|_| ()));
-        refuse(&format!("{name} permit -> create_org"), tx.create_org(p, &new_org).map(|_| ()));
-        refuse(&format!("{name} permit -> create_role"), tx.create_role(p, org, &new_role).map(|_| ()));
-        refuse(&format!("{name} permit -> delete_role"), tx.delete_role(p, auditor));
+        refuse(&format!("{name} permit -> create_group"), record::groups::create_group(&mut *tx, p, org, "qa", "QA").map(|_| ()));
+        refuse(&format!("{name} permit -> update_user"), record::users::update_user(&mut *tx, p, carol, &change).map(|_| ()));
+        refuse(&format!("{name} permit -> create_org"), record::orgs::create_org(&mut *tx, p, &new_org).map(|_| ()));
+        refuse(&format!("{name} permit -> create_role"), record::members::create_role(&mut *tx, p, org, &new_role).map(|_| ()));
+        refuse(&format!("{name} permit -> delete_role"), record::members::delete_role(&mut *tx, p, auditor));
         refuse(
             &format!("{name} permit -> update_org"),
-            tx.update_org(p, org, &OrgChange { sso: Some(true), ..OrgChange::default() }).map(|_| ()),
+            record::orgs::update_org(&mut *tx, p, org, &OrgChange { sso: Some(true), ..OrgChange::default() }).map(|_| ()),
         );
-        refuse(&format!("{name} permit -> grant_global"), tx.grant_global(p, carol, gro.id).map(|_| ()));
-        refuse(&format!("{name} permit -> reset_2fa"), tx.reset_2fa(p, carol));
-        refuse(&format!("{name} permit -> delete_group"), tx.delete_group(p, ops));
+        refuse(&format!("{name} permit -> grant_global"), record::members::grant_global(&mut *tx, p, carol, gro.id).map(|_| ()));
+        refuse(&format!("{name} permit -> reset_2fa"), record::credentials::reset_2fa(&mut *tx, p, carol));
+        refuse(&format!("{name} permit -> delete_group"), record::groups::delete_group(&mut *tx, p, ops));
         refuse(
             &format!("{name} permit -> set_group_person"),
-            tx.set_group_person(p, ops, carol, GroupRole::Member, true).map(|_| ()),
+            record::groups::set_group_person(&mut *tx, p, ops, carol, GroupRole::Member, true).map(|_| ()),
         );
     }
     for (name, p) in [("read", &read), ("group.create", &group_create), ("user.edit", &edit_p)] {
-        refuse(&format!("{name} permit -> remove_membership"), tx.remove_membership(p, org, carol).map(|_| ()));
-        refuse(&format!("{name} permit -> add_membership"), tx.add_membership(p, org, carol, &[], None));
+        refuse(
+            &format!("{name} permit -> remove_membership"),
+            record::members::remove_membership(&mut *tx, p, org, carol).map(|_| ()),
+        );
+        refuse(&format!("{name} permit -> add_membership"), record::members::add_membership(&mut *tx, p, org, carol, &[], None));
         refuse(&format!("{name} permit -> queue_invitation"), tx.queue_invitation(p, carol, org).map(|_| ()));
-        refuse(&format!("{name} permit -> issue_token"), tx.issue_token(p, bob, &[9u8; 32], "2099-01-01T00:00:00Z").map(|_| ()));
+        refuse(
+            &format!("{name} permit -> issue_token"),
+            record::credentials::issue_token(&mut *tx, p, bob, &[9u8; 32], "2099-01-01T00:00:00Z").map(|_| ()),
+        );
         refuse(&format!("{name} permit -> record_delivery"), tx.record_delivery(p, inv, Some("x")));
-        refuse(&format!("{name} permit -> purge_user"), tx.purge_user(p, carol));
-        refuse(&format!("{name} permit -> restore_user"), tx.restore_user(p, carol));
-        refuse(&format!("{name} permit -> unassign_role"), tx.unassign_role(p, org, bob, helpdesk.id).map(|_| ()));
+        refuse(&format!("{name} permit -> purge_user"), record::users::purge_user(&mut *tx, p, carol));
+        refuse(&format!("{name} permit -> restore_user"), record::users::restore_user(&mut *tx, p, carol));
+        refuse(
+            &format!("{name} permit -> unassign_role"),
+            record::members::unassign_role(&mut *tx, p, org, bob, helpdesk.id).map(|_| ()),
+        );
     }
-    refuse("role.assign permit -> unassign_role", tx.unassign_role(&assign_p, org, bob, helpdesk.id).map(|_| ()));
+    refuse(
+        "role.assign permit -> unassign_role",
+        record::members::unassign_role(&mut *tx, &assign_p, org, bob, helpdesk.id).map(|_| ()),
+    );
     refuse(
         "group.add-manager permit -> set_group_person(member)",
-        tx.set_group_person(&add_manager, ops, carol, GroupRole::Member, true).map(|_| ()),
+        record::groups::set_group_person(&mut *tx, &add_manager, ops, carol, GroupRole::Member, true).map(|_| ()),
     );
     refuse(
         "group.add-manager permit -> set_group_person(remove manager)",
-        tx.set_group_person(&add_manager, ops, carol, GroupRole::Manager, false).map(|_| ()),
+        record::groups::set_group_person(&mut *tx, &add_manager, ops, carol, GroupRole::Manager, false).map(|_| ()),
     );
-    refuse("group.create permit -> init", tx.init(&group_create, &new_org, &dave).map(|_| ()));
+    refuse("group.create permit -> init", record::orgs::init(&mut *tx, &group_create, &new_org, &dave).map(|_| ()));
     assert!(accepted.is_empty(), "writes accepted a permit for another operation: {accepted:#?}");
     assert!(snapshot(tx, org) == before, "a refused write changed nothing");
     assert_eq!(tx.invitation_of(bob).unwrap(), inv_before);
 }
 
-fn permit_for_another_target_is_refused(mut store: Box<dyn Store>) {
+pub(crate) fn permit_for_another_target_is_refused(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -857,21 +862,30 @@ fn permit_for_another_target_is_refused(mut store: Box<dyn Store>) {
     let change = UserChange { first_name: Some(Some("X".into())), ..UserChange::default() };
 
     let p = remove_permit(tx, admin, org, bob);
-    assert!(tx.remove_membership(&p, org, carol).is_err(), "a user.remove permit for bob does not remove carol");
+    assert!(
+        record::members::remove_membership(&mut *tx, &p, org, carol).is_err(),
+        "a user.remove permit for bob does not remove carol"
+    );
     let p = edit_permit(tx, admin, bob, &change);
-    assert!(tx.update_user(&p, carol, &change).is_err(), "a user.edit permit for bob does not edit carol");
+    assert!(record::users::update_user(&mut *tx, &p, carol, &change).is_err(), "a user.edit permit for bob does not edit carol");
     let p = assign_permit(tx, admin, org, bob, Op::RoleAssign, &helpdesk);
-    assert!(tx.assign_role(&p, org, carol, helpdesk.id).is_err(), "a role.assign permit for bob does not assign to carol");
+    assert!(
+        record::members::assign_role(&mut *tx, &p, org, carol, helpdesk.id).is_err(),
+        "a role.assign permit for bob does not assign to carol"
+    );
     let (a, t) = (subject(tx, admin), subject(tx, bob));
     let p = authz::decide(&a, &Request::UserReset2fa { target: &t }).unwrap();
-    assert!(tx.reset_2fa(&p, carol).is_err(), "a reset-2fa permit for bob does not reset carol");
+    assert!(record::credentials::reset_2fa(&mut *tx, &p, carol).is_err(), "a reset-2fa permit for bob does not reset carol");
     let gro = global_role(tx, "global-read-only");
     let p = access_permit(tx, admin, bob, Op::AccessGrant, &gro);
-    assert!(tx.grant_global(&p, carol, gro.id).is_err(), "an access.grant permit for bob does not grant to carol");
+    assert!(
+        record::members::grant_global(&mut *tx, &p, carol, gro.id).is_err(),
+        "an access.grant permit for bob does not grant to carol"
+    );
     assert!(snapshot(tx, org) == before, "a refused write changed nothing");
 }
 
-fn edit_permit_must_cover_every_changed_field(mut store: Box<dyn Store>) {
+pub(crate) fn edit_permit_must_cover_every_changed_field(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -879,15 +893,15 @@ fn edit_permit_must_cover_every_changed_field(mut store: Box<dyn Store>) {
     let before = snapshot(tx, w.org);
     let p = edit_permit(tx, w.admin, bob, &UserChange { first_name: Some(Some("Robert".into())), ..UserChange::default() });
     let wider = UserChange { first_name: Some(Some("Robert".into())), last_name: Some(None), ..UserChange::default() };
-    assert!(tx.update_user(&p, bob, &wider).is_err(), "a permit for first_name does not cover last_name");
+    assert!(record::users::update_user(&mut *tx, &p, bob, &wider).is_err(), "a permit for first_name does not cover last_name");
     let robot = UserChange { robot: Some(true), ..UserChange::default() };
-    assert!(tx.update_user(&p, bob, &robot).is_err(), "a permit for first_name does not cover robot");
+    assert!(record::users::update_user(&mut *tx, &p, bob, &robot).is_err(), "a permit for first_name does not cover robot");
     assert!(snapshot(tx, w.org) == before);
 }
 
 // ------------------------------------------------------------------ users
 
-fn add_user_creates_an_invited_member(mut store: Box<dyn Store>) {
+pub(crate) fn add_user_creates_an_invited_member(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -948,7 +962,7 @@ fn add_user_creates_an_invited_member(mut store: Box<dyn Store>) {
     assert_eq!(subject(tx, bob).memberships, vec![(org, PermSet::EMPTY)]);
 }
 
-fn add_user_with_a_group_makes_it_primary(mut store: Box<dyn Store>) {
+pub(crate) fn add_user_with_a_group_makes_it_primary(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -963,7 +977,7 @@ fn add_user_with_a_group_makes_it_primary(mut store: Box<dyn Store>) {
     );
 }
 
-fn add_user_refuses_a_taken_email_key_or_username(mut store: Box<dyn Store>) {
+pub(crate) fn add_user_refuses_a_taken_email_key_or_username(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -972,16 +986,16 @@ fn add_user_refuses_a_taken_email_key_or_username(mut store: Box<dyn Store>) {
     let p = add_permit(tx, w.admin, w.org, PermSet::EMPTY);
     let same_key = NewUser { username: "ada2".into(), ..person("ADA@example.com") };
     assert_eq!(same_key.email_key, "ada@example.com");
-    let err = tx.add_user(&p, w.org, &same_key, &[], None).unwrap_err();
+    let err = record::users::add_user(&mut *tx, &p, w.org, &same_key, &[], None).unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "{err:#}");
     let same_username = NewUser { username: "ada".into(), ..person("other@example.com") };
-    let err = tx.add_user(&p, w.org, &same_username, &[], None).unwrap_err();
+    let err = record::users::add_user(&mut *tx, &p, w.org, &same_username, &[], None).unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "{err:#}");
     assert!(snapshot(tx, w.org) == before, "nothing written");
     assert_eq!(tx.find_user(&Selector::EmailKey("other@example.com".into())).unwrap(), None);
 }
 
-fn find_user_by_id_email_key_and_username(mut store: Box<dyn Store>) {
+pub(crate) fn find_user_by_id_email_key_and_username(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -999,7 +1013,7 @@ fn find_user_by_id_email_key_and_username(mut store: Box<dyn Store>) {
     assert!(!tx.username_taken("ada").unwrap());
 }
 
-fn add_membership_joins_an_existing_user_to_another_org(mut store: Box<dyn Store>) {
+pub(crate) fn add_membership_joins_an_existing_user_to_another_org(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1069,7 +1083,7 @@ fn crowd(store: &mut dyn Store) -> Crowd {
     Crowd { org, beta, admin, ops, ada, bob, carol, dave, erin, frank }
 }
 
-fn users_rows_carry_every_field(mut store: Box<dyn Store>) {
+pub(crate) fn users_rows_carry_every_field(mut store: Box<dyn Store>) {
     let c = crowd(&mut *store);
     let tx = store.read().unwrap();
     let tx = &*tx;
@@ -1095,7 +1109,7 @@ fn users_rows_carry_every_field(mut store: Box<dyn Store>) {
     assert_eq!(beta_rows[1].organization.as_deref(), Some("beta"));
 }
 
-fn users_sort(mut store: Box<dyn Store>) {
+pub(crate) fn users_sort(mut store: Box<dyn Store>) {
     let c = crowd(&mut *store);
     let tx = store.read().unwrap();
     let tx = &*tx;
@@ -1126,7 +1140,7 @@ fn users_sort(mut store: Box<dyn Store>) {
     );
 }
 
-fn users_filters(mut store: Box<dyn Store>) {
+pub(crate) fn users_filters(mut store: Box<dyn Store>) {
     let c = crowd(&mut *store);
     let tx = store.read().unwrap();
     let tx = &*tx;
@@ -1180,7 +1194,7 @@ fn users_filters(mut store: Box<dyn Store>) {
     assert_eq!(by_email(UserQuery { ids: Some(vec![]), ..base.clone() }), Vec::<String>::new());
 }
 
-fn users_search_treats_percent_and_underscore_literally(mut store: Box<dyn Store>) {
+pub(crate) fn users_search_treats_percent_and_underscore_literally(mut store: Box<dyn Store>) {
     let c = crowd(&mut *store);
     let tx = store.read().unwrap();
     let tx = &*tx;
@@ -1194,7 +1208,7 @@ fn users_search_treats_percent_and_underscore_literally(mut store: Box<dyn Store
     assert_eq!(search("\\"), Vec::<String>::new(), "a backslash is not an escape");
 }
 
-fn users_limit_offset_and_count(mut store: Box<dyn Store>) {
+pub(crate) fn users_limit_offset_and_count(mut store: Box<dyn Store>) {
     let c = crowd(&mut *store);
     let tx = store.read().unwrap();
     let tx = &*tx;
@@ -1216,7 +1230,7 @@ fn users_limit_offset_and_count(mut store: Box<dyn Store>) {
     assert_eq!(tx.count_users(&UserQuery { status: Some(Status::Invited), limit: Some(1), ..q(c.org) }).unwrap(), 4);
 }
 
-fn users_streams_and_stops_on_sink_error(mut store: Box<dyn Store>) {
+pub(crate) fn users_streams_and_stops_on_sink_error(mut store: Box<dyn Store>) {
     let c = crowd(&mut *store);
     let tx = store.read().unwrap();
     let mut seen = 0;
@@ -1229,7 +1243,7 @@ fn users_streams_and_stops_on_sink_error(mut store: Box<dyn Store>) {
     assert_eq!(seen, 2, "no row is delivered after the sink fails");
 }
 
-fn update_user_reports_exact_changes(mut store: Box<dyn Store>) {
+pub(crate) fn update_user_reports_exact_changes(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -1296,7 +1310,7 @@ fn update_user_reports_exact_changes(mut store: Box<dyn Store>) {
     trail.one(tx, Some(ORG), "user.edit", Some("bob@example.com"), json!({"initials": {"old": "RZ", "new": null}}));
 }
 
-fn update_user_email(mut store: Box<dyn Store>) {
+pub(crate) fn update_user_email(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -1334,7 +1348,7 @@ fn update_user_email(mut store: Box<dyn Store>) {
     assert_eq!(tx.find_user(&Selector::EmailKey("robert@example.com".into())).unwrap(), Some(bob));
 }
 
-fn update_user_active_sets_and_restores_status(mut store: Box<dyn Store>) {
+pub(crate) fn update_user_active_sets_and_restores_status(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -1386,7 +1400,7 @@ fn update_user_active_sets_and_restores_status(mut store: Box<dyn Store>) {
     assert_eq!(subject(tx, dave).status, Status::Active);
 }
 
-fn update_user_groups_and_primary_group(mut store: Box<dyn Store>) {
+pub(crate) fn update_user_groups_and_primary_group(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1451,7 +1465,7 @@ fn update_user_groups_and_primary_group(mut store: Box<dyn Store>) {
     assert!(edit(tx, admin, bob, &change).unwrap().is_empty(), "the same primary group");
 }
 
-fn update_user_phone_by_self(mut store: Box<dyn Store>) {
+pub(crate) fn update_user_phone_by_self(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -1467,7 +1481,7 @@ fn update_user_phone_by_self(mut store: Box<dyn Store>) {
     assert!(!subject(tx, w.admin).has_phone);
 }
 
-fn remove_last_membership_trashes_and_restore_brings_back(mut store: Box<dyn Store>) {
+pub(crate) fn remove_last_membership_trashes_and_restore_brings_back(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1534,7 +1548,7 @@ fn remove_last_membership_trashes_and_restore_brings_back(mut store: Box<dyn Sto
     assert_eq!(s.primary_group, Some(everyone));
 }
 
-fn remove_one_of_two_memberships_moves_primary_group(mut store: Box<dyn Store>) {
+pub(crate) fn remove_one_of_two_memberships_moves_primary_group(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1582,7 +1596,7 @@ fn remove_one_of_two_memberships_moves_primary_group(mut store: Box<dyn Store>) 
     assert_eq!(tx.memberships_of(carol).unwrap(), vec![ORG]);
 }
 
-fn trashed_before_lists_the_trash_older_than_a_time(mut store: Box<dyn Store>) {
+pub(crate) fn trashed_before_lists_the_trash_older_than_a_time(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -1596,7 +1610,7 @@ fn trashed_before_lists_the_trash_older_than_a_time(mut store: Box<dyn Store>) {
     assert_eq!(tx.trashed_before(&tx.trash_info(carol).unwrap().unwrap().trashed_at).unwrap().len(), 0, "strictly before");
 }
 
-fn purge_deletes_a_trashed_user_and_ids_are_not_reused(mut store: Box<dyn Store>) {
+pub(crate) fn purge_deletes_a_trashed_user_and_ids_are_not_reused(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -1607,7 +1621,7 @@ fn purge_deletes_a_trashed_user_and_ids_are_not_reused(mut store: Box<dyn Store>
     let mut trail = Trail::new(tx);
     let (a, t) = (subject(tx, w.admin), subject(tx, bob));
     let p = authz::decide(&a, &Request::UserPurge { org: &facts(tx, w.org), target: &t }).unwrap();
-    tx.purge_user(&p, bob).unwrap();
+    record::users::purge_user(&mut *tx, &p, bob).unwrap();
     trail.one(
         tx,
         Some(ORG),
@@ -1631,7 +1645,7 @@ fn purge_deletes_a_trashed_user_and_ids_are_not_reused(mut store: Box<dyn Store>
 
 // ------------------------------------------------------------------ roles
 
-fn custom_roles_create_find_update(mut store: Box<dyn Store>) {
+pub(crate) fn custom_roles_create_find_update(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1667,7 +1681,9 @@ fn custom_roles_create_find_update(mut store: Box<dyn Store>) {
     let before = snapshot(tx, org);
     for name in ["auditor", "helpdesk", "global-admin"] {
         let p = role_permit(tx, admin, org, Op::RoleCreate, name, perms);
-        let err = tx.create_role(&p, org, &NewRole { name: name.into(), display_name: "X".into(), perms }).unwrap_err();
+        let err =
+            record::members::create_role(&mut *tx, &p, org, &NewRole { name: name.into(), display_name: "X".into(), perms })
+                .unwrap_err();
         assert_eq!(kind(&err), Kind::Conflict, "{name}: {err:#}");
     }
     assert!(snapshot(tx, org) == before);
@@ -1675,7 +1691,8 @@ fn custom_roles_create_find_update(mut store: Box<dyn Store>) {
     let mut trail = Trail::new(tx);
     let new_perms = PermSet::of(&[Perm::AuditRead]);
     let p = role_permit(tx, admin, org, Op::RoleEdit, "auditor", new_perms);
-    let ch = tx.update_role(&p, id, &RoleChange { display_name: Some("Auditors".into()), perms: Some(new_perms) }).unwrap();
+    let auditors = RoleChange { display_name: Some("Auditors".into()), perms: Some(new_perms) };
+    let ch = record::members::update_role(&mut *tx, &p, id, &auditors).unwrap();
     assert_eq!(
         change_map(&ch),
         expect(&[
@@ -1697,12 +1714,12 @@ fn custom_roles_create_find_update(mut store: Box<dyn Store>) {
         tx.role(Some(org), "auditor").unwrap(),
         Some(Role { display_name: "Auditors".into(), perms: new_perms, ..expected })
     );
-    let ch = tx.update_role(&p, id, &RoleChange { display_name: Some("Auditors".into()), perms: Some(new_perms) }).unwrap();
+    let ch = record::members::update_role(&mut *tx, &p, id, &auditors).unwrap();
     assert!(ch.is_empty(), "{ch:?}");
     trail.none(tx, "an edit that changes nothing");
 }
 
-fn delete_role_refused_while_held(mut store: Box<dyn Store>) {
+pub(crate) fn delete_role_refused_while_held(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1713,7 +1730,7 @@ fn delete_role_refused_while_held(mut store: Box<dyn Store>) {
     assert_eq!(tx.role_holders(id).unwrap(), 1);
     let before = snapshot(tx, org);
     let p = role_permit(tx, admin, org, Op::RoleDelete, "auditor", perms);
-    let err = tx.delete_role(&p, id).unwrap_err();
+    let err = record::members::delete_role(&mut *tx, &p, id).unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "{err:#}");
     assert!(snapshot(tx, org) == before, "nothing written");
     assert!(tx.role(Some(org), "auditor").unwrap().is_some());
@@ -1721,13 +1738,13 @@ fn delete_role_refused_while_held(mut store: Box<dyn Store>) {
     assert!(unassign(tx, admin, org, bob, "auditor"));
     assert_eq!(tx.role_holders(id).unwrap(), 0);
     let mut trail = Trail::new(tx);
-    tx.delete_role(&p, id).unwrap();
+    record::members::delete_role(&mut *tx, &p, id).unwrap();
     trail.one(tx, Some(ORG), "role.delete", Some("auditor"), json!({}));
     assert_eq!(tx.role(Some(org), "auditor").unwrap(), None);
     assert!(!tx.roles(Some(org)).unwrap().iter().any(|r| r.name == "auditor"));
 }
 
-fn assign_and_unassign_roles(mut store: Box<dyn Store>) {
+pub(crate) fn assign_and_unassign_roles(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1752,7 +1769,7 @@ fn assign_and_unassign_roles(mut store: Box<dyn Store>) {
     assert_eq!(subject(tx, admin).last_admin_of, vec![org]);
 }
 
-fn global_roles_grant_and_revoke(mut store: Box<dyn Store>) {
+pub(crate) fn global_roles_grant_and_revoke(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1763,11 +1780,11 @@ fn global_roles_grant_and_revoke(mut store: Box<dyn Store>) {
     let mut trail = Trail::new(tx);
     let grant = |tx: &mut dyn Tx, user: i64, r: &Role| {
         let p = access_permit(tx, admin, user, Op::AccessGrant, r);
-        tx.grant_global(&p, user, r.id).unwrap()
+        record::members::grant_global(&mut *tx, &p, user, r.id).unwrap()
     };
     let revoke = |tx: &mut dyn Tx, user: i64, r: &Role| {
         let p = access_permit(tx, admin, user, Op::AccessRevoke, r);
-        tx.revoke_global(&p, user, r.id).unwrap()
+        record::members::revoke_global(&mut *tx, &p, user, r.id).unwrap()
     };
     assert!(grant(tx, bob, &gro));
     trail.one(
@@ -1802,7 +1819,7 @@ fn global_roles_grant_and_revoke(mut store: Box<dyn Store>) {
 
 // ------------------------------------------------------------------ groups
 
-fn groups_create_and_people(mut store: Box<dyn Store>) {
+pub(crate) fn groups_create_and_people(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1827,7 +1844,7 @@ fn groups_create_and_people(mut store: Box<dyn Store>) {
     let before = snapshot(tx, org);
     let p = group_permit(tx, admin, org, Op::GroupCreate);
     for slug in ["ops", "everyone"] {
-        let err = tx.create_group(&p, org, slug, "Again").unwrap_err();
+        let err = record::groups::create_group(&mut *tx, &p, org, slug, "Again").unwrap_err();
         assert_eq!(kind(&err), Kind::Conflict, "{slug}: {err:#}");
     }
     assert!(snapshot(tx, org) == before);
@@ -1875,7 +1892,7 @@ fn groups_create_and_people(mut store: Box<dyn Store>) {
     assert_eq!(tx.group_people(beta_ops).unwrap(), GroupPeople::default());
 }
 
-fn delete_group_refusals_and_success(mut store: Box<dyn Store>) {
+pub(crate) fn delete_group_refusals_and_success(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1890,14 +1907,14 @@ fn delete_group_refusals_and_success(mut store: Box<dyn Store>) {
     let p = group_permit(tx, admin, org, Op::GroupDelete);
 
     let before = snapshot(tx, org);
-    let err = tx.delete_group(&p, ops).unwrap_err();
+    let err = record::groups::delete_group(&mut *tx, &p, ops).unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "a primary group: {err:#}");
-    let err = tx.delete_group(&p, everyone).unwrap_err();
+    let err = record::groups::delete_group(&mut *tx, &p, everyone).unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "everyone: {err:#}");
     assert!(snapshot(tx, org) == before, "nothing written");
 
     let mut trail = Trail::new(tx);
-    tx.delete_group(&p, tmp).unwrap();
+    record::groups::delete_group(&mut *tx, &p, tmp).unwrap();
     trail.one(tx, Some(ORG), "group.delete", Some("tmp"), json!({}));
     assert_eq!(tx.group(org, "tmp").unwrap(), None);
     assert_eq!(tx.group_by_id(tmp).unwrap(), None);
@@ -1906,13 +1923,13 @@ fn delete_group_refusals_and_success(mut store: Box<dyn Store>) {
 
     // Once nobody has it as primary group, it can go.
     edit(tx, admin, bob, &UserChange { primary_group: Some(everyone), ..UserChange::default() }).unwrap();
-    tx.delete_group(&p, ops).unwrap();
+    record::groups::delete_group(&mut *tx, &p, ops).unwrap();
     assert_eq!(tx.groups(org).unwrap().into_iter().map(|g| g.slug).collect::<Vec<_>>(), vec!["everyone"]);
 }
 
 // ------------------------------------------------------------------ organizations
 
-fn orgs_create_and_update(mut store: Box<dyn Store>) {
+pub(crate) fn orgs_create_and_update(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -1936,14 +1953,14 @@ fn orgs_create_and_update(mut store: Box<dyn Store>) {
     assert!(emails(tx, &q(beta)).is_empty());
     let before = snapshot(tx, org);
     let p = authz::decide(&subject(tx, admin), &Request::OrgCreate).unwrap();
-    let err = tx.create_org(&p, &NewOrg { slug: "beta".into(), display_name: "Again".into() }).unwrap_err();
+    let err = record::orgs::create_org(&mut *tx, &p, &NewOrg { slug: "beta".into(), display_name: "Again".into() }).unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "{err:#}");
     assert!(snapshot(tx, org) == before);
 
     let mut trail = Trail::new(tx);
     let p = authz::decide(&subject(tx, admin), &Request::OrgSet { org: &facts(tx, org) }).unwrap();
     let change = OrgChange { display_name: Some("Acme Inc".into()), sso: Some(true), sms_2fa: Some(false) };
-    let ch = tx.update_org(&p, org, &change).unwrap();
+    let ch = record::orgs::update_org(&mut *tx, &p, org, &change).unwrap();
     assert_eq!(
         change_map(&ch),
         expect(&[
@@ -1966,13 +1983,13 @@ fn orgs_create_and_update(mut store: Box<dyn Store>) {
     let o = tx.org_by_id(org).unwrap().unwrap();
     assert_eq!((o.display_name.as_str(), o.sso, o.sms_2fa), ("Acme Inc", true, false));
     assert_eq!(subject(tx, admin).org, Some(OrgFacts { id: org, slug: ORG.into(), sso: true, sms_2fa: false }));
-    assert!(tx.update_org(&p, org, &change).unwrap().is_empty(), "the same values again");
+    assert!(record::orgs::update_org(&mut *tx, &p, org, &change).unwrap().is_empty(), "the same values again");
     trail.none(tx, "an org edit that changes nothing");
 }
 
 // ------------------------------------------------------------------ invitations and 2FA
 
-fn invitations_queue_issue_and_deliver(mut store: Box<dyn Store>) {
+pub(crate) fn invitations_queue_issue_and_deliver(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let (bob, inv);
@@ -1981,7 +1998,7 @@ fn invitations_queue_issue_and_deliver(mut store: Box<dyn Store>) {
         let tx = &mut *t;
         let mut trail = Trail::new(tx);
         let p = add_permit(tx, admin, org, PermSet::EMPTY);
-        bob = tx.add_user(&p, org, &person("bob@example.com"), &[], None).unwrap();
+        bob = record::users::add_user(&mut *tx, &p, org, &person("bob@example.com"), &[], None).unwrap();
         inv = tx.queue_invitation(&p, bob, org).unwrap();
         let i = tx.invitation_of(bob).unwrap().expect("an invitation");
         assert_rfc3339(&i.created_at);
@@ -1998,7 +2015,7 @@ fn invitations_queue_issue_and_deliver(mut store: Box<dyn Store>) {
                 state: "open".into(),
             }
         );
-        assert_eq!(tx.issue_token(&p, bob, &[1u8; 32], "2030-01-01T00:00:00Z").unwrap(), inv);
+        assert_eq!(record::credentials::issue_token(&mut *tx, &p, bob, &[1u8; 32], "2030-01-01T00:00:00Z").unwrap(), inv);
         let i = tx.invitation_of(bob).unwrap().unwrap();
         assert_rfc3339(i.sent_at.as_deref().expect("sent_at"));
         assert_eq!(
@@ -2028,7 +2045,7 @@ fn invitations_queue_issue_and_deliver(mut store: Box<dyn Store>) {
     let tx = &mut *tx;
     // invite send: a new token replaces the hash of the same open invitation.
     let p = invite_permit(tx, admin, bob);
-    assert_eq!(tx.issue_token(&p, bob, &[2u8; 32], "2031-01-01T00:00:00Z").unwrap(), inv);
+    assert_eq!(record::credentials::issue_token(&mut *tx, &p, bob, &[2u8; 32], "2031-01-01T00:00:00Z").unwrap(), inv);
     let i = tx.invitation_of(bob).unwrap().unwrap();
     assert_eq!(
         (i.id, i.expires_at.as_deref(), i.delivery.as_str(), i.delivery_error.as_deref(), i.state.as_str()),
@@ -2046,10 +2063,10 @@ fn invitations_queue_issue_and_deliver(mut store: Box<dyn Store>) {
 
     // The old hash is gone: another user's token may have it (hashes are unique where enforced).
     let p = add_permit(tx, admin, org, PermSet::EMPTY);
-    let carol = tx.add_user(&p, org, &person("carol@example.com"), &[], None).unwrap();
+    let carol = record::users::add_user(&mut *tx, &p, org, &person("carol@example.com"), &[], None).unwrap();
     let carol_inv = tx.queue_invitation(&p, carol, org).unwrap();
     assert_ne!(carol_inv, inv);
-    assert_eq!(tx.issue_token(&p, carol, &[1u8; 32], "2030-01-01T00:00:00Z").unwrap(), carol_inv);
+    assert_eq!(record::credentials::issue_token(&mut *tx, &p, carol, &[1u8; 32], "2030-01-01T00:00:00Z").unwrap(), carol_inv);
     assert_eq!(tx.invitation_of(bob).unwrap().unwrap().id, inv, "each user's own invitation");
 
     // A new invitation replaces the open one.
@@ -2059,20 +2076,20 @@ fn invitations_queue_issue_and_deliver(mut store: Box<dyn Store>) {
     assert_eq!((i.id, i.state.as_str(), i.delivery.as_str(), i.sent_at, i.expires_at), (again, "open", "pending", None, None));
 }
 
-fn issue_token_needs_an_open_invitation(mut store: Box<dyn Store>) {
+pub(crate) fn issue_token_needs_an_open_invitation(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
     let bob = add(tx, w.admin, w.org, &person("bob@example.com"), &[], None);
     let before = snapshot(tx, w.org);
     let p = invite_permit(tx, w.admin, bob);
-    let err = tx.issue_token(&p, bob, &[3u8; 32], "2030-01-01T00:00:00Z").unwrap_err();
+    let err = record::credentials::issue_token(&mut *tx, &p, bob, &[3u8; 32], "2030-01-01T00:00:00Z").unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "{err:#}");
     assert!(snapshot(tx, w.org) == before);
     assert_eq!(tx.invitation_of(bob).unwrap(), None);
 }
 
-fn reset_2fa_sets_email_method(mut store: Box<dyn Store>) {
+pub(crate) fn reset_2fa_sets_email_method(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -2116,7 +2133,7 @@ fn audit_fixture(store: &mut dyn Store) -> (World, i64, i64) {
     (w, bob, carol)
 }
 
-fn audit_query_filters(mut store: Box<dyn Store>) {
+pub(crate) fn audit_query_filters(mut store: Box<dyn Store>) {
     let (w, bob, carol) = audit_fixture(&mut *store);
     let tx = store.read().unwrap();
     let tx = &*tx;
@@ -2159,7 +2176,7 @@ fn wait_past(at: &str) {
     }
 }
 
-fn audit_query_time_window(mut store: Box<dyn Store>) {
+pub(crate) fn audit_query_time_window(mut store: Box<dyn Store>) {
     let (w, _, _) = audit_fixture(&mut *store);
     let first_at = {
         let tx = store.read().unwrap();
@@ -2189,7 +2206,7 @@ fn audit_query_time_window(mut store: Box<dyn Store>) {
     assert_eq!(find(None, Some("2999-01-01T00:00:00Z")), all);
 }
 
-fn audit_query_limit_returns_newest_in_ascending_order(mut store: Box<dyn Store>) {
+pub(crate) fn audit_query_limit_returns_newest_in_ascending_order(mut store: Box<dyn Store>) {
     let (w, bob, _) = audit_fixture(&mut *store);
     let tx = store.read().unwrap();
     let tx = &*tx;
@@ -2214,7 +2231,7 @@ fn audit_query_limit_returns_newest_in_ascending_order(mut store: Box<dyn Store>
 
 // ------------------------------------------------------------------ steps
 
-fn step_end_false_undoes_only_that_step(mut store: Box<dyn Store>) {
+pub(crate) fn step_end_false_undoes_only_that_step(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     {
         let mut t = store.write().unwrap();
@@ -2231,7 +2248,7 @@ fn step_end_false_undoes_only_that_step(mut store: Box<dyn Store>) {
         // A step whose write failed, undone; the transaction goes on.
         tx.step_begin().unwrap();
         let p = add_permit(tx, w.admin, w.org, PermSet::EMPTY);
-        assert!(tx.add_user(&p, w.org, &person("ada@example.com"), &[], None).is_err());
+        assert!(record::users::add_user(&mut *tx, &p, w.org, &person("ada@example.com"), &[], None).is_err());
         tx.step_end(false).unwrap();
         add(tx, w.admin, w.org, &person("dave@example.com"), &[], None);
         t.commit().unwrap();
@@ -2265,7 +2282,7 @@ fn step_end_false_undoes_only_that_step(mut store: Box<dyn Store>) {
 /// finds nothing although the action `init` exists. Fix in
 /// `SqliteTx::audit` (src/store/sqlite/tx.rs): match `action = A OR action LIKE 'A.%'`
 /// when A has no dot.
-fn audit_action_without_a_dot_also_matches_that_action(mut store: Box<dyn Store>) {
+pub(crate) fn audit_action_without_a_dot_also_matches_that_action(mut store: Box<dyn Store>) {
     audit_fixture(&mut *store);
     let tx = store.read().unwrap();
     let found = tx.audit(&AuditQuery { action: Some("init".into()), ..AuditQuery::default() }).unwrap();
@@ -2282,7 +2299,7 @@ fn audit_action_without_a_dot_also_matches_that_action(mut store: Box<dyn Store>
 /// `add_user`, `add_membership`, `remove_membership`, `assign_role`,
 /// `unassign_role`, `create_role`, `delete_role`, `create_group`,
 /// `set_group_person`, `queue_invitation`.
-fn permit_for_one_org_is_refused_in_another(mut store: Box<dyn Store>) {
+pub(crate) fn permit_for_one_org_is_refused_in_another(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let (org, admin) = (w.org, w.admin);
     let mut tx = store.write().unwrap();
@@ -2299,10 +2316,10 @@ fn permit_for_one_org_is_refused_in_another(mut store: Box<dyn Store>) {
 
     let mut accepted: Vec<&str> = Vec::new();
     let p = add_permit(tx, alice, org, PermSet::EMPTY);
-    if tx.add_user(&p, beta, &person("mallory@example.com"), &[], None).is_ok() {
+    if record::users::add_user(&mut *tx, &p, beta, &person("mallory@example.com"), &[], None).is_ok() {
         accepted.push("add_user");
     }
-    if tx.add_membership(&p, beta, carol, &[], None).is_ok() {
+    if record::members::add_membership(&mut *tx, &p, beta, carol, &[], None).is_ok() {
         accepted.push("add_membership");
     }
     if tx.queue_invitation(&p, carol, beta).is_ok() {
@@ -2311,32 +2328,34 @@ fn permit_for_one_org_is_refused_in_another(mut store: Box<dyn Store>) {
     let hd = role(tx, beta, "helpdesk");
     let ro = role(tx, beta, "read-only");
     let p = assign_permit(tx, alice, org, bob, Op::RoleAssign, &ro);
-    if tx.assign_role(&p, beta, bob, ro.id).is_ok() {
+    if record::members::assign_role(&mut *tx, &p, beta, bob, ro.id).is_ok() {
         accepted.push("assign_role");
     }
     let p = assign_permit(tx, alice, org, bob, Op::RoleUnassign, &hd);
-    if tx.unassign_role(&p, beta, bob, hd.id).is_ok() {
+    if record::members::unassign_role(&mut *tx, &p, beta, bob, hd.id).is_ok() {
         accepted.push("unassign_role");
     }
     let perms = PermSet::of(&[Perm::UserRead]);
     let p = role_permit(tx, alice, org, Op::RoleCreate, "spy", perms);
-    if tx.create_role(&p, beta, &NewRole { name: "spy".into(), display_name: "Spy".into(), perms }).is_ok() {
+    if record::members::create_role(&mut *tx, &p, beta, &NewRole { name: "spy".into(), display_name: "Spy".into(), perms })
+        .is_ok()
+    {
         accepted.push("create_role");
     }
     let p = role_permit(tx, alice, org, Op::RoleDelete, "beta-only", PermSet::of(&[Perm::AuditRead]));
-    if tx.delete_role(&p, beta_role).is_ok() {
+    if record::members::delete_role(&mut *tx, &p, beta_role).is_ok() {
         accepted.push("delete_role");
     }
     let p = group_permit(tx, alice, org, Op::GroupCreate);
-    if tx.create_group(&p, beta, "spies", "Spies").is_ok() {
+    if record::groups::create_group(&mut *tx, &p, beta, "spies", "Spies").is_ok() {
         accepted.push("create_group");
     }
     let p = group_permit(tx, alice, org, Op::GroupAddManager);
-    if tx.set_group_person(&p, eng, alice, GroupRole::Manager, true).is_ok() {
+    if record::groups::set_group_person(&mut *tx, &p, eng, alice, GroupRole::Manager, true).is_ok() {
         accepted.push("set_group_person");
     }
     let p = remove_permit(tx, alice, org, bob);
-    if tx.remove_membership(&p, beta, bob).is_ok() {
+    if record::members::remove_membership(&mut *tx, &p, beta, bob).is_ok() {
         accepted.push("remove_membership");
     }
     assert!(accepted.is_empty(), "writes in beta accepted permits for acme: {accepted:?}");
@@ -2349,7 +2368,7 @@ fn permit_for_one_org_is_refused_in_another(mut store: Box<dyn Store>) {
 /// `AND trashed_at IS NOT NULL`) and writes a `purged` audit entry. Fix in
 /// `SqliteTx::purge_user`: refuse with a conflict unless `trashed_at IS NOT NULL`,
 /// before deleting anything.
-fn purge_refuses_a_user_not_in_the_trash(mut store: Box<dyn Store>) {
+pub(crate) fn purge_refuses_a_user_not_in_the_trash(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -2364,7 +2383,7 @@ fn purge_refuses_a_user_not_in_the_trash(mut store: Box<dyn Store>) {
         &Request::UserAdd { org: &facts(tx, w.org), roles: PermSet::EMPTY, target: Some(bob) },
     )
     .unwrap();
-    let r = tx.purge_user(&p, bob);
+    let r = record::users::purge_user(&mut *tx, &p, bob);
     let after = (tx.memberships_of(bob).unwrap(), tx.user_roles(w.org, bob).unwrap());
     assert_eq!(after, (vec![ORG.to_string()], vec!["helpdesk".to_string()]), "bob keeps his membership and roles");
     assert!(snapshot(tx, w.org) == before, "nothing written");
@@ -2376,7 +2395,7 @@ fn purge_refuses_a_user_not_in_the_trash(mut store: Box<dyn Store>) {
 /// the audit entry is recorded as action `user.add`. Fix: purge needs its own
 /// operation (e.g. `Op::UserPurge`, "user.purge") decided for that target, and
 /// `purge_user` should check `p.check(Op::UserPurge, Some(user))`.
-fn purge_is_bound_to_its_target(mut store: Box<dyn Store>) {
+pub(crate) fn purge_is_bound_to_its_target(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -2384,7 +2403,7 @@ fn purge_is_bound_to_its_target(mut store: Box<dyn Store>) {
     assert!(remove(tx, w.admin, w.org, bob));
     let p = add_permit(tx, w.admin, w.org, PermSet::EMPTY);
     assert_eq!(p.target(), None);
-    assert!(tx.purge_user(&p, bob).is_err(), "a user.add permit without a target does not purge bob");
+    assert!(record::users::purge_user(&mut *tx, &p, bob).is_err(), "a user.add permit without a target does not purge bob");
     assert_eq!(tx.find_user(&Selector::Id(bob)).unwrap(), Some(bob));
 }
 
@@ -2392,16 +2411,16 @@ fn purge_is_bound_to_its_target(mut store: Box<dyn Store>) {
 /// records `expires_at` with `old: null` even when the invitation had an
 /// expiry. Fix in `SqliteTx::issue_token`: read the old `expires_at` first and
 /// log it.
-fn invite_send_audit_records_the_old_expiry(mut store: Box<dyn Store>) {
+pub(crate) fn invite_send_audit_records_the_old_expiry(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
     let p = add_permit(tx, w.admin, w.org, PermSet::EMPTY);
-    let bob = tx.add_user(&p, w.org, &person("bob@example.com"), &[], None).unwrap();
+    let bob = record::users::add_user(&mut *tx, &p, w.org, &person("bob@example.com"), &[], None).unwrap();
     tx.queue_invitation(&p, bob, w.org).unwrap();
-    tx.issue_token(&p, bob, &[1u8; 32], "2030-01-01T00:00:00Z").unwrap();
+    record::credentials::issue_token(&mut *tx, &p, bob, &[1u8; 32], "2030-01-01T00:00:00Z").unwrap();
     let p = invite_permit(tx, w.admin, bob);
-    tx.issue_token(&p, bob, &[2u8; 32], "2031-01-01T00:00:00Z").unwrap();
+    record::credentials::issue_token(&mut *tx, &p, bob, &[2u8; 32], "2031-01-01T00:00:00Z").unwrap();
     let last = audit_all(tx).pop().unwrap();
     assert_eq!(last.changes["expires_at"], json!({"old": "2030-01-01T00:00:00Z", "new": "2031-01-01T00:00:00Z"}));
 }
@@ -2411,7 +2430,7 @@ fn invite_send_audit_records_the_old_expiry(mut store: Box<dyn Store>) {
 /// SPEC §4 `user add`: "Adding an existing member is a conflict"). Fix in
 /// `SqliteTx::join_org`/`add_membership`: check the membership first and
 /// return `error::conflict`.
-fn add_membership_of_an_existing_member_is_a_conflict(mut store: Box<dyn Store>) {
+pub(crate) fn add_membership_of_an_existing_member_is_a_conflict(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -2421,7 +2440,7 @@ fn add_membership_of_an_existing_member_is_a_conflict(mut store: Box<dyn Store>)
         &Request::UserAdd { org: &facts(tx, w.org), roles: PermSet::EMPTY, target: Some(bob) },
     )
     .unwrap();
-    let err = tx.add_membership(&p, w.org, bob, &[], None).unwrap_err();
+    let err = record::members::add_membership(&mut *tx, &p, w.org, bob, &[], None).unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "{err:#}");
 }
 
@@ -2430,13 +2449,13 @@ fn add_membership_of_an_existing_member_is_a_conflict(mut store: Box<dyn Store>)
 /// never against the invitation's user, so a permit for bob updates carol's
 /// invitation. Fix: look up the invitation's `user_id` and check
 /// `p.check(Op::InviteSend, Some(user_id))`.
-fn record_delivery_is_bound_to_the_permit_target(mut store: Box<dyn Store>) {
+pub(crate) fn record_delivery_is_bound_to_the_permit_target(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
     let p = add_permit(tx, w.admin, w.org, PermSet::EMPTY);
-    let bob = tx.add_user(&p, w.org, &person("bob@example.com"), &[], None).unwrap();
-    let carol = tx.add_user(&p, w.org, &person("carol@example.com"), &[], None).unwrap();
+    let bob = record::users::add_user(&mut *tx, &p, w.org, &person("bob@example.com"), &[], None).unwrap();
+    let carol = record::users::add_user(&mut *tx, &p, w.org, &person("carol@example.com"), &[], None).unwrap();
     tx.queue_invitation(&p, bob, w.org).unwrap();
     let carol_inv = tx.queue_invitation(&p, carol, w.org).unwrap();
     let before = tx.invitation_of(carol).unwrap();
@@ -2453,7 +2472,7 @@ fn record_delivery_is_bound_to_the_permit_target(mut store: Box<dyn Store>) {
 /// restore brings the user back into the wrong organization without roles.
 /// Fix in `SqliteTx::remove_membership`: refuse (not found) when there is no
 /// membership row for (org, user), before any write.
-fn remove_membership_of_a_non_member_is_refused(mut store: Box<dyn Store>) {
+pub(crate) fn remove_membership_of_a_non_member_is_refused(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
@@ -2463,9 +2482,9 @@ fn remove_membership_of_a_non_member_is_refused(mut store: Box<dyn Store>) {
     assert!(remove(tx, w.admin, w.org, carol), "carol is in the trash");
     let trail = Trail::new(tx);
     let p = remove_permit(tx, w.admin, beta, bob);
-    let r1 = tx.remove_membership(&p, beta, bob);
+    let r1 = record::members::remove_membership(&mut *tx, &p, beta, bob);
     let p = remove_permit(tx, w.admin, beta, carol);
-    let r2 = tx.remove_membership(&p, beta, carol);
+    let r2 = record::members::remove_membership(&mut *tx, &p, beta, carol);
     trail.none(tx, "removing a membership that does not exist");
     assert!(r1.is_err() && r2.is_err(), "not members of beta: {r1:?} {r2:?}");
 }
@@ -2473,13 +2492,13 @@ fn remove_membership_of_a_non_member_is_refused(mut store: Box<dyn Store>) {
 /// DEFECT (minor): `restore_user` of a user who is not in the trash fails with
 /// a raw "Query returned no rows" (exit 1) instead of a conflict. Fix in
 /// `SqliteTx::restore_user`: `.optional()` and `error::conflict("... is not in the trash")`.
-fn restore_of_a_user_not_in_the_trash_is_a_conflict(mut store: Box<dyn Store>) {
+pub(crate) fn restore_of_a_user_not_in_the_trash_is_a_conflict(mut store: Box<dyn Store>) {
     let w = init(&mut *store);
     let mut tx = store.write().unwrap();
     let tx = &mut *tx;
     let bob = add(tx, w.admin, w.org, &person("bob@example.com"), &[], None);
     let (a, t) = (subject(tx, w.admin), subject(tx, bob));
     let p = authz::decide(&a, &Request::UserRestore { org: &facts(tx, w.org), target: &t, roles: PermSet::EMPTY }).unwrap();
-    let err = tx.restore_user(&p, bob).unwrap_err();
+    let err = record::users::restore_user(&mut *tx, &p, bob).unwrap_err();
     assert_eq!(kind(&err), Kind::Conflict, "{err:#}");
 }

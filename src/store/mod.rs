@@ -6,18 +6,34 @@
 //! operation and its target, makes the change and writes the audit entry, all in
 //! the same transaction. A transaction dropped without `commit` rolls back.
 //!
-//! The SQLite implementation lives in [`sqlite`]. Another backend implements the
-//! same two traits and runs the same [`conformance`] suite; commands and
-//! services never see which one is behind.
+//! The SQLite implementation lives in [`sqlite`]; [`open`] and [`create`]
+//! are the only places that name it. Another backend implements the same
+//! traits and runs the same [`conformance`] suite (`store_conformance!`);
+//! commands and services never see which one is behind.
 
 pub mod chain;
 pub mod conformance;
 pub mod model;
+pub mod rows;
 pub mod sqlite;
 
-use crate::authz::{Permit, Subject};
+use crate::authz::{PermSet, Permit, Subject};
 use crate::error::Result;
 pub use model::*;
+pub use rows::*;
+
+/// Open the database at `location`, migrating it when it is older than this
+/// binary. The one place that picks a backend: today every location is a
+/// SQLite file.
+pub fn open(location: &std::path::Path) -> Result<Box<dyn Store>> {
+    Ok(Box::new(sqlite::SqliteStore::open(location)?))
+}
+
+/// Create a new, empty database at `location` (see [`open`]); a conflict
+/// when one exists there.
+pub fn create(location: &std::path::Path) -> Result<Box<dyn Store>> {
+    Ok(Box::new(sqlite::SqliteStore::create(location)?))
+}
 
 /// A database with acct's schema.
 pub trait Store {
@@ -42,16 +58,43 @@ pub trait Store {
 /// A callback that receives users one by one: streaming, constant memory.
 pub type UserSink<'a> = dyn FnMut(&User) -> Result<()> + 'a;
 
-/// Everything inside one transaction.
-pub trait Tx {
+/// Everything inside one transaction: the transaction itself, and the
+/// per-area stores it is made of. A write transaction dropped without
+/// [`Tx::commit`] rolls back.
+pub trait Tx: OrgStore + UserStore + MembershipStore + GroupStore + InvitationStore + AuditStore {
     fn commit(self: Box<Self>) -> Result<()>;
     /// Start one step of a multi-target command (a savepoint).
     fn step_begin(&mut self) -> Result<()>;
     /// End the step: keep its writes, or undo them alone.
     fn step_end(&mut self, keep: bool) -> Result<()>;
-
-    // ---- reads ----
     fn is_initialized(&self) -> Result<bool>;
+    /// Names starting with `prefix`, for shell completion.
+    fn completions(&self, kind: Completion, org: Option<i64>, prefix: &str, limit: u64) -> Result<Vec<String>>;
+    /// For a bulk load that is large beside the tables: set aside the
+    /// secondary indexes that no step of the load reads, to build them once
+    /// at the end ([`Tx::resume_indexes`]) instead of inserting into them row
+    /// by row. Within the transaction, so a failure restores them too; a
+    /// commit resumes them first.
+    fn suspend_indexes(&mut self) -> Result<()>;
+    fn resume_indexes(&mut self) -> Result<()>;
+}
+
+/// Organizations.
+pub trait OrgStore {
+    fn orgs(&self) -> Result<Vec<Org>>;
+    fn org(&self, slug: &str) -> Result<Option<Org>>;
+    fn org_by_id(&self, id: i64) -> Result<Option<Org>>;
+    fn org_member_count(&self, org: i64) -> Result<u64>;
+
+    /// Put on record when the database was initialized (`acct init`).
+    fn mark_created(&mut self, p: &Permit) -> Result<()>;
+    /// A new organization with its `everyone` group.
+    fn insert_org(&mut self, p: &Permit, org: &NewOrg) -> Result<i64>;
+    fn set_org(&mut self, p: &Permit, org: i64, settings: &OrgSettings) -> Result<()>;
+}
+
+/// Identities: their rows, the trash, bulk import.
+pub trait UserStore {
     fn subject(&self, user: i64) -> Result<Option<Subject>>;
     /// A user by id, e-mail key or username; trashed users included.
     fn find_user(&self, sel: &Selector) -> Result<Option<i64>>;
@@ -59,9 +102,6 @@ pub trait Tx {
     fn users(&self, q: &UserQuery, sink: &mut UserSink<'_>) -> Result<u64>;
     fn count_users(&self, q: &UserQuery) -> Result<u64>;
     fn username_taken(&self, username: &str) -> Result<bool>;
-    fn global_roles_of(&self, user: i64) -> Result<Vec<String>>;
-    fn memberships_of(&self, user: i64) -> Result<Vec<String>>;
-    fn invitation_of(&self, user: i64) -> Result<Option<Invitation>>;
     /// When and from which organization a trashed user was removed, with the roles they had.
     fn trash_info(&self, user: i64) -> Result<Option<TrashInfo>>;
     /// Users moved to the trash before `cutoff` (RFC 3339), oldest first.
@@ -71,12 +111,35 @@ pub trait Tx {
     fn name_overrides(&self, user: i64) -> Result<(bool, bool)>;
     /// The users in the trash who were removed from `org`, oldest removal first.
     fn trashed_from(&self, org: i64) -> Result<Vec<i64>>;
+    fn email_of(&self, user: i64) -> Result<String>;
+    fn account(&self, user: i64) -> Result<Option<Account>>;
+    /// `org/slug` of the user's additional groups, sorted.
+    fn additional_groups(&self, user: i64) -> Result<Vec<String>>;
 
-    fn orgs(&self) -> Result<Vec<Org>>;
-    fn org(&self, slug: &str) -> Result<Option<Org>>;
-    fn org_by_id(&self, id: i64) -> Result<Option<Org>>;
-    fn org_member_count(&self, org: i64) -> Result<u64>;
+    /// A new identity (status invited unless `user.status` says otherwise).
+    fn insert_user(&mut self, p: &Permit, user: &NewUser) -> Result<i64>;
+    /// Take a user out of the trash (into no organization yet); the primary
+    /// group is kept only when `keep_primary`.
+    fn untrash(&mut self, p: &Permit, user: i64, keep_primary: bool) -> Result<()>;
+    /// Delete a trashed identity and everything that hangs on it.
+    fn purge(&mut self, p: &Permit, user: i64) -> Result<Purged>;
+    /// Apply the group and name-override parts of an edit; the permit must
+    /// cover every field `change` touches.
+    fn change_user_groups(&mut self, p: &Permit, user: i64, change: &UserChange) -> Result<()>;
+    /// Store the editable columns of a user row.
+    fn set_user(&mut self, p: &Permit, user: i64, row: &UserRow) -> Result<()>;
 
+    /// Bulk import, one permit for the batch: new identities are created
+    /// invited with a pending invitation, existing ones get the membership.
+    /// Returns the user ids in row order. `progress` is called now and then
+    /// with the number of rows done.
+    fn import_members(&mut self, p: &Permit, org: i64, rows: &[ImportRow], progress: &mut dyn FnMut(u64)) -> Result<Vec<i64>>;
+}
+
+/// Memberships, organization roles and global roles.
+pub trait MembershipStore {
+    fn global_roles_of(&self, user: i64) -> Result<Vec<String>>;
+    fn memberships_of(&self, user: i64) -> Result<Vec<String>>;
     /// Organization roles visible in an org (built-in and its custom ones),
     /// or the global roles when `org` is `None`.
     fn roles(&self, org: Option<i64>) -> Result<Vec<Role>>;
@@ -85,22 +148,46 @@ pub trait Tx {
     fn user_roles(&self, org: i64, user: i64) -> Result<Vec<String>>;
     fn access_list(&self) -> Result<Vec<AccessRow>>;
     fn active_global_admins(&self) -> Result<u64>;
+    fn role_by_id(&self, role: i64) -> Result<Option<Role>>;
+    fn is_member(&self, org: i64, user: i64) -> Result<bool>;
 
+    /// A membership with roles; the user's primary group becomes `group`
+    /// (or the organization's `everyone`) when they have none, else `group`
+    /// is added as an additional group.
+    fn join_org(&mut self, p: &Permit, org: i64, user: i64, roles: &[i64], group: Option<i64>) -> Result<()>;
+    /// Remove a membership with its roles and the groups of the organization.
+    fn leave_org(&mut self, p: &Permit, org: i64, user: i64) -> Result<Left>;
+
+    /// A role of an organization, or a global one (`org` `None`, at initialization).
+    fn insert_role(&mut self, p: &Permit, org: Option<i64>, role: &RoleRow) -> Result<i64>;
+    fn set_role(&mut self, p: &Permit, role: i64, display_name: Option<&str>, perms: Option<PermSet>) -> Result<()>;
+    fn delete_role(&mut self, p: &Permit, role: i64) -> Result<()>;
+    /// Give or take an organization role; false when nothing changed.
+    fn set_user_role(&mut self, p: &Permit, org: i64, user: i64, role: i64, present: bool) -> Result<bool>;
+    /// Give or take a global role; false when nothing changed.
+    fn set_global_role(&mut self, p: &Permit, user: i64, role: i64, present: bool) -> Result<bool>;
+}
+
+/// Groups, their managers and additional members.
+pub trait GroupStore {
     fn groups(&self, org: i64) -> Result<Vec<Group>>;
     fn group(&self, org: i64, slug: &str) -> Result<Option<Group>>;
     fn group_by_id(&self, id: i64) -> Result<Option<Group>>;
     fn group_people(&self, group: i64) -> Result<GroupPeople>;
+    /// `org/slug` of a group.
+    fn group_label(&self, group: i64) -> Result<String>;
+    /// The users whose primary group it is, those in the trash included.
+    fn primary_users(&self, group: i64) -> Result<u64>;
 
-    fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>>;
-    /// Every audit entry with its hashed fields, in id order.
-    fn audit_chain(&self, sink: &mut dyn FnMut(chain::ChainEntry) -> Result<()>) -> Result<()>;
-    /// The newest entry's id and stored hash.
-    fn audit_head(&self) -> Result<Option<(i64, Option<String>)>>;
-    /// The highest id ever given to an audit entry (0 for none), deleted ones included.
-    fn audit_last_assigned(&self) -> Result<i64>;
-    /// Names starting with `prefix`, for shell completion.
-    fn completions(&self, kind: Completion, org: Option<i64>, prefix: &str, limit: u64) -> Result<Vec<String>>;
+    fn insert_group(&mut self, p: &Permit, org: i64, slug: &str, display_name: &str) -> Result<i64>;
+    fn delete_group(&mut self, p: &Permit, group: i64) -> Result<()>;
+    /// Add or remove a manager or member; false when nothing changed.
+    fn set_group_person(&mut self, p: &Permit, group: i64, user: i64, role: GroupRole, present: bool) -> Result<bool>;
+}
 
+/// Invitations and credentials (password, TOTP, recovery codes).
+pub trait InvitationStore {
+    fn invitation_of(&self, user: i64) -> Result<Option<Invitation>>;
     /// Open invitations of an organization's members, oldest first.
     fn invitations(&self, org: i64) -> Result<Vec<InvitationRow>>;
     /// The invitation a token hash belongs to, whatever its state.
@@ -108,68 +195,44 @@ pub trait Tx {
     fn totp_state(&self, user: i64) -> Result<TotpState>;
     fn recovery_code_unused(&self, user: i64, hash: &str) -> Result<bool>;
 
-    /// The audit entries written from now on in this transaction record that
-    /// they reverse this entry (`acct undo`); `None` ends that.
-    fn set_reverts(&mut self, entry: Option<i64>);
-
-    // ---- writes: each takes the permit that allows it ----
-    fn init(&mut self, p: &Permit, org: &NewOrg, admin: &NewUser) -> Result<(i64, i64)>;
-    fn create_org(&mut self, p: &Permit, org: &NewOrg) -> Result<i64>;
-    fn update_org(&mut self, p: &Permit, org: i64, change: &OrgChange) -> Result<Changes>;
-
-    fn create_role(&mut self, p: &Permit, org: i64, role: &NewRole) -> Result<i64>;
-    fn update_role(&mut self, p: &Permit, role: i64, change: &RoleChange) -> Result<Changes>;
-    fn delete_role(&mut self, p: &Permit, role: i64) -> Result<()>;
-    fn assign_role(&mut self, p: &Permit, org: i64, user: i64, role: i64) -> Result<bool>;
-    fn unassign_role(&mut self, p: &Permit, org: i64, user: i64, role: i64) -> Result<bool>;
-    fn grant_global(&mut self, p: &Permit, user: i64, role: i64) -> Result<bool>;
-    fn revoke_global(&mut self, p: &Permit, user: i64, role: i64) -> Result<bool>;
-
-    fn create_group(&mut self, p: &Permit, org: i64, slug: &str, display_name: &str) -> Result<i64>;
-    fn delete_group(&mut self, p: &Permit, group: i64) -> Result<()>;
-    /// Add or remove a manager or member; false when nothing changed.
-    fn set_group_person(&mut self, p: &Permit, group: i64, user: i64, role: GroupRole, present: bool) -> Result<bool>;
-
-    /// Create an identity (status invited) with a membership and roles.
-    fn add_user(&mut self, p: &Permit, org: i64, user: &NewUser, roles: &[i64], group: Option<i64>) -> Result<i64>;
-    /// Give an existing identity a membership and roles.
-    fn add_membership(&mut self, p: &Permit, org: i64, user: i64, roles: &[i64], group: Option<i64>) -> Result<()>;
-    /// Remove a membership; returns true when the user went to the trash.
-    fn remove_membership(&mut self, p: &Permit, org: i64, user: i64) -> Result<bool>;
-    fn restore_user(&mut self, p: &Permit, user: i64) -> Result<()>;
-    fn purge_user(&mut self, p: &Permit, user: i64) -> Result<()>;
-    fn update_user(&mut self, p: &Permit, user: i64, change: &UserChange) -> Result<Changes>;
-    fn reset_2fa(&mut self, p: &Permit, user: i64) -> Result<()>;
-
-    /// Bulk import, one permit for the batch: new identities are created
-    /// invited with a pending invitation, existing ones get the membership.
-    /// Returns the user ids in row order. `progress` is called now and then
-    /// with the number of rows done.
-    fn import_members(&mut self, p: &Permit, org: i64, rows: &[ImportRow], progress: &mut dyn FnMut(u64)) -> Result<Vec<i64>>;
-    /// For a bulk load that is large beside the tables: set aside the
-    /// secondary indexes that no step of the load reads, to build them once
-    /// at the end ([`Tx::resume_indexes`]) instead of inserting into them row
-    /// by row. Within the transaction, so a failure restores them too; a
-    /// commit resumes them first.
-    fn suspend_indexes(&mut self) -> Result<()>;
-    fn resume_indexes(&mut self) -> Result<()>;
-
-    /// Record an invitation as pending (no token yet).
+    /// Record an invitation as pending (no token yet), replacing an open one
+    /// unless the user is being restored from the trash.
     fn queue_invitation(&mut self, p: &Permit, user: i64, org: i64) -> Result<i64>;
-    /// Store a new token's hash for a user's open invitation, replacing any older one.
-    fn issue_token(&mut self, p: &Permit, user: i64, token_hash: &[u8], expires_at: &str) -> Result<i64>;
+    /// Store a new token's hash for a user's open invitation, replacing any
+    /// older one; `None` when the user has no open invitation.
+    fn issue_token(&mut self, p: &Permit, user: i64, token_hash: &[u8], expires_at: &str) -> Result<Option<IssuedToken>>;
     /// Put on record that the message with the current token is about to be
     /// handed to the transport (the delivery becomes `sending`).
     fn begin_delivery(&mut self, p: &Permit, invitation: i64) -> Result<()>;
     fn record_delivery(&mut self, p: &Permit, invitation: i64, error: Option<&str>) -> Result<()>;
     /// Consume the token (it must still be open and unchanged), set the
-    /// password hash and activate the user.
-    fn accept_invitation(&mut self, p: &Permit, invitation: i64, token_hash: &[u8], password_hash: &str) -> Result<()>;
+    /// password hash and activate the user; the user, or `None` when the
+    /// token is not (or no longer) valid.
+    fn accept_invitation(&mut self, p: &Permit, invitation: i64, token_hash: &[u8], password_hash: &str) -> Result<Option<i64>>;
 
-    /// Store a confirmed TOTP secret and the hashes of new recovery codes.
-    fn enroll_totp(&mut self, p: &Permit, secret: &str, step: i64, recovery_hashes: &[String]) -> Result<()>;
+    /// Store a confirmed TOTP secret and the hashes of new recovery codes;
+    /// returns the previous method and how many unused codes there were.
+    fn enroll_totp(&mut self, p: &Permit, secret: &str, step: i64, recovery_hashes: &[String]) -> Result<(String, i64)>;
     /// Record the outcome of a verification.
     fn record_verification(&mut self, p: &Permit, outcome: &Verification) -> Result<()>;
+    /// Back to e-mail codes; returns the previous method and the number of recovery codes removed.
+    fn reset_2fa(&mut self, p: &Permit, user: i64) -> Result<(String, usize)>;
+}
+
+/// The audit log and its hash chain.
+pub trait AuditStore {
+    fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>>;
+    /// Every audit entry with its hashed fields, in id order.
+    fn audit_chain(&self, sink: &mut dyn FnMut(chain::ChainEntry) -> Result<()>) -> Result<()>;
+    /// The newest entry's id and stored hash.
+    fn audit_head(&self) -> Result<Option<(i64, Option<String>)>>;
+    /// The highest id ever given to an audit entry (0 for none), deleted ones included.
+    fn audit_last_assigned(&self) -> Result<i64>;
+    /// The audit entries written from now on in this transaction record that
+    /// they reverse this entry (`acct undo`); `None` ends that.
+    fn set_reverts(&mut self, entry: Option<i64>);
+    /// Append an entry, chained to the last one.
+    fn append_audit(&mut self, p: &Permit, record: &AuditRecord) -> Result<()>;
 }
 
 /// How a command names a user.

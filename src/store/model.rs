@@ -1,6 +1,6 @@
 //! Plain data that crosses the repository boundary. No SQL here.
 
-use crate::authz::{PermSet, Scope, Status};
+use crate::authz::{Field, PermSet, Scope, Status};
 use serde_json::Value;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -360,6 +360,34 @@ pub struct UserChange {
     pub primary_group: Option<i64>,
     pub add_groups: Vec<i64>,
     pub remove_groups: Vec<i64>,
+}
+
+impl UserChange {
+    /// The fields this change touches (those its permit must cover).
+    pub fn fields(&self) -> Vec<Field> {
+        let mut v = Vec::new();
+        let mut add = |set: bool, f: Field| {
+            if set {
+                v.push(f)
+            }
+        };
+        add(self.full_name.is_some(), Field::FullName);
+        add(self.first_name.is_some(), Field::FirstName);
+        add(self.last_name.is_some(), Field::LastName);
+        add(self.initials.is_some(), Field::Initials);
+        add(self.email.is_some(), Field::Email);
+        add(self.phone.is_some(), Field::Phone);
+        add(self.timezone.is_some(), Field::Timezone);
+        add(self.notify.is_some(), Field::Notify);
+        add(self.robot.is_some(), Field::Robot);
+        add(self.active.is_some(), Field::Active);
+        add(self.sso_disabled.is_some(), Field::SsoDisabled);
+        add(self.sms_auto_send.is_some(), Field::SmsAutoSend);
+        add(self.require_2fa.is_some(), Field::Require2fa);
+        add(self.primary_group.is_some(), Field::PrimaryGroup);
+        add(!self.add_groups.is_empty() || !self.remove_groups.is_empty(), Field::Groups);
+        v
+    }
 }
 
 /// Changed fields, old → new, as written to the audit log.

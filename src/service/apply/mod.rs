@@ -21,6 +21,7 @@ use super::user::{self, Joining};
 use crate::authz::{self, Perm, PermSet, Permit, Request};
 use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result, one_line};
+use crate::service::record;
 use crate::store::{Column, Org, Selector, Tx, UserQuery};
 use crate::validate;
 pub use row::Change;
@@ -304,7 +305,8 @@ impl Pass<'_> {
         for id in gone {
             let t = super::subject(tx, id)?;
             tx.step_begin()?;
-            let r = user::decide_remove(&self.actor, &self.org, &t).and_then(|p| tx.remove_membership(&p, self.org.id, id));
+            let r = user::decide_remove(&self.actor, &self.org, &t)
+                .and_then(|p| record::members::remove_membership(&mut *tx, &p, self.org.id, id));
             tx.step_end(r.is_ok())?;
             let change = Change {
                 line: None,

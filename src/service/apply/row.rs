@@ -4,6 +4,7 @@
 use super::input::Row;
 use crate::authz::Subject;
 use crate::error::{self, AppError, Kind, Result, one_line};
+use crate::service::record;
 use crate::service::user_edit::{self, EditArgs};
 use crate::service::{group, group_in, role, subject};
 use crate::store::{Column, Org, Tx, User};
@@ -214,7 +215,7 @@ pub fn write(tx: &mut dyn Tx, actor: &Subject, org: &Org, id: i64, diff: &Diff) 
     if !diff.edit.is_empty() {
         let target = user_edit::edit_target(tx, actor, &id.to_string())?;
         let (change, permit) = user_edit::edit_decision(tx, actor, org, &target, &diff.edit)?;
-        tx.update_user(&permit, id, &change)?;
+        record::users::update_user(&mut *tx, &permit, id, &change)?;
     }
     for (names, present) in [(&diff.add_groups, true), (&diff.remove_groups, false)] {
         for g in names {

@@ -10,6 +10,7 @@ mod roles_groups;
 
 use crate::authz::{self, PermSet, Request, Status, Subject};
 use crate::error::{self, Kind};
+use crate::service::record;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{GroupRole, NewOrg, NewUser, Org, Store, Tx};
 
@@ -27,7 +28,7 @@ impl World {
             let mut tx = store.write().unwrap();
             let permit = authz::decide_init(!tx.is_initialized().unwrap()).unwrap();
             let admin = active("root@example.com");
-            let ids = tx.init(&permit, &NewOrg { slug: "acme".into(), display_name: "Acme".into() }, &admin).unwrap();
+            let ids = record::orgs::init(&mut *tx, &permit, &NewOrg { slug: "acme".into(), display_name: "Acme".into() }, &admin).unwrap();
             tx.commit().unwrap();
             ids
         };
@@ -40,7 +41,7 @@ impl World {
         let mut tx = self.store.write().unwrap();
         let root = tx.subject(self.root).unwrap().unwrap();
         let p = authz::decide(&root, &Request::OrgCreate).unwrap();
-        tx.create_org(&p, &NewOrg { slug: slug.into(), display_name: slug.into() }).unwrap();
+        record::orgs::create_org(&mut *tx, &p, &NewOrg { slug: slug.into(), display_name: slug.into() }).unwrap();
         let org = tx.org(slug).unwrap().unwrap();
         tx.commit().unwrap();
         org
@@ -74,12 +75,12 @@ impl World {
         let id = match existing {
             Some(id) => {
                 let p = authz::decide(&root, &Request::UserAdd { org: &org.facts(), roles: perms, target: Some(id) }).unwrap();
-                tx.add_membership(&p, org.id, id, &ids, None).unwrap();
+                record::members::add_membership(&mut *tx, &p, org.id, id, &ids, None).unwrap();
                 id
             }
             None => {
                 let p = authz::decide(&root, &Request::UserAdd { org: &org.facts(), roles: perms, target: None }).unwrap();
-                tx.add_user(&p, org.id, &user, &ids, None).unwrap()
+                record::users::add_user(&mut *tx, &p, org.id, &user, &ids, None).unwrap()
             }
         };
         tx.commit().unwrap();
@@ -91,7 +92,7 @@ impl World {
         let mut tx = self.store.write().unwrap();
         let root = tx.subject(self.root).unwrap().unwrap();
         let p = authz::decide(&root, &Request::Group { op: authz::Op::GroupCreate, org: &self.org.facts() }).unwrap();
-        tx.create_group(&p, self.org.id, slug, slug).unwrap();
+        record::groups::create_group(&mut *tx, &p, self.org.id, slug, slug).unwrap();
         let g = tx.group(self.org.id, slug).unwrap().unwrap();
         tx.commit().unwrap();
         g
@@ -102,7 +103,7 @@ impl World {
         let mut tx = self.store.write().unwrap();
         let root = tx.subject(self.root).unwrap().unwrap();
         let p = authz::decide(&root, &Request::Group { op: authz::Op::GroupAddManager, org: &self.org.facts() }).unwrap();
-        tx.set_group_person(&p, group.id, user, GroupRole::Manager, true).unwrap();
+        record::groups::set_group_person(&mut *tx, &p, group.id, user, GroupRole::Manager, true).unwrap();
         tx.commit().unwrap();
     }
 
@@ -112,7 +113,7 @@ impl World {
         let root = tx.subject(self.root).unwrap().unwrap();
         let target = tx.subject(user).unwrap().unwrap();
         let p = authz::decide(&root, &Request::UserRemove { org: &self.org.facts(), target: &target }).unwrap();
-        tx.remove_membership(&p, self.org.id, user).unwrap();
+        record::members::remove_membership(&mut *tx, &p, self.org.id, user).unwrap();
         tx.commit().unwrap();
     }
 

@@ -2,7 +2,8 @@
 //! a large load sets aside to build once at the end.
 
 use super::now;
-use super::tx::{SqliteTx, search_key};
+use super::tx::SqliteTx;
+use super::users::search_key;
 use crate::authz::{Op, Permit};
 use crate::error::Result;
 use crate::store::model::ImportRow;

@@ -1,0 +1,130 @@
+//! Groups, their managers and additional members.
+
+use super::now;
+use super::tx::{SqliteTx, covers};
+use crate::authz::{Op, Permit};
+use crate::error::Result;
+use crate::store::GroupStore;
+use crate::store::model::*;
+use anyhow::Context;
+use rusqlite::{Row, params};
+
+const GROUP_SELECT: &str = "SELECT g.id, g.org_id, g.slug, g.display_name, g.created_at,
+    (SELECT count(*) FROM users u WHERE u.primary_group_id = g.id AND u.trashed_at IS NULL) AS primary_members,
+    (SELECT count(*) FROM group_members WHERE group_id = g.id) AS members,
+    (SELECT count(*) FROM group_managers WHERE group_id = g.id) AS managers FROM groups g";
+
+fn row_to_group(r: &Row<'_>) -> rusqlite::Result<Group> {
+    Ok(Group {
+        id: r.get("id")?,
+        org_id: r.get("org_id")?,
+        slug: r.get("slug")?,
+        display_name: r.get("display_name")?,
+        created_at: r.get("created_at")?,
+        primary_members: r.get::<_, i64>("primary_members")? as u64,
+        members: r.get::<_, i64>("members")? as u64,
+        managers: r.get::<_, i64>("managers")? as u64,
+    })
+}
+
+impl SqliteTx<'_> {
+    /// The organization of a group.
+    fn group_org(&self, group: i64) -> Result<i64> {
+        self.tx
+            .query_row("SELECT org_id FROM groups WHERE id = ?1", [group], |r| r.get("org_id"))
+            .context("reading the group's organization")
+    }
+}
+
+impl GroupStore for SqliteTx<'_> {
+    fn groups(&self, org: i64) -> Result<Vec<Group>> {
+        self.all(&format!("{GROUP_SELECT} WHERE g.org_id = ?1 ORDER BY g.slug"), [org], row_to_group).context("listing groups")
+    }
+
+    fn group(&self, org: i64, slug: &str) -> Result<Option<Group>> {
+        self.maybe(&format!("{GROUP_SELECT} WHERE g.org_id = ?1 AND g.slug = ?2"), params![org, slug], row_to_group)
+            .context("reading a group")
+    }
+
+    fn group_by_id(&self, id: i64) -> Result<Option<Group>> {
+        self.maybe(&format!("{GROUP_SELECT} WHERE g.id = ?1"), [id], row_to_group).context("reading a group")
+    }
+
+    fn group_people(&self, group: i64) -> Result<GroupPeople> {
+        let list = |sql: &str, what: &str| -> Result<Vec<String>> {
+            self.all(sql, [group], |r| r.get("email")).with_context(|| format!("listing the group's {what}"))
+        };
+        Ok(GroupPeople {
+            managers: list(
+                "SELECT u.email FROM group_managers x JOIN users u ON u.id = x.user_id WHERE x.group_id = ?1 ORDER BY u.email COLLATE NOCASE",
+                "managers",
+            )?,
+            primary: list(
+                "SELECT u.email FROM users u WHERE u.primary_group_id = ?1 AND u.trashed_at IS NULL ORDER BY u.email COLLATE NOCASE",
+                "primary members",
+            )?,
+            members: list(
+                "SELECT u.email FROM group_members x JOIN users u ON u.id = x.user_id WHERE x.group_id = ?1 ORDER BY u.email COLLATE NOCASE",
+                "members",
+            )?,
+        })
+    }
+
+    fn group_label(&self, group: i64) -> Result<String> {
+        self.tx
+            .query_row(
+                "SELECT o.slug || '/' || g.slug AS label FROM groups g JOIN orgs o ON o.id = g.org_id WHERE g.id = ?1",
+                [group],
+                |r| r.get("label"),
+            )
+            .context("reading the group's name")
+    }
+
+    fn primary_users(&self, group: i64) -> Result<u64> {
+        let n: i64 = self
+            .tx
+            .query_row("SELECT count(*) AS n FROM users WHERE primary_group_id = ?1", [group], |r| r.get("n"))
+            .context("counting the group's primary members")?;
+        Ok(n as u64)
+    }
+
+    fn insert_group(&mut self, p: &Permit, org: i64, slug: &str, display_name: &str) -> Result<i64> {
+        covers(p, &[Op::GroupCreate], Some(org), None)?;
+        self.tx
+            .execute(
+                "INSERT INTO groups (org_id, slug, display_name, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![org, slug, display_name, now()],
+            )
+            .context("inserting a group")?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    fn delete_group(&mut self, p: &Permit, group: i64) -> Result<()> {
+        covers(p, &[Op::GroupDelete], Some(self.group_org(group)?), None)?;
+        self.tx.execute("DELETE FROM group_members WHERE group_id = ?1", [group]).context("removing the group's members")?;
+        self.tx.execute("DELETE FROM group_managers WHERE group_id = ?1", [group]).context("removing the group's managers")?;
+        self.tx.execute("DELETE FROM groups WHERE id = ?1", [group]).context("deleting the group")?;
+        Ok(())
+    }
+
+    fn set_group_person(&mut self, p: &Permit, group: i64, user: i64, role: GroupRole, present: bool) -> Result<bool> {
+        let op = match (role, present) {
+            (GroupRole::Manager, true) => Op::GroupAddManager,
+            (GroupRole::Manager, false) => Op::GroupRemoveManager,
+            (GroupRole::Member, true) => Op::GroupAddMember,
+            (GroupRole::Member, false) => Op::GroupRemoveMember,
+        };
+        covers(p, &[op], Some(self.group_org(group)?), None)?;
+        let table = if role == GroupRole::Manager { "group_managers" } else { "group_members" };
+        let sql = if present {
+            format!("INSERT OR IGNORE INTO {table} (group_id, user_id) VALUES (?1, ?2)")
+        } else {
+            format!("DELETE FROM {table} WHERE group_id = ?1 AND user_id = ?2")
+        };
+        let n = self.tx.execute(&sql, params![group, user]).with_context(|| format!("changing {table}"))?;
+        if n > 0 {
+            self.touch(user)?;
+        }
+        Ok(n > 0)
+    }
+}

@@ -1,0 +1,316 @@
+//! The SQL of a user listing (`acct user list`, export, apply): the query
+//! for a [`UserQuery`], its plan-friendly order, and the decoding of a user
+//! row by column name.
+
+use super::tx::split;
+use crate::store::model::{Column, User, UserQuery};
+use rusqlite::Row;
+use rusqlite::types::Value as Sql;
+use serde_json::json;
+
+/// The query of a listing (or its count) and its arguments.
+pub(super) fn user_query_sql(q: &UserQuery, count: bool) -> (String, Vec<Sql>) {
+    let mut args: Vec<Sql> = vec![Sql::Integer(q.org)];
+    let filtered = q.ids.is_some()
+        || q.status.is_some()
+        || q.two_factor.is_some()
+        || q.sms_auto_send.is_some()
+        || q.role.is_some()
+        || q.group.is_some()
+        || q.search.is_some();
+    if count && !filtered {
+        return ("SELECT members FROM orgs WHERE id = ?1".to_string(), args);
+    }
+    // The loop order. A search drives from its matches (read from the
+    // search index); a sort on an indexed column walks that index and
+    // stops after a page; anything else runs through the organization's
+    // memberships, in user id order. CROSS JOIN fixes the order.
+    let from_users = q.search.is_some() || q.sort.first().is_some_and(|(c, _)| indexed(*c));
+    let from = if from_users {
+        "FROM users u CROSS JOIN memberships m ON m.org_id = ?1 AND m.user_id = u.id"
+    } else {
+        "FROM memberships m JOIN users u ON u.id = m.user_id"
+    };
+    let mut sql = if count {
+        format!("SELECT count(*) {from} WHERE m.org_id = ?1")
+    } else {
+        let roles = if q.without_roles { "NULL" } else { ROLES_OF };
+        let groups = if q.without_groups { "NULL" } else { GROUPS_OF };
+        let wants = |c: Column| q.columns.as_ref().is_none_or(|cs| cs.contains(&c)) || q.sort.iter().any(|(s, _)| *s == c);
+        let joins = if wants(Column::PrimaryGroup) || wants(Column::Organization) { USER_JOINS } else { "" };
+        let columns = select_list(q.columns.as_deref());
+        format!("SELECT {columns}, {roles} AS roles, {groups} AS groups {from} {joins} WHERE m.org_id = ?1")
+    };
+    let arg = |v: Sql, args: &mut Vec<Sql>| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    if let Some(ids) = &q.ids {
+        let a = arg(Sql::Text(json!(ids).to_string()), &mut args);
+        sql.push_str(&format!(" AND u.id IN (SELECT value FROM json_each({a}))"));
+    }
+    if let Some(s) = q.status {
+        let a = arg(Sql::Text(s.name().into()), &mut args);
+        sql.push_str(&format!(" AND u.status = {a}"));
+    }
+    if let Some(tf) = &q.two_factor {
+        let a = arg(Sql::Text(tf.clone()), &mut args);
+        sql.push_str(&format!(" AND u.two_factor = {a}"));
+    }
+    if let Some(on) = q.sms_auto_send {
+        let a = arg(Sql::Integer(on.into()), &mut args);
+        sql.push_str(&format!(" AND u.sms_auto_send = {a}"));
+    }
+    if let Some(r) = q.role {
+        let a = arg(Sql::Integer(r), &mut args);
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM user_roles ur WHERE ur.org_id = m.org_id AND ur.user_id = u.id AND ur.role_id = {a})"
+        ));
+    }
+    if let Some(g) = q.group {
+        let a = arg(Sql::Integer(g), &mut args);
+        sql.push_str(&format!(
+            " AND (u.primary_group_id = {a} OR EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = {a} AND gm.user_id = u.id))"
+        ));
+    }
+    if let Some(s) = &q.search {
+        let a = arg(Sql::Text(search_needle(s)), &mut args);
+        sql.push_str(&format!(" AND u.id IN (SELECT id FROM users WHERE instr(search_key, {a}) > 0)"));
+    }
+    if count {
+        return (sql, args);
+    }
+    sql.push_str(" ORDER BY ");
+    for (c, desc) in &q.sort {
+        sql.push_str(sort_expr(*c));
+        sql.push_str(if *desc { " DESC, " } else { " ASC, " });
+    }
+    // Ties are broken by id in the direction of the last key, so that an
+    // index on (column, id) can be walked either way.
+    let id = if from_users { "u.id" } else { "m.user_id" };
+    sql.push_str(id);
+    if q.sort.last().is_some_and(|(_, desc)| *desc) {
+        sql.push_str(" DESC");
+    }
+    if q.limit.is_some() || q.offset > 0 {
+        let l = arg(Sql::Integer(q.limit.map_or(-1, |l| l.min(i64::MAX as u64) as i64)), &mut args);
+        let o = arg(Sql::Integer(q.offset.min(i64::MAX as u64) as i64), &mut args);
+        sql.push_str(&format!(" LIMIT {l} OFFSET {o}"));
+    }
+    (sql, args)
+}
+
+/// The columns of a user row; `?1` is the organization roles are shown for.
+/// The roles of a user in the organization `?1`, sorted, joined with `;`.
+const ROLES_OF: &str = "(SELECT group_concat(name, ';') FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+        WHERE ur.org_id = ?1 AND ur.user_id = u.id ORDER BY r.name))";
+/// Additional groups: slugs in the organization `?1`, `org/slug` elsewhere.
+const GROUPS_OF: &str =
+    "(SELECT group_concat(label, ';') FROM (SELECT CASE WHEN g.org_id = ?1 THEN g.slug ELSE o.slug || '/' || g.slug END AS label
+        FROM group_members gm JOIN groups g ON g.id = gm.group_id JOIN orgs o ON o.id = g.org_id
+        WHERE gm.user_id = u.id ORDER BY label))";
+const USER_JOINS: &str = "LEFT JOIN groups pg ON pg.id = u.primary_group_id LEFT JOIN orgs po ON po.id = pg.org_id";
+
+/// Columns with an index whose order is the sort order.
+fn indexed(c: Column) -> bool {
+    matches!(
+        c,
+        Column::Id | Column::Username | Column::Email | Column::FirstName | Column::LastName | Column::Status | Column::TwoFactor
+    )
+}
+
+fn sort_expr(c: Column) -> &'static str {
+    use Column::*;
+    match c {
+        Id => "u.id",
+        Username => "u.username",
+        Email => "u.email COLLATE NOCASE",
+        FirstName => "u.first_name COLLATE NOCASE",
+        LastName => "u.last_name COLLATE NOCASE",
+        FullName => "u.full_name COLLATE NOCASE",
+        Initials => "u.initials COLLATE NOCASE",
+        Phone => "u.phone",
+        Timezone => "u.timezone",
+        Notify => "u.notify",
+        Robot => "u.robot",
+        Active => "(u.status <> 'inactive')",
+        SsoDisabled => "u.sso_disabled",
+        SmsAutoSend => "u.sms_auto_send",
+        Require2fa => "u.require_2fa",
+        Status => "u.status",
+        TwoFactor => "u.two_factor",
+        Role => "m.role_key",
+        PrimaryGroup => "pg.slug",
+        Organization => "po.slug",
+        Groups => "groups",
+        CreatedAt => "u.created_at",
+        UpdatedAt => "u.updated_at",
+    }
+}
+
+/// The needle for a search key.
+pub fn search_needle(text: &str) -> String {
+    crate::validate::nfc(text).to_lowercase()
+}
+
+/// The user columns: expression, the name `row_to_user` reads it by, and
+/// the fields that need it.
+const USER_FIELDS: [(&str, &str, &[Column]); 21] = [
+    ("u.id", "id", &[]),
+    ("u.username", "username", &[Column::Username]),
+    ("u.email", "email", &[Column::Email]),
+    ("u.first_name", "first_name", &[Column::FirstName]),
+    ("u.last_name", "last_name", &[Column::LastName]),
+    ("u.full_name", "full_name", &[Column::FullName]),
+    ("u.initials", "initials", &[Column::Initials]),
+    ("u.phone", "phone", &[Column::Phone]),
+    ("u.timezone", "timezone", &[Column::Timezone]),
+    ("u.notify", "notify", &[Column::Notify]),
+    ("u.robot", "robot", &[Column::Robot]),
+    ("u.sso_disabled", "sso_disabled", &[Column::SsoDisabled]),
+    ("u.sms_auto_send", "sms_auto_send", &[Column::SmsAutoSend]),
+    ("u.require_2fa", "require_2fa", &[Column::Require2fa]),
+    ("u.status", "status", &[Column::Status, Column::Active]),
+    ("u.two_factor", "two_factor", &[Column::TwoFactor]),
+    ("pg.slug", "primary_group", &[Column::PrimaryGroup]),
+    ("po.slug", "organization", &[Column::Organization]),
+    ("u.created_at", "created_at", &[Column::CreatedAt]),
+    ("u.updated_at", "updated_at", &[Column::UpdatedAt]),
+    ("u.trashed_at", "trashed_at", &[]),
+];
+
+/// The select list for the wanted fields; the others are NULL (no copy of
+/// values nobody reads). The id is always read.
+fn select_list(wanted: Option<&[Column]>) -> String {
+    USER_FIELDS
+        .iter()
+        .enumerate()
+        .map(|(i, (expr, name, needed_by))| match wanted {
+            Some(w) if i > 0 && !needed_by.iter().any(|c| w.contains(c)) => format!("NULL AS {name}"),
+            _ => format!("{expr} AS {name}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The query of one user's row; `?1` is the organization roles are shown for, `?2` the user.
+pub(super) fn user_row_sql() -> String {
+    format!("SELECT {}, {ROLES_OF} AS roles, {GROUPS_OF} AS groups FROM users u {USER_JOINS} WHERE u.id = ?2", select_list(None))
+}
+
+pub(super) fn row_to_user(r: &Row<'_>) -> rusqlite::Result<User> {
+    let text = |c: &str| -> rusqlite::Result<String> { Ok(r.get::<_, Option<String>>(c)?.unwrap_or_default()) };
+    let flag = |c: &str| -> rusqlite::Result<bool> { Ok(r.get::<_, Option<bool>>(c)?.unwrap_or(false)) };
+    let status = text("status")?;
+    Ok(User {
+        id: r.get("id")?,
+        username: text("username")?,
+        email: text("email")?,
+        first_name: r.get("first_name")?,
+        last_name: r.get("last_name")?,
+        full_name: r.get("full_name")?,
+        initials: r.get("initials")?,
+        phone: r.get("phone")?,
+        timezone: r.get("timezone")?,
+        notify: flag("notify")?,
+        robot: flag("robot")?,
+        active: status != "inactive",
+        sso_disabled: flag("sso_disabled")?,
+        sms_auto_send: flag("sms_auto_send")?,
+        require_2fa: flag("require_2fa")?,
+        status,
+        two_factor: text("two_factor")?,
+        primary_group: r.get("primary_group")?,
+        organization: r.get("organization")?,
+        created_at: text("created_at")?,
+        updated_at: text("updated_at")?,
+        trashed_at: r.get("trashed_at")?,
+        roles: split(r.get("roles")?),
+        groups: split(r.get("groups")?),
+    })
+}
+
+#[cfg(test)]
+mod plans {
+    use super::super::tx::SqliteTx;
+    use super::*;
+    use rusqlite::params_from_iter;
+
+    /// The top-level steps of the plan of acct's own list query.
+    fn plan(q: &UserQuery) -> Vec<String> {
+        plan_all(q).into_iter().filter(|(parent, _)| *parent == 0).map(|(_, d)| d).collect()
+    }
+
+    /// Every step, with its parent.
+    fn plan_all(q: &UserQuery) -> Vec<(i64, String)> {
+        let mut store = crate::store::sqlite::SqliteStore::memory().unwrap();
+        let conn = store.connection();
+        let tx = conn.transaction().unwrap();
+        let t = SqliteTx::new(tx);
+        let (sql, args) = user_query_sql(q, false);
+        let mut st = t.tx.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = st
+            .query_map(params_from_iter(args), |r| Ok((r.get::<_, i64>(1)?, r.get::<_, String>(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows
+    }
+
+    #[test]
+    fn first_pages_sorted_by_a_default_column_walk_an_index_without_sorting() {
+        for (col, index) in [
+            (Column::Email, "users_email_ci"),
+            (Column::FirstName, "users_first_name_ci"),
+            (Column::LastName, "users_last_name_ci"),
+            (Column::Status, "users_status"),
+            (Column::TwoFactor, "users_two_factor"),
+        ] {
+            for desc in [false, true] {
+                let q = UserQuery { org: 1, sort: vec![(col, desc)], limit: Some(100), ..Default::default() };
+                let p = plan(&q);
+                assert!(p.iter().any(|l| l == &format!("SCAN u USING INDEX {index}")), "{col:?} desc={desc}: {p:?}");
+                assert!(!p.iter().any(|l| l.contains("TEMP B-TREE")), "{col:?} desc={desc}: sorts every member: {p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_search_reads_the_search_index_and_sorts_only_its_matches() {
+        for sort in [vec![], vec![(Column::Email, false)], vec![(Column::LastName, true)]] {
+            let q =
+                UserQuery { org: 1, sort: sort.clone(), search: Some("lovelace".into()), limit: Some(100), ..Default::default() };
+            let all = plan_all(&q);
+            assert!(all.iter().any(|(_, d)| d == "SCAN users USING COVERING INDEX users_search"), "{sort:?}: {all:?}");
+            assert!(plan(&q).first().is_some_and(|d| d == "SEARCH u USING INTEGER PRIMARY KEY (rowid=?)"), "{sort:?}: {all:?}");
+        }
+    }
+
+    #[test]
+    fn unfiltered_counts_read_the_memberships_only() {
+        let (sql, _) = user_query_sql(&UserQuery { org: 1, ..Default::default() }, true);
+        assert_eq!(sql, "SELECT members FROM orgs WHERE id = ?1");
+    }
+
+    #[test]
+    fn the_default_order_is_the_membership_primary_key_and_computed_sorts_use_a_tree() {
+        let p = plan(&UserQuery { org: 1, limit: Some(100), ..Default::default() });
+        assert!(p.iter().any(|l| l.starts_with("SEARCH m USING PRIMARY KEY (org_id=?)")), "{p:?}");
+        assert!(!p.iter().any(|l| l.contains("TEMP B-TREE")), "the default order needs no sort: {p:?}");
+        let p = plan(&UserQuery { org: 1, sort: vec![(Column::Groups, false)], limit: Some(100), ..Default::default() });
+        assert!(p.iter().any(|l| l.contains("USE TEMP B-TREE FOR ORDER BY")), "{p:?}");
+    }
+
+    #[test]
+    fn a_sort_by_role_walks_the_role_key_index() {
+        for desc in [false, true] {
+            let q = UserQuery { org: 1, sort: vec![(Column::Role, desc)], limit: Some(100), ..Default::default() };
+            let p = plan(&q);
+            assert!(
+                p.iter().any(|l| l.starts_with("SEARCH m USING COVERING INDEX memberships_role (org_id=?)")),
+                "desc={desc}: {p:?}"
+            );
+            assert!(!p.iter().any(|l| l.contains("TEMP B-TREE")), "desc={desc}: sorts every member: {p:?}");
+        }
+    }
+}
