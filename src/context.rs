@@ -5,7 +5,7 @@ use crate::authz::{self, Subject};
 use crate::config::{self, Config};
 use crate::error::{self, AppError, Kind, Result};
 use crate::output::{Format, Style};
-use crate::store::{self, Org, Selector, Store, Tx};
+use crate::store::{self, Org, Store, Tx};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -159,7 +159,7 @@ impl Ctx {
     pub fn actor(&self, tx: &dyn Tx) -> Result<Subject> {
         let name = self.actor_name()?;
         let unknown = || AppError::new(Kind::Denied, format!("the actor '{}' does not exist", error::one_line(&name)));
-        let sel = Selector::parse(&name).map_err(|_| unknown())?;
+        let sel = crate::validate::user_selector(&name).map_err(|_| unknown())?;
         let id = tx.find_user(&sel)?.ok_or_else(unknown)?;
         let s = tx.subject(id)?.ok_or_else(unknown)?;
         authz::check_actor(&s)?;

@@ -101,6 +101,118 @@ ctor!(failure, Failure);
 
 pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;
 
+/// What a repository found wrong with a database itself, as facts. The
+/// words, the advice and the exit code are given here (by [`classify`]),
+/// so that every backend reports the same thing the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbFault {
+    /// Nothing to open at `location`; `suggest_init` when the command
+    /// expected a database to be there already.
+    Missing { location: String, why: Absent, suggest_init: bool },
+    /// `acct init` found a database already there.
+    Exists { location: String },
+    /// A dangling symbolic link where `acct init` would create a database.
+    LinkToNothing { location: String, to: String },
+    /// A database of the right engine that acct did not make.
+    NotAcct { location: String },
+    /// Not a database of the engine at all.
+    NotDatabase { location: String },
+    Damaged { location: String },
+    /// Tables, but no schema version.
+    Unversioned { location: String },
+    Newer { location: String, found: u32, known: u32 },
+    MigrationFailed { version: u32, why: String },
+    /// The destination of a copy exists.
+    DestinationExists { location: String },
+}
+
+/// Why nothing could be opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Absent {
+    NotFound,
+    DanglingLink { to: String },
+    LinkLoop,
+    Io(String),
+}
+
+impl DbFault {
+    pub fn kind(&self) -> Kind {
+        match self {
+            DbFault::Exists { .. } | DbFault::LinkToNothing { .. } | DbFault::DestinationExists { .. } => Kind::Conflict,
+            _ => Kind::Failure,
+        }
+    }
+
+    pub fn hint(&self) -> Option<&'static str> {
+        const BACKUP: &str = "restore it from a backup made with 'acct db backup'";
+        const NAME: &str = "name the right file with --db or ACCT_DB";
+        Some(match self {
+            DbFault::Missing { why: Absent::NotFound | Absent::DanglingLink { .. }, suggest_init: true, .. } => {
+                "create one with 'acct init --org SLUG --admin EMAIL', or name another with --db"
+            }
+            DbFault::Missing { .. } => return None,
+            DbFault::Exists { .. } => "acct init runs once; use --db to create another database",
+            DbFault::LinkToNothing { .. } => "remove the link, or pass the file it should name with --db",
+            DbFault::NotAcct { .. } | DbFault::NotDatabase { .. } => NAME,
+            DbFault::Damaged { .. } => BACKUP,
+            DbFault::Unversioned { .. } => "it was not made by acct, or was damaged: restore it from a backup made with 'acct db backup'",
+            DbFault::Newer { .. } => "upgrade acct to a version that knows this schema",
+            DbFault::MigrationFailed { .. } => {
+                "the database was left as it was; restore it from a backup made with 'acct db backup' if it is damaged"
+            }
+            DbFault::DestinationExists { .. } => "choose a new file name",
+        })
+    }
+}
+
+impl fmt::Display for DbFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DbFault::Missing { location, why, .. } => match why {
+                Absent::NotFound => write!(f, "no database at {location}"),
+                Absent::DanglingLink { to } => write!(f, "no database at {location}: it is a symbolic link to {to}, which does not exist"),
+                Absent::LinkLoop => {
+                    write!(f, "cannot open the database {location}: it is a symlink loop (too many levels of symbolic links)")
+                }
+                Absent::Io(e) => write!(f, "cannot open the database {location}: {e}"),
+            },
+            DbFault::Exists { location } => write!(f, "a database already exists at {location}"),
+            DbFault::LinkToNothing { location, to } => write!(
+                f,
+                "{location} is a symbolic link to {to}, which does not exist; acct init does not create a database through a link"
+            ),
+            DbFault::NotAcct { location } => write!(f, "{location} is not an acct database"),
+            DbFault::NotDatabase { location } => write!(f, "{location} is not an acct database (not SQLite)"),
+            DbFault::Damaged { location } => write!(f, "the database {location} is damaged"),
+            DbFault::Unversioned { location } => {
+                write!(f, "the database {location} has no schema version but already holds tables; it was left as it was")
+            }
+            DbFault::Newer { location, found, known } => {
+                write!(f, "the database {location} has schema version {found}, newer than this acct knows ({known})")
+            }
+            DbFault::MigrationFailed { version, why } => write!(f, "migration {version} failed: {}", one_line(why)),
+            DbFault::DestinationExists { location } => write!(f, "{location} already exists"),
+        }
+    }
+}
+
+impl std::error::Error for DbFault {}
+
+impl From<&DbFault> for AppError {
+    fn from(f: &DbFault) -> AppError {
+        let e = AppError::new(f.kind(), f.to_string());
+        match f.hint() {
+            Some(h) => e.with_hint(h),
+            None => e,
+        }
+    }
+}
+
+/// The application error a cause is, when it is one.
+fn as_app(cause: &(dyn std::error::Error + 'static)) -> Option<AppError> {
+    cause.downcast_ref::<AppError>().cloned().or_else(|| cause.downcast_ref::<DbFault>().map(AppError::from))
+}
+
 /// What `main` prints and returns for an error.
 #[derive(Debug)]
 pub struct Report {
@@ -113,12 +225,12 @@ pub struct Report {
 /// Classify any error once. AppErrors keep their kind; a locked database and an
 /// I/O failure are failures (exit 1) with their causes joined in one line.
 pub fn classify(err: &anyhow::Error) -> Report {
-    if let Some(app) = err.downcast_ref::<AppError>() {
-        return Report { kind: app.kind, message: app.message.clone(), hint: app.hint.clone(), details: app.details.clone() };
+    if let Some(app) = as_app(err.as_ref()) {
+        return Report { kind: app.kind, message: app.message, hint: app.hint, details: app.details };
     }
     // An AppError may sit below a context layer.
     for cause in err.chain() {
-        if let Some(app) = cause.downcast_ref::<AppError>() {
+        if let Some(app) = as_app(cause) {
             let mut message = err.to_string();
             if message != app.message {
                 message = format!("{message}: {}", app.message);

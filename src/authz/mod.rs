@@ -58,6 +58,11 @@ pub enum Request<'a> {
         org: &'a OrgFacts,
         target: Option<&'a Subject>,
     },
+    /// Names offered by shell completion: what the actor may read.
+    Candidates {
+        org: Option<&'a OrgFacts>,
+        of: Candidates,
+    },
     /// See every organization.
     GlobalRead,
     /// List who holds the global roles (`access list`): global admins only.
@@ -162,6 +167,7 @@ pub fn decide_init(database_is_empty: bool) -> Result<Permit, Refusal> {
         target: None,
         fields: vec![],
         audience: vec![],
+        read: None,
     })
 }
 
@@ -186,6 +192,7 @@ pub fn decide_accept(target: &Subject, org: Option<&OrgFacts>, token_is_valid: b
         target: Some(target.id),
         fields: vec![],
         audience: target.org_ids().into_iter().filter(|o| Some(*o) != org.map(|o| o.id)).collect(),
+        read: None,
     })
 }
 
@@ -298,6 +305,12 @@ fn target_org(target: &Subject) -> Result<&OrgFacts, Refusal> {
     target.org.as_ref().ok_or_else(|| conflict(format!("{} belongs to no organization", target.label)))
 }
 
+/// A decision that guards no read or write of its own: a precondition
+/// (`org use` may name only an organization the actor can see).
+pub fn check(actor: &Subject, req: &Request<'_>) -> Result<(), Refusal> {
+    decide(actor, req).map(drop)
+}
+
 /// The decision. Deny by default: every request names what allows it.
 pub fn decide(actor: &Subject, req: &Request<'_>) -> Result<Permit, Refusal> {
     check_actor(actor)?;
@@ -308,7 +321,7 @@ pub fn decide(actor: &Subject, req: &Request<'_>) -> Result<Permit, Refusal> {
             } else {
                 need(actor, org, *perm)?;
             }
-            Ok(permit(actor, Op::Read, Some(org), None))
+            Ok(read_permit(actor, *perm, Some(org), None))
         }
         Request::UserView { org, target } => {
             if let Some(t) = target {
@@ -318,16 +331,31 @@ pub fn decide(actor: &Subject, req: &Request<'_>) -> Result<Permit, Refusal> {
                 }
             }
             need(actor, org, Perm::UserRead)?;
-            Ok(permit(actor, Op::Read, Some(org), target.map(|t| t.id)))
+            Ok(read_permit(actor, Perm::UserRead, Some(org), target.map(|t| t.id)))
         }
         Request::GlobalRead => {
             need_global(actor, Perm::GlobalRead)?;
-            Ok(permit(actor, Op::Read, None, None))
+            Ok(read_permit(actor, Perm::GlobalRead, None, None))
         }
         Request::AccessList => {
             need_global(actor, Perm::GlobalAdmin)?;
-            Ok(permit(actor, Op::Read, None, None))
+            Ok(read_permit(actor, Perm::GlobalAdmin, None, None))
         }
+        Request::Candidates { org, of } => match (of, org) {
+            // Organizations: all of them with global read, else the actor's
+            // own (the repository keeps to those under a permit that is not
+            // global read).
+            (Candidates::Orgs, _) => Ok(match need_global(actor, Perm::GlobalRead) {
+                Ok(()) => read_permit(actor, Perm::GlobalRead, None, None),
+                Err(_) => permit(actor, Op::Read, None, Some(actor.id)),
+            }),
+            (_, None) => Err(deny("completing names needs an organization")),
+            (kind, Some(org)) => {
+                let perm = kind.perm();
+                need(actor, org, perm)?;
+                Ok(read_permit(actor, perm, Some(org), None))
+            }
+        },
         Request::OrgView { org } => {
             if actor.perms_in(org.id).is_empty() {
                 return Err(need(actor, org, Perm::UserRead).err().unwrap_or_else(|| deny("no permission")));

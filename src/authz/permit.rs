@@ -1,7 +1,7 @@
 //! The operations a permit covers and the permit itself: proof that the
 //! engine allowed one operation.
 
-use super::{Field, OrgFacts, Subject};
+use super::{Field, OrgFacts, Perm, Subject};
 use crate::error::{AppError, Kind};
 
 /// The operations a permit can cover. The name is the audit action.
@@ -89,6 +89,11 @@ pub struct Permit {
     /// under this permit: a change to an identity concerns every
     /// organization the identity belongs to.
     pub(super) audience: Vec<i64>,
+    /// For a read: the permission it was decided on (`global:read` covers
+    /// what any organization's readers may see). The repository returns
+    /// lists, records and candidates only under a read permit that covers
+    /// them.
+    pub(super) read: Option<Perm>,
 }
 
 impl Permit {
@@ -130,6 +135,87 @@ impl Permit {
         Ok(())
     }
 
+    /// Used by the repository before it returns what only some may see: a
+    /// read permit decided on one of `perms` in the organization `org` (a
+    /// `global:read` permit covers every organization's reads; `None` for
+    /// `org`: reads that belong to no organization, which need `global:read`
+    /// unless `perms` are global themselves).
+    pub fn check_read(&self, perms: &[Perm], org: Option<i64>) -> Result<(), AppError> {
+        let read = self.read.filter(|_| self.op == Op::Read);
+        let covered = match read {
+            Some(Perm::GlobalRead) => perms.iter().any(|p| !p.is_global() || *p == Perm::GlobalRead),
+            Some(p) if p.is_global() => perms.contains(&p),
+            Some(p) => perms.contains(&p) && org.is_some() && self.org_id == org,
+            None => false,
+        };
+        if covered {
+            return Ok(());
+        }
+        let names: Vec<&str> = perms.iter().map(|p| p.name()).collect();
+        Err(AppError::new(
+            Kind::Failure,
+            format!("internal error: a permit for {} does not cover reading what needs {}", self.describe(), names.join(" or ")),
+        ))
+    }
+
+    /// Like [`Permit::check_read`] for one user's record: also a permit
+    /// decided on that very user (themself, their manager).
+    pub fn check_view(&self, user: i64, org: Option<i64>) -> Result<(), AppError> {
+        if self.op == Op::Read && self.target == Some(user) && self.read.is_none() && self.org_id == org {
+            return Ok(());
+        }
+        self.check_read(&[Perm::UserRead], org)
+    }
+
+    /// Used by the repository before it returns audit entries: entries of
+    /// the organization `org` (with those of no organization when
+    /// `include_global`) need `audit:read` there or `global:read`; entries of
+    /// every organization (`org` `None`) need `global:read`.
+    pub fn check_audit(&self, org: Option<&str>, include_global: bool) -> Result<(), AppError> {
+        let global = self.op == Op::Read && self.read == Some(Perm::GlobalRead);
+        let here = self.op == Op::Read
+            && self.read == Some(Perm::AuditRead)
+            && org.is_some()
+            && self.org_slug.as_deref() == org
+            && !include_global;
+        if global || here {
+            return Ok(());
+        }
+        Err(AppError::new(
+            Kind::Failure,
+            format!("internal error: a permit for {} does not cover reading these audit entries", self.describe()),
+        ))
+    }
+
+    /// A read permit for the organization `org` (any permission there), or
+    /// global read.
+    pub fn check_org(&self, org: i64) -> Result<(), AppError> {
+        if self.op == Op::Read && (self.org_id == Some(org) || self.read == Some(Perm::GlobalRead)) {
+            return Ok(());
+        }
+        Err(AppError::new(Kind::Failure, format!("internal error: a permit for {} does not cover this organization", self.describe())))
+    }
+
+    /// Used by the repository before it offers organization names: `None`
+    /// for every organization (`global:read`), or the user whose own
+    /// organizations alone may be offered.
+    pub fn check_orgs(&self) -> Result<Option<i64>, AppError> {
+        if self.op == Op::Read && self.read == Some(Perm::GlobalRead) {
+            return Ok(None);
+        }
+        if self.op == Op::Read && self.read.is_none() && self.org_id.is_none() && self.target.is_some() && self.target == self.actor_id {
+            return Ok(self.target);
+        }
+        Err(AppError::new(Kind::Failure, format!("internal error: a permit for {} does not cover naming organizations", self.describe())))
+    }
+
+    fn describe(&self) -> String {
+        match (self.op, self.read) {
+            (Op::Read, Some(p)) => format!("reading with {}", p.name()),
+            (op, _) => op.name().to_string(),
+        }
+    }
+
     /// Used by the repository before it writes: the permit must be for this
     /// operation on this target.
     pub fn check(&self, op: Op, target: Option<i64>) -> Result<(), AppError> {
@@ -153,7 +239,35 @@ pub(super) fn permit(actor: &Subject, op: Op, org: Option<&OrgFacts>, target: Op
         target,
         fields: vec![],
         audience: vec![],
+        read: None,
     }
+}
+
+/// What shell completion offers names of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Candidates {
+    /// E-mails and usernames of the members of an organization.
+    Users,
+    Roles,
+    Groups,
+    Orgs,
+}
+
+impl Candidates {
+    /// The permission that lets one read the names, in an organization.
+    pub fn perm(self) -> Perm {
+        match self {
+            Candidates::Users => Perm::UserRead,
+            Candidates::Roles => Perm::RoleRead,
+            Candidates::Groups => Perm::GroupRead,
+            Candidates::Orgs => Perm::GlobalRead,
+        }
+    }
+}
+
+/// A read permit decided on `perm`.
+pub(super) fn read_permit(actor: &Subject, perm: Perm, org: Option<&OrgFacts>, target: Option<i64>) -> Permit {
+    Permit { read: Some(perm), ..permit(actor, Op::Read, org, target) }
 }
 
 /// A permit for a change to the identity of `target`, seen by the audit

@@ -3,7 +3,7 @@
 //! engine; the database and organization come from the environment and the
 //! configuration file. Nothing is offered that the actor may not read.
 
-use crate::authz::{self, Perm, Request};
+use crate::authz::{self, Request};
 use crate::context::{Ctx, Globals};
 use crate::store::Completion;
 use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
@@ -30,21 +30,9 @@ fn candidates(kind: Completion, current: &OsStr) -> Vec<CompletionCandidate> {
             Completion::Orgs => None,
             _ => Some(ctx.org(&*tx)?),
         };
-        let perm = match kind {
-            Completion::Users => Some(Perm::UserRead),
-            Completion::Roles => Some(Perm::RoleRead),
-            Completion::Groups => Some(Perm::GroupRead),
-            Completion::Orgs => None,
-        };
-        if let (Some(o), Some(p)) = (&org, perm) {
-            let _ = authz::decide(&actor, &Request::Read { org: &o.facts(), perm: p })?;
-        }
-        let mut names = tx.completions(kind, org.as_ref().map(|o| o.id), &prefix, LIMIT)?;
-        if kind == Completion::Orgs && authz::decide(&actor, &Request::GlobalRead).is_err() {
-            let mine = tx.memberships_of(actor.id)?;
-            names.retain(|n| mine.contains(n));
-        }
-        Ok(names)
+        let facts = org.as_ref().map(|o| o.facts());
+        let seen = authz::decide(&actor, &Request::Candidates { org: facts.as_ref(), of: kind })?;
+        tx.completions(&seen, kind, org.as_ref().map(|o| o.id), &prefix, LIMIT)
     })();
     found.unwrap_or_default().into_iter().map(CompletionCandidate::new).collect()
 }

@@ -378,7 +378,7 @@ pub fn print_outcomes(ctx: &Ctx, names: &[&str], outcomes: Vec<Outcome>) -> Resu
 }
 
 /// Print the changed fields of an update, old → new, as notes.
-pub fn print_changes(ctx: &Ctx, what: &str, ch: &crate::store::Changes) {
+pub fn print_changes(ctx: &Ctx, what: &str, ch: &crate::service::record::Changes) {
     if ch.is_empty() {
         ctx.note(format!("{what}: nothing changed"));
         return;
@@ -403,7 +403,7 @@ pub fn print_result(ctx: &Ctx, fields: &[(&str, serde_json::Value)]) -> Result<(
 
 /// With `--format`, the changes of an update as data: one row per changed
 /// field (`field`, `old`, `new`), an empty list when nothing changed.
-pub fn print_change_rows(ctx: &Ctx, ch: &crate::store::Changes) -> Result<()> {
+pub fn print_change_rows(ctx: &Ctx, ch: &crate::service::record::Changes) -> Result<()> {
     if ctx.format_given().is_none() {
         return Ok(());
     }

@@ -11,8 +11,8 @@ pub fn list(ctx: &Ctx) -> Result<Vec<AccessRow>> {
     let mut store = ctx.open_store()?;
     let tx = store.read()?;
     let actor = ctx.actor(&*tx)?;
-    let _ = authz::decide(&actor, &Request::AccessList)?;
-    tx.access_list()
+    let seen = authz::decide(&actor, &Request::AccessList)?;
+    tx.access_list(&seen)
 }
 
 /// The decision of granting or revoking a global role (also `acct undo`).

@@ -13,8 +13,8 @@ pub fn list(ctx: &Ctx) -> Result<Vec<Group>> {
     let tx = store.read()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
-    let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::GroupRead })?;
-    tx.groups(org.id)
+    let seen = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::GroupRead })?;
+    tx.groups(&seen, org.id)
 }
 
 pub fn show(ctx: &Ctx, slug: &str) -> Result<(Group, GroupPeople)> {
@@ -22,9 +22,9 @@ pub fn show(ctx: &Ctx, slug: &str) -> Result<(Group, GroupPeople)> {
     let tx = store.read()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
-    let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::GroupRead })?;
+    let seen = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::GroupRead })?;
     let g = group_in(&*tx, &org, slug)?;
-    let people = tx.group_people(g.id)?;
+    let people = tx.group_people(&seen, g.id)?;
     Ok((g, people))
 }
 

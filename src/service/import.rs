@@ -495,7 +495,7 @@ pub fn import(ctx: &Ctx, mut input: Input, opts: &Options) -> Result<Imported> {
     // once at the end: sorting once beats inserting into them a row at a time.
     let batch = (counts.add + counts.join) as u64;
     let suspended = batch >= BULK_INDEX_ROWS
-        && batch * 2 >= tx.count_users(&crate::store::UserQuery { org: org.id, ..Default::default() })?;
+        && batch * 2 >= tx.org_member_count(org.id)?;
     if suspended {
         tx.suspend_indexes()?;
     }

@@ -154,9 +154,9 @@ pub fn list(ctx: &Ctx) -> Result<Vec<crate::store::InvitationRow>> {
     let tx = store.read()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
-    crate::authz::decide(&actor, &crate::authz::Request::Read { org: &org.facts(), perm: crate::authz::Perm::UserRead })
-        .map(drop)?;
-    let mut rows = tx.invitations(org.id)?;
+    let seen =
+        crate::authz::decide(&actor, &crate::authz::Request::Read { org: &org.facts(), perm: crate::authz::Perm::UserRead })?;
+    let mut rows = tx.invitations(&seen, org.id)?;
     let now = chrono::Utc::now();
     for r in &mut rows {
         r.invitation.state = shown_state(&r.invitation, &r.user_status, now).to_string();
@@ -198,8 +198,9 @@ pub fn send(
     let mut tx = store.write()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
-    super::gate(&actor, &org, crate::authz::Perm::UserInvite)?;
-    let mut open = tx.invitations(org.id)?;
+    let seen =
+        crate::authz::decide(&actor, &crate::authz::Request::Has { org: &org.facts(), perm: crate::authz::Perm::UserInvite })?;
+    let mut open = tx.invitations(&seen, org.id)?;
     for email in reconcile(&mut *tx, &actor, &org, &mut open)? {
         ctx.note(format!(
             "the invitation to {email} was being sent when acct was interrupted; it is counted as sent, since the message may have gone out (if it did not arrive: 'acct invite resend {email}')"

@@ -26,11 +26,11 @@ mod tests;
 
 use crate::authz::Subject;
 use crate::error::{self, AppError, Result, one_line};
-use crate::store::{Group, Org, Role, Selector, Tx};
+use crate::store::{Group, Org, Role, Tx};
 
 /// A USER argument: an id, an e-mail or a username.
 pub fn user_id(tx: &dyn Tx, s: &str) -> Result<i64> {
-    let sel = Selector::parse(s)?;
+    let sel = crate::validate::user_selector(s)?;
     tx.find_user(&sel)?.ok_or_else(|| error::not_found(format!("user '{}' not found", one_line(s))).into())
 }
 
@@ -41,7 +41,7 @@ pub fn subject(tx: &dyn Tx, id: i64) -> Result<Subject> {
 /// Decide first, then look (SPEC §3): the actor must hold `perm` in the
 /// organization before anything about the command's targets is reported.
 pub fn gate(actor: &Subject, org: &Org, perm: crate::authz::Perm) -> Result<()> {
-    crate::authz::decide(actor, &crate::authz::Request::Has { org: &org.facts(), perm }).map(drop)?;
+    crate::authz::check(actor, &crate::authz::Request::Has { org: &org.facts(), perm })?;
     Ok(())
 }
 
@@ -50,11 +50,12 @@ pub fn gate(actor: &Subject, org: &Org, perm: crate::authz::Perm) -> Result<()> 
 /// anyone with `user:read`. A user who does not exist is refused like one
 /// the actor may not read, so that an actor without `user:read` cannot
 /// learn who exists.
-pub fn viewable(tx: &dyn Tx, actor: &Subject, org: &Org, who: &str) -> Result<Subject> {
-    let sel = Selector::parse(who)?;
+pub fn viewable(tx: &dyn Tx, actor: &Subject, org: &Org, who: &str) -> Result<(Subject, crate::authz::Permit)> {
+    let sel = crate::validate::user_selector(who)?;
     let found = tx.find_user(&sel)?.map(|id| subject(tx, id)).transpose()?;
-    crate::authz::decide(actor, &crate::authz::Request::UserView { org: &org.facts(), target: found.as_ref() }).map(drop)?;
-    found.ok_or_else(|| error::not_found(format!("user '{}' not found", one_line(who))).into())
+    let seen = crate::authz::decide(actor, &crate::authz::Request::UserView { org: &org.facts(), target: found.as_ref() })?;
+    let found = found.ok_or_else(|| error::not_found(format!("user '{}' not found", one_line(who))))?;
+    Ok((found, seen))
 }
 
 /// A user who must be a member of the organization.
@@ -117,8 +118,8 @@ pub fn group_in(tx: &dyn Tx, org: &Org, slug: &str) -> Result<Group> {
     if let Some(g) = tx.group(org.id, slug)? {
         return Ok(g);
     }
-    let known = tx.groups(org.id)?;
-    let hint = error::did_you_mean(slug, known.iter().map(|g| g.slug.as_str()), "'acct group list' shows the groups".into());
+    let known = tx.group_slugs(org.id)?;
+    let hint = error::did_you_mean(slug, known.iter().map(String::as_str), "'acct group list' shows the groups".into());
     Err(error::not_found(format!("group '{}' not found in {}", one_line(slug), org.slug)).with_hint(hint).into())
 }
 

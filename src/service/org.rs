@@ -4,7 +4,8 @@ use crate::authz::{self, Request};
 use crate::context::Ctx;
 use crate::error::{self, Result};
 use crate::service::record;
-use crate::store::{Changes, NewOrg, Org, OrgChange};
+use crate::service::record::Changes;
+use crate::store::{NewOrg, Org, OrgChange};
 use crate::validate;
 
 pub struct OrgRow {
@@ -17,13 +18,17 @@ pub fn list(ctx: &Ctx) -> Result<Vec<OrgRow>> {
     let mut store = ctx.open_store()?;
     let tx = store.read()?;
     let actor = ctx.actor(&*tx)?;
-    let all = authz::decide(&actor, &Request::GlobalRead).is_ok();
+    let global = authz::decide(&actor, &Request::GlobalRead).ok();
     let mut out = Vec::new();
     for org in tx.orgs()? {
-        if all || actor.is_member(org.id) {
-            let members = tx.org_member_count(org.id)?;
-            out.push(OrgRow { org, members });
-        }
+        let seen = match &global {
+            Some(_) => None,
+            None if actor.is_member(org.id) => Some(authz::decide(&actor, &Request::OrgView { org: &org.facts() })?),
+            None => continue,
+        };
+        let Some(seen) = seen.as_ref().or(global.as_ref()) else { continue };
+        let members = tx.member_count(seen, org.id)?;
+        out.push(OrgRow { org, members });
     }
     Ok(out)
 }
@@ -36,8 +41,8 @@ pub fn show(ctx: &Ctx, slug: Option<&str>) -> Result<OrgRow> {
         Some(s) => super::org_named(&*tx, s)?,
         None => ctx.org(&*tx)?,
     };
-    let _ = authz::decide(&actor, &Request::OrgView { org: &org.facts() })?;
-    let members = tx.org_member_count(org.id)?;
+    let seen = authz::decide(&actor, &Request::OrgView { org: &org.facts() })?;
+    let members = tx.member_count(&seen, org.id)?;
     Ok(OrgRow { org, members })
 }
 
@@ -66,7 +71,7 @@ pub fn use_org(ctx: &mut Ctx, slug: &str) -> Result<()> {
         let tx = store.read()?;
         let actor = ctx.actor(&*tx)?;
         let org = tx.org(&slug)?.ok_or_else(|| error::not_found(format!("organization '{slug}' not found")))?;
-        let _ = authz::decide(&actor, &Request::OrgView { org: &org.facts() })?;
+        authz::check(&actor, &Request::OrgView { org: &org.facts() })?;
     }
     if ctx.dry_run {
         ctx.note("dry run: nothing was changed");
@@ -92,7 +97,8 @@ pub fn set(ctx: &Ctx, change: &OrgChange) -> Result<Changes> {
     // Turning SMS off leaves users' sms_auto_send as it is (they may turn it
     // off; nobody may turn it on): say how many.
     if change.sms_2fa == Some(false) && org.sms_2fa {
-        let on = tx.count_users(&crate::store::UserQuery { org: org.id, sms_auto_send: Some(true), ..Default::default() })?;
+        let seen = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: authz::Perm::UserRead })?;
+        let on = tx.count_users(&seen, &crate::store::UserQuery { org: org.id, sms_auto_send: Some(true), ..Default::default() })?;
         if on > 0 {
             ctx.warn(format!(
                 "{on} member(s) of {} still have sms_auto_send on; it has no effect while SMS is disallowed ('acct user list --columns email,sms_auto_send' shows them)",

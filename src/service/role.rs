@@ -5,7 +5,8 @@ use crate::authz::{self, Op, Perm, PermSet, Request};
 use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result, one_line};
 use crate::service::record;
-use crate::store::{Changes, NewRole, Role, RoleChange};
+use crate::service::record::Changes;
+use crate::store::{NewRole, Role, RoleChange};
 use crate::validate;
 
 pub struct RoleRow {
@@ -32,11 +33,11 @@ pub fn list(ctx: &Ctx) -> Result<Vec<RoleRow>> {
     let tx = store.read()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
-    let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::RoleRead })?;
+    let seen = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::RoleRead })?;
     tx.roles(Some(org.id))?
         .into_iter()
         .map(|role| {
-            let holders = tx.count_users(&crate::store::UserQuery { org: org.id, role: Some(role.id), ..Default::default() })?;
+            let holders = tx.count_users(&seen, &crate::store::UserQuery { org: org.id, role: Some(role.id), ..Default::default() })?;
             Ok(RoleRow { role, holders })
         })
         .collect()
@@ -47,10 +48,10 @@ pub fn show(ctx: &Ctx, name: &str) -> Result<RoleRow> {
     let tx = store.read()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
-    let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::RoleRead })?;
+    let seen = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::RoleRead })?;
     let role = role_in(&*tx, Some(&org), name)?;
     let holders = if role.scope == authz::Scope::Org {
-        tx.count_users(&crate::store::UserQuery { org: org.id, role: Some(role.id), ..Default::default() })?
+        tx.count_users(&seen, &crate::store::UserQuery { org: org.id, role: Some(role.id), ..Default::default() })?
     } else {
         tx.role_holders(role.id)?
     };

@@ -45,29 +45,33 @@ pub fn entries(tx: &dyn Tx, actor: &Subject, which: &Which) -> Result<Vec<AuditE
         Which::Entry(id) => AuditQuery { id: Some(*id), ..Default::default() },
         Which::Change(c) => AuditQuery { change: Some(c.clone()), ..Default::default() },
     };
-    let mut v = tx.audit(&q)?;
     // Decide first, then look: an entry the actor may not read (audit:read
     // in its organization, global read for an entry of none) is refused
     // before anything about it (its organization, its target) is told.
-    let all = v.len();
-    let mut readable = Vec::with_capacity(all);
-    for e in v {
-        if may_read(tx, actor, &e)? {
-            readable.push(e);
+    let mut permits = Vec::new();
+    for org in tx.audit_orgs(&q)? {
+        match read_permit(tx, actor, org.as_deref())? {
+            Some(p) => permits.push((org, p)),
+            None => {
+                let what = match which {
+                    Which::Entry(id) => format!("audit entry {id}"),
+                    Which::Change(c) => format!("the change '{}'", one_line(c)),
+                };
+                return Err(AppError::new(
+                    Kind::Denied,
+                    format!("permission denied: undoing {what} needs 'audit:read' where it was recorded"),
+                )
+                .into());
+            }
         }
     }
-    if readable.len() < all {
-        let what = match which {
-            Which::Entry(id) => format!("audit entry {id}"),
-            Which::Change(c) => format!("the change '{}'", one_line(c)),
-        };
-        return Err(AppError::new(
-            Kind::Denied,
-            format!("permission denied: undoing {what} needs 'audit:read' where it was recorded"),
-        )
-        .into());
+    // Then read them, one organization at a time under its permit.
+    let mut v: Vec<AuditEntry> = Vec::new();
+    for (org, p) in &permits {
+        v.extend(tx.audit(p, &AuditQuery { org: org.clone(), ..q.clone() })?);
     }
-    v = readable;
+    v.sort_by_key(|e| e.id);
+    v.dedup_by_key(|e| e.id);
     if v.is_empty() {
         return Err(match which {
             Which::Entry(id) => error::not_found(format!("audit entry {id} not found")),
@@ -80,21 +84,19 @@ pub fn entries(tx: &dyn Tx, actor: &Subject, which: &Which) -> Result<Vec<AuditE
     Ok(v)
 }
 
-/// Whether the actor may read an entry: `audit:read` in its organization,
-/// or `global:read` for an entry that belongs to none.
-fn may_read(tx: &dyn Tx, actor: &Subject, e: &AuditEntry) -> Result<bool> {
-    let req_org;
-    let req = match &e.org {
-        Some(slug) => match tx.org(slug)? {
-            Some(o) => {
-                req_org = o.facts();
-                Request::Read { org: &req_org, perm: crate::authz::Perm::AuditRead }
-            }
-            None => Request::GlobalRead,
-        },
+/// The permit to read the entries of an organization (`None`: of no
+/// organization, or of one that no longer exists): `audit:read` there, or
+/// `global:read`; `None` when the actor may not.
+fn read_permit(tx: &dyn Tx, actor: &Subject, org: Option<&str>) -> Result<Option<authz::Permit>> {
+    let facts = match org {
+        Some(slug) => tx.org(slug)?.map(|o| o.facts()),
+        None => None,
+    };
+    let req = match &facts {
+        Some(f) => Request::Read { org: f, perm: crate::authz::Perm::AuditRead },
         None => Request::GlobalRead,
     };
-    Ok(authz::decide(actor, &req).is_ok())
+    Ok(authz::decide(actor, &req).ok())
 }
 
 /// `undo ID` / `undo --change ID`: all or nothing, in one transaction.
@@ -417,10 +419,7 @@ fn undo_group_person(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) 
     let (org_slug, slug) = label.split_once('/').ok_or_else(|| not_reversible(e, "it names no group"))?;
     let org = tx.org(org_slug)?.ok_or_else(|| not_reversible(e, &format!("the organization '{org_slug}' no longer exists")))?;
     let g = tx.group(org.id, slug)?.ok_or_else(|| not_reversible(e, &format!("the group '{label}' no longer exists")))?;
-    let people = tx.group_people(g.id)?;
-    let email = tx.user(t.id, None)?.map(|u| u.email).unwrap_or_default();
-    let list = if role == GroupRole::Manager { &people.managers } else { &people.members };
-    let present = list.contains(&email);
+    let present = tx.in_group(g.id, t.id, role)?;
     if present != added {
         if !force {
             return Err(changed_since(e, &t.label, key, &Value::from(if present { label.clone() } else { "∅".into() })));

@@ -344,7 +344,7 @@ pub fn show(ctx: &Ctx, who: &str) -> Result<Shown> {
     let tx = store.read()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
-    let subj = super::viewable(&*tx, &actor, &org, who)?;
+    let (subj, seen) = super::viewable(&*tx, &actor, &org, who)?;
     let id = subj.id;
     // A user in the trash of this organization is shown as such.
     let trash = match tx.trash_info(id)? {
@@ -355,7 +355,7 @@ pub fn show(ctx: &Ctx, who: &str) -> Result<Shown> {
         _ => None,
     };
     let target = if trash.is_some() { subj } else { member(&*tx, &org, &id.to_string())? };
-    let mut user = tx.user(target.id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?;
+    let mut user = tx.record(&seen, target.id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?;
     if let Some(t) = &trash {
         user.roles = t.info.roles.clone();
         user.status = "removed".into();

@@ -5,7 +5,8 @@ use crate::authz::{self, EditFacts, Field, Request};
 use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result, one_line};
 use crate::service::record;
-use crate::store::{Changes, Group, Org, Tx, User, UserChange};
+use crate::service::record::Changes;
+use crate::store::{Group, Org, Tx, User, UserChange};
 use crate::validate;
 
 /// The flags of `user edit`, as given. An empty text clears the value.
@@ -182,7 +183,7 @@ pub fn derive_names(tx: &dyn Tx, user: i64, c: &mut UserChange) -> Result<()> {
 /// answered as an unrelated user, and such an actor learns nothing about who
 /// exists.
 pub fn edit_target(tx: &dyn Tx, actor: &authz::Subject, who: &str) -> Result<authz::Subject> {
-    let sel = crate::store::Selector::parse(who)?;
+    let sel = crate::validate::user_selector(who)?;
     let found = tx.find_user(&sel)?;
     let standing =
         !actor.global.is_empty() || actor.memberships.iter().any(|(_, p)| !p.is_empty()) || !actor.managed_groups.is_empty();
@@ -342,8 +343,8 @@ pub fn edit_in_editor(ctx: &Ctx, who: &str) -> Result<Option<(String, Changes)>>
         let target = edit_target(&*tx, &actor, who)?;
         let id = target.id;
         // Show the record only to someone who may see it, as `user show` does.
-        authz::decide(&actor, &Request::UserView { org: &org.facts(), target: Some(&target) }).map(drop)?;
-        (tx.user(id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?, org)
+        let seen = authz::decide(&actor, &Request::UserView { org: &org.facts(), target: Some(&target) })?;
+        (tx.record(&seen, id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?, org)
     };
     let text = to_toml(&user, &org.slug);
     let edited = run_editor(&text)?;

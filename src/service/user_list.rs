@@ -93,10 +93,10 @@ pub fn list(ctx: &Ctx, f: &Filters, columns: &[Column], page: &Page, raw: bool) 
     let tx = store.read()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
-    let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::UserRead })?;
+    let seen = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::UserRead })?;
     let format = ctx.format_or(Format::Table);
     if f.status.as_deref() == Some("removed") {
-        return list_removed(ctx, &*tx, &org, f, columns, page, raw);
+        return list_removed(ctx, &*tx, &seen, &org, f, columns, page, raw);
     }
     let mut q = query(&*tx, &org, f)?;
     only(&mut q, columns);
@@ -111,7 +111,7 @@ pub fn list(ctx: &Ctx, f: &Filters, columns: &[Column], page: &Page, raw: bool) 
     let names: Vec<String> = columns.iter().map(|c| c.name().to_string()).collect();
     let mut sink = Sink::new(Box::new(&mut out), format, ctx.style(), names.clone(), names, raw);
     let text = sink.takes_text();
-    let shown = tx.users(&q, &mut |u: &User| {
+    let shown = tx.users(&seen, &q, &mut |u: &User| {
         if text {
             sink.text_row(columns.iter().map(|c| c.text(u)))
         } else {
@@ -121,7 +121,7 @@ pub fn list(ctx: &Ctx, f: &Filters, columns: &[Column], page: &Page, raw: bool) 
     sink.finish()?;
     drop(out);
     let total = if q.limit.is_some_and(|l| shown >= l) || q.offset > 0 {
-        Some(tx.count_users(&UserQuery { limit: None, offset: 0, ..q.clone() })?)
+        Some(tx.count_users(&seen, &UserQuery { limit: None, offset: 0, ..q.clone() })?)
     } else {
         None
     };
@@ -137,6 +137,7 @@ pub fn list(ctx: &Ctx, f: &Filters, columns: &[Column], page: &Page, raw: bool) 
 fn list_removed(
     ctx: &Ctx,
     tx: &dyn Tx,
+    seen: &authz::Permit,
     org: &crate::store::Org,
     f: &Filters,
     columns: &[Column],
@@ -150,7 +151,7 @@ fn list_removed(
     }
     let needle = f.search.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty());
     let mut rows = Vec::new();
-    for id in tx.trashed_from(org.id)? {
+    for id in tx.trashed_from(seen, org.id)? {
         let (Some(mut u), Some(info)) = (tx.user(id, None)?, tx.trash_info(id)?) else { continue };
         if f.two_factor.as_deref().is_some_and(|m| m != u.two_factor) {
             continue;
@@ -225,7 +226,7 @@ pub fn export(ctx: &Ctx, a: &ExportArgs<'_>, out: &mut dyn std::io::Write) -> Re
     let tx = store.read()?;
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
-    let _ = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::UserExport })?;
+    let seen = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::UserExport })?;
     if a.filters.status.as_deref() == Some("removed") {
         return Err(AppError::new(Kind::Usage, "export writes members; users in the trash are not members")
             .with_hint("see them with 'acct user list --status removed --format csv'")
@@ -243,7 +244,7 @@ pub fn export(ctx: &Ctx, a: &ExportArgs<'_>, out: &mut dyn std::io::Write) -> Re
     let mut sink = Sink::new(Box::new(out), a.format, ctx.style(), names, header, a.raw);
     let mut row = Vec::with_capacity(a.fields.len());
     let text = sink.takes_text();
-    tx.users(&q, &mut |u: &User| {
+    tx.users(&seen, &q, &mut |u: &User| {
         if text {
             return sink.text_row(a.fields.iter().map(|c| c.text(u)));
         }

@@ -68,8 +68,9 @@ pub trait Tx: OrgStore + UserStore + MembershipStore + GroupStore + InvitationSt
     /// End the step: keep its writes, or undo them alone.
     fn step_end(&mut self, keep: bool) -> Result<()>;
     fn is_initialized(&self) -> Result<bool>;
-    /// Names starting with `prefix`, for shell completion.
-    fn completions(&self, kind: Completion, org: Option<i64>, prefix: &str, limit: u64) -> Result<Vec<String>>;
+    /// Names starting with `prefix`, for shell completion, under a permit
+    /// from [`crate::authz::Request::Candidates`].
+    fn completions(&self, p: &Permit, kind: Completion, org: Option<i64>, prefix: &str, limit: u64) -> Result<Vec<String>>;
     /// For a bulk load that is large beside the tables: set aside the
     /// secondary indexes that no step of the load reads, to build them once
     /// at the end ([`Tx::resume_indexes`]) instead of inserting into them row
@@ -85,6 +86,12 @@ pub trait OrgStore {
     fn org(&self, slug: &str) -> Result<Option<Org>>;
     fn org_by_id(&self, id: i64) -> Result<Option<Org>>;
     fn org_member_count(&self, org: i64) -> Result<u64>;
+    /// The number of members, shown under a permit to see the organization
+    /// ([`Permit::check_org`]).
+    fn member_count(&self, p: &Permit, org: i64) -> Result<u64> {
+        p.check_org(org)?;
+        self.org_member_count(org)
+    }
 
     /// Put on record when the database was initialized (`acct init`).
     fn mark_created(&mut self, p: &Permit) -> Result<()>;
@@ -99,8 +106,16 @@ pub trait UserStore {
     /// A user by id, e-mail key or username; trashed users included.
     fn find_user(&self, sel: &Selector) -> Result<Option<i64>>;
     fn user(&self, id: i64, org: Option<i64>) -> Result<Option<User>>;
-    fn users(&self, q: &UserQuery, sink: &mut UserSink<'_>) -> Result<u64>;
-    fn count_users(&self, q: &UserQuery) -> Result<u64>;
+    /// The members `q` selects, under a permit to read them (`user:read`,
+    /// `user:export`) in `q.org`.
+    fn users(&self, p: &Permit, q: &UserQuery, sink: &mut UserSink<'_>) -> Result<u64>;
+    /// How many members `q` selects (also under `role:read`: holders of a role).
+    fn count_users(&self, p: &Permit, q: &UserQuery) -> Result<u64>;
+    /// One user's record, under a permit to view it ([`Permit::check_view`]).
+    fn record(&self, p: &Permit, id: i64, org: Option<i64>) -> Result<Option<User>> {
+        p.check_view(id, org)?;
+        self.user(id, org)
+    }
     fn username_taken(&self, username: &str) -> Result<bool>;
     /// When and from which organization a trashed user was removed, with the roles they had.
     fn trash_info(&self, user: i64) -> Result<Option<TrashInfo>>;
@@ -110,7 +125,7 @@ pub trait UserStore {
     /// (`false`: they follow the names).
     fn name_overrides(&self, user: i64) -> Result<(bool, bool)>;
     /// The users in the trash who were removed from `org`, oldest removal first.
-    fn trashed_from(&self, org: i64) -> Result<Vec<i64>>;
+    fn trashed_from(&self, p: &Permit, org: i64) -> Result<Vec<i64>>;
     fn email_of(&self, user: i64) -> Result<String>;
     fn account(&self, user: i64) -> Result<Option<Account>>;
     /// `org/slug` of the user's additional groups, sorted.
@@ -146,7 +161,8 @@ pub trait MembershipStore {
     fn role(&self, org: Option<i64>, name: &str) -> Result<Option<Role>>;
     fn role_holders(&self, role: i64) -> Result<u64>;
     fn user_roles(&self, org: i64, user: i64) -> Result<Vec<String>>;
-    fn access_list(&self) -> Result<Vec<AccessRow>>;
+    /// Who holds the global roles, under a `global:admin` read permit.
+    fn access_list(&self, p: &Permit) -> Result<Vec<AccessRow>>;
     fn active_global_admins(&self) -> Result<u64>;
     fn role_by_id(&self, role: i64) -> Result<Option<Role>>;
     fn is_member(&self, org: i64, user: i64) -> Result<bool>;
@@ -170,10 +186,16 @@ pub trait MembershipStore {
 
 /// Groups, their managers and additional members.
 pub trait GroupStore {
-    fn groups(&self, org: i64) -> Result<Vec<Group>>;
+    /// The groups of an organization, under a `group:read` permit there.
+    fn groups(&self, p: &Permit, org: i64) -> Result<Vec<Group>>;
+    /// The slugs of an organization's groups, sorted.
+    fn group_slugs(&self, org: i64) -> Result<Vec<String>>;
     fn group(&self, org: i64, slug: &str) -> Result<Option<Group>>;
     fn group_by_id(&self, id: i64) -> Result<Option<Group>>;
-    fn group_people(&self, group: i64) -> Result<GroupPeople>;
+    /// Managers and members, under a `group:read` permit in the group's organization.
+    fn group_people(&self, p: &Permit, group: i64) -> Result<GroupPeople>;
+    /// Whether the user is a manager (or additional member) of the group.
+    fn in_group(&self, group: i64, user: i64, role: GroupRole) -> Result<bool>;
     /// `org/slug` of a group.
     fn group_label(&self, group: i64) -> Result<String>;
     /// The users whose primary group it is, those in the trash included.
@@ -189,7 +211,7 @@ pub trait GroupStore {
 pub trait InvitationStore {
     fn invitation_of(&self, user: i64) -> Result<Option<Invitation>>;
     /// Open invitations of an organization's members, oldest first.
-    fn invitations(&self, org: i64) -> Result<Vec<InvitationRow>>;
+    fn invitations(&self, p: &Permit, org: i64) -> Result<Vec<InvitationRow>>;
     /// The invitation a token hash belongs to, whatever its state.
     fn invitation_by_token(&self, token_hash: &[u8]) -> Result<Option<InvitationRow>>;
     fn totp_state(&self, user: i64) -> Result<TotpState>;
@@ -221,11 +243,16 @@ pub trait InvitationStore {
 
 /// The audit log and its hash chain.
 pub trait AuditStore {
-    fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>>;
+    /// The entries `q` selects, newest first, under a permit to read them
+    /// ([`Permit::check_audit`]).
+    fn audit(&self, p: &Permit, q: &AuditQuery) -> Result<Vec<AuditEntry>>;
+    /// The organization of each entry `q` selects (`None`: an entry of no
+    /// organization), each once: what deciding who may read them needs.
+    fn audit_orgs(&self, q: &AuditQuery) -> Result<Vec<Option<String>>>;
     /// Every audit entry with its hashed fields, in id order.
     fn audit_chain(&self, sink: &mut dyn FnMut(chain::ChainEntry) -> Result<()>) -> Result<()>;
     /// The newest entry's id and stored hash.
-    fn audit_head(&self) -> Result<Option<(i64, Option<String>)>>;
+    fn audit_head(&self, p: &Permit) -> Result<Option<(i64, Option<String>)>>;
     /// The highest id ever given to an audit entry (0 for none), deleted ones included.
     fn audit_last_assigned(&self) -> Result<i64>;
     /// The audit entries written from now on in this transaction record that
@@ -241,17 +268,4 @@ pub enum Selector {
     Id(i64),
     EmailKey(String),
     Username(String),
-}
-
-impl Selector {
-    /// All digits: an id; contains `@`: an e-mail; else a username.
-    pub fn parse(s: &str) -> Result<Selector, crate::error::AppError> {
-        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-            return s.parse::<i64>().map(Selector::Id).map_err(|_| crate::error::not_found(format!("no user with id {s}")));
-        }
-        if s.contains('@') {
-            return crate::validate::email(s).map(|e| Selector::EmailKey(e.key));
-        }
-        Ok(Selector::Username(s.to_string()))
-    }
 }

@@ -390,29 +390,6 @@ impl UserChange {
     }
 }
 
-/// Changed fields, old → new, as written to the audit log.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Changes(pub Vec<(String, Value, Value)>);
-
-impl Changes {
-    pub fn push(&mut self, field: &str, old: impl Into<Value>, new: impl Into<Value>) {
-        let (old, new) = (old.into(), new.into());
-        if old != new {
-            self.0.push((field.to_string(), old, new));
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-    pub fn to_json(&self) -> Value {
-        let mut m = serde_json::Map::new();
-        for (f, o, n) in &self.0 {
-            m.insert(f.clone(), serde_json::json!({"old": o, "new": n}));
-        }
-        Value::Object(m)
-    }
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct UserQuery {
     pub org: i64,
@@ -541,12 +518,5 @@ pub struct ImportRow {
     pub group: Option<i64>,
 }
 
-/// What a shell completes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Completion {
-    /// E-mails and usernames of the members of an organization.
-    Users,
-    Roles,
-    Groups,
-    Orgs,
-}
+/// What a shell completes: the engine's [`crate::authz::Candidates`].
+pub use crate::authz::Candidates as Completion;

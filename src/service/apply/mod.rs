@@ -389,7 +389,7 @@ fn plan_and_apply(
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;
     // Decide first, then look: the plan shows the members as they are.
-    super::gate(&actor, &org, Perm::UserRead)?;
+    let seen = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::UserRead })?;
     if opts.prune {
         super::gate(&actor, &org, Perm::UserRemove)?;
     }
@@ -408,7 +408,7 @@ fn plan_and_apply(
         ..Default::default()
     };
     let mut members = HashMap::new();
-    tx.users(&q, &mut |u| {
+    tx.users(&seen, &q, &mut |u| {
         members.insert(u.id, Some(u.clone()));
         Ok(())
     })?;

@@ -3,7 +3,8 @@
 use super::{audit, change};
 use crate::authz::{self, Permit};
 use crate::error::{self, Result};
-use crate::store::{Changes, NewRole, RoleChange, RoleRow, Tx};
+use super::Changes;
+use crate::store::{NewRole, RoleChange, RoleRow, Tx};
 use serde_json::{Value, json};
 
 /// The names of roles given by id.

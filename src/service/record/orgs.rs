@@ -3,7 +3,8 @@
 use super::{audit, audit_in};
 use crate::authz::{self, PermSet, Permit, Status};
 use crate::error::{self, Result};
-use crate::store::{Changes, NewOrg, NewUser, OrgChange, OrgSettings, RoleRow, Tx};
+use super::Changes;
+use crate::store::{NewOrg, NewUser, OrgChange, OrgSettings, RoleRow, Tx};
 use serde_json::json;
 
 /// The first organization, the built-in roles and the first administrator,

@@ -4,7 +4,8 @@ use super::audit;
 use super::members::role_names;
 use crate::authz::Permit;
 use crate::error::{self, Result};
-use crate::store::{Changes, NewUser, Selector, Tx, UserChange, UserRow};
+use super::Changes;
+use crate::store::{NewUser, Selector, Tx, UserChange, UserRow};
 use serde_json::{Value, json};
 
 /// A new identity; its e-mail (by key) and username must be free.

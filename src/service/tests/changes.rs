@@ -1,6 +1,6 @@
 //! Edits, invitations, undo, the audit chain and multi-target steps.
 
-use super::{World, hint, refusal, subject};
+use super::{World, hint, refusal, seer, subject};
 use crate::authz::Op;
 use crate::error::Kind;
 use crate::service::{self, group, invite, undo, user_edit};
@@ -153,7 +153,7 @@ fn undo_refuses_an_actor_who_may_not_read_the_entry_before_telling_anything() {
     // helpdesk holds no audit:read.
     let hd = w.member("hd@example.com", &["helpdesk"]);
     let tx = w.read();
-    let last = tx.audit(&AuditQuery::default()).unwrap().last().unwrap().id;
+    let last = tx.audit(&seer(&*tx), &AuditQuery::default()).unwrap().last().unwrap().id;
     let reader = subject(&*tx, hd);
     let (kind, msg) = refusal(undo::entries(&*tx, &reader, &undo::Which::Entry(last)));
     assert_eq!(kind, Kind::Denied);
@@ -168,7 +168,7 @@ fn undo_of_an_addition_is_decided_as_a_removal() {
     let mut w = World::new();
     w.member("bob@example.com", &["read-only"]);
     let tx = w.read();
-    let entry = tx.audit(&AuditQuery::default()).unwrap().pop().unwrap();
+    let entry = tx.audit(&seer(&*tx), &AuditQuery::default()).unwrap().pop().unwrap();
     assert_eq!(entry.action, "user.add");
     let step = undo::decide(&*tx, &subject(&*tx, 1), &entry, false).unwrap();
     assert_eq!(step.entry.id, entry.id);
@@ -183,7 +183,7 @@ fn the_audit_chain_verifies_after_writes_and_breaks_when_an_entry_is_edited() {
     {
         let tx = w.read();
         let intact = crate::service::audit::verify_chain(&*tx, None).unwrap().expect("intact");
-        assert_eq!(intact.entries, tx.audit(&AuditQuery::default()).unwrap().len() as u64);
+        assert_eq!(intact.entries, tx.audit(&seer(&*tx), &AuditQuery::default()).unwrap().len() as u64);
     }
     w.store.connection().execute("UPDATE audit SET target = 'mallory@example.com' WHERE action = 'user.add'", []).unwrap();
     let tx = w.read();
@@ -210,7 +210,7 @@ fn all_or_nothing_stops_at_the_first_failure_and_keep_going_keeps_the_rest() {
     let outcomes = service::for_each_target(&mut *tx, &targets, true, &mut add).unwrap();
     let ok: Vec<bool> = outcomes.iter().map(|o| o.result.is_ok()).collect();
     assert_eq!(ok, vec![true, false, true]);
-    let members = tx.group_people(ops.id).unwrap().members;
+    let members = tx.group_people(&seer(&*tx), ops.id).unwrap().members;
     assert_eq!(members, vec!["bob@example.com".to_string(), "carol@example.com".to_string()]);
     assert!(bob < carol);
 }

@@ -107,7 +107,11 @@ fn a_record_is_shown_to_its_user_a_manager_and_readers_only() {
     let org = w.org.clone();
     let tx = w.read();
     let actor = subject(&*tx, plain);
-    assert_eq!(service::viewable(&*tx, &actor, &org, "plain@example.com").unwrap().id, plain);
+    let (me, seen) = service::viewable(&*tx, &actor, &org, "plain@example.com").unwrap();
+    assert_eq!(me.id, plain);
+    assert_eq!(tx.record(&seen, plain, Some(org.id)).unwrap().unwrap().email, "plain@example.com");
+    // The permit to see oneself shows nobody else.
+    assert_eq!(tx.record(&seen, bob, Some(org.id)).unwrap_err().to_string(), "internal error: a permit for read does not cover reading what needs user:read");
     let existing = refusal(service::viewable(&*tx, &actor, &org, "bob@example.com"));
     let missing = refusal(service::viewable(&*tx, &actor, &org, "ghost@example.com"));
     assert_eq!(
@@ -118,7 +122,9 @@ fn a_record_is_shown_to_its_user_a_manager_and_readers_only() {
         )
     );
     assert_eq!(existing, missing, "the same answer whether or not the user exists");
-    assert_eq!(service::viewable(&*tx, &subject(&*tx, mgr), &org, "bob@example.com").unwrap().id, bob);
+    let (managed, seen) = service::viewable(&*tx, &subject(&*tx, mgr), &org, "bob@example.com").unwrap();
+    assert_eq!(managed.id, bob);
+    assert_eq!(tx.record(&seen, bob, Some(org.id)).unwrap().unwrap().email, "bob@example.com");
     assert_eq!(
         refusal(service::viewable(&*tx, &subject(&*tx, bob), &org, "ghost@example.com")),
         (Kind::NotFound, "user 'ghost@example.com' not found".into())

@@ -2,7 +2,7 @@
 
 use super::now;
 use super::tx::{SqliteTx, covers};
-use crate::authz::{Op, Permit};
+use crate::authz::{Op, Perm, Permit};
 use crate::error::Result;
 use crate::store::GroupStore;
 use crate::store::model::*;
@@ -37,7 +37,8 @@ impl SqliteTx<'_> {
 }
 
 impl GroupStore for SqliteTx<'_> {
-    fn groups(&self, org: i64) -> Result<Vec<Group>> {
+    fn groups(&self, p: &Permit, org: i64) -> Result<Vec<Group>> {
+        p.check_read(&[Perm::GroupRead], Some(org))?;
         self.all(&format!("{GROUP_SELECT} WHERE g.org_id = ?1 ORDER BY g.slug"), [org], row_to_group).context("listing groups")
     }
 
@@ -50,7 +51,27 @@ impl GroupStore for SqliteTx<'_> {
         self.maybe(&format!("{GROUP_SELECT} WHERE g.id = ?1"), [id], row_to_group).context("reading a group")
     }
 
-    fn group_people(&self, group: i64) -> Result<GroupPeople> {
+    fn group_slugs(&self, org: i64) -> Result<Vec<String>> {
+        self.all("SELECT slug FROM groups WHERE org_id = ?1 ORDER BY slug", [org], |r| r.get("slug")).context("listing group slugs")
+    }
+
+    fn in_group(&self, group: i64, user: i64, role: GroupRole) -> Result<bool> {
+        let table = match role {
+            GroupRole::Manager => "group_managers",
+            GroupRole::Member => "group_members",
+        };
+        self.one(
+            &format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE group_id = ?1 AND user_id = ?2) AS present"),
+            [group, user],
+            |r| r.get("present"),
+        )
+        .context("looking for a user in a group")
+    }
+
+    fn group_people(&self, p: &Permit, group: i64) -> Result<GroupPeople> {
+        let org: Option<i64> =
+            self.maybe("SELECT org_id FROM groups WHERE id = ?1", [group], |r| r.get("org_id")).context("reading the group's organization")?;
+        p.check_read(&[Perm::GroupRead], org)?;
         let list = |sql: &str, what: &str| -> Result<Vec<String>> {
             self.all(sql, [group], |r| r.get("email")).with_context(|| format!("listing the group's {what}"))
         };

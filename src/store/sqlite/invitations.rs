@@ -2,7 +2,7 @@
 
 use super::now;
 use super::tx::{SqliteTx, covers};
-use crate::authz::{Op, Permit};
+use crate::authz::{Op, Perm, Permit};
 use crate::error::Result;
 use crate::store::InvitationStore;
 use crate::store::model::*;
@@ -73,7 +73,8 @@ impl SqliteTx<'_> {
 }
 
 impl InvitationStore for SqliteTx<'_> {
-    fn invitations(&self, org: i64) -> Result<Vec<InvitationRow>> {
+    fn invitations(&self, p: &Permit, org: i64) -> Result<Vec<InvitationRow>> {
+        p.check_read(&[Perm::UserRead, Perm::UserInvite], Some(org))?;
         self.all(
             &format!("{INVITATION_SELECT} WHERE i.org_id = ?1 AND i.state = 'open' AND u.trashed_at IS NULL ORDER BY i.id"),
             [org],

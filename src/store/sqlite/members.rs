@@ -3,7 +3,7 @@
 use super::now;
 use super::tx::{SqliteTx, covers};
 use super::users::perms_from;
-use crate::authz::{Op, PermSet, Permit, Scope};
+use crate::authz::{Op, PermSet, Perm, Permit, Scope};
 use crate::error::Result;
 use crate::store::model::*;
 use crate::store::rows::*;
@@ -133,7 +133,8 @@ impl MembershipStore for SqliteTx<'_> {
         .context("reading the member's roles")
     }
 
-    fn access_list(&self) -> Result<Vec<AccessRow>> {
+    fn access_list(&self, p: &Permit) -> Result<Vec<AccessRow>> {
+        p.check_read(&[Perm::GlobalAdmin], None)?;
         self.all(
             "SELECT u.id, u.email, r.name FROM global_roles gr JOIN users u ON u.id = gr.user_id JOIN roles r ON r.id = gr.role_id
              ORDER BY r.name, u.email COLLATE NOCASE",

@@ -19,7 +19,7 @@ mod user_query;
 mod users;
 
 use super::{Store, Tx};
-use crate::error::{self, AppError, Result};
+use crate::error::{Absent, DbFault, Result};
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -80,11 +80,8 @@ impl SqliteStore {
     /// Open an existing acct database, migrating it when it is older than
     /// this binary.
     pub fn open(path: &Path) -> Result<SqliteStore> {
-        if let Some(e) = missing(path) {
-            if !e.message.starts_with("no database at") {
-                return Err(e.into());
-            }
-            return Err(e.with_hint("create one with 'acct init --org SLUG --admin EMAIL', or name another with --db").into());
+        if let Some(why) = missing(path) {
+            return Err(DbFault::Missing { location: shown(path), why, suggest_init: true }.into());
         }
         let mut store = Self::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         store.migrate()?;
@@ -93,8 +90,8 @@ impl SqliteStore {
     }
 
     fn open_no_migrate(path: &Path) -> Result<SqliteStore> {
-        if let Some(e) = missing(path) {
-            return Err(e.into());
+        if let Some(why) = missing(path) {
+            return Err(DbFault::Missing { location: shown(path), why, suggest_init: false }.into());
         }
         Self::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
     }
@@ -112,17 +109,10 @@ impl SqliteStore {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && std::fs::metadata(path).is_err() => {
                     // A dangling symlink: acct does not create a database through a link.
                     let to = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
-                    return Err(error::conflict(format!(
-                        "{} is a symbolic link to {to}, which does not exist; acct init does not create a database through a link",
-                        path.display()
-                    ))
-                    .with_hint("remove the link, or pass the file it should name with --db")
-                    .into());
+                    return Err(DbFault::LinkToNothing { location: shown(path), to }.into());
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    return Err(error::conflict(format!("a database already exists at {}", path.display()))
-                        .with_hint("acct init runs once; use --db to create another database")
-                        .into());
+                    return Err(DbFault::Exists { location: shown(path) }.into());
                 }
                 Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
             }
@@ -204,9 +194,7 @@ impl SqliteStore {
         let app: i64 =
             self.conn.pragma_query_value(None, "application_id", |r| r.get(0)).map_err(|e| not_ours_or(e, &self.path))?;
         if app != APPLICATION_ID {
-            return Err(AppError::new(error::Kind::Failure, format!("{} is not an acct database", self.path.display()))
-                .with_hint("name the right file with --db or ACCT_DB")
-                .into());
+            return Err(DbFault::NotAcct { location: shown(&self.path) }.into());
         }
         // Version 0 is a file that acct has just created, still empty. One
         // with acct's id and tables of its own was not made by acct (or its
@@ -214,15 +202,7 @@ impl SqliteStore {
         let version = self.version()?;
         let tables: i64 = self.conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
         if version == 0 && tables > 0 {
-            return Err(AppError::new(
-                error::Kind::Failure,
-                format!(
-                    "the database {} has no schema version but already holds tables; it was left as it was",
-                    self.path.display()
-                ),
-            )
-            .with_hint("it was not made by acct, or was damaged: restore it from a backup made with 'acct db backup'")
-            .into());
+            return Err(DbFault::Unversioned { location: shown(&self.path) }.into());
         }
         Ok(())
     }
@@ -243,15 +223,7 @@ impl SqliteStore {
             let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let current: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
             if current > known {
-                return Err(AppError::new(
-                    error::Kind::Failure,
-                    format!(
-                        "the database {} has schema version {current}, newer than this acct knows ({known})",
-                        self.path.display()
-                    ),
-                )
-                .with_hint("upgrade acct to a version that knows this schema")
-                .into());
+                return Err(DbFault::Newer { location: shown(&self.path), found: current, known }.into());
             }
             if current == known {
                 drop(tx);
@@ -355,14 +327,10 @@ pub fn peek_version(path: &Path) -> Result<u32> {
 fn not_ours_or(e: rusqlite::Error, path: &Path) -> anyhow::Error {
     if let rusqlite::Error::SqliteFailure(f, _) = &e {
         if matches!(f.code, rusqlite::ErrorCode::NotADatabase) {
-            return AppError::new(error::Kind::Failure, format!("{} is not an acct database (not SQLite)", path.display()))
-                .with_hint("name the right file with --db or ACCT_DB")
-                .into();
+            return DbFault::NotDatabase { location: shown(path) }.into();
         }
         if matches!(f.code, rusqlite::ErrorCode::DatabaseCorrupt) {
-            return AppError::new(error::Kind::Failure, format!("the database {} is damaged", path.display()))
-                .with_hint("restore it from a backup made with 'acct db backup'")
-                .into();
+            return DbFault::Damaged { location: shown(path) }.into();
         }
     }
     anyhow::Error::new(e).context(format!("cannot open the database {}", path.display()))
@@ -401,20 +369,22 @@ fn file_id(path: &Path) -> Option<(u64, u64)> {
 
 /// Why there is no database file at `path`, or `None` when there is one: a
 /// symlink loop and a dangling symlink are named as such.
-fn missing(path: &Path) -> Option<AppError> {
+fn missing(path: &Path) -> Option<Absent> {
     let e = std::fs::metadata(path).err()?;
-    let shown = path.display();
-    let message = if crate::safe_file::is_loop(&e) {
-        format!("cannot open the database {shown}: it is a symlink loop (too many levels of symbolic links)")
+    Some(if crate::safe_file::is_loop(&e) {
+        Absent::LinkLoop
     } else if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        let to = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
-        format!("no database at {shown}: it is a symbolic link to {to}, which does not exist")
+        Absent::DanglingLink { to: std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default() }
     } else if e.kind() == std::io::ErrorKind::NotFound {
-        format!("no database at {shown}")
+        Absent::NotFound
     } else {
-        format!("cannot open the database {shown}: {e}")
-    };
-    Some(AppError::new(error::Kind::Failure, message))
+        Absent::Io(e.to_string())
+    })
+}
+
+/// A path as messages show it.
+fn shown(path: &Path) -> String {
+    path.display().to_string()
 }
 
 /// A failed migration, without the SQL text that rusqlite puts in its message.
@@ -424,9 +394,7 @@ fn migration_failed(e: rusqlite::Error, version: u32) -> anyhow::Error {
         rusqlite::Error::SqliteFailure(_, Some(msg)) => msg.clone(),
         other => other.to_string(),
     };
-    AppError::new(error::Kind::Failure, format!("migration {version} failed: {}", error::one_line(&why)))
-        .with_hint("the database was left as it was; restore it from a backup made with 'acct db backup' if it is damaged")
-        .into()
+    DbFault::MigrationFailed { version, why }.into()
 }
 
 /// SQLite creates the -wal and -shm files with the mode of the database
@@ -476,7 +444,7 @@ impl Store for SqliteStore {
     fn backup(&mut self, dest: &Path) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         if dest.exists() {
-            return Err(error::conflict(format!("{} already exists", dest.display())).with_hint("choose a new file name").into());
+            return Err(DbFault::DestinationExists { location: shown(dest) }.into());
         }
         // Create the copy 0600 before SQLite writes into it.
         std::fs::OpenOptions::new()

@@ -186,7 +186,15 @@ impl Tx for SqliteTx<'_> {
             .context("looking for an organization")
     }
 
-    fn completions(&self, kind: Completion, org: Option<i64>, prefix: &str, limit: u64) -> Result<Vec<String>> {
+    fn completions(&self, p: &Permit, kind: Completion, org: Option<i64>, prefix: &str, limit: u64) -> Result<Vec<String>> {
+        // Organizations: every one under global read, else the actor's own.
+        let own = match kind {
+            Completion::Orgs => p.check_orgs()?,
+            _ => {
+                p.check_read(&[kind.perm()], org)?;
+                None
+            }
+        };
         let pattern = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
         let sql = match kind {
             Completion::Users => {
@@ -202,9 +210,13 @@ impl Tx for SqliteTx<'_> {
             Completion::Groups => {
                 "SELECT slug AS name FROM groups WHERE org_id = ?1 AND slug LIKE ?2 ESCAPE '\\' ORDER BY 1 LIMIT ?3"
             }
+            Completion::Orgs if own.is_some() => {
+                "SELECT o.slug AS name FROM orgs o JOIN memberships m ON m.org_id = o.id
+                 WHERE m.user_id = ?1 AND o.slug LIKE ?2 ESCAPE '\\' ORDER BY 1 LIMIT ?3"
+            }
             Completion::Orgs => "SELECT slug AS name FROM orgs WHERE ?1 = ?1 AND slug LIKE ?2 ESCAPE '\\' ORDER BY 1 LIMIT ?3",
         };
-        self.all(sql, params![org.unwrap_or(0), pattern, limit.min(i64::MAX as u64) as i64], |r| r.get("name"))
+        self.all(sql, params![own.or(org).unwrap_or(0), pattern, limit.min(i64::MAX as u64) as i64], |r| r.get("name"))
             .context("reading names to complete")
     }
 }

@@ -4,7 +4,7 @@
 use super::now;
 use super::tx::{SqliteTx, covers, split};
 use super::user_query::{row_to_user, user_query_sql, user_row_sql};
-use crate::authz::{Op, OrgFacts, PermSet, Permit, Status, Subject};
+use crate::authz::{Op, OrgFacts, PermSet, Perm, Permit, Status, Subject};
 use crate::error::Result;
 use crate::store::model::*;
 use crate::store::rows::*;
@@ -159,7 +159,8 @@ impl UserStore for SqliteTx<'_> {
         self.maybe(&user_row_sql(), params![org.unwrap_or(0), id], row_to_user).context("reading the user's row")
     }
 
-    fn users(&self, q: &UserQuery, sink: &mut UserSink<'_>) -> Result<u64> {
+    fn users(&self, p: &Permit, q: &UserQuery, sink: &mut UserSink<'_>) -> Result<u64> {
+        p.check_read(&[Perm::UserRead, Perm::UserExport], Some(q.org))?;
         let (sql, args) = user_query_sql(q, false);
         let mut st = self.tx.prepare_cached(&sql).context("preparing the user listing")?;
         let mut rows = st.query(params_from_iter(args)).context("listing users")?;
@@ -171,7 +172,8 @@ impl UserStore for SqliteTx<'_> {
         Ok(n)
     }
 
-    fn count_users(&self, q: &UserQuery) -> Result<u64> {
+    fn count_users(&self, p: &Permit, q: &UserQuery) -> Result<u64> {
+        p.check_read(&[Perm::UserRead, Perm::UserExport, Perm::RoleRead], Some(q.org))?;
         let (sql, args) = user_query_sql(q, true);
         let n: i64 = self.one(&sql, params_from_iter(args), |r| r.get(0)).context("counting users")?;
         Ok(n as u64)
@@ -206,7 +208,8 @@ impl UserStore for SqliteTx<'_> {
         .context("listing the trash")
     }
 
-    fn trashed_from(&self, org: i64) -> Result<Vec<i64>> {
+    fn trashed_from(&self, p: &Permit, org: i64) -> Result<Vec<i64>> {
+        p.check_read(&[Perm::UserRead], Some(org))?;
         self.all("SELECT id FROM users WHERE trashed_at IS NOT NULL AND trash_org_id = ?1 ORDER BY trashed_at, id", [org], |r| {
             r.get("id")
         })
