@@ -108,22 +108,48 @@ pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;
 pub enum DbFault {
     /// Nothing to open at `location`; `suggest_init` when the command
     /// expected a database to be there already.
-    Missing { location: String, why: Absent, suggest_init: bool },
+    Missing {
+        location: String,
+        why: Absent,
+        suggest_init: bool,
+    },
     /// `acct init` found a database already there.
-    Exists { location: String },
+    Exists {
+        location: String,
+    },
     /// A dangling symbolic link where `acct init` would create a database.
-    LinkToNothing { location: String, to: String },
+    LinkToNothing {
+        location: String,
+        to: String,
+    },
     /// A database of the right engine that acct did not make.
-    NotAcct { location: String },
+    NotAcct {
+        location: String,
+    },
     /// Not a database of the engine at all.
-    NotDatabase { location: String },
-    Damaged { location: String },
+    NotDatabase {
+        location: String,
+    },
+    Damaged {
+        location: String,
+    },
     /// Tables, but no schema version.
-    Unversioned { location: String },
-    Newer { location: String, found: u32, known: u32 },
-    MigrationFailed { version: u32, why: String },
+    Unversioned {
+        location: String,
+    },
+    Newer {
+        location: String,
+        found: u32,
+        known: u32,
+    },
+    MigrationFailed {
+        version: u32,
+        why: String,
+    },
     /// The destination of a copy exists.
-    DestinationExists { location: String },
+    DestinationExists {
+        location: String,
+    },
 }
 
 /// Why nothing could be opened.
@@ -155,7 +181,9 @@ impl DbFault {
             DbFault::LinkToNothing { .. } => "remove the link, or pass the file it should name with --db",
             DbFault::NotAcct { .. } | DbFault::NotDatabase { .. } => NAME,
             DbFault::Damaged { .. } => BACKUP,
-            DbFault::Unversioned { .. } => "it was not made by acct, or was damaged: restore it from a backup made with 'acct db backup'",
+            DbFault::Unversioned { .. } => {
+                "it was not made by acct, or was damaged: restore it from a backup made with 'acct db backup'"
+            }
             DbFault::Newer { .. } => "upgrade acct to a version that knows this schema",
             DbFault::MigrationFailed { .. } => {
                 "the database was left as it was; restore it from a backup made with 'acct db backup' if it is damaged"
@@ -170,7 +198,9 @@ impl fmt::Display for DbFault {
         match self {
             DbFault::Missing { location, why, .. } => match why {
                 Absent::NotFound => write!(f, "no database at {location}"),
-                Absent::DanglingLink { to } => write!(f, "no database at {location}: it is a symbolic link to {to}, which does not exist"),
+                Absent::DanglingLink { to } => {
+                    write!(f, "no database at {location}: it is a symbolic link to {to}, which does not exist")
+                }
                 Absent::LinkLoop => {
                     write!(f, "cannot open the database {location}: it is a symlink loop (too many levels of symbolic links)")
                 }

@@ -5,6 +5,7 @@
 //! repository layer; the only SQL). `main` only calls [`run`].
 
 pub mod assets;
+pub(crate) mod attributes;
 pub mod authz;
 pub mod cli;
 pub mod config;

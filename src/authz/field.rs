@@ -2,88 +2,37 @@
 
 use super::{Refusal, Relations, conflict, deny};
 
-/// The fields of a user (SPEC §1) that `user edit` and `can-i --field` name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Field {
-    FullName,
-    FirstName,
-    LastName,
-    Initials,
-    Username,
-    Id,
-    Organization,
-    Email,
-    Phone,
-    Timezone,
-    Notify,
-    Robot,
-    Active,
-    SsoDisabled,
-    SmsAutoSend,
-    Require2fa,
-    PrimaryGroup,
-    Groups,
-}
+/// The engine's fields, from the attribute table.
+macro_rules! define_fields {
+    ([] $(($kind:ident, $name:ident, $var:ident, $label:literal, $cpos:literal, $chg:literal, $who:expr, $($rest:tt)*),)*) => {
+        /// The fields of a user (SPEC §1) that `user edit` and `can-i --field` name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Field {
+            $($var,)*
+        }
 
-/// Who may change a field: (self, manager, org admin) — SPEC §3.
-pub fn matrix(field: Field) -> (bool, bool, bool) {
-    use Field::*;
-    match field {
-        FullName | FirstName | LastName | Initials | Timezone | SmsAutoSend => (true, true, true),
-        Username | Id | Organization => (false, false, false),
-        Email | Notify => (true, false, true),
-        Phone => (true, false, false),
-        Robot | Active | SsoDisabled | PrimaryGroup | Groups => (false, true, true),
-        Require2fa => (false, false, true),
-    }
+        /// Who may change a field: (self, manager, org admin) — SPEC §3.
+        pub fn matrix(field: Field) -> (bool, bool, bool) {
+            match field {
+                $(Field::$var => $who,)*
+            }
+        }
+
+        impl Field {
+            /// In the order of SPEC §3.
+            pub const ALL: [Field; [$(Field::$var),*].len()] = [$(Field::$var),*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Field::$var => stringify!($name),)*
+                }
+            }
+        }
+    };
 }
+crate::attributes::field_attributes! { define_fields }
 
 impl Field {
-    pub const ALL: [Field; 18] = [
-        Field::FullName,
-        Field::FirstName,
-        Field::LastName,
-        Field::Initials,
-        Field::Username,
-        Field::Id,
-        Field::Organization,
-        Field::Email,
-        Field::Phone,
-        Field::Timezone,
-        Field::Notify,
-        Field::Robot,
-        Field::Active,
-        Field::SsoDisabled,
-        Field::SmsAutoSend,
-        Field::Require2fa,
-        Field::PrimaryGroup,
-        Field::Groups,
-    ];
-
-    pub fn name(self) -> &'static str {
-        use Field::*;
-        match self {
-            FullName => "full_name",
-            FirstName => "first_name",
-            LastName => "last_name",
-            Initials => "initials",
-            Username => "username",
-            Id => "id",
-            Organization => "organization",
-            Email => "email",
-            Phone => "phone",
-            Timezone => "timezone",
-            Notify => "notify",
-            Robot => "robot",
-            Active => "active",
-            SsoDisabled => "sso_disabled",
-            SmsAutoSend => "sms_auto_send",
-            Require2fa => "require_2fa",
-            PrimaryGroup => "primary_group",
-            Groups => "groups",
-        }
-    }
-
     /// Accepts `full_name` and `full-name`.
     pub fn parse(s: &str) -> Option<Field> {
         let s = s.replace('-', "_");

@@ -193,7 +193,10 @@ impl Permit {
         if self.op == Op::Read && (self.org_id == Some(org) || self.read == Some(Perm::GlobalRead)) {
             return Ok(());
         }
-        Err(AppError::new(Kind::Failure, format!("internal error: a permit for {} does not cover this organization", self.describe())))
+        Err(AppError::new(
+            Kind::Failure,
+            format!("internal error: a permit for {} does not cover this organization", self.describe()),
+        ))
     }
 
     /// Used by the repository before it offers organization names: `None`
@@ -203,10 +206,18 @@ impl Permit {
         if self.op == Op::Read && self.read == Some(Perm::GlobalRead) {
             return Ok(None);
         }
-        if self.op == Op::Read && self.read.is_none() && self.org_id.is_none() && self.target.is_some() && self.target == self.actor_id {
+        if self.op == Op::Read
+            && self.read.is_none()
+            && self.org_id.is_none()
+            && self.target.is_some()
+            && self.target == self.actor_id
+        {
             return Ok(self.target);
         }
-        Err(AppError::new(Kind::Failure, format!("internal error: a permit for {} does not cover naming organizations", self.describe())))
+        Err(AppError::new(
+            Kind::Failure,
+            format!("internal error: a permit for {} does not cover naming organizations", self.describe()),
+        ))
     }
 
     fn describe(&self) -> String {

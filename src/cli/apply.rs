@@ -173,3 +173,24 @@ pub fn run(a: ApplyArgs, ctx: &Ctx) -> Result<()> {
     }
     crate::service::invite::report(ctx, &r.sent)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::Column;
+
+    /// The help names every column a row may set, in the list order, then
+    /// the groups and the roles.
+    #[test]
+    fn help_names_every_column_apply_sets() {
+        let named = super::AFTER_HELP.split_once("optional: ").unwrap().1;
+        let named = named.split_once(" (;-separated").unwrap().0;
+        let named: Vec<&str> = named.split([',', '\n', ' ']).filter(|w| !w.is_empty()).collect();
+        let settable: Vec<&str> = Column::ALL
+            .iter()
+            .filter(|c| crate::service::apply::input::editable(**c) && **c != Column::Role)
+            .map(|c| c.name())
+            .collect();
+        assert_eq!(named, settable);
+        assert!(super::AFTER_HELP.contains(") and role (;-separated"));
+    }
+}

@@ -11,7 +11,7 @@ use super::invite::{self, PendingMail};
 use crate::authz::{self, PermSet, Request};
 use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result, one_line};
-use crate::store::{ImportRow, Org, Role, Selector, Tx};
+use crate::store::{ImportRow, NewUser, Org, Role, Selector, Tx};
 use crate::validate;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
@@ -366,14 +366,10 @@ impl<'a> Planner<'a> {
         };
         let existing = tx.find_user(&Selector::EmailKey(p.email.key.clone())).map_err(|e| e.to_string())?;
         let granted = roles.iter().fold(PermSet::EMPTY, |s, r| s.union(r.perms));
-        let row = |new, existing| {
-            let r = ImportRow {
-                new,
-                existing,
-                roles: roles.iter().map(|r| r.id).collect(),
-                role_names: roles.iter().map(|r| r.name.clone()).collect(),
-                group,
-            };
+        let row = |new: Option<NewUser>, existing| {
+            let role_names: Vec<String> = roles.iter().map(|r| r.name.clone()).collect();
+            let changes = super::record::users::joined(new.as_ref().map(|u| u.email.as_str()), &role_names).to_string();
+            let r = ImportRow { new, existing, roles: roles.iter().map(|r| r.id).collect(), role_names, group, changes };
             (r, granted)
         };
         if let Some(id) = existing {
@@ -494,8 +490,7 @@ pub fn import(ctx: &Ctx, mut input: Input, opts: &Options) -> Result<Imported> {
     // A batch large beside the organization builds its secondary indexes
     // once at the end: sorting once beats inserting into them a row at a time.
     let batch = (counts.add + counts.join) as u64;
-    let suspended = batch >= BULK_INDEX_ROWS
-        && batch * 2 >= tx.org_member_count(org.id)?;
+    let suspended = batch >= BULK_INDEX_ROWS && batch * 2 >= tx.org_member_count(org.id)?;
     if suspended {
         tx.suspend_indexes()?;
     }

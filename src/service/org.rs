@@ -98,7 +98,8 @@ pub fn set(ctx: &Ctx, change: &OrgChange) -> Result<Changes> {
     // off; nobody may turn it on): say how many.
     if change.sms_2fa == Some(false) && org.sms_2fa {
         let seen = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: authz::Perm::UserRead })?;
-        let on = tx.count_users(&seen, &crate::store::UserQuery { org: org.id, sms_auto_send: Some(true), ..Default::default() })?;
+        let on =
+            tx.count_users(&seen, &crate::store::UserQuery { org: org.id, sms_auto_send: Some(true), ..Default::default() })?;
         if on > 0 {
             ctx.warn(format!(
                 "{on} member(s) of {} still have sms_auto_send on; it has no effect while SMS is disallowed ('acct user list --columns email,sms_auto_send' shows them)",

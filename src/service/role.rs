@@ -37,7 +37,8 @@ pub fn list(ctx: &Ctx) -> Result<Vec<RoleRow>> {
     tx.roles(Some(org.id))?
         .into_iter()
         .map(|role| {
-            let holders = tx.count_users(&seen, &crate::store::UserQuery { org: org.id, role: Some(role.id), ..Default::default() })?;
+            let holders =
+                tx.count_users(&seen, &crate::store::UserQuery { org: org.id, role: Some(role.id), ..Default::default() })?;
             Ok(RoleRow { role, holders })
         })
         .collect()

@@ -206,21 +206,12 @@ pub fn decide(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Resu
 
 /// The value of an edited field now, as the audit entry writes it.
 fn current_field(u: &crate::store::User, name: &str) -> Option<Value> {
-    let t = |o: &Option<String>| o.clone().map(Value::from).unwrap_or(Value::Null);
+    if user_edit::is_plain(name) {
+        return crate::store::Column::parse(name).map(|c| c.value(u));
+    }
     Some(match name {
-        "full_name" => t(&u.full_name),
-        "first_name" => t(&u.first_name),
-        "last_name" => t(&u.last_name),
-        "initials" => t(&u.initials),
         "email" => Value::from(u.email.clone()),
-        "phone" => t(&u.phone),
-        "timezone" => t(&u.timezone),
-        "notify" => Value::from(u.notify),
-        "robot" => Value::from(u.robot),
         "active" => Value::from(u.active),
-        "sso_disabled" => Value::from(u.sso_disabled),
-        "sms_auto_send" => Value::from(u.sms_auto_send),
-        "require_2fa" => Value::from(u.require_2fa),
         "status" => Value::from(u.status.clone()),
         "primary_group" => match (&u.organization, &u.primary_group) {
             (Some(o), Some(g)) => Value::from(format!("{o}/{g}")),
@@ -245,20 +236,12 @@ fn undo_edit(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Resul
         if !force && now != new {
             return Err(changed_since(e, &user.email, &f, &now));
         }
+        if user_edit::set_plain_from(&mut a, &f, &old) {
+            continue;
+        }
         match f.as_str() {
-            "full_name" => a.full_name = Some(text(&old)),
-            "first_name" => a.first_name = Some(text(&old)),
-            "last_name" => a.last_name = Some(text(&old)),
-            "initials" => a.initials = Some(text(&old)),
             "email" => a.email = Some(text(&old)),
-            "phone" => a.phone = Some(text(&old)),
-            "timezone" => a.timezone = Some(text(&old)),
-            "notify" => a.notify = old.as_bool(),
-            "robot" => a.robot = old.as_bool(),
             "active" => a.active = old.as_bool(),
-            "sso_disabled" => a.sso_disabled = old.as_bool(),
-            "sms_auto_send" => a.sms_auto_send = old.as_bool(),
-            "require_2fa" => a.require_2fa = old.as_bool(),
             // Follows `active`.
             "status" => {}
             "primary_group" => match old.as_str() {

@@ -9,26 +9,133 @@ use crate::service::record::Changes;
 use crate::store::{Group, Org, Tx, User, UserChange};
 use crate::validate;
 
-/// The flags of `user edit`, as given. An empty text clears the value.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EditArgs {
-    pub full_name: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub initials: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub timezone: Option<String>,
-    pub notify: Option<bool>,
-    pub robot: Option<bool>,
-    pub active: Option<bool>,
-    pub sso_disabled: Option<bool>,
-    pub sms_auto_send: Option<bool>,
-    pub require_2fa: Option<bool>,
-    pub primary_group: Option<String>,
-    pub add_groups: Vec<String>,
-    pub remove_groups: Vec<String>,
+/// The flags of `user edit` and the resolution of the plain ones, from the attribute table.
+macro_rules! define_edit_args {
+    ([] $(($kind:ident, $name:ident, $var:ident, $label:literal, $cpos:tt, $chg:tt, $who:tt, $sort:literal, $check:tt, $flag:tt),)*) => {
+        /// The flags of `user edit`, as given. An empty text clears the value.
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct EditArgs {
+            $(pub $name: crate::attributes::attr_type!(given, $kind),)*
+            pub email: Option<String>,
+            pub active: Option<bool>,
+            pub primary_group: Option<String>,
+            pub add_groups: Vec<String>,
+            pub remove_groups: Vec<String>,
+        }
+
+        /// The plain attributes of the flags, checked, as a change.
+        fn plain_change(a: &EditArgs) -> Result<UserChange, AppError> {
+            Ok(UserChange { $($name: crate::service::user_edit::checked!($kind, a.$name, $check),)* ..Default::default() })
+        }
+
+        /// Set the plain attribute `key` of the flags from an edited TOML value;
+        /// `false` when `key` is not one.
+        fn set_plain(a: &mut EditArgs, key: &str, text: &dyn Fn() -> Result<String>, boolean: &dyn Fn() -> Result<bool>) -> Result<bool> {
+            match key {
+                $(stringify!($name) => a.$name = Some(crate::service::user_edit::toml_value!($kind, text, boolean)),)*
+                _ => return Ok(false),
+            }
+            Ok(true)
+        }
+
+        /// Whether `name` is a plain attribute (text or flag) of the table.
+        pub fn is_plain(name: &str) -> bool {
+            matches!(name, $(stringify!($name))|*)
+        }
+
+        /// Set the plain attribute `name` of the flags from a value as the
+        /// audit log and `apply` write it (null or "" clears a text); `false`
+        /// when `name` is not one.
+        pub fn set_plain_from(a: &mut EditArgs, name: &str, v: &serde_json::Value) -> bool {
+            match name {
+                $(stringify!($name) => a.$name = crate::service::user_edit::from_value!($kind, v),)*
+                _ => return false,
+            }
+            true
+        }
+
+        /// A cell of a plain attribute as `apply` reads it, checked: an empty
+        /// text is null (it clears), an empty flag is the flag's default.
+        /// `None` when `c` is not a plain attribute.
+        pub fn plain_cell(c: crate::store::Column, v: &str) -> Option<Result<serde_json::Value, AppError>> {
+            match c.name() {
+                $(stringify!($name) => Some(crate::service::user_edit::cell!($kind, $name, v, $check)),)*
+                _ => None,
+            }
+        }
+
+        /// The plain attribute `key` of a user as a TOML value.
+        fn plain_toml(u: &User, key: &str) -> Option<toml_edit::Item> {
+            match key {
+                $(stringify!($name) => Some(crate::service::user_edit::toml_item!($kind, u.$name)),)*
+                _ => None,
+            }
+        }
+    };
 }
+
+/// A flag's value checked: a text by its attribute's check (empty clears it).
+macro_rules! checked {
+    (text, $v:expr, ($check:expr)) => {
+        clearable(&$v, $check)?
+    };
+    (flag, $v:expr, $default:tt) => {
+        $v
+    };
+}
+use checked;
+
+/// An edited TOML value as a flag of the kind.
+macro_rules! toml_value {
+    (text, $text:ident, $boolean:ident) => {
+        $text()?
+    };
+    (flag, $text:ident, $boolean:ident) => {
+        $boolean()?
+    };
+}
+use toml_value;
+
+/// A plain attribute's flag from a value as written in the audit log.
+macro_rules! from_value {
+    (text, $v:ident) => {
+        Some($v.as_str().unwrap_or_default().to_string())
+    };
+    (flag, $v:ident) => {
+        $v.as_bool()
+    };
+}
+use from_value;
+
+/// A plain attribute's cell in an `apply` input, checked.
+macro_rules! cell {
+    (text, $name:ident, $v:ident, ($check:expr)) => {
+        if $v.is_empty() { Ok(serde_json::Value::Null) } else { ($check)($v).map(serde_json::Value::from) }
+    };
+    (flag, $name:ident, $v:ident, ($default:expr)) => {
+        if $v.trim().is_empty() {
+            Ok(serde_json::Value::Bool($default))
+        } else {
+            validate::boolean(stringify!($name), $v.trim())
+                .map(serde_json::Value::Bool)
+                .map_err(|e| AppError { kind: Kind::Invalid, ..e })
+        }
+    };
+}
+use cell;
+
+/// A plain attribute as a TOML value (an unset text is "").
+macro_rules! toml_item {
+    (text, $v:expr) => {
+        toml_edit::value($v.clone().unwrap_or_default())
+    };
+    (flag, $v:expr) => {
+        toml_edit::value($v)
+    };
+}
+use toml_item;
+
+crate::attributes::plain_attributes! { define_edit_args }
 
 impl EditArgs {
     pub fn is_empty(&self) -> bool {
@@ -57,20 +164,9 @@ fn group_ref(tx: &dyn Tx, current: &Org, name: &str) -> Result<(Group, Org)> {
 /// Validate the flags into a change and the facts the engine needs.
 fn resolve(tx: &dyn Tx, org: &Org, target: &authz::Subject, a: &EditArgs) -> Result<(UserChange, EditFacts)> {
     let mut c = UserChange {
-        full_name: clearable(&a.full_name, |s| validate::name("full name", s))?,
-        first_name: clearable(&a.first_name, |s| validate::name("first name", s))?,
-        last_name: clearable(&a.last_name, |s| validate::name("last name", s))?,
-        initials: clearable(&a.initials, validate::initials)?,
         email: a.email.as_deref().map(validate::email).transpose()?.map(|e| (e.display, e.key)),
-        phone: clearable(&a.phone, validate::phone)?,
-        timezone: clearable(&a.timezone, validate::timezone)?,
-        notify: a.notify,
-        robot: a.robot,
         active: a.active,
-        sso_disabled: a.sso_disabled,
-        sms_auto_send: a.sms_auto_send,
-        require_2fa: a.require_2fa,
-        ..Default::default()
+        ..plain_change(a)?
     };
     // Without a phone there is nothing to send codes to.
     if c.phone == Some(None) && c.sms_auto_send.is_none() && tx.user(target.id, None)?.is_some_and(|u| u.sms_auto_send) {
@@ -91,27 +187,7 @@ fn resolve(tx: &dyn Tx, org: &Org, target: &authz::Subject, a: &EditArgs) -> Res
             groups.push(g.facts(&gorg));
         }
     }
-    let mut fields = Vec::new();
-    let set = |b: bool, f: Field, v: &mut Vec<Field>| {
-        if b {
-            v.push(f)
-        }
-    };
-    set(c.full_name.is_some(), Field::FullName, &mut fields);
-    set(c.first_name.is_some(), Field::FirstName, &mut fields);
-    set(c.last_name.is_some(), Field::LastName, &mut fields);
-    set(c.initials.is_some(), Field::Initials, &mut fields);
-    set(c.email.is_some(), Field::Email, &mut fields);
-    set(c.phone.is_some(), Field::Phone, &mut fields);
-    set(c.timezone.is_some(), Field::Timezone, &mut fields);
-    set(c.notify.is_some(), Field::Notify, &mut fields);
-    set(c.robot.is_some(), Field::Robot, &mut fields);
-    set(c.active.is_some(), Field::Active, &mut fields);
-    set(c.sso_disabled.is_some(), Field::SsoDisabled, &mut fields);
-    set(c.sms_auto_send.is_some(), Field::SmsAutoSend, &mut fields);
-    set(c.require_2fa.is_some(), Field::Require2fa, &mut fields);
-    set(c.primary_group.is_some(), Field::PrimaryGroup, &mut fields);
-    set(!c.add_groups.is_empty() || !c.remove_groups.is_empty(), Field::Groups, &mut fields);
+    let mut fields = c.fields();
     // The derived names follow the fields asked for (same rule as the names,
     // so a denial still names what was asked).
     derive_names(tx, target.id, &mut c)?;
@@ -243,20 +319,18 @@ pub fn edit(ctx: &Ctx, who: &str, a: &EditArgs) -> Result<(String, Changes)> {
 pub fn to_toml(u: &User, current_org: &str) -> String {
     use toml_edit::{Array, DocumentMut, value};
     let mut d = DocumentMut::new();
-    let s = |o: &Option<String>| o.clone().unwrap_or_default();
-    d["full_name"] = value(s(&u.full_name));
-    d["first_name"] = value(s(&u.first_name));
-    d["last_name"] = value(s(&u.last_name));
-    d["initials"] = value(s(&u.initials));
-    d["email"] = value(u.email.clone());
-    d["phone"] = value(s(&u.phone));
-    d["timezone"] = value(s(&u.timezone));
-    d["notify"] = value(u.notify);
-    d["robot"] = value(u.robot);
-    d["active"] = value(u.active);
-    d["sso_disabled"] = value(u.sso_disabled);
-    d["sms_auto_send"] = value(u.sms_auto_send);
-    d["require_2fa"] = value(u.require_2fa);
+    // The editable fields in the order of SPEC §3; the plain ones from the table.
+    for f in Field::ALL {
+        let key = f.name();
+        if let Some(item) = plain_toml(u, key) {
+            d[key] = item;
+        }
+        match f {
+            Field::Email => d["email"] = value(u.email.clone()),
+            Field::Active => d["active"] = value(u.active),
+            _ => {}
+        }
+    }
     let pg = match (&u.primary_group, &u.organization) {
         (Some(g), Some(o)) if o == current_org => g.clone(),
         (Some(g), Some(o)) => format!("{o}/{g}"),
@@ -298,20 +372,12 @@ pub fn diff_toml(u: &User, current_org: &str, edited: &str) -> Result<EditArgs> 
         let boolean = || -> Result<bool> {
             v.as_bool().ok_or_else(|| AppError::new(Kind::Invalid, format!("'{k}' must be true or false")).into())
         };
+        if set_plain(&mut a, k, &text, &boolean)? {
+            continue;
+        }
         match k {
-            "full_name" => a.full_name = Some(text()?),
-            "first_name" => a.first_name = Some(text()?),
-            "last_name" => a.last_name = Some(text()?),
-            "initials" => a.initials = Some(text()?),
             "email" => a.email = Some(text()?),
-            "phone" => a.phone = Some(text()?),
-            "timezone" => a.timezone = Some(text()?),
-            "notify" => a.notify = Some(boolean()?),
-            "robot" => a.robot = Some(boolean()?),
             "active" => a.active = Some(boolean()?),
-            "sso_disabled" => a.sso_disabled = Some(boolean()?),
-            "sms_auto_send" => a.sms_auto_send = Some(boolean()?),
-            "require_2fa" => a.require_2fa = Some(boolean()?),
             "primary_group" => a.primary_group = Some(text()?).filter(|g| !g.is_empty()),
             "groups" => {
                 let arr = v.as_array().ok_or_else(|| AppError::new(Kind::Invalid, "'groups' must be a list of group names"))?;

@@ -514,29 +514,26 @@ pub(crate) fn init_creates_org_group_roles_and_admin(mut store: Box<dyn Store>) 
             last_name: Some("Admin".into()),
             full_name: Some("Root Admin".into()),
             initials: Some("RA".into()),
-            phone: None,
-            timezone: None,
             notify: true,
-            robot: false,
             active: true,
-            sso_disabled: false,
-            sms_auto_send: false,
-            require_2fa: false,
             status: "active".into(),
             two_factor: "none".into(),
             primary_group: Some("everyone".into()),
             organization: Some(ORG.into()),
             roles: vec!["full-admin".into()],
-            groups: vec![],
             created_at: admin.created_at.clone(),
             updated_at: admin.updated_at.clone(),
-            trashed_at: None,
+            // Every other attribute is unset (None, false, empty).
+            ..User::default()
         }
     );
     assert_eq!(tx.user_roles(w.org, w.admin).unwrap(), vec!["full-admin"]);
     assert_eq!(tx.global_roles_of(w.admin).unwrap(), vec!["global-admin"]);
     assert_eq!(tx.memberships_of(w.admin).unwrap(), vec![ORG]);
-    assert_eq!(tx.access_list(&keeper(&*tx)).unwrap(), vec![AccessRow { user_id: w.admin, email: ADMIN.into(), role: "global-admin".into() }]);
+    assert_eq!(
+        tx.access_list(&keeper(&*tx)).unwrap(),
+        vec![AccessRow { user_id: w.admin, email: ADMIN.into(), role: "global-admin".into() }]
+    );
     assert_eq!(tx.active_global_admins().unwrap(), 1);
     assert_eq!(tx.role_holders(role(tx, w.org, "full-admin").id).unwrap(), 1);
     assert_eq!(tx.role_holders(global_role(tx, "global-admin").id).unwrap(), 1);
@@ -937,23 +934,17 @@ pub(crate) fn add_user_creates_an_invited_member(mut store: Box<dyn Store>) {
             last_name: Some("Lovelace".into()),
             full_name: Some("Ada Lovelace".into()),
             initials: Some("AL".into()),
-            phone: None,
-            timezone: None,
             notify: true,
-            robot: false,
             active: true,
-            sso_disabled: false,
-            sms_auto_send: false,
-            require_2fa: false,
             status: "invited".into(),
             two_factor: "none".into(),
             primary_group: Some("everyone".into()),
             organization: Some(ORG.into()),
             roles: vec!["helpdesk".into(), "read-only".into()],
-            groups: vec![],
             created_at: u.created_at.clone(),
             updated_at: u.updated_at.clone(),
-            trashed_at: None,
+            // Every other attribute is unset (None, false, empty).
+            ..User::default()
         }
     );
     assert_ne!(ada, admin);
@@ -2209,7 +2200,11 @@ pub(crate) fn audit_query_time_window(mut store: Box<dyn Store>) {
     let dave_at = all.last().unwrap().at.clone();
     assert!(dave_at > first_at, "{dave_at} after {first_at}");
     let find = |since: Option<&str>, until: Option<&str>| {
-        tx.audit(&seer(&*tx), &AuditQuery { since: since.map(String::from), until: until.map(String::from), ..AuditQuery::default() }).unwrap()
+        tx.audit(
+            &seer(&*tx),
+            &AuditQuery { since: since.map(String::from), until: until.map(String::from), ..AuditQuery::default() },
+        )
+        .unwrap()
     };
     let since = find(Some(&dave_at), None);
     assert_eq!(since, vec![all[7].clone()], "since is inclusive");
@@ -2566,15 +2561,26 @@ pub(crate) fn reads_need_a_permit_that_covers_them(mut store: Box<dyn Store>) {
     assert!(!tx.audit(&audit_read, &AuditQuery { org: Some(ORG.into()), ..AuditQuery::default() }).unwrap().is_empty());
     assert!(refused(tx.audit(&audit_read, &AuditQuery::default()).map(drop)).ends_with("these audit entries"));
     assert!(
-        refused(tx.audit(&audit_read, &AuditQuery { org: Some(ORG.into()), include_global: true, ..AuditQuery::default() }).map(drop))
-            .ends_with("these audit entries")
+        refused(
+            tx.audit(&audit_read, &AuditQuery { org: Some(ORG.into()), include_global: true, ..AuditQuery::default() }).map(drop)
+        )
+        .ends_with("these audit entries")
     );
     // Candidates: names the actor may read, organizations they belong to.
-    let users = authz::decide(&ro, &Request::Candidates { org: Some(&facts(tx, org)), of: crate::store::Completion::Users }).unwrap();
-    assert_eq!(tx.completions(&users, crate::store::Completion::Users, Some(org), "pl", 10).unwrap(), vec!["plain", "plain@example.com"]);
-    assert!(refused(tx.completions(&users, crate::store::Completion::Groups, Some(org), "", 10).map(drop)).ends_with("group:read"));
-    assert!(refused(tx.completions(&users, crate::store::Completion::Users, Some(beta), "", 10).map(drop)).ends_with("user:read"));
-    let mine = authz::decide(&subject(tx, plain), &Request::Candidates { org: None, of: crate::store::Completion::Orgs }).unwrap();
+    let users =
+        authz::decide(&ro, &Request::Candidates { org: Some(&facts(tx, org)), of: crate::store::Completion::Users }).unwrap();
+    assert_eq!(
+        tx.completions(&users, crate::store::Completion::Users, Some(org), "pl", 10).unwrap(),
+        vec!["plain", "plain@example.com"]
+    );
+    assert!(
+        refused(tx.completions(&users, crate::store::Completion::Groups, Some(org), "", 10).map(drop)).ends_with("group:read")
+    );
+    assert!(
+        refused(tx.completions(&users, crate::store::Completion::Users, Some(beta), "", 10).map(drop)).ends_with("user:read")
+    );
+    let mine =
+        authz::decide(&subject(tx, plain), &Request::Candidates { org: None, of: crate::store::Completion::Orgs }).unwrap();
     assert_eq!(tx.completions(&mine, crate::store::Completion::Orgs, None, "", 10).unwrap(), vec!["acme", "beta"]);
     let theirs = authz::decide(&ro, &Request::Candidates { org: None, of: crate::store::Completion::Orgs }).unwrap();
     assert_eq!(tx.completions(&theirs, crate::store::Completion::Orgs, None, "", 10).unwrap(), vec!["acme"]);

@@ -96,154 +96,85 @@ pub struct GroupPeople {
     pub members: Vec<String>,
 }
 
-/// A user as shown and exported: every field of SPEC §1.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct User {
-    pub id: i64,
-    pub username: String,
-    pub email: String,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub full_name: Option<String>,
-    pub initials: Option<String>,
-    pub phone: Option<String>,
-    pub timezone: Option<String>,
-    pub notify: bool,
-    pub robot: bool,
-    pub active: bool,
-    pub sso_disabled: bool,
-    pub sms_auto_send: bool,
-    pub require_2fa: bool,
-    pub status: String,
-    pub two_factor: String,
-    pub primary_group: Option<String>,
-    pub organization: Option<String>,
-    /// Roles in the organization asked about.
-    pub roles: Vec<String>,
-    /// Additional groups (`org/group` when outside the organization asked about).
-    pub groups: Vec<String>,
-    pub created_at: String,
-    pub updated_at: String,
-    pub trashed_at: Option<String>,
+/// The list/export columns, from the attribute table.
+macro_rules! define_columns {
+    ([] $(($kind:ident, $name:ident, $var:ident, $label:literal, $cpos:literal, $chg:literal, $($rest:tt)*),)*) => {
+        /// A column of `user list` and a field of `user export`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Column {
+            $($var,)*
+        }
+
+        impl Column {
+            /// In the order of SPEC §1.
+            pub const ALL: [Column; [$(Column::$var),*].len()] = crate::attributes::sorted([$(($cpos, Column::$var)),*]);
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Column::$var => stringify!($name),)*
+                }
+            }
+
+            /// The display label (the export dialog's names where it has one).
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(Column::$var => $label,)*
+                }
+            }
+
+            /// The cell text of a field (CSV, TSV): no allocation for text fields;
+            /// an unset field is empty, lists join with `;`.
+            pub fn text(self, u: &User) -> std::borrow::Cow<'_, str> {
+                use std::borrow::Cow::Borrowed;
+                match self {
+                    $(Column::$var => crate::store::model::cell_text!($kind, $name, u, self),)*
+                }
+            }
+
+            pub fn value(self, u: &User) -> Value {
+                match self {
+                    $(Column::$var => crate::store::model::cell_value!($kind, $name, u, self),)*
+                }
+            }
+        }
+    };
 }
 
-/// A column of `user list` and a field of `user export`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Column {
-    Id,
-    Username,
-    Email,
-    FirstName,
-    LastName,
-    FullName,
-    Initials,
-    Phone,
-    Timezone,
-    Notify,
-    Robot,
-    Active,
-    SsoDisabled,
-    SmsAutoSend,
-    Require2fa,
-    Status,
-    TwoFactor,
-    Role,
-    PrimaryGroup,
-    Organization,
-    Groups,
-    CreatedAt,
-    UpdatedAt,
+/// A plain attribute's cell; the others are [`Column::special_text`]'s.
+macro_rules! cell_text {
+    (text, $name:ident, $u:ident, $c:ident) => {
+        Borrowed($u.$name.as_deref().unwrap_or(""))
+    };
+    (flag, $name:ident, $u:ident, $c:ident) => {
+        Borrowed(if $u.$name { "true" } else { "false" })
+    };
+    ($kind:ident, $name:ident, $u:ident, $c:ident) => {
+        $c.special_text($u)
+    };
 }
+pub(crate) use cell_text;
+
+/// A plain attribute's JSON value; the others are [`Column::special_value`]'s.
+macro_rules! cell_value {
+    (text, $name:ident, $u:ident, $c:ident) => {
+        $u.$name.as_ref().map_or(Value::Null, |s| Value::String(s.clone()))
+    };
+    (flag, $name:ident, $u:ident, $c:ident) => {
+        Value::from($u.$name)
+    };
+    ($kind:ident, $name:ident, $u:ident, $c:ident) => {
+        $c.special_value($u)
+    };
+}
+pub(crate) use cell_value;
+
+crate::attributes::user_attributes! { define_columns }
 
 impl Column {
-    pub const ALL: [Column; 23] = [
-        Column::Id,
-        Column::Email,
-        Column::Username,
-        Column::FirstName,
-        Column::LastName,
-        Column::FullName,
-        Column::Initials,
-        Column::Role,
-        Column::TwoFactor,
-        Column::Status,
-        Column::Phone,
-        Column::Timezone,
-        Column::Notify,
-        Column::Robot,
-        Column::Active,
-        Column::SsoDisabled,
-        Column::SmsAutoSend,
-        Column::Require2fa,
-        Column::Organization,
-        Column::PrimaryGroup,
-        Column::Groups,
-        Column::CreatedAt,
-        Column::UpdatedAt,
-    ];
     pub const LIST_DEFAULT: [Column; 6] =
         [Column::Email, Column::FirstName, Column::LastName, Column::Role, Column::TwoFactor, Column::Status];
     pub const EXPORT_DEFAULT: [Column; 6] =
         [Column::Id, Column::Email, Column::FirstName, Column::LastName, Column::Role, Column::TwoFactor];
-
-    pub fn name(self) -> &'static str {
-        use Column::*;
-        match self {
-            Id => "id",
-            Username => "username",
-            Email => "email",
-            FirstName => "first_name",
-            LastName => "last_name",
-            FullName => "full_name",
-            Initials => "initials",
-            Phone => "phone",
-            Timezone => "timezone",
-            Notify => "notify",
-            Robot => "robot",
-            Active => "active",
-            SsoDisabled => "sso_disabled",
-            SmsAutoSend => "sms_auto_send",
-            Require2fa => "require_2fa",
-            Status => "status",
-            TwoFactor => "two_factor",
-            Role => "role",
-            PrimaryGroup => "primary_group",
-            Organization => "organization",
-            Groups => "groups",
-            CreatedAt => "created_at",
-            UpdatedAt => "updated_at",
-        }
-    }
-
-    /// The display label (the export dialog's names where it has one).
-    pub fn label(self) -> &'static str {
-        use Column::*;
-        match self {
-            Id => "User ID",
-            Username => "Username",
-            Email => "Email Address",
-            FirstName => "First Name",
-            LastName => "Last Name",
-            FullName => "Full Name",
-            Initials => "Initials",
-            Phone => "Phone Number",
-            Timezone => "Timezone",
-            Notify => "Notifications",
-            Robot => "Robot User",
-            Active => "Active",
-            SsoDisabled => "Disable SSO",
-            SmsAutoSend => "Send 2FA Codes via SMS",
-            Require2fa => "Require 2FA",
-            Status => "Status",
-            TwoFactor => "2FA",
-            Role => "RBAC Role",
-            PrimaryGroup => "Primary Group",
-            Organization => "Organization",
-            Groups => "Additional Groups",
-            CreatedAt => "Created",
-            UpdatedAt => "Updated",
-        }
-    }
 
     /// Accepts `first_name`, `first-name` and `roles` for `role`.
     pub fn parse(s: &str) -> Option<Column> {
@@ -257,61 +188,37 @@ impl Column {
         Column::ALL.into_iter().find(|c| c.name() == s)
     }
 
-    /// The cell text of a field (CSV, TSV): no allocation for text fields;
-    /// an unset field is empty, lists join with `;`.
-    pub fn text(self, u: &User) -> std::borrow::Cow<'_, str> {
-        fn opt(o: &Option<String>) -> std::borrow::Cow<'_, str> {
-            std::borrow::Cow::Borrowed(o.as_deref().unwrap_or(""))
-        }
+    /// The cell text of a column that is not a plain attribute.
+    fn special_text(self, u: &User) -> std::borrow::Cow<'_, str> {
         use Column::*;
         use std::borrow::Cow::{Borrowed, Owned};
-        let flag = |b: bool| Borrowed(if b { "true" } else { "false" });
         match self {
             Id => Owned(u.id.to_string()),
             Username => Borrowed(&u.username),
             Email => Borrowed(&u.email),
-            FirstName => opt(&u.first_name),
-            LastName => opt(&u.last_name),
-            FullName => opt(&u.full_name),
-            Initials => opt(&u.initials),
-            Phone => opt(&u.phone),
-            Timezone => opt(&u.timezone),
-            Notify => flag(u.notify),
-            Robot => flag(u.robot),
-            Active => flag(u.active),
-            SsoDisabled => flag(u.sso_disabled),
-            SmsAutoSend => flag(u.sms_auto_send),
-            Require2fa => flag(u.require_2fa),
+            Active => Borrowed(if u.active { "true" } else { "false" }),
             Status => Borrowed(&u.status),
             TwoFactor => Borrowed(&u.two_factor),
             Role => Owned(u.roles.join(";")),
-            PrimaryGroup => opt(&u.primary_group),
-            Organization => opt(&u.organization),
+            PrimaryGroup => Borrowed(u.primary_group.as_deref().unwrap_or("")),
+            Organization => Borrowed(u.organization.as_deref().unwrap_or("")),
             Groups => Owned(u.groups.join(";")),
             CreatedAt => Borrowed(&u.created_at),
             UpdatedAt => Borrowed(&u.updated_at),
+            // The plain attributes' cells come from the table (`cell_text!`).
+            _ => Borrowed(""),
         }
     }
 
-    pub fn value(self, u: &User) -> Value {
+    /// The JSON value of a column that is not a plain attribute.
+    fn special_value(self, u: &User) -> Value {
         use Column::*;
         let opt = |o: &Option<String>| o.as_ref().map_or(Value::Null, |s| Value::String(s.clone()));
         match self {
             Id => Value::from(u.id),
             Username => Value::from(u.username.clone()),
             Email => Value::from(u.email.clone()),
-            FirstName => opt(&u.first_name),
-            LastName => opt(&u.last_name),
-            FullName => opt(&u.full_name),
-            Initials => opt(&u.initials),
-            Phone => opt(&u.phone),
-            Timezone => opt(&u.timezone),
-            Notify => Value::from(u.notify),
-            Robot => Value::from(u.robot),
             Active => Value::from(u.active),
-            SsoDisabled => Value::from(u.sso_disabled),
-            SmsAutoSend => Value::from(u.sms_auto_send),
-            Require2fa => Value::from(u.require_2fa),
             Status => Value::from(u.status.clone()),
             TwoFactor => Value::from(u.two_factor.clone()),
             Role => Value::from(u.roles.clone()),
@@ -320,6 +227,8 @@ impl Column {
             Groups => Value::from(u.groups.clone()),
             CreatedAt => Value::from(u.created_at.clone()),
             UpdatedAt => Value::from(u.updated_at.clone()),
+            // The plain attributes' values come from the table (`cell_value!`).
+            _ => Value::Null,
         }
     }
 }
@@ -337,58 +246,70 @@ pub struct NewUser {
     pub status: Option<Status>,
 }
 
-/// A change to a user: `None` leaves a field alone; `Some(None)` clears it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UserChange {
-    pub full_name: Option<Option<String>>,
-    pub first_name: Option<Option<String>>,
-    pub last_name: Option<Option<String>>,
-    pub initials: Option<Option<String>>,
-    /// Record whether `full_name` / `initials` are now explicit values
-    /// (`None` leaves the record as it is).
-    pub full_name_set: Option<bool>,
-    pub initials_set: Option<bool>,
-    pub email: Option<(String, String)>,
-    pub phone: Option<Option<String>>,
-    pub timezone: Option<Option<String>>,
-    pub notify: Option<bool>,
-    pub robot: Option<bool>,
-    pub active: Option<bool>,
-    pub sso_disabled: Option<bool>,
-    pub sms_auto_send: Option<bool>,
-    pub require_2fa: Option<bool>,
-    pub primary_group: Option<i64>,
-    pub add_groups: Vec<i64>,
-    pub remove_groups: Vec<i64>,
-}
+/// The user and change structs, with a field per plain attribute of the table.
+macro_rules! define_user {
+    ([] $(($kind:ident, $name:ident, $var:ident, $($rest:tt)*),)*) => {
+        /// A user as shown and exported: every field of SPEC §1.
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct User {
+            pub id: i64,
+            pub username: String,
+            pub email: String,
+            $(pub $name: crate::attributes::attr_type!(row, $kind),)*
+            pub active: bool,
+            pub status: String,
+            pub two_factor: String,
+            pub primary_group: Option<String>,
+            pub organization: Option<String>,
+            /// Roles in the organization asked about.
+            pub roles: Vec<String>,
+            /// Additional groups (`org/group` when outside the organization asked about).
+            pub groups: Vec<String>,
+            pub created_at: String,
+            pub updated_at: String,
+            pub trashed_at: Option<String>,
+        }
 
-impl UserChange {
-    /// The fields this change touches (those its permit must cover).
-    pub fn fields(&self) -> Vec<Field> {
-        let mut v = Vec::new();
-        let mut add = |set: bool, f: Field| {
-            if set {
-                v.push(f)
+        /// A change to a user: `None` leaves a field alone; `Some(None)` clears it.
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct UserChange {
+            $(pub $name: crate::attributes::attr_type!(change, $kind),)*
+            /// Record whether `full_name` / `initials` are now explicit values
+            /// (`None` leaves the record as it is).
+            pub full_name_set: Option<bool>,
+            pub initials_set: Option<bool>,
+            pub email: Option<(String, String)>,
+            pub active: Option<bool>,
+            pub primary_group: Option<i64>,
+            pub add_groups: Vec<i64>,
+            pub remove_groups: Vec<i64>,
+        }
+
+        impl UserChange {
+            /// The fields this change touches (those its permit must cover), in
+            /// the order of [`Field::ALL`].
+            pub fn fields(&self) -> Vec<Field> {
+                let mut v = Vec::new();
+                $(if self.$name.is_some() {
+                    v.push(Field::$var);
+                })*
+                for (set, f) in [
+                    (self.email.is_some(), Field::Email),
+                    (self.active.is_some(), Field::Active),
+                    (self.primary_group.is_some(), Field::PrimaryGroup),
+                    (!self.add_groups.is_empty() || !self.remove_groups.is_empty(), Field::Groups),
+                ] {
+                    if set {
+                        v.push(f);
+                    }
+                }
+                v.sort_by_key(|f| Field::ALL.iter().position(|x| x == f));
+                v
             }
-        };
-        add(self.full_name.is_some(), Field::FullName);
-        add(self.first_name.is_some(), Field::FirstName);
-        add(self.last_name.is_some(), Field::LastName);
-        add(self.initials.is_some(), Field::Initials);
-        add(self.email.is_some(), Field::Email);
-        add(self.phone.is_some(), Field::Phone);
-        add(self.timezone.is_some(), Field::Timezone);
-        add(self.notify.is_some(), Field::Notify);
-        add(self.robot.is_some(), Field::Robot);
-        add(self.active.is_some(), Field::Active);
-        add(self.sso_disabled.is_some(), Field::SsoDisabled);
-        add(self.sms_auto_send.is_some(), Field::SmsAutoSend);
-        add(self.require_2fa.is_some(), Field::Require2fa);
-        add(self.primary_group.is_some(), Field::PrimaryGroup);
-        add(!self.add_groups.is_empty() || !self.remove_groups.is_empty(), Field::Groups);
-        v
-    }
+        }
+    };
 }
+crate::attributes::plain_attributes! { define_user }
 
 #[derive(Debug, Clone, Default)]
 pub struct UserQuery {
@@ -516,6 +437,8 @@ pub struct ImportRow {
     pub roles: Vec<i64>,
     pub role_names: Vec<String>,
     pub group: Option<i64>,
+    /// The finished audit change of the row (`service::record::users::joined`).
+    pub changes: String,
 }
 
 /// What a shell completes: the engine's [`crate::authz::Candidates`].

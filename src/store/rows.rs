@@ -81,22 +81,18 @@ pub struct IssuedToken {
     pub had_token: bool,
 }
 
-/// The editable columns of a user row, as they are to be stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserRow {
-    pub full_name: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub initials: Option<String>,
-    /// A new e-mail and its key; `None` keeps them.
-    pub email: Option<(String, String)>,
-    pub phone: Option<String>,
-    pub timezone: Option<String>,
-    pub notify: bool,
-    pub robot: bool,
-    pub sso_disabled: bool,
-    pub sms_auto_send: bool,
-    pub require_2fa: bool,
-    pub status: String,
-    pub primary_group: Option<i64>,
+/// The stored row of a user edit, with a column per plain attribute.
+macro_rules! define_user_row {
+    ([] $(($kind:ident, $name:ident, $($rest:tt)*),)*) => {
+        /// The editable columns of a user row, as they are to be stored.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct UserRow {
+            $(pub $name: crate::attributes::attr_type!(row, $kind),)*
+            /// A new e-mail and its key; `None` keeps them.
+            pub email: Option<(String, String)>,
+            pub status: String,
+            pub primary_group: Option<i64>,
+        }
+    };
 }
+crate::attributes::plain_attributes! { define_user_row }

@@ -11,24 +11,7 @@ use std::io::{BufRead, BufReader, Read};
 /// the matrix, the additional groups and the roles.
 pub fn editable(c: Column) -> bool {
     use Column::*;
-    matches!(
-        c,
-        FirstName
-            | LastName
-            | FullName
-            | Initials
-            | Phone
-            | Timezone
-            | Notify
-            | Robot
-            | Active
-            | SsoDisabled
-            | SmsAutoSend
-            | Require2fa
-            | PrimaryGroup
-            | Groups
-            | Role
-    )
+    crate::service::user_edit::is_plain(c.name()) || matches!(c, Active | PrimaryGroup | Groups | Role)
 }
 
 /// What a column of the input is for.

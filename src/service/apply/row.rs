@@ -57,21 +57,16 @@ pub fn desired(row: &Row, org: &Org) -> Result<Desired, AppError> {
     let mut d = Desired::default();
     for (c, v) in &row.cells {
         let c = *c;
-        let check = |f: fn(&str) -> Result<String, AppError>| if v.is_empty() { Ok(Value::Null) } else { f(v).map(Value::from) };
+        // The plain attributes as the table checks them.
+        if let Some(value) = user_edit::plain_cell(c, v) {
+            d.values.push((c, value?));
+            continue;
+        }
         match c {
-            Column::FullName => d.values.push((c, check(|s| validate::name("full name", s))?)),
-            Column::FirstName => d.values.push((c, check(|s| validate::name("first name", s))?)),
-            Column::LastName => d.values.push((c, check(|s| validate::name("last name", s))?)),
-            Column::Initials => d.values.push((c, check(validate::initials)?)),
-            Column::Phone => d.values.push((c, check(validate::phone)?)),
-            Column::Timezone => d.values.push((c, check(validate::timezone)?)),
-            Column::Notify | Column::Robot | Column::Active | Column::SsoDisabled | Column::SmsAutoSend | Column::Require2fa => {
+            Column::Active => {
                 // An empty cell clears the flag back to its default.
-                let b = if v.trim().is_empty() {
-                    matches!(c, Column::Notify | Column::Active)
-                } else {
-                    validate::boolean(c.name(), v.trim()).map_err(|e| AppError { kind: Kind::Invalid, ..e })?
-                };
+                let b = v.trim().is_empty()
+                    || validate::boolean(c.name(), v.trim()).map_err(|e| AppError { kind: Kind::Invalid, ..e })?;
                 d.values.push((c, Value::Bool(b)));
             }
             Column::PrimaryGroup if v.trim().is_empty() => {
@@ -189,22 +184,8 @@ pub fn diff(user: &User, org: &Org, d: &Desired, line: u64) -> Diff {
 
 /// The `user edit` flag of a field, from its new value.
 fn set(edit: &mut EditArgs, c: Column, v: &Value) {
-    let text = Some(v.as_str().unwrap_or_default().to_string());
-    let flag = v.as_bool();
-    match c {
-        Column::FullName => edit.full_name = text,
-        Column::FirstName => edit.first_name = text,
-        Column::LastName => edit.last_name = text,
-        Column::Initials => edit.initials = text,
-        Column::Phone => edit.phone = text,
-        Column::Timezone => edit.timezone = text,
-        Column::Notify => edit.notify = flag,
-        Column::Robot => edit.robot = flag,
-        Column::Active => edit.active = flag,
-        Column::SsoDisabled => edit.sso_disabled = flag,
-        Column::SmsAutoSend => edit.sms_auto_send = flag,
-        Column::Require2fa => edit.require_2fa = flag,
-        _ => {}
+    if !user_edit::set_plain_from(edit, c.name(), v) && c == Column::Active {
+        edit.active = v.as_bool();
     }
 }
 

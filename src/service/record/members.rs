@@ -1,9 +1,9 @@
 //! Memberships, organization roles and global roles.
 
+use super::Changes;
 use super::{audit, change};
 use crate::authz::{self, Permit};
 use crate::error::{self, Result};
-use super::Changes;
 use crate::store::{NewRole, RoleChange, RoleRow, Tx};
 use serde_json::{Value, json};
 
@@ -20,7 +20,7 @@ pub fn add_membership(tx: &mut dyn Tx, p: &Permit, org: i64, user: i64, roles: &
     tx.join_org(p, org, user, roles, group)?;
     let names = role_names(tx, roles)?;
     let email = tx.email_of(user)?;
-    audit(tx, p, Some(user), Some(&email), json!({"member": {"old": false, "new": true}, "roles": {"old": [], "new": names}}))
+    audit(tx, p, Some(user), Some(&email), super::users::joined(None, &names))
 }
 
 /// Remove a membership; returns true when the user went to the trash.

@@ -1,9 +1,9 @@
 //! Initialization and organizations.
 
+use super::Changes;
 use super::{audit, audit_in};
 use crate::authz::{self, PermSet, Permit, Status};
 use crate::error::{self, Result};
-use super::Changes;
 use crate::store::{NewOrg, NewUser, OrgChange, OrgSettings, RoleRow, Tx};
 use serde_json::json;
 

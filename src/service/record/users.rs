@@ -1,11 +1,11 @@
 //! Identities: adding one, editing it (the old → new diff), the trash.
 
+use super::Changes;
 use super::audit;
 use super::members::role_names;
 use crate::authz::Permit;
 use crate::error::{self, Result};
-use super::Changes;
-use crate::store::{NewUser, Selector, Tx, UserChange, UserRow};
+use crate::store::{Column, NewUser, Selector, Tx, User, UserChange, UserRow};
 use serde_json::{Value, json};
 
 /// A new identity; its e-mail (by key) and username must be free.
@@ -24,14 +24,17 @@ pub fn add_user(tx: &mut dyn Tx, p: &Permit, org: i64, user: &NewUser, roles: &[
     let id = insert_user(tx, p, user)?;
     tx.join_org(p, org, id, roles, group)?;
     let names = role_names(tx, roles)?;
-    audit(
-        tx,
-        p,
-        Some(id),
-        Some(&user.email),
-        json!({"user": {"old": null, "new": user.email}, "roles": {"old": [], "new": names}}),
-    )?;
+    audit(tx, p, Some(id), Some(&user.email), joined(Some(&user.email), &names))?;
     Ok(id)
+}
+
+/// The audit change of a user who joins an organization with roles: a new
+/// identity (`created` is its e-mail) or an existing one.
+pub fn joined(created: Option<&str>, roles: &[String]) -> Value {
+    match created {
+        Some(email) => json!({"user": {"old": null, "new": email}, "roles": {"old": [], "new": roles}}),
+        None => json!({"member": {"old": false, "new": true}, "roles": {"old": [], "new": roles}}),
+    }
 }
 
 /// Bring a user back from the trash into the organization they were
@@ -98,55 +101,39 @@ pub fn update_user(tx: &mut dyn Tx, p: &Permit, user: i64, c: &UserChange) -> Re
     let account = tx.account(user)?.ok_or_else(|| error::not_found(format!("no user with id {user}")))?;
     let old_pg = account.primary_group;
     let mut ch = Changes::default();
-    let pick = |new: &Option<Option<String>>, old: &Option<String>| new.clone().unwrap_or_else(|| old.clone());
-    let b = |n: Option<bool>, o: bool| n.unwrap_or(o);
     let status = match c.active {
         Some(false) => "inactive".to_string(),
         Some(true) if old.status == "inactive" => if account.accepted { "active" } else { "invited" }.to_string(),
         _ => old.status.clone(),
     };
-    let row = UserRow {
-        full_name: pick(&c.full_name, &old.full_name),
-        first_name: pick(&c.first_name, &old.first_name),
-        last_name: pick(&c.last_name, &old.last_name),
-        initials: pick(&c.initials, &old.initials),
-        email: c.email.clone(),
-        phone: pick(&c.phone, &old.phone),
-        timezone: pick(&c.timezone, &old.timezone),
-        notify: b(c.notify, old.notify),
-        robot: b(c.robot, old.robot),
-        sso_disabled: b(c.sso_disabled, old.sso_disabled),
-        sms_auto_send: b(c.sms_auto_send, old.sms_auto_send),
-        require_2fa: b(c.require_2fa, old.require_2fa),
-        status,
-        primary_group: c.primary_group.or(old_pg),
-    };
-    ch.push("first_name", opt_json(&old.first_name), opt_json(&row.first_name));
-    ch.push("last_name", opt_json(&old.last_name), opt_json(&row.last_name));
-    ch.push("full_name", opt_json(&old.full_name), opt_json(&row.full_name));
-    ch.push("initials", opt_json(&old.initials), opt_json(&row.initials));
-    if let Some((e, k)) = &c.email {
-        if tx.find_user(&Selector::EmailKey(k.clone()))?.is_some_and(|other| other != user) {
-            return Err(error::conflict(format!("the e-mail {e} belongs to another user")).into());
+    let row = new_row(c, &old, status, c.primary_group.or(old_pg));
+    // The plain attributes come from the table; the others are told here.
+    record_changes(&mut ch, &old, &row, &mut |col, ch| {
+        match col {
+            Column::Email => {
+                if let Some((e, k)) = &c.email {
+                    if tx.find_user(&Selector::EmailKey(k.clone()))?.is_some_and(|other| other != user) {
+                        return Err(error::conflict(format!("the e-mail {e} belongs to another user")).into());
+                    }
+                    ch.push("email", old.email.as_str(), e.as_str());
+                }
+            }
+            Column::Active => ch.push("active", old.active, row.status != "inactive"),
+            Column::Status => ch.push("status", old.status.as_str(), row.status.as_str()),
+            Column::PrimaryGroup if row.primary_group != old_pg => {
+                let label =
+                    |g: Option<i64>, tx: &dyn Tx| -> Result<Value> { Ok(g.map(|g| tx.group_label(g)).transpose()?.into()) };
+                ch.push("primary_group", label(old_pg, &*tx)?, label(row.primary_group, &*tx)?);
+            }
+            Column::Groups => {
+                let groups_before = tx.additional_groups(user)?;
+                tx.change_user_groups(p, user, c)?;
+                ch.push("groups", groups_before, tx.additional_groups(user)?);
+            }
+            _ => {}
         }
-        ch.push("email", old.email.as_str(), e.as_str());
-    }
-    ch.push("phone", opt_json(&old.phone), opt_json(&row.phone));
-    ch.push("timezone", opt_json(&old.timezone), opt_json(&row.timezone));
-    ch.push("notify", old.notify, row.notify);
-    ch.push("robot", old.robot, row.robot);
-    ch.push("sso_disabled", old.sso_disabled, row.sso_disabled);
-    ch.push("sms_auto_send", old.sms_auto_send, row.sms_auto_send);
-    ch.push("require_2fa", old.require_2fa, row.require_2fa);
-    ch.push("active", old.active, row.status != "inactive");
-    ch.push("status", old.status.as_str(), row.status.as_str());
-    if row.primary_group != old_pg {
-        let label = |g: Option<i64>, tx: &dyn Tx| -> Result<Value> { Ok(g.map(|g| tx.group_label(g)).transpose()?.into()) };
-        ch.push("primary_group", label(old_pg, tx)?, label(row.primary_group, tx)?);
-    }
-    let groups_before = tx.additional_groups(user)?;
-    tx.change_user_groups(p, user, c)?;
-    ch.push("groups", groups_before, tx.additional_groups(user)?);
+        Ok(())
+    })?;
     if ch.is_empty() {
         return Ok(ch);
     }
@@ -154,3 +141,56 @@ pub fn update_user(tx: &mut dyn Tx, p: &Permit, user: i64, c: &UserChange) -> Re
     audit(tx, p, Some(user), Some(&old.email), ch.to_json())?;
     Ok(ch)
 }
+
+/// The row after an edit, and the audit changes it makes, from the attribute table.
+macro_rules! define_edit_row {
+    ([] $(($kind:ident, $name:ident, $($rest:tt)*),)*) => {
+        /// The stored row after `c`: each plain attribute as changed or as it was.
+        fn new_row(c: &UserChange, old: &User, status: String, primary_group: Option<i64>) -> UserRow {
+            UserRow {
+                $($name: c.$name.clone().unwrap_or_else(|| old.$name.clone()),)*
+                email: c.email.clone(),
+                status,
+                primary_group,
+            }
+        }
+    };
+}
+crate::attributes::plain_attributes! { define_edit_row }
+
+/// The changes of an edit, in the table's order: the plain attributes
+/// compare `old` and `row`; `special` records each other attribute.
+macro_rules! define_record_changes {
+    ([] $(($kind:ident, $name:ident, $var:ident, $label:literal, $cpos:literal, $chg:literal, $($rest:tt)*),)*) => {
+        fn record_changes(
+            ch: &mut Changes,
+            old: &User,
+            row: &UserRow,
+            special: &mut dyn FnMut(Column, &mut Changes) -> Result<()>,
+        ) -> Result<()> {
+            $(crate::service::record::users::change_of!($kind, $name, $var, ch, old, row, special);)*
+            // In the order the audit log has always recorded them: the names
+            // before the names derived from them, the status after the flags.
+            ch.0.sort_by_key(|(name, _, _)| match name.as_str() {
+                $(stringify!($name) => $chg,)*
+                _ => u32::MAX,
+            });
+            Ok(())
+        }
+    };
+}
+crate::attributes::user_attributes! { define_record_changes }
+
+/// One attribute's change: a plain one compared here, any other by `special`.
+macro_rules! change_of {
+    (text, $name:ident, $var:ident, $ch:ident, $old:ident, $row:ident, $special:ident) => {
+        $ch.push(stringify!($name), opt_json(&$old.$name), opt_json(&$row.$name))
+    };
+    (flag, $name:ident, $var:ident, $ch:ident, $old:ident, $row:ident, $special:ident) => {
+        $ch.push(stringify!($name), $old.$name, $row.$name)
+    };
+    ($kind:ident, $name:ident, $var:ident, $ch:ident, $old:ident, $row:ident, $special:ident) => {
+        $special(Column::$var, $ch)?
+    };
+}
+pub(crate) use change_of;

@@ -111,7 +111,10 @@ fn a_record_is_shown_to_its_user_a_manager_and_readers_only() {
     assert_eq!(me.id, plain);
     assert_eq!(tx.record(&seen, plain, Some(org.id)).unwrap().unwrap().email, "plain@example.com");
     // The permit to see oneself shows nobody else.
-    assert_eq!(tx.record(&seen, bob, Some(org.id)).unwrap_err().to_string(), "internal error: a permit for read does not cover reading what needs user:read");
+    assert_eq!(
+        tx.record(&seen, bob, Some(org.id)).unwrap_err().to_string(),
+        "internal error: a permit for read does not cover reading what needs user:read"
+    );
     let existing = refusal(service::viewable(&*tx, &actor, &org, "bob@example.com"));
     let missing = refusal(service::viewable(&*tx, &actor, &org, "ghost@example.com"));
     assert_eq!(

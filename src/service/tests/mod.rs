@@ -28,7 +28,8 @@ impl World {
             let mut tx = store.write().unwrap();
             let permit = authz::decide_init(!tx.is_initialized().unwrap()).unwrap();
             let admin = active("root@example.com");
-            let ids = record::orgs::init(&mut *tx, &permit, &NewOrg { slug: "acme".into(), display_name: "Acme".into() }, &admin).unwrap();
+            let ids = record::orgs::init(&mut *tx, &permit, &NewOrg { slug: "acme".into(), display_name: "Acme".into() }, &admin)
+                .unwrap();
             tx.commit().unwrap();
             ids
         };

@@ -15,8 +15,7 @@ use serde_json::Value;
 impl AuditStore for SqliteTx<'_> {
     fn audit(&self, p: &Permit, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
         p.check_audit(q.org.as_deref(), q.include_global)?;
-        let (mut sql, mut args) =
-            audit_where(q, "id, at, actor, org, action, target_id, target, changes, change_id, reverts")?;
+        let (mut sql, mut args) = audit_where(q, "id, at, actor, org, action, target_id, target, changes, change_id, reverts")?;
         sql.push_str(" ORDER BY id DESC");
         if let Some(l) = q.limit {
             args.push(Sql::Integer(l.min(i64::MAX as u64) as i64));

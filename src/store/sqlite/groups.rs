@@ -52,7 +52,8 @@ impl GroupStore for SqliteTx<'_> {
     }
 
     fn group_slugs(&self, org: i64) -> Result<Vec<String>> {
-        self.all("SELECT slug FROM groups WHERE org_id = ?1 ORDER BY slug", [org], |r| r.get("slug")).context("listing group slugs")
+        self.all("SELECT slug FROM groups WHERE org_id = ?1 ORDER BY slug", [org], |r| r.get("slug"))
+            .context("listing group slugs")
     }
 
     fn in_group(&self, group: i64, user: i64, role: GroupRole) -> Result<bool> {
@@ -69,8 +70,9 @@ impl GroupStore for SqliteTx<'_> {
     }
 
     fn group_people(&self, p: &Permit, group: i64) -> Result<GroupPeople> {
-        let org: Option<i64> =
-            self.maybe("SELECT org_id FROM groups WHERE id = ?1", [group], |r| r.get("org_id")).context("reading the group's organization")?;
+        let org: Option<i64> = self
+            .maybe("SELECT org_id FROM groups WHERE id = ?1", [group], |r| r.get("org_id"))
+            .context("reading the group's organization")?;
         p.check_read(&[Perm::GroupRead], org)?;
         let list = |sql: &str, what: &str| -> Result<Vec<String>> {
             self.all(sql, [group], |r| r.get("email")).with_context(|| format!("listing the group's {what}"))

@@ -9,7 +9,6 @@ use crate::error::Result;
 use crate::store::model::ImportRow;
 use anyhow::Context;
 use rusqlite::{OptionalExtension, params};
-use serde_json::json;
 
 /// Secondary indexes that a bulk load may set aside: none of them is read
 /// while the rows are checked and written (the unique keys are, and so are
@@ -68,7 +67,7 @@ impl SqliteTx<'_> {
         let (mut next_id, mut prev) = super::chain::tail(&self.tx)?;
         let mut email_of = self.tx.prepare_cached("SELECT email FROM users WHERE id = ?1")?;
         for (n, row) in rows.iter().enumerate() {
-            let (id, email, change) = match (&row.new, row.existing) {
+            let (id, email) = match (&row.new, row.existing) {
                 (Some(u), _) => {
                     ins_user.execute(params![
                         u.username,
@@ -88,11 +87,7 @@ impl SqliteTx<'_> {
                     ])?;
                     let id = self.tx.last_insert_rowid();
                     ins_inv.execute(params![id, org, t])?;
-                    (
-                        id,
-                        u.email.clone(),
-                        json!({"user": {"old": null, "new": u.email}, "roles": {"old": [], "new": row.role_names}}),
-                    )
+                    (id, u.email.clone())
                 }
                 (None, Some(id)) => {
                     let email: String = email_of.query_row([id], |r| r.get(0))?;
@@ -100,7 +95,7 @@ impl SqliteTx<'_> {
                     if set_primary.execute(params![g, id])? == 0 && row.group.is_some() {
                         ins_group.execute(params![g, id])?;
                     }
-                    (id, email, json!({"member": {"old": false, "new": true}, "roles": {"old": [], "new": row.role_names}}))
+                    (id, email)
                 }
                 (None, None) => return Err(anyhow::anyhow!("internal error: an import row without a user")),
             };
@@ -114,7 +109,7 @@ impl SqliteTx<'_> {
             entry.id = next_id;
             entry.target_id = Some(id);
             entry.target = Some(email);
-            entry.changes = change.to_string();
+            entry.changes.clone_from(&row.changes);
             prev = super::chain::insert(&self.tx, &entry, &prev)?;
             next_id += 1;
             ids.push(id);

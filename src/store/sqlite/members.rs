@@ -3,7 +3,7 @@
 use super::now;
 use super::tx::{SqliteTx, covers};
 use super::users::perms_from;
-use crate::authz::{Op, PermSet, Perm, Permit, Scope};
+use crate::authz::{Op, Perm, PermSet, Permit, Scope};
 use crate::error::Result;
 use crate::store::model::*;
 use crate::store::rows::*;

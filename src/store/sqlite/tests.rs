@@ -18,7 +18,8 @@ mod open {
         c.pragma_update(None, "user_version", 99).unwrap();
         drop(c);
         let err = SqliteStore::open(&path).err().unwrap();
-        assert!(err.to_string().contains("schema version 99, newer than this acct knows (7)"), "{err}");
+        let expect = format!("schema version 99, newer than this acct knows ({SCHEMA_VERSION})");
+        assert!(err.to_string().contains(&expect), "{err}");
 
         let other = dir.path().join("other.db");
         let c = Connection::open(&other).unwrap();

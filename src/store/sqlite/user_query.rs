@@ -119,65 +119,78 @@ fn indexed(c: Column) -> bool {
     )
 }
 
-fn sort_expr(c: Column) -> &'static str {
-    use Column::*;
-    match c {
-        Id => "u.id",
-        Username => "u.username",
-        Email => "u.email COLLATE NOCASE",
-        FirstName => "u.first_name COLLATE NOCASE",
-        LastName => "u.last_name COLLATE NOCASE",
-        FullName => "u.full_name COLLATE NOCASE",
-        Initials => "u.initials COLLATE NOCASE",
-        Phone => "u.phone",
-        Timezone => "u.timezone",
-        Notify => "u.notify",
-        Robot => "u.robot",
-        Active => "(u.status <> 'inactive')",
-        SsoDisabled => "u.sso_disabled",
-        SmsAutoSend => "u.sms_auto_send",
-        Require2fa => "u.require_2fa",
-        Status => "u.status",
-        TwoFactor => "u.two_factor",
-        Role => "m.role_key",
-        PrimaryGroup => "pg.slug",
-        Organization => "po.slug",
-        Groups => "groups",
-        CreatedAt => "u.created_at",
-        UpdatedAt => "u.updated_at",
-    }
+/// The sort expressions, from the attribute table.
+macro_rules! define_sort {
+    ([] $(($kind:ident, $name:ident, $var:ident, $label:literal, $cpos:literal, $chg:literal, $who:tt, $sort:literal, $($rest:tt)*),)*) => {
+        fn sort_expr(c: Column) -> &'static str {
+            match c {
+                $(Column::$var => $sort,)*
+            }
+        }
+    };
 }
+crate::attributes::user_attributes! { define_sort }
 
 /// The needle for a search key.
 pub fn search_needle(text: &str) -> String {
     crate::validate::nfc(text).to_lowercase()
 }
 
-/// The user columns: expression, the name `row_to_user` reads it by, and
-/// the fields that need it.
-const USER_FIELDS: [(&str, &str, &[Column]); 21] = [
-    ("u.id", "id", &[]),
-    ("u.username", "username", &[Column::Username]),
-    ("u.email", "email", &[Column::Email]),
-    ("u.first_name", "first_name", &[Column::FirstName]),
-    ("u.last_name", "last_name", &[Column::LastName]),
-    ("u.full_name", "full_name", &[Column::FullName]),
-    ("u.initials", "initials", &[Column::Initials]),
-    ("u.phone", "phone", &[Column::Phone]),
-    ("u.timezone", "timezone", &[Column::Timezone]),
-    ("u.notify", "notify", &[Column::Notify]),
-    ("u.robot", "robot", &[Column::Robot]),
-    ("u.sso_disabled", "sso_disabled", &[Column::SsoDisabled]),
-    ("u.sms_auto_send", "sms_auto_send", &[Column::SmsAutoSend]),
-    ("u.require_2fa", "require_2fa", &[Column::Require2fa]),
-    ("u.status", "status", &[Column::Status, Column::Active]),
-    ("u.two_factor", "two_factor", &[Column::TwoFactor]),
-    ("pg.slug", "primary_group", &[Column::PrimaryGroup]),
-    ("po.slug", "organization", &[Column::Organization]),
-    ("u.created_at", "created_at", &[Column::CreatedAt]),
-    ("u.updated_at", "updated_at", &[Column::UpdatedAt]),
-    ("u.trashed_at", "trashed_at", &[]),
-];
+/// The user columns and how a row decodes, with the plain attributes of the table.
+macro_rules! define_user_columns {
+    ([] $(($kind:ident, $name:ident, $var:ident, $($rest:tt)*),)*) => {
+        /// The user columns: expression, the name `row_to_user` reads it by, and
+        /// the fields that need it. The id comes first and is always read.
+        const USER_FIELDS: &[(&str, &str, &[Column])] = &[
+            ("u.id", "id", &[]),
+            ("u.username", "username", &[Column::Username]),
+            ("u.email", "email", &[Column::Email]),
+            $((concat!("u.", stringify!($name)), stringify!($name), &[Column::$var]),)*
+            ("u.status", "status", &[Column::Status, Column::Active]),
+            ("u.two_factor", "two_factor", &[Column::TwoFactor]),
+            ("pg.slug", "primary_group", &[Column::PrimaryGroup]),
+            ("po.slug", "organization", &[Column::Organization]),
+            ("u.created_at", "created_at", &[Column::CreatedAt]),
+            ("u.updated_at", "updated_at", &[Column::UpdatedAt]),
+            ("u.trashed_at", "trashed_at", &[]),
+        ];
+
+        pub(super) fn row_to_user(r: &Row<'_>) -> rusqlite::Result<User> {
+            let text = |c: &str| -> rusqlite::Result<String> { Ok(r.get::<_, Option<String>>(c)?.unwrap_or_default()) };
+            let flag = |c: &str| -> rusqlite::Result<bool> { Ok(r.get::<_, Option<bool>>(c)?.unwrap_or(false)) };
+            let status = text("status")?;
+            Ok(User {
+                id: r.get("id")?,
+                username: text("username")?,
+                email: text("email")?,
+                $($name: crate::store::sqlite::user_query::decode!($kind, r, flag, stringify!($name)),)*
+                active: status != "inactive",
+                status,
+                two_factor: text("two_factor")?,
+                primary_group: r.get("primary_group")?,
+                organization: r.get("organization")?,
+                created_at: text("created_at")?,
+                updated_at: text("updated_at")?,
+                trashed_at: r.get("trashed_at")?,
+                roles: split(r.get("roles")?),
+                groups: split(r.get("groups")?),
+            })
+        }
+    };
+}
+
+/// A plain attribute's value in a row (a NULL flag is false).
+macro_rules! decode {
+    (text, $r:ident, $flag:ident, $col:expr) => {
+        $r.get($col)?
+    };
+    (flag, $r:ident, $flag:ident, $col:expr) => {
+        $flag($col)?
+    };
+}
+pub(super) use decode;
+
+crate::attributes::plain_attributes! { define_user_columns }
 
 /// The select list for the wanted fields; the others are NULL (no copy of
 /// values nobody reads). The id is always read.
@@ -196,38 +209,6 @@ fn select_list(wanted: Option<&[Column]>) -> String {
 /// The query of one user's row; `?1` is the organization roles are shown for, `?2` the user.
 pub(super) fn user_row_sql() -> String {
     format!("SELECT {}, {ROLES_OF} AS roles, {GROUPS_OF} AS groups FROM users u {USER_JOINS} WHERE u.id = ?2", select_list(None))
-}
-
-pub(super) fn row_to_user(r: &Row<'_>) -> rusqlite::Result<User> {
-    let text = |c: &str| -> rusqlite::Result<String> { Ok(r.get::<_, Option<String>>(c)?.unwrap_or_default()) };
-    let flag = |c: &str| -> rusqlite::Result<bool> { Ok(r.get::<_, Option<bool>>(c)?.unwrap_or(false)) };
-    let status = text("status")?;
-    Ok(User {
-        id: r.get("id")?,
-        username: text("username")?,
-        email: text("email")?,
-        first_name: r.get("first_name")?,
-        last_name: r.get("last_name")?,
-        full_name: r.get("full_name")?,
-        initials: r.get("initials")?,
-        phone: r.get("phone")?,
-        timezone: r.get("timezone")?,
-        notify: flag("notify")?,
-        robot: flag("robot")?,
-        active: status != "inactive",
-        sso_disabled: flag("sso_disabled")?,
-        sms_auto_send: flag("sms_auto_send")?,
-        require_2fa: flag("require_2fa")?,
-        status,
-        two_factor: text("two_factor")?,
-        primary_group: r.get("primary_group")?,
-        organization: r.get("organization")?,
-        created_at: text("created_at")?,
-        updated_at: text("updated_at")?,
-        trashed_at: r.get("trashed_at")?,
-        roles: split(r.get("roles")?),
-        groups: split(r.get("groups")?),
-    })
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use super::now;
 use super::tx::{SqliteTx, covers, split};
 use super::user_query::{row_to_user, user_query_sql, user_row_sql};
-use crate::authz::{Op, OrgFacts, PermSet, Perm, Permit, Status, Subject};
+use crate::authz::{Op, OrgFacts, Perm, PermSet, Permit, Status, Subject};
 use crate::error::Result;
 use crate::store::model::*;
 use crate::store::rows::*;
@@ -383,34 +383,18 @@ impl UserStore for SqliteTx<'_> {
             &username,
             [row.first_name.as_deref(), row.last_name.as_deref(), row.full_name.as_deref()],
         );
-        self.run(
-            "UPDATE users SET full_name = ?1, first_name = ?2, last_name = ?3, initials = ?4,
-                email = coalesce(?5, email), email_key = coalesce(?6, email_key), phone = ?7, timezone = ?8,
-                notify = ?9, robot = ?10, sso_disabled = ?11, sms_auto_send = ?12, require_2fa = ?13,
-                status = ?14, primary_group_id = ?15, updated_at = ?16, search_key = ?18
-             WHERE id = ?17",
-            params![
-                row.full_name,
-                row.first_name,
-                row.last_name,
-                row.initials,
-                new_email,
-                new_key,
-                row.phone,
-                row.timezone,
-                row.notify,
-                row.robot,
-                row.sso_disabled,
-                row.sms_auto_send,
-                row.require_2fa,
-                row.status,
-                row.primary_group,
-                now(),
-                user,
-                key
-            ],
-        )
-        .context("updating the user")?;
+        let now = now();
+        let mut params = plain_params(row);
+        params.extend([
+            (":email", &new_email as &dyn rusqlite::ToSql),
+            (":email_key", &new_key),
+            (":status", &row.status),
+            (":primary_group", &row.primary_group),
+            (":updated_at", &now),
+            (":search_key", &key),
+            (":id", &user),
+        ]);
+        self.run(&set_user_sql(), params.as_slice()).context("updating the user")?;
         Ok(())
     }
 
@@ -418,3 +402,22 @@ impl UserStore for SqliteTx<'_> {
         self.bulk_import(p, org, rows, progress)
     }
 }
+
+/// The UPDATE of an edited user row and its plain attributes' parameters.
+macro_rules! define_set_user {
+    ([] $(($kind:ident, $name:ident, $($rest:tt)*),)*) => {
+        fn set_user_sql() -> String {
+            let plain = [$(concat!(stringify!($name), " = :", stringify!($name))),*].join(", ");
+            format!(
+                "UPDATE users SET {plain}, email = coalesce(:email, email), email_key = coalesce(:email_key, email_key),
+                    status = :status, primary_group_id = :primary_group, updated_at = :updated_at, search_key = :search_key
+                 WHERE id = :id"
+            )
+        }
+
+        fn plain_params(row: &UserRow) -> Vec<(&'static str, &dyn rusqlite::ToSql)> {
+            vec![$((concat!(":", stringify!($name)), &row.$name as &dyn rusqlite::ToSql)),*]
+        }
+    };
+}
+crate::attributes::plain_attributes! { define_set_user }
