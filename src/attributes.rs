@@ -48,7 +48,7 @@ macro_rules! user_attributes {
                 ($crate::validate::phone), [value_name = "PHONE", help = "E.164, e.g. +4915112345678"]),
             (text, timezone, Timezone, "Timezone", 110, 70, (true, true, true), "u.timezone",
                 ($crate::validate::timezone),
-                [value_name = "TZ", add = $crate::cli::complete::timezones(), help = "IANA name, e.g. Europe/Berlin"]),
+                [value_name = "TZ", add = complete::timezones(), help = "IANA name, e.g. Europe/Berlin"]),
             (flag, notify, Notify, "Notifications", 120, 80, (true, false, true), "u.notify", (true),
                 [help = "Receive notification e-mails"]),
             (flag, robot, Robot, "Robot User", 130, 90, (false, true, true), "u.robot", (false),

@@ -231,7 +231,7 @@ impl Config {
         use std::os::fd::AsRawFd;
         use std::os::unix::fs::OpenOptionsExt;
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            crate::store::sqlite::create_private_dir(dir)?;
+            crate::safe_file::create_private_dir(dir)?;
         }
         let cannot = || format!("cannot write the configuration file {}", self.path.display());
         let real = crate::safe_file::resolve(&self.path).with_context(cannot)?;

@@ -21,6 +21,51 @@ pub enum Kind {
     Cancelled,
 }
 
+/// SPEC §5: every exit status and what it means. The one table that
+/// `acct --help`, the man page and the README show (flags in backticks).
+pub const EXIT_STATUS: [(u8, &str); 8] = [
+    (0, "success"),
+    (1, "failure not covered below (I/O, database)"),
+    (2, "usage: bad flags or arguments; a confirmation needed without a terminal and without `--yes`"),
+    (3, "not found: user, role, group, org"),
+    (4, "permission denied (also an unknown or inactive actor)"),
+    (5, "conflict: already exists, last admin, invalid state"),
+    (6, "invalid input: bad e-mail, phone, timezone, CSV row"),
+    (7, "partial: a multi-target command with `--keep-going` where some targets failed"),
+];
+
+/// The table as `--help` shows it.
+pub fn exit_status_help() -> String {
+    let mut s = String::from("Exit status:");
+    for (code, what) in EXIT_STATUS {
+        s.push_str(&format!("\n  {code}  {}", what.replace('`', "")));
+    }
+    s
+}
+
+/// The table as a man page section (roff).
+pub fn exit_status_man() -> String {
+    let mut s = String::from(".SH \"EXIT STATUS\"\n");
+    for (code, what) in EXIT_STATUS {
+        let mut text = String::new();
+        for (i, part) in what.split('`').enumerate() {
+            let part = part.replace('-', "\\-");
+            if i % 2 == 1 { text.push_str(&format!("\\fB{part}\\fR")) } else { text.push_str(&part) }
+        }
+        s.push_str(&format!(".TP\n.B {code}\n{text}\n"));
+    }
+    s
+}
+
+/// The table as the README's Markdown.
+pub fn exit_status_markdown() -> String {
+    let mut s = String::from("| code | meaning |\n| --- | --- |\n");
+    for (code, what) in EXIT_STATUS {
+        s.push_str(&format!("| {code} | {what} |\n"));
+    }
+    s
+}
+
 impl Kind {
     pub fn exit_code(self) -> u8 {
         match self {
@@ -346,7 +391,7 @@ fn escape(s: &str, max: usize) -> String {
             out.push('…');
             break;
         }
-        if crate::validate::hides_or_breaks(c) {
+        if crate::text::hides_or_breaks(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
@@ -412,5 +457,35 @@ mod closest_tests {
         assert_eq!(closest("list.colums", ["list.columns", "org"]), Some("list.columns"));
         assert_eq!(closest("zzz", roles), None);
         assert_eq!(closest("ops", ["eng", "everyone"]), None);
+    }
+}
+
+#[cfg(test)]
+mod exit_status_tests {
+    use super::*;
+
+    #[test]
+    fn the_table_covers_every_kind_in_order_and_the_readme_shows_it() {
+        let codes: Vec<u8> = EXIT_STATUS.iter().map(|(c, _)| *c).collect();
+        assert_eq!(codes, (0..=7).collect::<Vec<u8>>());
+        for k in [Kind::Failure, Kind::Usage, Kind::NotFound, Kind::Denied, Kind::Conflict, Kind::Invalid, Kind::Partial] {
+            assert!(codes.contains(&k.exit_code()), "{k:?}");
+        }
+        let readme = include_str!("../README.md");
+        assert!(
+            readme.contains(&exit_status_markdown()),
+            "README's exit table differs from error::EXIT_STATUS:\n{}",
+            exit_status_markdown()
+        );
+    }
+
+    #[test]
+    fn the_man_page_escapes_dashes_and_sets_flags_in_bold() {
+        let man = exit_status_man();
+        assert!(man.starts_with(".SH \"EXIT STATUS\"\n.TP\n.B 0\nsuccess\n"), "{man}");
+        assert!(
+            man.contains(".B 7\npartial: a multi\\-target command with \\fB\\-\\-keep\\-going\\fR where some targets failed\n"),
+            "{man}"
+        );
     }
 }

@@ -164,7 +164,7 @@ pub fn deliver(transport: &Transport, helo: &str, outbox: &Path, msg: &Message) 
 /// Write an `.eml` file atomically (private temporary file, then rename; no
 /// temporary file survives an interruption).
 fn write_outbox(dir: &Path, msg: &Message) -> Result<PathBuf> {
-    crate::store::sqlite::create_private_dir(dir)?;
+    crate::safe_file::create_private_dir(dir)?;
     let mut rnd = [0u8; 6];
     crate::secret::fill_random(&mut rnd);
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");

@@ -4,7 +4,7 @@
 //! (a [`Sink`]), except for the table format, which needs every row to size its
 //! columns and is limited to a page by the commands that use it.
 
-use crate::error::{AppError, Kind, Result};
+use crate::error::Result;
 use serde_json::Value;
 use std::io::Write;
 
@@ -439,9 +439,4 @@ pub fn object(out: &mut dyn Write, format: Format, style: Style, fields: &[(&str
         }
     }
     Ok(())
-}
-
-pub fn parse_format(s: &str) -> Result<Format, AppError> {
-    use clap::ValueEnum;
-    Format::from_str(s, true).map_err(|_| AppError::new(Kind::Usage, format!("unknown format '{s}'")))
 }

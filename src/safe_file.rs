@@ -207,10 +207,6 @@ impl OutputFile {
         Ok(OutputFile { shown: path.to_path_buf(), real, forbidden, temp })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.shown
-    }
-
     /// Write the content and rename it over the target.
     pub fn write<T>(mut self, write: impl FnOnce(&mut dyn Write) -> Result<T>) -> Result<T> {
         let shown = self.shown.clone();
@@ -446,6 +442,16 @@ fn install_handlers() {
             libc::sigaction(sig, &new, std::ptr::null_mut());
         }
     });
+}
+
+/// Create a directory (and parents) readable by its owner only.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create the directory {}", dir.display()))
 }
 
 #[cfg(test)]

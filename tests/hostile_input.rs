@@ -81,7 +81,7 @@ fn filler(arg: &clap::Arg) -> String {
 fn every_subcommand_refuses_a_non_utf8_argument_without_panicking() {
     let env = Env::new();
     let mut all = Vec::new();
-    leaves(&acct::cli::Cli::command(), vec![], &mut all);
+    leaves(&acct::Cli::command(), vec![], &mut all);
     assert!(all.len() > 40, "the walk found {} subcommands", all.len());
     let mut runs = 0;
     for (path, cmd) in &all {

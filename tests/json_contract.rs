@@ -167,7 +167,7 @@ fn every_json_key_of_every_command_is_in_the_readme_table() {
     std::fs::write(env.home().join("people.csv"), "email,role\ndan@example.com,read-only\n").unwrap();
     std::fs::write(env.home().join("team.csv"), "email,last_name\nbob@example.com,Builder\n").unwrap();
     let mut all = BTreeSet::new();
-    leaves(&acct::cli::Cli::command(), "", &mut all);
+    leaves(&acct::Cli::command(), "", &mut all);
     let mut errors = Vec::new();
     let mut covered: BTreeSet<String> = BTreeSet::new();
     for args in &runs {

@@ -647,7 +647,7 @@ fn json_lists_carry_every_field_unless_columns_are_named() {
     env.run(&["config", "set", "list.columns", "email"]).ok();
     let v: serde_json::Value = serde_json::from_str(env.run(&["user", "list", "--format", "json"]).ok()).unwrap();
     let keys: Vec<&str> = v[0].as_object().unwrap().keys().map(String::as_str).collect();
-    let all: Vec<&str> = acct::store::Column::ALL.iter().map(|c| c.name()).collect();
+    let all: Vec<&str> = acct::Column::ALL.iter().map(|c| c.name()).collect();
     assert_eq!(keys, all);
     assert_eq!(v[0]["id"], 1);
     assert_eq!(v[0]["phone"], serde_json::Value::Null);

@@ -96,6 +96,7 @@ impl PermSet {
     pub fn has(self, p: Perm) -> bool {
         self.0 & p.bit() != 0
     }
+    #[cfg(test)]
     pub fn contains_all(self, o: PermSet) -> bool {
         self.0 & o.0 == o.0
     }

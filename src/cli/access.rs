@@ -1,8 +1,8 @@
 //! `acct access`: global roles.
 
-use crate::context::Ctx;
 use crate::error::Result;
 use crate::service::access;
+use crate::service::session::Ctx;
 use clap::Subcommand;
 use serde_json::json;
 

@@ -1,9 +1,9 @@
 //! `acct apply`: the members of the current organization as a file.
 
-use crate::context::Ctx;
 use crate::error::{AppError, Kind, Result};
 use crate::output::Format;
 use crate::service::apply::{self, Outcome, Plan};
+use crate::service::session::Ctx;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use std::io::Write;
@@ -133,13 +133,11 @@ pub fn run(a: ApplyArgs, ctx: &Ctx) -> Result<()> {
         });
         if let Err(e) = written {
             if r.committed {
-                let e = crate::error::classify(&e);
-                return Err(AppError::new(
-                    Kind::Failure,
-                    format!("the changes were committed, but the report was not written: {}", e.message),
-                )
-                .with_hint("applying the file again changes nothing more; 'acct audit list' shows what was done")
-                .into());
+                return Err(crate::cli::report_not_written(
+                    &e,
+                    "the changes were committed",
+                    "applying the file again changes nothing more; 'acct audit list' shows what was done",
+                ));
             }
             return Err(e);
         }

@@ -1,8 +1,8 @@
 //! `acct audit`.
 
-use crate::context::Ctx;
 use crate::error::Result;
 use crate::service::audit;
+use crate::service::session::Ctx;
 use clap::Subcommand;
 use serde_json::json;
 

@@ -1,9 +1,9 @@
 //! `acct audit verify` and `acct audit head`: the hash chain of the audit log.
 
-use crate::context::Ctx;
 use crate::error::Result;
 use crate::output::Format;
 use crate::service::audit;
+use crate::service::session::Ctx;
 use clap::Args;
 use serde_json::json;
 

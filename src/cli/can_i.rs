@@ -1,9 +1,9 @@
 //! `acct can-i`.
 
-use crate::context::Ctx;
 use crate::error::{AppError, Kind, Result};
 use crate::output::Format;
 use crate::service::can_i;
+use crate::service::session::Ctx;
 use clap::Args;
 use serde_json::json;
 

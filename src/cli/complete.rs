@@ -4,7 +4,7 @@
 //! configuration file. Nothing is offered that the actor may not read.
 
 use crate::authz::{self, Request};
-use crate::context::{Ctx, Globals};
+use crate::service::session::{Ctx, Globals};
 use crate::store::Completion;
 use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 use std::ffi::OsStr;

@@ -1,8 +1,8 @@
 //! `acct config`.
 
 use crate::config;
-use crate::context::Ctx;
 use crate::error::{AppError, Kind, Result};
+use crate::service::session::Ctx;
 use clap::Subcommand;
 use serde_json::json;
 use std::io::Write;

@@ -1,8 +1,8 @@
 //! `acct db`.
 
-use crate::context::Ctx;
 use crate::error::Result;
 use crate::service::db;
+use crate::service::session::Ctx;
 use clap::Subcommand;
 use serde_json::json;
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! `acct group`.
 
-use crate::context::Ctx;
 use crate::error::Result;
+use crate::service::session::Ctx;
 use crate::service::{self, group};
 use crate::store::GroupRole;
 use clap::Subcommand;

@@ -1,8 +1,8 @@
 //! `acct init` and `acct whoami`.
 
-use crate::context::Ctx;
 use crate::error::Result;
 use crate::service::init;
+use crate::service::session::Ctx;
 use clap::Args;
 use serde_json::json;
 

@@ -1,7 +1,7 @@
 //! `acct invite`.
 
-use crate::context::Ctx;
 use crate::error::{AppError, Kind, Result};
+use crate::service::session::Ctx;
 use crate::service::{self, invite};
 use clap::Subcommand;
 use serde_json::json;

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod apply;
+pub mod assets;
 pub mod audit;
 pub mod audit_verify;
 pub mod can_i;
@@ -18,22 +19,11 @@ pub mod twofa;
 pub mod undo;
 pub mod user;
 
-use crate::context::{Ctx, Globals};
 use crate::error::Result;
 use crate::output::Format;
+use crate::service::session::{Ctx, Globals};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
-
-pub const EXIT_STATUS: &str = "\
-Exit status:
-  0  success
-  1  failure not covered below (I/O, database)
-  2  usage: bad flags or arguments; a confirmation needed without a terminal and without --yes
-  3  not found: user, role, group, org
-  4  permission denied (also an unknown or inactive actor)
-  5  conflict: already exists, last admin, invalid state
-  6  invalid input: bad e-mail, phone, timezone, CSV row
-  7  partial: a multi-target command with --keep-going where some targets failed";
 
 /// The environment variables that clap reads into text (not path) values;
 /// one that is not UTF-8 is named in the usage error.
@@ -48,7 +38,7 @@ pub const STRING_ENV: &[&str] = &["ACCT_ORG"];
 invitations and two-factor authentication, all kept in one local SQLite file. Every change is checked by one \
 authorization engine, acting as the user named by the config key 'actor' (or ACCT_ACTOR), and written to an \
 audit log in the same transaction.",
-    after_long_help = EXIT_STATUS,
+    after_long_help = crate::error::exit_status_help(),
     propagate_version = true,
     max_term_width = 100
 )]
@@ -240,7 +230,7 @@ pub enum Command {
         after_help = "Examples:\n  source <(acct completions bash)\n  acct completions fish > ~/.config/fish/completions/acct.fish"
     )]
     Completions {
-        #[arg(value_parser = crate::assets::SHELLS)]
+        #[arg(value_parser = assets::SHELLS)]
         shell: String,
     },
 }
@@ -249,7 +239,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     if let Command::Completions { shell } = &cli.command {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
-        out.write_all(crate::assets::completion(shell)?.as_bytes())?;
+        out.write_all(assets::completion(shell)?.as_bytes())?;
         return Ok(out.flush()?);
     }
     let mut ctx = Ctx::new(Globals::from(&cli.global))?;
@@ -492,4 +482,14 @@ pub(crate) fn output_file(ctx: &Ctx, path: &std::path::Path, input: Option<&str>
         None => forbidden,
     };
     crate::safe_file::OutputFile::create(path, forbidden)
+}
+
+/// A `--report` file that could not be written after a commit (`what`:
+/// "the import was committed"): a failure (exit 1) that says the work is
+/// done, with what to do next.
+pub(crate) fn report_not_written(e: &anyhow::Error, what: &str, hint: &str) -> anyhow::Error {
+    let e = crate::error::classify(e);
+    crate::error::AppError::new(crate::error::Kind::Failure, format!("{what}, but the report was not written: {}", e.message))
+        .with_hint(hint)
+        .into()
 }

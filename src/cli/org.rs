@@ -1,8 +1,8 @@
 //! `acct org`.
 
-use crate::context::Ctx;
 use crate::error::Result;
 use crate::service::org;
+use crate::service::session::Ctx;
 use crate::store::OrgChange;
 use clap::{Subcommand, ValueEnum};
 use serde_json::json;

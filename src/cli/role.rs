@@ -1,8 +1,8 @@
 //! `acct role`.
 
-use crate::context::Ctx;
 use crate::error::Result;
 use crate::service::role::{self, RoleEdit, RoleRow};
+use crate::service::session::Ctx;
 use clap::Subcommand;
 use serde_json::json;
 

@@ -1,8 +1,8 @@
 //! `acct 2fa`: the actor's own two-factor authentication.
 
-use crate::context::Ctx;
 use crate::error::{AppError, Kind, Result};
 use crate::output::Format;
+use crate::service::session::Ctx;
 use crate::service::twofa;
 use clap::Subcommand;
 use serde_json::json;

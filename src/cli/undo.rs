@@ -1,7 +1,7 @@
 //! `acct undo`.
 
-use crate::context::Ctx;
 use crate::error::Result;
+use crate::service::session::Ctx;
 use crate::service::undo::{self, Which};
 use clap::Args;
 

@@ -2,9 +2,9 @@
 
 use super::{role_in, subject, user_id};
 use crate::authz::{self, Op, Request, Subject};
-use crate::context::Ctx;
 use crate::error::Result;
 use crate::service::record;
+use crate::service::session::Ctx;
 use crate::store::{AccessRow, Role, Tx};
 
 pub fn list(ctx: &Ctx) -> Result<Vec<AccessRow>> {

@@ -2,8 +2,8 @@
 
 use super::user_id;
 use crate::authz::{self, Perm, Request};
-use crate::context::Ctx;
 use crate::error::{AppError, Kind, Result, one_line};
+use crate::service::session::Ctx;
 use crate::store::chain::{self, ChainEntry};
 use crate::store::{AuditEntry, AuditQuery, Tx};
 

@@ -8,8 +8,8 @@
 
 use super::{role, user, user_edit};
 use crate::authz::{self, EditFacts, Field, Op, Perm, Request, Status, Subject};
-use crate::context::Ctx;
 use crate::error::{AppError, Kind, Result, one_line};
+use crate::service::session::Ctx;
 use crate::store::Tx;
 
 pub struct Answer {

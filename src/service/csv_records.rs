@@ -53,10 +53,6 @@ impl Record {
         Some((&self.data[start..end], self.truncated[i]))
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
     /// A line holding nothing at all.
     pub fn is_blank(&self) -> bool {
         self.count == 1 && self.data.is_empty()

@@ -1,8 +1,8 @@
 //! `acct db`: the file itself. These act on the database file and need only
 //! access to it, like `sqlite3` would; no account data changes.
 
-use crate::context::Ctx;
 use crate::error::{AppError, Kind, Result};
+use crate::service::session::Ctx;
 use anyhow::Context;
 use std::path::Path;
 

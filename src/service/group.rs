@@ -2,9 +2,9 @@
 
 use super::{Outcome, for_each_target, group_in, member};
 use crate::authz::{self, Op, Perm, Request};
-use crate::context::Ctx;
 use crate::error::{self, Result};
 use crate::service::record;
+use crate::service::session::Ctx;
 use crate::store::{Group, GroupPeople, GroupRole};
 use crate::validate;
 

@@ -9,8 +9,8 @@
 use super::csv_records::{self, Record};
 use super::invite::{self, PendingMail};
 use crate::authz::{self, PermSet, Request};
-use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result, one_line};
+use crate::service::session::Ctx;
 use crate::store::{ImportRow, NewUser, Org, Role, Selector, Tx};
 use crate::validate;
 use std::collections::hash_map::DefaultHasher;

@@ -1,9 +1,9 @@
 //! `acct init` and `acct whoami`.
 
 use crate::authz;
-use crate::context::Ctx;
 use crate::error::{self, Result};
 use crate::service::record;
+use crate::service::session::Ctx;
 use crate::store::{self, NewOrg, NewUser};
 use crate::validate;
 use std::path::PathBuf;

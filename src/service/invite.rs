@@ -10,11 +10,11 @@
 
 use crate::authz::Permit;
 use crate::config;
-use crate::context::Ctx;
 use crate::error::Result;
 use crate::mail::{self, Delivered, Transport};
 use crate::secret;
 use crate::service::record;
+use crate::service::session::Ctx;
 use crate::store::{Store, Tx};
 
 /// A message to send once the transaction has committed.

@@ -15,6 +15,7 @@ pub mod invite;
 pub mod org;
 pub mod record;
 pub mod role;
+pub mod session;
 pub mod twofa;
 pub mod undo;
 pub mod user;
@@ -26,11 +27,23 @@ mod tests;
 
 use crate::authz::Subject;
 use crate::error::{self, AppError, Result, one_line};
-use crate::store::{Group, Org, Role, Tx};
+use crate::store::{Group, Org, Role, Selector, Tx};
+
+/// How a command names a user: all digits, an id; with `@`, an e-mail
+/// address; else a username.
+pub fn user_selector(s: &str) -> Result<Selector, AppError> {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse::<i64>().map(Selector::Id).map_err(|_| crate::error::not_found(format!("no user with id {s}")));
+    }
+    if s.contains('@') {
+        return crate::validate::email(s).map(|e| Selector::EmailKey(e.key));
+    }
+    Ok(Selector::Username(s.to_string()))
+}
 
 /// A USER argument: an id, an e-mail or a username.
 pub fn user_id(tx: &dyn Tx, s: &str) -> Result<i64> {
-    let sel = crate::validate::user_selector(s)?;
+    let sel = user_selector(s)?;
     tx.find_user(&sel)?.ok_or_else(|| error::not_found(format!("user '{}' not found", one_line(s))).into())
 }
 
@@ -51,7 +64,7 @@ pub fn gate(actor: &Subject, org: &Org, perm: crate::authz::Perm) -> Result<()> 
 /// the actor may not read, so that an actor without `user:read` cannot
 /// learn who exists.
 pub fn viewable(tx: &dyn Tx, actor: &Subject, org: &Org, who: &str) -> Result<(Subject, crate::authz::Permit)> {
-    let sel = crate::validate::user_selector(who)?;
+    let sel = user_selector(who)?;
     let found = tx.find_user(&sel)?.map(|id| subject(tx, id)).transpose()?;
     let seen = crate::authz::decide(actor, &crate::authz::Request::UserView { org: &org.facts(), target: found.as_ref() })?;
     let found = found.ok_or_else(|| error::not_found(format!("user '{}' not found", one_line(who))))?;
@@ -152,7 +165,7 @@ pub fn for_each_target<T>(
 }
 
 /// Print failures of a `--keep-going` run and turn them into exit 7.
-pub fn report_partial<T>(ctx: &crate::context::Ctx, outcomes: &[Outcome<T>]) -> Result<()> {
+pub fn report_partial<T>(ctx: &crate::service::session::Ctx, outcomes: &[Outcome<T>]) -> Result<()> {
     let failed: Vec<&Outcome<T>> = outcomes.iter().filter(|o| o.result.is_err()).collect();
     if failed.is_empty() {
         return Ok(());

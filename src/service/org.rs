@@ -1,10 +1,10 @@
 //! Organizations.
 
 use crate::authz::{self, Request};
-use crate::context::Ctx;
 use crate::error::{self, Result};
 use crate::service::record;
 use crate::service::record::Changes;
+use crate::service::session::Ctx;
 use crate::store::{NewOrg, Org, OrgChange};
 use crate::validate;
 

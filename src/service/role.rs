@@ -2,10 +2,10 @@
 
 use super::{Outcome, for_each_target, member, role_in};
 use crate::authz::{self, Op, Perm, PermSet, Request};
-use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result, one_line};
 use crate::service::record;
 use crate::service::record::Changes;
+use crate::service::session::Ctx;
 use crate::store::{NewRole, Role, RoleChange};
 use crate::validate;
 

@@ -1,9 +1,9 @@
 //! `acct 2fa`: the actor's own TOTP enrolment and verification.
 
 use crate::authz::{self, Op, Request};
-use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result};
 use crate::service::record;
+use crate::service::session::Ctx;
 use crate::store::{TotpState, Verification};
 use crate::twofactor as tf;
 

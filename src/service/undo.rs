@@ -11,9 +11,9 @@
 
 use super::{group, role, subject, user, user_edit};
 use crate::authz::{self, Op, PermSet, Permit, Request, Subject};
-use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result, one_line};
 use crate::service::record;
+use crate::service::session::Ctx;
 use crate::store::{AuditEntry, AuditQuery, GroupRole, Org, OrgChange, RoleChange, Tx};
 use serde_json::Value;
 

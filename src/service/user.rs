@@ -3,9 +3,9 @@
 use super::invite::{self, PendingMail};
 use super::{group_in, member, role_in, subject, user_id};
 use crate::authz::{self, PermSet, Request, Subject};
-use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result};
 use crate::service::record;
+use crate::service::session::Ctx;
 use crate::store::{Invitation, Org, Tx, User};
 use crate::validate;
 

@@ -2,10 +2,10 @@
 
 use super::subject;
 use crate::authz::{self, EditFacts, Field, Request};
-use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result, one_line};
 use crate::service::record;
 use crate::service::record::Changes;
+use crate::service::session::Ctx;
 use crate::store::{Group, Org, Tx, User, UserChange};
 use crate::validate;
 
@@ -259,7 +259,7 @@ pub fn derive_names(tx: &dyn Tx, user: i64, c: &mut UserChange) -> Result<()> {
 /// answered as an unrelated user, and such an actor learns nothing about who
 /// exists.
 pub fn edit_target(tx: &dyn Tx, actor: &authz::Subject, who: &str) -> Result<authz::Subject> {
-    let sel = crate::validate::user_selector(who)?;
+    let sel = crate::service::user_selector(who)?;
     let found = tx.find_user(&sel)?;
     let standing =
         !actor.global.is_empty() || actor.memberships.iter().any(|(_, p)| !p.is_empty()) || !actor.managed_groups.is_empty();

@@ -3,9 +3,9 @@
 
 use super::{group_in, member, role_in};
 use crate::authz::{self, Perm, Request, Status};
-use crate::context::Ctx;
 use crate::error::{AppError, Kind, Result, one_line};
 use crate::output::{Format, Sink};
+use crate::service::session::Ctx;
 use crate::store::{Column, Tx, User, UserQuery};
 
 /// The filters shared by list and export.

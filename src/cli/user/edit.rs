@@ -1,6 +1,8 @@
 //! `acct user edit`.
 
 use super::*;
+// The table's flag arguments name completers of this module by their path here.
+use crate::cli::complete;
 
 /// The flags of `user edit`, in the order of SPEC §3: each plain attribute
 /// of the table as its row says, the others as written here.

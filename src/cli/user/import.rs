@@ -36,13 +36,11 @@ pub(super) fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
         });
         match written {
             Err(e) if r.applied => {
-                let e = crate::error::classify(&e);
-                return Err(AppError::new(
-                    Kind::Failure,
-                    format!("the import was committed, but the report was not written: {}", e.message),
-                )
-                .with_hint("do not import the file again: its rows are members now ('acct user list' shows them)")
-                .into());
+                return Err(crate::cli::report_not_written(
+                    &e,
+                    "the import was committed",
+                    "do not import the file again: its rows are members now ('acct user list' shows them)",
+                ));
             }
             other => {
                 other?;

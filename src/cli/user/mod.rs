@@ -1,8 +1,8 @@
 //! `acct user`.
 
-use crate::context::Ctx;
 use crate::error::{AppError, Kind, Result, one_line};
 use crate::output::Format;
+use crate::service::session::Ctx;
 use crate::service::user_edit::EditArgs;
 use crate::service::user_list::{self, ExportArgs, Filters, Page};
 use crate::service::{self, user};

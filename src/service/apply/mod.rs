@@ -19,9 +19,9 @@ pub mod row;
 use super::invite::{self, PendingMail};
 use super::user::{self, Joining};
 use crate::authz::{self, Perm, PermSet, Permit, Request};
-use crate::context::Ctx;
 use crate::error::{self, AppError, Kind, Result, one_line};
 use crate::service::record;
+use crate::service::session::Ctx;
 use crate::store::{Column, Org, Selector, Tx, UserQuery};
 use crate::validate;
 pub use row::Change;
@@ -384,7 +384,7 @@ fn plan_and_apply(
     ignored: Vec<String>,
     opts: &Options,
     show: &mut dyn FnMut(&mut Plan) -> Result<()>,
-    ask: &mut crate::context::Ask<'_>,
+    ask: &mut crate::service::session::Ask<'_>,
 ) -> Result<(Plan, Vec<(Permit, PendingMail)>, bool)> {
     let actor = ctx.actor(&*tx)?;
     let org = ctx.org(&*tx)?;

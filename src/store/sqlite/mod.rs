@@ -100,7 +100,7 @@ impl SqliteStore {
     /// Fails with a conflict when the file exists.
     pub fn create(path: &Path) -> Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            create_private_dir(dir)?;
+            crate::safe_file::create_private_dir(dir)?;
         }
         {
             use std::os::unix::fs::OpenOptionsExt;
@@ -143,6 +143,7 @@ impl SqliteStore {
     }
 
     /// An in-memory database, for tests.
+    #[cfg(test)]
     pub fn memory() -> Result<SqliteStore> {
         let conn = Connection::open_in_memory()?;
         stable_plans(&conn)?;
@@ -418,16 +419,6 @@ fn owner_writable_side_files(path: &Path) {
             let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600));
         }
     }
-}
-
-/// Create a directory (and parents) readable by its owner only.
-pub fn create_private_dir(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .with_context(|| format!("cannot create the directory {}", dir.display()))
 }
 
 impl Store for SqliteStore {

@@ -35,8 +35,6 @@ pub struct CandidateFile {
     conn: Connection,
     pub application_id: i64,
     pub version: u32,
-    /// The number of schema objects (0 for an empty file).
-    pub objects: i64,
 }
 
 fn sqlite_reason(e: &rusqlite::Error) -> String {
@@ -82,14 +80,15 @@ pub fn open_candidate(path: &Path) -> Result<Candidate> {
         Ok(c) => c,
         Err(e) => return Ok(Candidate::Unreadable(sqlite_reason(&e))),
     };
-    let facts = (|| -> rusqlite::Result<(i64, u32, i64)> {
+    let facts = (|| -> rusqlite::Result<(i64, u32)> {
         let app = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
         let version = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let objects = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
-        Ok((app, version, objects))
+        // Reading the schema is what tells a database from another file.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
+        Ok((app, version))
     })();
     match facts {
-        Ok((application_id, version, objects)) => Ok(Candidate::Sqlite(CandidateFile { conn, application_id, version, objects })),
+        Ok((application_id, version)) => Ok(Candidate::Sqlite(CandidateFile { conn, application_id, version })),
         Err(e) if is_code(&e, rusqlite::ErrorCode::NotADatabase) => Ok(Candidate::NotSqlite),
         Err(e) => Ok(Candidate::Unreadable(sqlite_reason(&e))),
     }

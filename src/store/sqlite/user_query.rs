@@ -133,7 +133,7 @@ crate::attributes::user_attributes! { define_sort }
 
 /// The needle for a search key.
 pub fn search_needle(text: &str) -> String {
-    crate::validate::nfc(text).to_lowercase()
+    crate::text::nfc(text).to_lowercase()
 }
 
 /// The user columns and how a row decodes, with the plain attributes of the table.

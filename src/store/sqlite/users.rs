@@ -20,7 +20,7 @@ pub(super) fn search_key(email: &str, username: &str, names: [Option<&str>; 3]) 
         s.push('\n');
         s.push_str(n);
     }
-    crate::validate::nfc(&s).to_lowercase()
+    crate::text::nfc(&s).to_lowercase()
 }
 
 /// The search key of a new user.

@@ -44,32 +44,7 @@ pub fn completion(shell: &str) -> Result<String> {
     Ok(format!("{header}{}", String::from_utf8_lossy(&buf)))
 }
 
-const MAN_EXTRA: &str = r#".SH "EXIT STATUS"
-.TP
-.B 0
-success
-.TP
-.B 1
-failure not covered below (I/O, database)
-.TP
-.B 2
-usage: bad flags or arguments; a confirmation needed without a terminal and without \fB\-\-yes\fR
-.TP
-.B 3
-not found: user, role, group, org
-.TP
-.B 4
-permission denied (also an unknown or inactive actor)
-.TP
-.B 5
-conflict: already exists, last admin, invalid state
-.TP
-.B 6
-invalid input: bad e\-mail, phone, timezone, CSV row
-.TP
-.B 7
-partial: a multi\-target command with \fB\-\-keep\-going\fR where some targets failed
-.SH ENVIRONMENT
+const MAN_EXTRA: &str = r#".SH ENVIRONMENT
 .TP
 .B ACCT_ACTOR
 the acting user (e\-mail, username or id); overrides the configuration key \fBactor\fR
@@ -142,6 +117,7 @@ pub fn man_pages() -> Result<Vec<(String, String)>> {
     cmd.build();
     let mut pages = Vec::new();
     let mut text = page(&cmd, false)?;
+    text.push_str(&crate::error::exit_status_man());
     text.push_str(MAN_EXTRA);
     pages.push(("acct.1".to_string(), text));
     collect(&cmd, "acct", &mut pages)?;

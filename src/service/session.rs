@@ -159,7 +159,7 @@ impl Ctx {
     pub fn actor(&self, tx: &dyn Tx) -> Result<Subject> {
         let name = self.actor_name()?;
         let unknown = || AppError::new(Kind::Denied, format!("the actor '{}' does not exist", error::one_line(&name)));
-        let sel = crate::validate::user_selector(&name).map_err(|_| unknown())?;
+        let sel = crate::service::user_selector(&name).map_err(|_| unknown())?;
         let id = tx.find_user(&sel)?.ok_or_else(unknown)?;
         let s = tx.subject(id)?.ok_or_else(unknown)?;
         authz::check_actor(&s)?;
