@@ -17,6 +17,10 @@ mod edit;
 mod export;
 mod import;
 mod list;
+mod remove;
+mod reset_2fa;
+mod restore;
+mod show;
 
 use add::AddArgs;
 use edit::EditFlags;
@@ -192,47 +196,12 @@ pub fn run(cmd: UserCmd, ctx: &mut Ctx) -> Result<()> {
         UserCmd::Add(a) => add::add(ctx, a),
         UserCmd::Import(a) => import::import(ctx, a),
         UserCmd::List(a) => list::list(ctx, a),
-        UserCmd::Show { user } => list::show(ctx, &user),
+        UserCmd::Show { user } => show::run(ctx, &user),
         UserCmd::Edit(a) => edit::edit(ctx, *a),
-        UserCmd::Remove(t) => {
-            let done = user::remove(ctx, &t.users, t.keep_going)?;
-            report(ctx, &done, "trashed", &|trashed| json!(trashed), |target, trashed| {
-                let verb = if ctx.dry_run { "would remove" } else { "removed" };
-                if trashed {
-                    format!(
-                        "{verb} {target}; they belong to no organization now and are in the trash (restore within {} days with 'acct user restore {target}')",
-                        user::TRASH_DAYS
-                    )
-                } else {
-                    format!("{verb} {target}")
-                }
-            })
-        }
-        UserCmd::Restore { user: who } => {
-            let r = user::restore(ctx, &who)?;
-            let roles = if r.roles.is_empty() { "no roles".to_string() } else { r.roles.join(", ") };
-            let verb = if ctx.dry_run { "would restore" } else { "restored" };
-            ctx.note(format!("{verb} {} into {} with {roles}", r.label, r.org));
-            super::print_result(ctx, &[("user", json!(r.label)), ("org", json!(r.org)), ("role", json!(r.roles))])?;
-            if r.never_accepted {
-                ctx.note(format!(
-                    "{} never accepted their invitation; a new one is pending: send it with 'acct invite send {}'",
-                    r.label, r.label
-                ));
-            }
-            Ok(())
-        }
+        UserCmd::Remove(t) => remove::run(ctx, t),
+        UserCmd::Restore { user } => restore::run(ctx, &user),
         UserCmd::Export(a) => export::export(ctx, a),
-        UserCmd::Reset2fa(t) => {
-            let done = user::reset_2fa(ctx, &t.users, t.keep_going)?;
-            report(ctx, &done, "two_factor", &|_| json!("email"), |target, _| {
-                if ctx.dry_run {
-                    format!("would reset the 2FA of {target}")
-                } else {
-                    format!("reset the 2FA of {target}; they now use e-mail codes")
-                }
-            })
-        }
+        UserCmd::Reset2fa(t) => reset_2fa::run(ctx, t),
     }
 }
 
@@ -253,7 +222,7 @@ fn report(
     if ctx.format_given().is_some() {
         let rows =
             done.iter().filter_map(|d| d.result.as_ref().ok().map(|f| vec![json!(d.target), value(*f), json!(true)])).collect();
-        super::print_rows(ctx, &["user", key, "changed"], rows)?;
+        crate::cli::print_rows(ctx, &["user", key, "changed"], rows)?;
     }
     let outcomes: Vec<service::Outcome<bool>> = done
         .iter()
