@@ -1,0 +1,19 @@
+//! `acct role show`.
+
+use crate::error::Result;
+use crate::service::role;
+use crate::service::session::Ctx;
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[arg(add = crate::cli::complete::roles())]
+    pub(super) role: String,
+}
+
+pub(super) fn run(ctx: &Ctx, a: ShowArgs) -> Result<()> {
+    let r = role::show(ctx, &a.role)?;
+    let v = super::values(&r);
+    let fields: Vec<(&str, serde_json::Value)> = super::NAMES[..6].iter().copied().zip(v).collect();
+    crate::cli::print_object(ctx, &fields)
+}
