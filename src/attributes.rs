@@ -4,7 +4,7 @@
 //! field, flag, TOML key and audit key), its `Column` and `Field` variant,
 //! its display label, its place among the list/export columns and among
 //! the changes an edit records, who may change it (self, manager, org
-//! admin — SPEC §3), its sort expression, how its value is checked, and its
+//! admin — SPEC §3), how it sorts, how its value is checked, and its
 //! `user edit` flag. The rows are in the order of SPEC §3: the engine's
 //! fields, the flags of `user edit` and the keys of its `$EDITOR` document.
 //!
@@ -25,48 +25,51 @@
 
 /// Calls `$then! { [$($extra)*] rows }`, each row
 /// `(kind, name, Variant, "Label", column position, change position,
-/// (self, manager, admin), "sort expression", (check), [flag arguments]),`;
+/// (self, manager, admin), sort, (check), [flag arguments]),`;
+/// sort is how the repository orders by it: `caseless` (the column of the
+/// same name, ignoring case), `exact` (that column as stored) or `joined`
+/// (an expression of the repository's own, named after the attribute);
 /// a flag's `(check)` is its default, what an empty `apply` cell sets.
 /// A `column` row has `_` for its matrix; the change position of an
 /// attribute an edit never changes is 0.
 macro_rules! user_attributes {
     ($then:path $(, $($extra:tt)*)?) => {
         $then! { [$($($extra)*)?]
-            (text, full_name, FullName, "Full Name", 50, 30, (true, true, true), "u.full_name COLLATE NOCASE",
+            (text, full_name, FullName, "Full Name", 50, 30, (true, true, true), caseless,
                 (|s: &str| $crate::validate::name("full name", s)), [value_name = "NAME", help = "Display name"]),
-            (text, first_name, FirstName, "First Name", 30, 10, (true, true, true), "u.first_name COLLATE NOCASE",
+            (text, first_name, FirstName, "First Name", 30, 10, (true, true, true), caseless,
                 (|s: &str| $crate::validate::name("first name", s)), [value_name = "NAME"]),
-            (text, last_name, LastName, "Last Name", 40, 20, (true, true, true), "u.last_name COLLATE NOCASE",
+            (text, last_name, LastName, "Last Name", 40, 20, (true, true, true), caseless,
                 (|s: &str| $crate::validate::name("last name", s)), [value_name = "NAME"]),
-            (text, initials, Initials, "Initials", 60, 40, (true, true, true), "u.initials COLLATE NOCASE",
+            (text, initials, Initials, "Initials", 60, 40, (true, true, true), caseless,
                 ($crate::validate::initials), [value_name = "TEXT", help = "Display initials (at most 8 characters)"]),
-            (special, username, Username, "Username", 20, 0, (false, false, false), "u.username", (), []),
-            (special, id, Id, "User ID", 0, 0, (false, false, false), "u.id", (), []),
-            (special, organization, Organization, "Organization", 180, 0, (false, false, false), "po.slug", (), []),
-            (special, email, Email, "Email Address", 10, 50, (true, false, true), "u.email COLLATE NOCASE", (), []),
-            (text, phone, Phone, "Phone Number", 100, 60, (true, false, false), "u.phone",
+            (special, username, Username, "Username", 20, 0, (false, false, false), exact, (), []),
+            (special, id, Id, "User ID", 0, 0, (false, false, false), exact, (), []),
+            (special, organization, Organization, "Organization", 180, 0, (false, false, false), joined, (), []),
+            (special, email, Email, "Email Address", 10, 50, (true, false, true), caseless, (), []),
+            (text, phone, Phone, "Phone Number", 100, 60, (true, false, false), exact,
                 ($crate::validate::phone), [value_name = "PHONE", help = "E.164, e.g. +4915112345678"]),
-            (text, timezone, Timezone, "Timezone", 110, 70, (true, true, true), "u.timezone",
+            (text, timezone, Timezone, "Timezone", 110, 70, (true, true, true), exact,
                 ($crate::validate::timezone),
                 [value_name = "TZ", add = complete::timezones(), help = "IANA name, e.g. Europe/Berlin"]),
-            (flag, notify, Notify, "Notifications", 120, 80, (true, false, true), "u.notify", (true),
+            (flag, notify, Notify, "Notifications", 120, 80, (true, false, true), exact, (true),
                 [help = "Receive notification e-mails"]),
-            (flag, robot, Robot, "Robot User", 130, 90, (false, true, true), "u.robot", (false),
+            (flag, robot, Robot, "Robot User", 130, 90, (false, true, true), exact, (false),
                 [help = "A robot account for automation"]),
-            (special, active, Active, "Active", 140, 130, (false, true, true), "(u.status <> 'inactive')", (), []),
-            (flag, sso_disabled, SsoDisabled, "Disable SSO", 150, 100, (false, true, true), "u.sso_disabled", (false),
+            (special, active, Active, "Active", 140, 130, (false, true, true), joined, (), []),
+            (flag, sso_disabled, SsoDisabled, "Disable SSO", 150, 100, (false, true, true), exact, (false),
                 [help = "Log in with password and 2FA instead of SSO (only when the org has sso on)"]),
-            (flag, sms_auto_send, SmsAutoSend, "Send 2FA Codes via SMS", 160, 110, (true, true, true), "u.sms_auto_send", (false),
+            (flag, sms_auto_send, SmsAutoSend, "Send 2FA Codes via SMS", 160, 110, (true, true, true), exact, (false),
                 [help = "Send 2FA codes by SMS automatically (needs a phone and an org that allows SMS)"]),
-            (flag, require_2fa, Require2fa, "Require 2FA", 170, 120, (false, false, true), "u.require_2fa", (false),
+            (flag, require_2fa, Require2fa, "Require 2FA", 170, 120, (false, false, true), exact, (false),
                 [help = "Require two-factor authentication at login (org admin only)"]),
-            (special, primary_group, PrimaryGroup, "Primary Group", 190, 150, (false, true, true), "pg.slug", (), []),
-            (special, groups, Groups, "Additional Groups", 200, 160, (false, true, true), "groups", (), []),
-            (column, status, Status, "Status", 90, 140, _, "u.status", (), []),
-            (column, role, Role, "RBAC Role", 70, 0, _, "m.role_key", (), []),
-            (column, two_factor, TwoFactor, "2FA", 80, 0, _, "u.two_factor", (), []),
-            (column, created_at, CreatedAt, "Created", 210, 0, _, "u.created_at", (), []),
-            (column, updated_at, UpdatedAt, "Updated", 220, 0, _, "u.updated_at", (), []),
+            (special, primary_group, PrimaryGroup, "Primary Group", 190, 150, (false, true, true), joined, (), []),
+            (special, groups, Groups, "Additional Groups", 200, 160, (false, true, true), joined, (), []),
+            (column, status, Status, "Status", 90, 140, _, exact, (), []),
+            (column, role, Role, "RBAC Role", 70, 0, _, joined, (), []),
+            (column, two_factor, TwoFactor, "2FA", 80, 0, _, exact, (), []),
+            (column, created_at, CreatedAt, "Created", 210, 0, _, exact, (), []),
+            (column, updated_at, UpdatedAt, "Updated", 220, 0, _, exact, (), []),
         }
     };
 }

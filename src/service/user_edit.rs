@@ -11,7 +11,7 @@ use crate::validate;
 
 /// The flags of `user edit` and the resolution of the plain ones, from the attribute table.
 macro_rules! define_edit_args {
-    ([] $(($kind:ident, $name:ident, $var:ident, $label:literal, $cpos:tt, $chg:tt, $who:tt, $sort:literal, $check:tt, $flag:tt),)*) => {
+    ([] $(($kind:ident, $name:ident, $var:ident, $label:literal, $cpos:tt, $chg:tt, $who:tt, $sort:ident, $check:tt, $flag:tt),)*) => {
         /// The flags of `user edit`, as given. An empty text clears the value.
         #[derive(Debug, Clone, Default, PartialEq, Eq)]
         pub struct EditArgs {

@@ -16,10 +16,10 @@ macro_rules! edit_flags {
             $($f)*
         }
     };
-    (@emit [$($f:tt)*] (text, $name:ident, $v:ident, $l:literal, $p:tt, $c:tt, $w:tt, $s:literal, $k:tt, [$($arg:tt)*]), $($rest:tt)*) => {
+    (@emit [$($f:tt)*] (text, $name:ident, $v:ident, $l:literal, $p:tt, $c:tt, $w:tt, $s:ident, $k:tt, [$($arg:tt)*]), $($rest:tt)*) => {
         edit_flags! { @emit [$($f)* #[arg(long, $($arg)*)] $name: Option<String>,] $($rest)* }
     };
-    (@emit [$($f:tt)*] (flag, $name:ident, $v:ident, $l:literal, $p:tt, $c:tt, $w:tt, $s:literal, $k:tt, [$($arg:tt)*]), $($rest:tt)*) => {
+    (@emit [$($f:tt)*] (flag, $name:ident, $v:ident, $l:literal, $p:tt, $c:tt, $w:tt, $s:ident, $k:tt, [$($arg:tt)*]), $($rest:tt)*) => {
         edit_flags! { @emit [$($f)* #[arg(long, value_name = "BOOL", value_parser = parse_bool, $($arg)*)] $name: Option<bool>,] $($rest)* }
     };
     (@emit [$($f:tt)*] (special, email, $($r:tt)*), $($rest:tt)*) => {

@@ -185,7 +185,7 @@ fn the_audit_chain_verifies_after_writes_and_breaks_when_an_entry_is_edited() {
         let intact = crate::service::audit::verify_chain(&*tx, None).unwrap().expect("intact");
         assert_eq!(intact.entries, tx.audit(&seer(&*tx), &AuditQuery::default()).unwrap().len() as u64);
     }
-    w.store.connection().execute("UPDATE audit SET target = 'mallory@example.com' WHERE action = 'user.add'", []).unwrap();
+    w.store.tamper_audit_target("user.add", "mallory@example.com");
     let tx = w.read();
     assert!(crate::service::audit::verify_chain(&*tx, None).unwrap().is_err(), "an edited entry breaks the chain");
 }

@@ -89,7 +89,7 @@ fn purging_expired_trash_removes_only_what_is_past_the_window() {
     let recent = w.member("recent@example.com", &["read-only"]);
     w.remove(old);
     w.remove(recent);
-    w.store.connection().execute("UPDATE users SET trashed_at = '2000-01-01T00:00:00Z' WHERE id = ?1", [old]).unwrap();
+    w.store.backdate_trash(old, "2000-01-01T00:00:00Z");
     let mut tx = w.write();
     let admin = subject(&*tx, 1);
     assert_eq!(user::expired_trash(&*tx).unwrap(), 1);
@@ -107,7 +107,7 @@ fn purging_expired_trash_leaves_what_the_actor_may_not_purge_with_the_reason() {
     let ro = w.member("ro@example.com", &["read-only"]);
     let old = w.member("old@example.com", &["read-only"]);
     w.remove(old);
-    w.store.connection().execute("UPDATE users SET trashed_at = '2000-01-01T00:00:00Z' WHERE id = ?1", [old]).unwrap();
+    w.store.backdate_trash(old, "2000-01-01T00:00:00Z");
     let mut tx = w.write();
     let reader = subject(&*tx, ro);
     let done = user::purge_expired(&mut *tx, &reader).unwrap();

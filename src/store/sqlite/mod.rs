@@ -142,6 +142,22 @@ impl SqliteStore {
         &mut self.conn
     }
 
+    /// Tests: move a trashed user's removal back to `at`, as if the restore
+    /// window had passed.
+    #[cfg(test)]
+    pub(crate) fn backdate_trash(&mut self, user: i64, at: &str) {
+        let n = self.conn.execute("UPDATE users SET trashed_at = ?1 WHERE id = ?2", rusqlite::params![at, user]).unwrap();
+        assert_eq!(n, 1, "user {user} is not in the database");
+    }
+
+    /// Tests: rewrite the target of the audit entries of `action` behind the
+    /// chain's back, as someone with direct access to the file could.
+    #[cfg(test)]
+    pub(crate) fn tamper_audit_target(&mut self, action: &str, target: &str) {
+        let n = self.conn.execute("UPDATE audit SET target = ?1 WHERE action = ?2", [target, action]).unwrap();
+        assert!(n > 0, "no audit entry of {action}");
+    }
+
     /// An in-memory database, for tests.
     #[cfg(test)]
     pub fn memory() -> Result<SqliteStore> {

@@ -119,16 +119,41 @@ fn indexed(c: Column) -> bool {
     )
 }
 
-/// The sort expressions, from the attribute table.
+/// The sort expressions, from the attribute table's sort kinds.
 macro_rules! define_sort {
-    ([] $(($kind:ident, $name:ident, $var:ident, $label:literal, $cpos:literal, $chg:literal, $who:tt, $sort:literal, $($rest:tt)*),)*) => {
+    ([] $(($kind:ident, $name:ident, $var:ident, $label:literal, $cpos:literal, $chg:literal, $who:tt, $sort:ident, $($rest:tt)*),)*) => {
         fn sort_expr(c: Column) -> &'static str {
             match c {
-                $(Column::$var => $sort,)*
+                $(Column::$var => sort_by!($sort, $name),)*
             }
         }
     };
 }
+
+macro_rules! sort_by {
+    (caseless, $name:ident) => {
+        concat!("u.", stringify!($name), " COLLATE NOCASE")
+    };
+    (exact, $name:ident) => {
+        concat!("u.", stringify!($name))
+    };
+    (joined, $name:ident) => {
+        joined::$name
+    };
+}
+
+/// The orders of the `joined` attributes: columns of the tables the user
+/// query joins (`po`: the organization of the primary group, `pg`: the
+/// primary group, `m`: the membership; `groups` is the query's own column).
+#[allow(non_upper_case_globals)]
+mod joined {
+    pub const organization: &str = "po.slug";
+    pub const active: &str = "(u.status <> 'inactive')";
+    pub const primary_group: &str = "pg.slug";
+    pub const groups: &str = "groups";
+    pub const role: &str = "m.role_key";
+}
+
 crate::attributes::user_attributes! { define_sort }
 
 /// The needle for a search key.

@@ -394,7 +394,7 @@ impl UserStore for SqliteTx<'_> {
             (":search_key", &key),
             (":id", &user),
         ]);
-        self.run(&set_user_sql(), params.as_slice()).context("updating the user")?;
+        self.run(SET_USER_SQL, params.as_slice()).context("updating the user")?;
         Ok(())
     }
 
@@ -406,14 +406,13 @@ impl UserStore for SqliteTx<'_> {
 /// The UPDATE of an edited user row and its plain attributes' parameters.
 macro_rules! define_set_user {
     ([] $(($kind:ident, $name:ident, $($rest:tt)*),)*) => {
-        fn set_user_sql() -> String {
-            let plain = [$(concat!(stringify!($name), " = :", stringify!($name))),*].join(", ");
-            format!(
-                "UPDATE users SET {plain}, email = coalesce(:email, email), email_key = coalesce(:email_key, email_key),
-                    status = :status, primary_group_id = :primary_group, updated_at = :updated_at, search_key = :search_key
-                 WHERE id = :id"
-            )
-        }
+        const SET_USER_SQL: &str = concat!(
+            "UPDATE users SET ",
+            $(stringify!($name), " = :", stringify!($name), ", ",)*
+            "email = coalesce(:email, email), email_key = coalesce(:email_key, email_key),
+                status = :status, primary_group_id = :primary_group, updated_at = :updated_at, search_key = :search_key
+             WHERE id = :id"
+        );
 
         fn plain_params(row: &UserRow) -> Vec<(&'static str, &dyn rusqlite::ToSql)> {
             vec![$((concat!(":", stringify!($name)), &row.$name as &dyn rusqlite::ToSql)),*]
