@@ -154,7 +154,7 @@ pub fn run(a: ApplyArgs, ctx: &Ctx) -> Result<()> {
         let details = refused.finish()?;
         let rows = c.total();
         if a.keep_going {
-            crate::service::invite::report(ctx, &r.sent)?;
+            crate::cli::invite::report(ctx, &r.sent)?;
             let done = if ctx.dry_run { "the others would be applied" } else { "the others were applied" };
             return Err(AppError::new(Kind::Partial, format!("{} of {rows} row(s) were refused; {done}", c.errors))
                 .with_details(details)
@@ -169,7 +169,7 @@ pub fn run(a: ApplyArgs, ctx: &Ctx) -> Result<()> {
     if r.committed {
         ctx.note(format!("applied: {} added, {} changed, {} removed", c.add, c.change, c.remove));
     }
-    crate::service::invite::report(ctx, &r.sent)
+    crate::cli::invite::report(ctx, &r.sent)
 }
 
 #[cfg(test)]

@@ -4,14 +4,10 @@ use super::{role_in, subject, user_id};
 use crate::authz::{self, Op, Request, Subject};
 use crate::error::Result;
 use crate::service::record;
-use crate::service::session::Ctx;
 use crate::store::{AccessRow, Role, Tx};
 
-pub fn list(ctx: &Ctx) -> Result<Vec<AccessRow>> {
-    let mut store = ctx.open_store()?;
-    let tx = store.read()?;
-    let actor = ctx.actor(&*tx)?;
-    let seen = authz::decide(&actor, &Request::AccessList)?;
+pub fn list(tx: &dyn Tx, actor: &Subject) -> Result<Vec<AccessRow>> {
+    let seen = authz::decide(actor, &Request::AccessList)?;
     tx.access_list(&seen)
 }
 
@@ -24,18 +20,13 @@ pub fn decision(tx: &dyn Tx, actor: &Subject, target: &Subject, role: &Role, gra
 }
 
 /// Grant or revoke a global role; false when nothing changed.
-pub fn change(ctx: &Ctx, user: &str, role: &str, grant: bool) -> Result<bool> {
-    let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let target = subject(&*tx, user_id(&*tx, user)?)?;
-    let role = role_in(&*tx, None, role)?;
-    let permit = decision(&*tx, &actor, &target, &role, grant)?;
-    let changed = if grant {
-        record::members::grant_global(&mut *tx, &permit, target.id, role.id)?
+pub fn change(tx: &mut dyn Tx, actor: &Subject, user: &str, role: &str, grant: bool) -> Result<bool> {
+    let target = subject(tx, user_id(tx, user)?)?;
+    let role = role_in(tx, None, role)?;
+    let permit = decision(tx, actor, &target, &role, grant)?;
+    if grant {
+        record::members::grant_global(&mut *tx, &permit, target.id, role.id)
     } else {
-        record::members::revoke_global(&mut *tx, &permit, target.id, role.id)?
-    };
-    ctx.finish(tx)?;
-    Ok(changed)
+        record::members::revoke_global(&mut *tx, &permit, target.id, role.id)
+    }
 }

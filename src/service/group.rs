@@ -1,65 +1,52 @@
 //! Groups of an organization, their managers and additional members.
 
 use super::{Outcome, for_each_target, group_in, member};
+use crate::authz::Subject;
 use crate::authz::{self, Op, Perm, Request};
 use crate::error::{self, Result};
 use crate::service::record;
-use crate::service::session::Ctx;
-use crate::store::{Group, GroupPeople, GroupRole};
+use crate::service::session::Ask;
+use crate::store::{Group, GroupPeople, GroupRole, Org, Tx};
 use crate::validate;
 
-pub fn list(ctx: &Ctx) -> Result<Vec<Group>> {
-    let mut store = ctx.open_store()?;
-    let tx = store.read()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
-    let seen = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::GroupRead })?;
+pub fn list(tx: &dyn Tx, actor: &Subject, org: &Org) -> Result<Vec<Group>> {
+    let seen = authz::decide(actor, &Request::Read { org: &org.facts(), perm: Perm::GroupRead })?;
     tx.groups(&seen, org.id)
 }
 
-pub fn show(ctx: &Ctx, slug: &str) -> Result<(Group, GroupPeople)> {
-    let mut store = ctx.open_store()?;
-    let tx = store.read()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
-    let seen = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::GroupRead })?;
-    let g = group_in(&*tx, &org, slug)?;
+pub fn show(tx: &dyn Tx, actor: &Subject, org: &Org, slug: &str) -> Result<(Group, GroupPeople)> {
+    let seen = authz::decide(actor, &Request::Read { org: &org.facts(), perm: Perm::GroupRead })?;
+    let g = group_in(tx, org, slug)?;
     let people = tx.group_people(&seen, g.id)?;
     Ok((g, people))
 }
 
-pub fn create(ctx: &Ctx, slug: &str, display: Option<&str>) -> Result<Group> {
+/// A new group's slug and display name, checked before any database is
+/// opened.
+pub fn new_group(slug: &str, display: Option<&str>) -> Result<(String, String)> {
     let slug = validate::slug("group", slug)?;
     let display_name = validate::display_name(display, &slug)?;
-    let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
-    let permit = authz::decide(&actor, &Request::Group { op: Op::GroupCreate, org: &org.facts() })?;
-    record::groups::create_group(&mut *tx, &permit, org.id, &slug, &display_name)?;
-    let g = group_in(&*tx, &org, &slug)?;
-    ctx.finish(tx)?;
-    Ok(g)
+    Ok((slug, display_name))
 }
 
-pub fn delete(ctx: &Ctx, slug: &str) -> Result<()> {
-    let mut store = ctx.open_store()?;
-    ctx.write_confirmed(&mut *store, |tx, ask, _| {
-        let actor = ctx.actor(&*tx)?;
-        let org = ctx.org(&*tx)?;
-        let g = group_in(&*tx, &org, slug)?;
-        let permit = authz::decide(&actor, &Request::Group { op: Op::GroupDelete, org: &org.facts() })?;
-        // No command is blocked by an expired trash record: purge those first.
-        super::user::purge_expired(&mut *tx, &actor)?;
-        let g = group_in(&*tx, &org, &g.slug)?;
-        if g.primary_members > 0 || g.slug == "everyone" {
-            // Let the repository give the exact reason before asking anything.
-            record::groups::delete_group(&mut *tx, &permit, g.id)?;
-        }
-        ask(&format!("Delete the group '{}' of {}?", g.slug, org.slug))?;
+pub fn create(tx: &mut dyn Tx, actor: &Subject, org: &Org, (slug, display_name): &(String, String)) -> Result<Group> {
+    let permit = authz::decide(actor, &Request::Group { op: Op::GroupCreate, org: &org.facts() })?;
+    record::groups::create_group(&mut *tx, &permit, org.id, slug, display_name)?;
+    group_in(tx, org, slug)
+}
+
+pub fn delete(tx: &mut dyn Tx, actor: &Subject, org: &Org, slug: &str, ask: &mut Ask<'_>) -> Result<()> {
+    let g = group_in(tx, org, slug)?;
+    let permit = authz::decide(actor, &Request::Group { op: Op::GroupDelete, org: &org.facts() })?;
+    // No command is blocked by an expired trash record: purge those first.
+    super::user::purge_expired(&mut *tx, actor)?;
+    let g = group_in(tx, org, &g.slug)?;
+    if g.primary_members > 0 || g.slug == "everyone" {
+        // Let the repository give the exact reason before asking anything.
         record::groups::delete_group(&mut *tx, &permit, g.id)?;
-        Ok(((), true))
-    })
+    }
+    ask(&format!("Delete the group '{}' of {}?", g.slug, org.slug))?;
+    record::groups::delete_group(&mut *tx, &permit, g.id)
 }
 
 /// The decision of adding or removing a manager or member of `g` (also
@@ -67,8 +54,8 @@ pub fn delete(ctx: &Ctx, slug: &str) -> Result<()> {
 /// changed by the group's own managers (SPEC §3). Without a target: whether
 /// the actor may change them at all.
 pub fn person_decision(
-    actor: &authz::Subject,
-    org: &crate::store::Org,
+    actor: &Subject,
+    org: &Org,
     g: &Group,
     role: GroupRole,
     present: bool,
@@ -88,29 +75,25 @@ pub fn person_decision(
 
 /// Add or remove managers or members; all-or-nothing unless `keep_going`.
 pub fn people(
-    ctx: &Ctx,
+    tx: &mut dyn Tx,
+    actor: &Subject,
+    org: &Org,
     slug: &str,
     users: &[String],
     role: GroupRole,
     present: bool,
     keep_going: bool,
 ) -> Result<Vec<Outcome<bool>>> {
-    let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
-    let g = group_in(&*tx, &org, slug)?;
+    let g = group_in(tx, org, slug)?;
     // Decided before any target is looked up.
-    let permit = person_decision(&actor, &org, &g, role, present, None)?;
-    let outcomes = for_each_target(&mut *tx, users, keep_going, |tx, u| {
-        let target = member(tx, &org, u)?;
+    let permit = person_decision(actor, org, &g, role, present, None)?;
+    for_each_target(tx, users, keep_going, |tx, u| {
+        let target = member(tx, org, u)?;
         if role == GroupRole::Member && present {
             not_primary(&g, &target)?;
         }
         record::groups::set_group_person(&mut *tx, &permit, g.id, target.id, role, present)
-    })?;
-    ctx.finish(tx)?;
-    Ok(outcomes)
+    })
 }
 
 /// A user's primary group is not also one of their additional groups.
@@ -125,9 +108,9 @@ fn not_primary(g: &Group, target: &authz::Subject) -> Result<()> {
 /// them out of it, decided as `group add-member`/`remove-member` decides it
 /// (the group rule of SPEC §3); false when nothing changed.
 pub fn set_member(
-    tx: &mut dyn crate::store::Tx,
-    actor: &authz::Subject,
-    org: &crate::store::Org,
+    tx: &mut dyn Tx,
+    actor: &Subject,
+    org: &Org,
     g: &Group,
     target: &authz::Subject,
     present: bool,

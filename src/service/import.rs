@@ -550,7 +550,7 @@ pub fn import(ctx: &Ctx, mut input: Input, opts: &Options) -> Result<Imported> {
     }
     let mut mails: Vec<PendingMail> = Vec::new();
     for (id, email, name) in &invitees {
-        mails.push(invite::issue(ctx, &mut *tx, &permit, *id, email, name.as_deref(), &org.slug)?);
+        mails.push(invite::issue(&ctx.config, &mut *tx, &permit, *id, email, name.as_deref(), &org.slug)?);
     }
     tx.commit()?;
     store.set_bulk_mode(false)?;

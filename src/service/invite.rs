@@ -9,13 +9,14 @@
 //! `invite send`: counted as sent, never mailed again with a new token.
 
 use crate::authz::Permit;
+use crate::authz::Subject;
 use crate::config;
 use crate::error::Result;
 use crate::mail::{self, Delivered, Transport};
 use crate::secret;
 use crate::service::record;
 use crate::service::session::Ctx;
-use crate::store::{Store, Tx};
+use crate::store::{Org, Store, Tx};
 
 /// A message to send once the transaction has committed.
 #[derive(Debug, Clone)]
@@ -30,7 +31,7 @@ pub struct PendingMail {
 
 /// Issue a new token for the user's open invitation (inside the transaction).
 pub fn issue(
-    ctx: &Ctx,
+    config: &config::Config,
     tx: &mut dyn Tx,
     permit: &Permit,
     user: i64,
@@ -39,7 +40,7 @@ pub fn issue(
     org: &str,
 ) -> Result<PendingMail> {
     let token = secret::new_token();
-    let ttl = chrono::TimeDelta::try_days(ctx.config.ttl_days()?).unwrap_or(chrono::TimeDelta::days(config::DEFAULT_TTL_DAYS));
+    let ttl = chrono::TimeDelta::try_days(config.ttl_days()?).unwrap_or(chrono::TimeDelta::days(config::DEFAULT_TTL_DAYS));
     let expires_at = (chrono::Utc::now() + ttl).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let invitation = record::credentials::issue_token(&mut *tx, permit, user, &secret::sha256(&token), &expires_at)?;
     Ok(PendingMail {
@@ -126,36 +127,10 @@ fn reconcile(
     Ok(done)
 }
 
-/// Tell the user where each mail went; a failed delivery is an error (exit 1)
-/// after the account change has been kept.
-pub fn report(ctx: &Ctx, sent: &[Sent]) -> Result<()> {
-    let mut failed = 0;
-    for s in sent {
-        match &s.result {
-            Ok(Delivered::File(p)) => ctx.note(format!("invitation for {} written to {}", s.email, p.display())),
-            Ok(Delivered::Sent) => ctx.note(format!("invitation sent to {}", s.email)),
-            Err(e) => {
-                failed += 1;
-                ctx.warn(format!("the invitation to {} could not be delivered: {e}", s.email));
-            }
-        }
-    }
-    if failed > 0 {
-        return Err(crate::error::failure(format!("{failed} invitation(s) could not be delivered; the accounts were kept"))
-            .with_hint("retry with 'acct invite resend USER'")
-            .into());
-    }
-    Ok(())
-}
-
 /// Open invitations of the current organization.
-pub fn list(ctx: &Ctx) -> Result<Vec<crate::store::InvitationRow>> {
-    let mut store = ctx.open_store()?;
-    let tx = store.read()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
+pub fn list(tx: &dyn Tx, actor: &Subject, org: &Org) -> Result<Vec<crate::store::InvitationRow>> {
     let seen =
-        crate::authz::decide(&actor, &crate::authz::Request::Read { org: &org.facts(), perm: crate::authz::Perm::UserRead })?;
+        crate::authz::decide(actor, &crate::authz::Request::Read { org: &org.facts(), perm: crate::authz::Perm::UserRead })?;
     let mut rows = tx.invitations(&seen, org.id)?;
     let now = chrono::Utc::now();
     for r in &mut rows {
@@ -185,88 +160,87 @@ pub fn shown_state<'a>(inv: &'a crate::store::Invitation, user_status: &str, now
     }
 }
 
+/// What `invite send` or `resend` did in its transaction; the mails go
+/// out after it commits.
+#[derive(Default)]
+pub struct SendPlan {
+    /// Deliveries found interrupted and counted as sent.
+    pub reconciled: Vec<String>,
+    /// `--all`: deactivated users left out.
+    pub skipped: Vec<String>,
+    /// `--all` with nothing pending: how many sent invitations have expired.
+    pub nothing_pending: Option<usize>,
+    pub outcomes: Vec<super::Outcome<()>>,
+    pub mails: Vec<(Permit, PendingMail)>,
+}
+
 /// `invite send` (pending ones only, `resend` = false) and `invite resend`
-/// (any open one): a new token for each target, delivered after commit.
+/// (any open one): a new token for each target, to be delivered after commit.
 pub fn send(
-    ctx: &Ctx,
+    tx: &mut dyn Tx,
+    actor: &Subject,
+    org: &Org,
+    config: &config::Config,
     users: &[String],
-    all: bool,
-    resend: bool,
-    keep_going: bool,
-) -> Result<(Vec<super::Outcome<()>>, Vec<Sent>)> {
-    let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
+    flags: SendFlags,
+) -> Result<SendPlan> {
+    let SendFlags { all, resend, keep_going } = flags;
     let seen =
-        crate::authz::decide(&actor, &crate::authz::Request::Has { org: &org.facts(), perm: crate::authz::Perm::UserInvite })?;
+        crate::authz::decide(actor, &crate::authz::Request::Has { org: &org.facts(), perm: crate::authz::Perm::UserInvite })?;
     let mut open = tx.invitations(&seen, org.id)?;
-    for email in reconcile(&mut *tx, &actor, &org, &mut open)? {
-        ctx.note(format!(
-            "the invitation to {email} was being sent when acct was interrupted; it is counted as sent, since the message may have gone out (if it did not arrive: 'acct invite resend {email}')"
-        ));
-    }
+    let mut plan = SendPlan { reconciled: reconcile(&mut *tx, actor, org, &mut open)?, ..SendPlan::default() };
     let targets: Vec<String> = if all {
         // A deactivated user's invitation cannot be accepted: skipped, with a note.
         let (skipped, pending): (Vec<_>, Vec<_>) =
             open.iter().filter(|i| i.invitation.delivery != "sent").partition(|i| i.user_status == "inactive");
-        for i in skipped {
-            ctx.note(format!("skipped {}: the account has been deactivated", i.email));
-        }
+        plan.skipped = skipped.into_iter().map(|i| i.email.clone()).collect();
         pending.into_iter().map(|i| i.email.clone()).collect()
     } else {
         users.to_vec()
     };
     if targets.is_empty() {
         if all {
-            ctx.finish(tx)?;
-            ctx.note(format!("no pending invitations in {}", org.slug));
             let now = chrono::Utc::now();
-            let stale = open.iter().filter(|i| i.user_status != "inactive" && expired(&i.invitation, now)).count();
-            if stale > 0 {
-                ctx.note(format!(
-                    "{stale} sent invitation(s) have expired; send a new link with 'acct invite resend USER' ('acct invite list' shows them)"
-                ));
-            }
-            return Ok((vec![], vec![]));
+            plan.nothing_pending =
+                Some(open.iter().filter(|i| i.user_status != "inactive" && expired(&i.invitation, now)).count());
+            return Ok(plan);
         }
         return Err(crate::error::usage("name the users to invite, or pass --all").into());
     }
-    let mut permits = Vec::new();
-    let mut outcomes = Vec::new();
-    let mut mails = Vec::new();
-    for t in &targets {
-        tx.step_begin()?;
-        let r = (|| -> Result<(crate::authz::Permit, PendingMail)> {
-            let (target, permit) = send_decision(&*tx, &actor, &org, t)?;
-            let inv = open
-                .iter()
-                .find(|i| i.user_id == target.id)
-                .ok_or_else(|| crate::error::conflict(format!("{} has no open invitation in {}", target.label, org.slug)))?;
-            if !resend && inv.invitation.delivery == "sent" {
-                return Err(crate::error::conflict(format!("the invitation of {} was already sent", target.label))
-                    .with_hint(format!("send a new one with 'acct invite resend {}'", target.label))
-                    .into());
-            }
-            let user = tx.user(target.id, Some(org.id))?.ok_or_else(|| crate::error::not_found("user vanished"))?;
-            let mail = issue(ctx, &mut *tx, &permit, target.id, &user.email, user.full_name.as_deref(), &org.slug)?;
-            Ok((permit, mail))
-        })();
-        tx.step_end(r.is_ok())?;
-        match r {
-            Ok((p, m)) => {
-                permits.push(p);
-                mails.push(m);
-                outcomes.push(super::Outcome { target: t.clone(), result: Ok(()) });
-            }
-            Err(e) if keep_going => outcomes.push(super::Outcome { target: t.clone(), result: Err(e) }),
-            Err(e) => return Err(e),
+    let outcomes = super::for_each_target(tx, &targets, keep_going, |tx, t| {
+        let (target, permit) = send_decision(&*tx, actor, org, t)?;
+        let inv = open
+            .iter()
+            .find(|i| i.user_id == target.id)
+            .ok_or_else(|| crate::error::conflict(format!("{} has no open invitation in {}", target.label, org.slug)))?;
+        if !resend && inv.invitation.delivery == "sent" {
+            return Err(crate::error::conflict(format!("the invitation of {} was already sent", target.label))
+                .with_hint(format!("send a new one with 'acct invite resend {}'", target.label))
+                .into());
         }
+        let user = tx.user(target.id, Some(org.id))?.ok_or_else(|| crate::error::not_found("user vanished"))?;
+        let mail = issue(config, &mut *tx, &permit, target.id, &user.email, user.full_name.as_deref(), &org.slug)?;
+        Ok((permit, mail))
+    })?;
+    for o in outcomes {
+        plan.outcomes.push(match o.result {
+            Ok(mail) => {
+                plan.mails.push(mail);
+                super::Outcome { target: o.target, result: Ok(()) }
+            }
+            Err(e) => super::Outcome { target: o.target, result: Err(e) },
+        });
     }
-    ctx.finish(tx)?;
-    let pairs: Vec<(&crate::authz::Permit, PendingMail)> = permits.iter().zip(mails).collect();
-    let sent = deliver(ctx, &mut *store, pairs)?;
-    Ok((outcomes, sent))
+    Ok(plan)
+}
+
+/// How `invite send` picks and treats its targets.
+#[derive(Clone, Copy)]
+pub struct SendFlags {
+    pub all: bool,
+    /// Any open invitation, not only the pending ones (`invite resend`).
+    pub resend: bool,
+    pub keep_going: bool,
 }
 
 /// The decision of `invite send`/`resend` for one user (also `can-i resend`).
@@ -281,8 +255,6 @@ pub fn send_decision(
     Ok((target, permit))
 }
 
-/// Accept an invitation: the token is the credential; the password is hashed
-/// with argon2id and the token consumed in one transaction.
 /// The token in what was pasted: the bare token, or the whole invitation
 /// link as the mail shows it (`mail.invite_url` with `{token}` filled in, or
 /// any link whose last path segment is the token).
@@ -304,62 +276,51 @@ pub fn token_of<'a>(given: &'a str, template: &str) -> &'a str {
     }
 }
 
-pub fn accept(ctx: &Ctx, token: &str, password: &dyn Fn() -> Result<String>) -> Result<String> {
+/// The open invitation whose token hashes to `hash`, and the engine's
+/// permit to accept it; refused when it is used, replaced, withdrawn or
+/// expired, or its user may not be activated.
+pub fn acceptable(tx: &dyn Tx, hash: &[u8]) -> Result<(crate::store::InvitationRow, Permit)> {
     use crate::error::{AppError, Kind};
-    ctx.refuse_dry_run("invite accept")?;
-    let template = ctx.config.get("mail.invite_url").unwrap_or_else(|| config::DEFAULT_INVITE_URL.into());
-    let hash = secret::sha256(token_of(token, &template));
-    let check = |tx: &dyn Tx| -> Result<crate::store::InvitationRow> {
-        let row = tx.invitation_by_token(&hash)?.ok_or_else(|| {
-            AppError::new(Kind::Denied, "the invitation token is not valid")
-                .with_hint("it may have been replaced by a newer invitation; ask an administrator for 'acct invite resend'")
-        })?;
-        match row.invitation.state.as_str() {
-            "open" => {}
-            "accepted" => return Err(AppError::new(Kind::Denied, "the invitation token was already used").into()),
-            "revoked" => {
-                return Err(AppError::new(
-                    Kind::Denied,
-                    "the invitation was withdrawn: the user was removed from the organization",
-                )
-                .into());
-            }
-            _ => return Err(AppError::new(Kind::Denied, "the invitation token was replaced by a newer one").into()),
+    let row = tx.invitation_by_token(hash)?.ok_or_else(|| {
+        AppError::new(Kind::Denied, "the invitation token is not valid")
+            .with_hint("it may have been replaced by a newer invitation; ask an administrator for 'acct invite resend'")
+    })?;
+    match row.invitation.state.as_str() {
+        "open" => {}
+        "accepted" => return Err(AppError::new(Kind::Denied, "the invitation token was already used").into()),
+        "revoked" => {
+            return Err(
+                AppError::new(Kind::Denied, "the invitation was withdrawn: the user was removed from the organization").into()
+            );
         }
-        let expired = row
-            .invitation
-            .expires_at
-            .as_deref()
-            .and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok())
-            .is_none_or(|e| e < chrono::Utc::now());
-        if expired {
-            return Err(AppError::new(
-                Kind::Conflict,
-                format!("the invitation expired at {}", row.invitation.expires_at.as_deref().unwrap_or("an unknown time")),
-            )
-            .with_hint("ask an administrator for a new one ('acct invite resend')")
-            .into());
-        }
-        Ok(row)
-    };
-    let decide = |tx: &dyn Tx, row: &crate::store::InvitationRow| -> Result<crate::authz::Permit> {
-        let org = tx.org(&row.invitation.org)?.map(|o| o.facts());
-        let target = super::subject(tx, row.user_id)?;
-        Ok(crate::authz::decide_accept(&target, org.as_ref(), true)?)
-    };
-    let mut store = ctx.open_store()?;
-    {
-        let tx = store.read()?;
-        let row = check(&*tx)?;
-        decide(&*tx, &row).map(drop)?;
+        _ => return Err(AppError::new(Kind::Denied, "the invitation token was replaced by a newer one").into()),
     }
-    let pw = password()?;
-    let phc = crate::twofactor::hash_password(&pw)?;
-    let mut tx = store.write()?;
-    let row = check(&*tx)?;
-    let permit = decide(&*tx, &row)?;
-    record::credentials::accept_invitation(&mut *tx, &permit, row.invitation.id, &hash, &phc)?;
-    ctx.finish(tx)?;
+    let expired = row
+        .invitation
+        .expires_at
+        .as_deref()
+        .and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok())
+        .is_none_or(|e| e < chrono::Utc::now());
+    if expired {
+        return Err(AppError::new(
+            Kind::Conflict,
+            format!("the invitation expired at {}", row.invitation.expires_at.as_deref().unwrap_or("an unknown time")),
+        )
+        .with_hint("ask an administrator for a new one ('acct invite resend')")
+        .into());
+    }
+    let org = tx.org(&row.invitation.org)?.map(|o| o.facts());
+    let target = super::subject(tx, row.user_id)?;
+    let permit = crate::authz::decide_accept(&target, org.as_ref(), true)?;
+    Ok((row, permit))
+}
+
+/// Accept an invitation: the token is the credential; the password's PHC
+/// string is stored and the token consumed. Checked again in the write
+/// transaction; returns the user's e-mail address.
+pub fn accept(tx: &mut dyn Tx, hash: &[u8], phc: &str) -> Result<String> {
+    let (row, permit) = acceptable(&*tx, hash)?;
+    record::credentials::accept_invitation(&mut *tx, &permit, row.invitation.id, hash, phc)?;
     Ok(row.email)
 }
 

@@ -1,12 +1,13 @@
 //! Organization roles: the built-in ones and custom ones per organization.
 
 use super::{Outcome, for_each_target, member, role_in};
+use crate::authz::Subject;
 use crate::authz::{self, Op, Perm, PermSet, Request};
 use crate::error::{self, AppError, Kind, Result, one_line};
 use crate::service::record;
 use crate::service::record::Changes;
-use crate::service::session::Ctx;
-use crate::store::{NewRole, Role, RoleChange};
+use crate::service::session::Ask;
+use crate::store::{NewRole, Org, Role, RoleChange, Tx};
 use crate::validate;
 
 pub struct RoleRow {
@@ -28,12 +29,8 @@ pub fn parse_perms(names: &[String]) -> Result<PermSet, AppError> {
     Ok(PermSet::of(&v))
 }
 
-pub fn list(ctx: &Ctx) -> Result<Vec<RoleRow>> {
-    let mut store = ctx.open_store()?;
-    let tx = store.read()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
-    let seen = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::RoleRead })?;
+pub fn list(tx: &dyn Tx, actor: &Subject, org: &Org) -> Result<Vec<RoleRow>> {
+    let seen = authz::decide(actor, &Request::Read { org: &org.facts(), perm: Perm::RoleRead })?;
     tx.roles(Some(org.id))?
         .into_iter()
         .map(|role| {
@@ -44,13 +41,9 @@ pub fn list(ctx: &Ctx) -> Result<Vec<RoleRow>> {
         .collect()
 }
 
-pub fn show(ctx: &Ctx, name: &str) -> Result<RoleRow> {
-    let mut store = ctx.open_store()?;
-    let tx = store.read()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
-    let seen = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::RoleRead })?;
-    let role = role_in(&*tx, Some(&org), name)?;
+pub fn show(tx: &dyn Tx, actor: &Subject, org: &Org, name: &str) -> Result<RoleRow> {
+    let seen = authz::decide(actor, &Request::Read { org: &org.facts(), perm: Perm::RoleRead })?;
+    let role = role_in(tx, Some(org), name)?;
     let holders = if role.scope == authz::Scope::Org {
         tx.count_users(&seen, &crate::store::UserQuery { org: org.id, role: Some(role.id), ..Default::default() })?
     } else {
@@ -59,7 +52,9 @@ pub fn show(ctx: &Ctx, name: &str) -> Result<RoleRow> {
     Ok(RoleRow { role, holders })
 }
 
-pub fn create(ctx: &Ctx, name: &str, perms: &[String], display: Option<&str>) -> Result<Role> {
+/// A custom role as `role create` was given it, checked before any
+/// database is opened.
+pub fn new_role(name: &str, perms: &[String], display: Option<&str>) -> Result<NewRole> {
     let name = validate::slug("role name", name)?;
     if authz::builtin(&name).is_some() {
         return Err(error::conflict(format!("'{name}' is a built-in role")).into());
@@ -69,16 +64,14 @@ pub fn create(ctx: &Ctx, name: &str, perms: &[String], display: Option<&str>) ->
         return Err(error::usage("a role needs at least one --permission").into());
     }
     let display_name = validate::display_name(display, &name)?;
-    let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
-    let facts = authz::RoleFacts { name: name.clone(), scope: authz::Scope::Org, perms, builtin: false };
-    let permit = authz::decide(&actor, &Request::Role { op: Op::RoleCreate, org: &org.facts(), role: &facts, next: None })?;
-    record::members::create_role(&mut *tx, &permit, org.id, &NewRole { name: name.clone(), display_name, perms })?;
-    let role = role_in(&*tx, Some(&org), &name)?;
-    ctx.finish(tx)?;
-    Ok(role)
+    Ok(NewRole { name, display_name, perms })
+}
+
+pub fn create(tx: &mut dyn Tx, actor: &Subject, org: &Org, new: &NewRole) -> Result<Role> {
+    let facts = authz::RoleFacts { name: new.name.clone(), scope: authz::Scope::Org, perms: new.perms, builtin: false };
+    let permit = authz::decide(actor, &Request::Role { op: Op::RoleCreate, org: &org.facts(), role: &facts, next: None })?;
+    record::members::create_role(&mut *tx, &permit, org.id, new)?;
+    role_in(tx, Some(org), &new.name)
 }
 
 pub struct RoleEdit {
@@ -88,61 +81,60 @@ pub struct RoleEdit {
     pub remove: Vec<String>,
 }
 
-pub fn edit(ctx: &Ctx, name: &str, e: &RoleEdit) -> Result<Changes> {
+/// What `role edit` was asked, checked before any database is opened.
+pub struct RoleEditSpec {
+    display_name: Option<String>,
+    set: Option<PermSet>,
+    add: PermSet,
+    remove: PermSet,
+}
+
+pub fn edit_spec(e: &RoleEdit) -> Result<RoleEditSpec> {
     if e.display_name.is_none() && e.set.is_empty() && e.add.is_empty() && e.remove.is_empty() {
         return Err(error::usage("nothing to change")
             .with_hint("pass --display-name, --permission, --add-permission or --remove-permission")
             .into());
     }
     let display_name = e.display_name.as_deref().map(|d| validate::name("display name", d)).transpose()?;
-    let (set, add, remove) = (parse_perms(&e.set)?, parse_perms(&e.add)?, parse_perms(&e.remove)?);
-    let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
-    let role = role_in(&*tx, Some(&org), name)?;
-    let perms = if e.set.is_empty() && e.add.is_empty() && e.remove.is_empty() {
+    let set = if e.set.is_empty() { None } else { Some(parse_perms(&e.set)?) };
+    Ok(RoleEditSpec { display_name, set, add: parse_perms(&e.add)?, remove: parse_perms(&e.remove)? })
+}
+
+pub fn edit(tx: &mut dyn Tx, actor: &Subject, org: &Org, name: &str, e: &RoleEditSpec) -> Result<Changes> {
+    let role = role_in(tx, Some(org), name)?;
+    let perms = if e.set.is_none() && e.add.is_empty() && e.remove.is_empty() {
         None
     } else {
-        let base = if e.set.is_empty() { role.perms } else { set };
-        let next = PermSet::of(&base.union(add).iter().filter(|p| !remove.has(*p)).collect::<Vec<_>>());
+        let base = e.set.unwrap_or(role.perms);
+        let next = PermSet::of(&base.union(e.add).iter().filter(|p| !e.remove.has(*p)).collect::<Vec<_>>());
         if next.is_empty() {
             return Err(error::conflict("a role needs at least one permission").into());
         }
         Some(next)
     };
-    let permit = authz::decide(&actor, &Request::Role { op: Op::RoleEdit, org: &org.facts(), role: &role.facts(), next: perms })?;
-    let ch = record::members::update_role(&mut *tx, &permit, role.id, &RoleChange { display_name, perms })?;
-    ctx.finish(tx)?;
-    Ok(ch)
+    let permit = authz::decide(actor, &Request::Role { op: Op::RoleEdit, org: &org.facts(), role: &role.facts(), next: perms })?;
+    record::members::update_role(&mut *tx, &permit, role.id, &RoleChange { display_name: e.display_name.clone(), perms })
 }
 
-pub fn delete(ctx: &Ctx, name: &str) -> Result<()> {
-    let mut store = ctx.open_store()?;
-    ctx.write_confirmed(&mut *store, |tx, ask, _| {
-        let actor = ctx.actor(&*tx)?;
-        let org = ctx.org(&*tx)?;
-        let role = role_in(&*tx, Some(&org), name)?;
-        let permit =
-            authz::decide(&actor, &Request::Role { op: Op::RoleDelete, org: &org.facts(), role: &role.facts(), next: None })?;
-        let holders = tx.role_holders(role.id)?;
-        if holders > 0 {
-            return Err(error::conflict(format!("role '{}' is held by {holders} user(s)", role.name))
-                .with_hint(format!("unassign it first; 'acct user list --role {}' shows who holds it", role.name))
-                .into());
-        }
-        ask(&format!("Delete the role '{}' from {}?", role.name, org.slug))?;
-        record::members::delete_role(&mut *tx, &permit, role.id)?;
-        Ok(((), true))
-    })
+pub fn delete(tx: &mut dyn Tx, actor: &Subject, org: &Org, name: &str, ask: &mut Ask<'_>) -> Result<()> {
+    let role = role_in(tx, Some(org), name)?;
+    let permit = authz::decide(actor, &Request::Role { op: Op::RoleDelete, org: &org.facts(), role: &role.facts(), next: None })?;
+    let holders = tx.role_holders(role.id)?;
+    if holders > 0 {
+        return Err(error::conflict(format!("role '{}' is held by {holders} user(s)", role.name))
+            .with_hint(format!("unassign it first; 'acct user list --role {}' shows who holds it", role.name))
+            .into());
+    }
+    ask(&format!("Delete the role '{}' from {}?", role.name, org.slug))?;
+    record::members::delete_role(&mut *tx, &permit, role.id)
 }
 
 /// The decision of assigning or unassigning one role of a member (also
 /// `can-i assign:ROLE`), with the member's facts as they are now.
 pub fn assign_decision(
-    tx: &dyn crate::store::Tx,
-    actor: &authz::Subject,
-    org: &crate::store::Org,
+    tx: &dyn Tx,
+    actor: &Subject,
+    org: &Org,
     target: i64,
     name: &str,
     op: Op,
@@ -157,25 +149,26 @@ pub fn assign_decision(
 }
 
 /// Assign or unassign roles of one user in the current organization.
-pub fn assign(ctx: &Ctx, user: &str, roles: &[String], assign: bool) -> Result<Vec<Outcome<bool>>> {
-    let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
+pub fn assign(
+    tx: &mut dyn Tx,
+    actor: &Subject,
+    org: &Org,
+    user: &str,
+    roles: &[String],
+    assign: bool,
+) -> Result<Vec<Outcome<bool>>> {
     let op = if assign { Op::RoleAssign } else { Op::RoleUnassign };
-    super::gate(&actor, &org, Perm::RoleAssign)?;
-    let target = member(&*tx, &org, user)?;
-    let outcomes = for_each_target(&mut *tx, roles, false, |tx, name| {
+    super::gate(actor, org, Perm::RoleAssign)?;
+    let target = member(tx, org, user)?;
+    for_each_target(tx, roles, false, |tx, name| {
         // Facts again per role: an earlier unassignment may make this user the last admin.
-        let (role, permit) = assign_decision(tx, &actor, &org, target.id, name, op)?;
+        let (role, permit) = assign_decision(tx, actor, org, target.id, name, op)?;
         if assign {
             record::members::assign_role(&mut *tx, &permit, org.id, target.id, role.id)
         } else {
             record::members::unassign_role(&mut *tx, &permit, org.id, target.id, role.id)
         }
-    })?;
-    ctx.finish(tx)?;
-    Ok(outcomes)
+    })
 }
 
 /// What `role set` did to one role.
@@ -187,13 +180,7 @@ pub struct Step {
 /// Make a member's roles in the organization exactly `wanted`: the missing
 /// ones assigned, then the others unassigned, each decided as `role assign`
 /// or `role unassign` would decide it, with the facts as they are by then.
-pub fn set_roles(
-    tx: &mut dyn crate::store::Tx,
-    actor: &authz::Subject,
-    org: &crate::store::Org,
-    target: i64,
-    wanted: &[String],
-) -> Result<Vec<Step>> {
+pub fn set_roles(tx: &mut dyn Tx, actor: &Subject, org: &Org, target: i64, wanted: &[String]) -> Result<Vec<Step>> {
     let held = tx.user_roles(org.id, target)?;
     let mut steps = Vec::new();
     for name in wanted.iter().filter(|w| !held.contains(w)) {
@@ -213,18 +200,14 @@ pub fn set_roles(
 
 /// `role set USER ROLE...`: the member's roles become exactly these, in one
 /// transaction; the names are checked before anything changes.
-pub fn set(ctx: &Ctx, user: &str, roles: &[String]) -> Result<(String, Vec<Step>)> {
-    let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
-    super::gate(&actor, &org, Perm::RoleAssign)?;
-    let target = member(&*tx, &org, user)?;
+pub fn set(tx: &mut dyn Tx, actor: &Subject, org: &Org, user: &str, roles: &[String]) -> Result<(String, Vec<Step>)> {
+    super::gate(actor, org, Perm::RoleAssign)?;
+    let target = member(tx, org, user)?;
     let mut wanted: Vec<String> = Vec::new();
     for r in roles {
         let role = match tx.role(Some(org.id), r)? {
             Some(role) => role,
-            None => role_in(&*tx, None, r)?,
+            None => role_in(tx, None, r)?,
         };
         if role.scope == authz::Scope::Global {
             return Err(error::conflict(format!("'{}' is a global role and cannot be assigned with 'acct role'", role.name))
@@ -235,7 +218,6 @@ pub fn set(ctx: &Ctx, user: &str, roles: &[String]) -> Result<(String, Vec<Step>
             wanted.push(role.name);
         }
     }
-    let steps = set_roles(&mut *tx, &actor, &org, target.id, &wanted)?;
-    ctx.finish(tx)?;
+    let steps = set_roles(tx, actor, org, target.id, &wanted)?;
     Ok((target.label, steps))
 }

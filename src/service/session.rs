@@ -288,6 +288,81 @@ impl Ctx {
     }
 }
 
+/// The store of one invocation, opened once. Commands start transactions
+/// on it; a transaction knows the acting user and ends with `finish`.
+pub struct Session<'c> {
+    ctx: &'c Ctx,
+    store: Box<dyn Store>,
+}
+
+impl Ctx {
+    /// Open the database of this invocation.
+    pub fn session(&self) -> Result<Session<'_>> {
+        Ok(Session { ctx: self, store: self.open_store()? })
+    }
+}
+
+impl<'c> Session<'c> {
+    /// A read-only transaction, with the actor resolved first: nobody who is
+    /// not a usable actor learns anything from the database.
+    pub fn read(&mut self) -> Result<Transaction<'_>> {
+        let tx = self.store.read()?;
+        Transaction::new(self.ctx, tx)
+    }
+
+    /// A write transaction (SQLite: `BEGIN IMMEDIATE`), with the actor
+    /// resolved inside it, so that the facts decided on hold at the write.
+    pub fn start_transaction(&mut self) -> Result<Transaction<'_>> {
+        let tx = self.store.write()?;
+        Transaction::new(self.ctx, tx)
+    }
+
+    /// A write whose body may ask for confirmation: see
+    /// [`Ctx::write_confirmed`]. The actor is resolved in each run.
+    pub fn write_confirmed<T>(
+        &mut self,
+        mut body: impl FnMut(&mut dyn Tx, &Subject, &mut Ask<'_>, bool) -> Result<(T, bool)>,
+    ) -> Result<T> {
+        let ctx = self.ctx;
+        ctx.write_confirmed(&mut *self.store, |tx, ask, again| {
+            let actor = ctx.actor(&*tx)?;
+            body(tx, &actor, ask, again)
+        })
+    }
+
+    /// The store itself, for work that spans several transactions.
+    pub fn store(&mut self) -> &mut dyn Store {
+        &mut *self.store
+    }
+}
+
+/// One transaction of a command: the repository, the acting user, and the
+/// invocation's commit or dry-run rule. Dropped without `finish`, it rolls
+/// back.
+#[must_use = "a transaction that is not finished is rolled back"]
+pub struct Transaction<'s> {
+    pub tx: Box<dyn Tx + 's>,
+    pub actor: Subject,
+    ctx: &'s Ctx,
+}
+
+impl<'s> Transaction<'s> {
+    fn new(ctx: &'s Ctx, tx: Box<dyn Tx + 's>) -> Result<Transaction<'s>> {
+        let actor = ctx.actor(&*tx)?;
+        Ok(Transaction { tx, actor, ctx })
+    }
+
+    /// The current organization (`--org`, `ACCT_ORG`, config `org`).
+    pub fn org(&self) -> Result<Org> {
+        self.ctx.org(&*self.tx)
+    }
+
+    /// Commit, or roll back under `--dry-run`.
+    pub fn finish(self) -> Result<()> {
+        self.ctx.finish(self.tx)
+    }
+}
+
 /// A confirmation asked in the middle of a write: `Ok` to go on.
 pub type Ask<'a> = dyn FnMut(&str) -> Result<()> + 'a;
 

@@ -315,7 +315,7 @@ pub fn add_one(
     let mail = if j.no_send {
         None
     } else {
-        Some(invite::issue(ctx, tx, permit, id, &email.display, user.full_name.as_deref(), &org.slug)?)
+        Some(invite::issue(&ctx.config, tx, permit, id, &email.display, user.full_name.as_deref(), &org.slug)?)
     };
     Ok((AddRow { email: email.display.clone(), id: Some(id), username: Some(username), outcome: Ok(Added::Invited) }, mail))
 }

@@ -20,7 +20,11 @@ pub(super) fn run(ctx: &Ctx, a: AssignArgs) -> Result<()> {
 
 /// Assign (`on`) or unassign each role: a note and, with `--format`, a row each.
 pub(super) fn change(ctx: &Ctx, user: &str, roles: &[String], on: bool) -> Result<()> {
-    let outcomes = role::assign(ctx, user, roles, on)?;
+    let mut session = ctx.session()?;
+    let mut t = session.start_transaction()?;
+    let org = t.org()?;
+    let outcomes = role::assign(&mut *t.tx, &t.actor, &org, user, roles, on)?;
+    t.finish()?;
     let shown = outcomes
         .into_iter()
         .map(|o| {

@@ -18,7 +18,12 @@ pub struct CreateArgs {
 }
 
 pub(super) fn run(ctx: &Ctx, a: CreateArgs) -> Result<()> {
-    let r = role::create(ctx, &a.name, &a.permissions, a.display_name.as_deref())?;
+    let new = role::new_role(&a.name, &a.permissions, a.display_name.as_deref())?;
+    let mut session = ctx.session()?;
+    let mut t = session.start_transaction()?;
+    let org = t.org()?;
+    let r = role::create(&mut *t.tx, &t.actor, &org, &new)?;
+    t.finish()?;
     let verb = if ctx.dry_run { "would create" } else { "created" };
     ctx.note(format!("{verb} role {} ({})", r.name, r.perms));
     crate::cli::print_result(

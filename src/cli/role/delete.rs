@@ -13,7 +13,11 @@ pub struct DeleteArgs {
 }
 
 pub(super) fn run(ctx: &Ctx, a: DeleteArgs) -> Result<()> {
-    role::delete(ctx, &a.name)?;
+    ctx.session()?.write_confirmed(|tx, actor, ask, _| {
+        let org = ctx.org(tx)?;
+        role::delete(tx, actor, &org, &a.name, ask)?;
+        Ok(((), true))
+    })?;
     ctx.note(format!("{} role {}", if ctx.dry_run { "would delete" } else { "deleted" }, a.name));
     crate::cli::print_result(ctx, &[("name", json!(a.name))])?;
     Ok(())

@@ -25,7 +25,12 @@ pub struct EditArgs {
 
 pub(super) fn run(ctx: &Ctx, a: EditArgs) -> Result<()> {
     let EditArgs { name, display_name, permissions, add, remove } = a;
-    let ch = role::edit(ctx, &name, &RoleEdit { display_name, set: permissions, add, remove })?;
+    let spec = role::edit_spec(&RoleEdit { display_name, set: permissions, add, remove })?;
+    let mut session = ctx.session()?;
+    let mut t = session.start_transaction()?;
+    let org = t.org()?;
+    let ch = role::edit(&mut *t.tx, &t.actor, &org, &name, &spec)?;
+    t.finish()?;
     crate::cli::print_changes(ctx, &format!("role {name}"), &ch);
     crate::cli::print_change_rows(ctx, &ch)
 }

@@ -4,12 +4,13 @@ mod assign;
 mod create;
 mod delete;
 mod edit;
+mod list;
 mod set;
 mod show;
 mod unassign;
 
 use crate::error::Result;
-use crate::service::role::{self, RoleRow};
+use crate::service::role::RoleRow;
 use crate::service::session::Ctx;
 use clap::Subcommand;
 use serde_json::json;
@@ -87,10 +88,7 @@ pub(super) fn values(r: &RoleRow) -> Vec<serde_json::Value> {
 
 pub fn run(cmd: RoleCmd, ctx: &Ctx) -> Result<()> {
     match cmd {
-        RoleCmd::List => {
-            let rows = role::list(ctx)?;
-            super::print_rows(ctx, &NAMES[..6], rows.iter().map(|r| values(r)[..6].to_vec()).collect())
-        }
+        RoleCmd::List => list::run(ctx),
         RoleCmd::Show(a) => show::run(ctx, a),
         RoleCmd::Create(a) => create::run(ctx, a),
         RoleCmd::Edit(a) => edit::run(ctx, a),

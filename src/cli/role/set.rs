@@ -14,7 +14,11 @@ pub struct SetArgs {
 }
 
 pub(super) fn run(ctx: &Ctx, a: SetArgs) -> Result<()> {
-    let (label, steps) = role::set(ctx, &a.user, &a.roles)?;
+    let mut session = ctx.session()?;
+    let mut t = session.start_transaction()?;
+    let org = t.org()?;
+    let (label, steps) = role::set(&mut *t.tx, &t.actor, &org, &a.user, &a.roles)?;
+    t.finish()?;
     if steps.is_empty() {
         ctx.note(format!("{label} already holds exactly {}: unchanged", a.roles.join(", ")));
     }

@@ -12,7 +12,9 @@ pub struct ShowArgs {
 }
 
 pub(super) fn run(ctx: &Ctx, a: ShowArgs) -> Result<()> {
-    let r = role::show(ctx, &a.role)?;
+    let mut session = ctx.session()?;
+    let t = session.read()?;
+    let r = role::show(&*t.tx, &t.actor, &t.org()?, &a.role)?;
     let v = super::values(&r);
     let fields: Vec<(&str, serde_json::Value)> = super::NAMES[..6].iter().copied().zip(v).collect();
     crate::cli::print_object(ctx, &fields)

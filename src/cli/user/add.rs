@@ -77,7 +77,7 @@ pub(super) fn add(ctx: &Ctx, a: AddArgs) -> Result<()> {
         let _ = format;
         crate::cli::print_rows(ctx, &["email", "id", "username", "outcome"], rows)?;
     }
-    service::invite::report(ctx, &r.sent)?;
+    crate::cli::invite::report(ctx, &r.sent)?;
     let outcomes: Vec<service::Outcome<()>> =
         r.rows.into_iter().map(|row| service::Outcome { target: row.email, result: row.outcome.map(|_| ()) }).collect();
     service::report_partial(ctx, &outcomes)

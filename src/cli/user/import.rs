@@ -97,5 +97,5 @@ pub(super) fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
         .into());
     }
     ctx.note(format!("imported {} row(s): {add} invited, {join} existing accounts added, {skip} skipped", add + join + skip));
-    service::invite::report(ctx, &r.sent)
+    crate::cli::invite::report(ctx, &r.sent)
 }
