@@ -5,7 +5,6 @@ pub mod access;
 pub mod apply;
 pub mod assets;
 pub mod audit;
-pub mod audit_verify;
 pub mod can_i;
 pub mod complete;
 pub mod config;

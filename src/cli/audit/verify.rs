@@ -1,4 +1,4 @@
-//! `acct audit verify` and `acct audit head`: the hash chain of the audit log.
+//! `acct audit verify`: the hash chain of the audit log, recomputed.
 
 use crate::error::Result;
 use crate::output::Format;
@@ -19,12 +19,7 @@ pub struct VerifyArgs {
     head: Option<String>,
 }
 
-#[derive(Debug, Args)]
-#[command(after_help = "Prints ID:HASH; keep it elsewhere (a CI log, a ticket) and check it later with
-'acct audit verify --head ID:HASH'.")]
-pub struct HeadArgs {}
-
-pub fn run_verify(a: &VerifyArgs, ctx: &Ctx) -> Result<()> {
+pub(super) fn run(ctx: &Ctx, a: VerifyArgs) -> Result<()> {
     let intact = audit::verify(ctx, a.head.as_deref())?;
     let (id, hash) = intact.head.clone().unwrap_or_default();
     match ctx.format_or(Format::Table) {
@@ -35,7 +30,7 @@ pub fn run_verify(a: &VerifyArgs, ctx: &Ctx) -> Result<()> {
             writeln!(out, "intact: {} entries; head {id}:{hash}{extends}", intact.entries)?;
             out.flush()?;
         }
-        _ => super::print_object(
+        _ => crate::cli::print_object(
             ctx,
             &[
                 ("intact", json!(true)),
@@ -45,20 +40,6 @@ pub fn run_verify(a: &VerifyArgs, ctx: &Ctx) -> Result<()> {
                 ("extends", json!(a.head)),
             ],
         )?,
-    }
-    Ok(())
-}
-
-pub fn run_head(_: &HeadArgs, ctx: &Ctx) -> Result<()> {
-    let (id, hash) = audit::head(ctx)?;
-    match ctx.format_or(Format::Table) {
-        Format::Table => {
-            use std::io::Write;
-            let mut out = ctx.stdout();
-            writeln!(out, "{id}:{hash}")?;
-            out.flush()?;
-        }
-        _ => super::print_object(ctx, &[("id", json!(id)), ("hash", json!(hash))])?,
     }
     Ok(())
 }

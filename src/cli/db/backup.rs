@@ -1,0 +1,23 @@
+//! `acct db backup`.
+
+use crate::error::Result;
+use crate::service::db;
+use crate::service::session::Ctx;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    file: PathBuf,
+    /// Replace FILE if it exists (atomically)
+    #[arg(long)]
+    force: bool,
+}
+
+pub(super) fn run(ctx: &Ctx, BackupArgs { file, force }: BackupArgs) -> Result<()> {
+    db::backup(ctx, &file, force)?;
+    if !ctx.dry_run {
+        ctx.note(format!("backed up to {}", file.display()));
+    }
+    Ok(())
+}
