@@ -7,6 +7,7 @@ mod lookups;
 mod members;
 mod parsing;
 mod roles_groups;
+mod transactions;
 
 use crate::authz::{self, PermSet, Request, Status, Subject};
 use crate::error::{self, Kind};
