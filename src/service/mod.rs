@@ -142,6 +142,15 @@ pub struct Outcome<T> {
     pub result: Result<T>,
 }
 
+/// Run `f` in a savepoint: what it wrote is kept when it succeeds and
+/// undone when it fails, and the transaction goes on either way.
+pub fn in_savepoint<T>(tx: &mut dyn Tx, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    tx.step_begin()?;
+    let r = f(&mut *tx);
+    tx.step_end(r.is_ok())?;
+    r
+}
+
 /// Run `each` for every target. All-or-nothing by default: the first failure
 /// aborts. With `keep_going`, failures are collected and the rest applied.
 /// Each target runs in a savepoint, so a failed one leaves no trace.
@@ -153,9 +162,7 @@ pub fn for_each_target<T>(
 ) -> Result<Vec<Outcome<T>>> {
     let mut out = Vec::with_capacity(targets.len());
     for t in targets {
-        tx.step_begin()?;
-        let r = each(tx, t);
-        tx.step_end(r.is_ok())?;
+        let r = in_savepoint(tx, |tx| each(tx, t));
         if r.is_err() && !keep_going {
             return Err(r.err().unwrap_or_else(|| anyhow::anyhow!("failed")));
         }

@@ -231,7 +231,6 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> Result<AddResult> {
         if !seen.insert(email.key.clone()) {
             continue;
         }
-        tx.step_begin()?;
         let joining = Joining {
             first: first.clone(),
             last: last.clone(),
@@ -241,8 +240,7 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> Result<AddResult> {
             if_missing: a.if_missing,
             no_send: a.no_send,
         };
-        let r = add_one(ctx, &mut *tx, &permit, &org, email, &joining);
-        tx.step_end(r.is_ok())?;
+        let r = super::in_savepoint(&mut *tx, |tx| add_one(ctx, tx, &permit, &org, email, &joining));
         match r {
             Ok((row, mail)) => {
                 rows.push(row);
@@ -411,13 +409,11 @@ fn destructive(
             let result = match r {
                 Err(e) => Err(e),
                 Ok(t) => {
-                    tx.step_begin()?;
-                    let r = (|| {
+                    let r = super::in_savepoint(&mut *tx, |tx| {
                         let fresh = subject(&*tx, t.id)?;
                         let permit = decide(&actor, &org, &fresh)?;
                         apply(&mut *tx, &permit, &org, &fresh)
-                    })();
-                    tx.step_end(r.is_ok())?;
+                    });
                     if r.is_err() && !keep_going {
                         return r.map(|_| (vec![], true));
                     }

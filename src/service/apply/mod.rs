@@ -217,16 +217,12 @@ impl Pass<'_> {
                     return Ok((Outcome::Unchanged, vec![]));
                 }
                 let fields = diff.changes.iter().filter_map(|c| c.field.clone()).collect();
-                tx.step_begin()?;
-                let r = row::write(tx, &self.actor, &self.org, id, &diff);
-                tx.step_end(r.is_ok())?;
+                let r = super::in_savepoint(tx, |tx| row::write(tx, &self.actor, &self.org, id, &diff));
                 r.map(|_| (Outcome::Changed(fields), diff.changes))
             }
             None => {
                 self.adds += 1;
-                tx.step_begin()?;
-                let r = self.add(tx, &email, &d, existing, row.line);
-                tx.step_end(r.is_ok())?;
+                let r = super::in_savepoint(tx, |tx| self.add(tx, &email, &d, existing, row.line));
                 let (id, changes, mail) = r?;
                 self.members.insert(id, None);
                 self.named.insert(id);
@@ -304,10 +300,10 @@ impl Pass<'_> {
         gone.sort_unstable();
         for id in gone {
             let t = super::subject(tx, id)?;
-            tx.step_begin()?;
-            let r = user::decide_remove(&self.actor, &self.org, &t)
-                .and_then(|p| record::members::remove_membership(&mut *tx, &p, self.org.id, id));
-            tx.step_end(r.is_ok())?;
+            let r = super::in_savepoint(tx, |tx| {
+                user::decide_remove(&self.actor, &self.org, &t)
+                    .and_then(|p| record::members::remove_membership(&mut *tx, &p, self.org.id, id))
+            });
             let change = Change {
                 line: None,
                 action: "remove".into(),
