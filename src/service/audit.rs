@@ -1,16 +1,17 @@
 //! The audit log.
 
 use super::user_id;
-use crate::authz::{self, Perm, Request};
+use crate::authz::{self, Perm, Request, Subject};
 use crate::error::{AppError, Kind, Result, one_line};
-use crate::service::session::Ctx;
 use crate::store::chain::{self, ChainEntry};
-use crate::store::{AuditEntry, AuditQuery, Tx};
+use crate::store::{AuditEntry, AuditQuery, Org, Tx};
 
+#[derive(Default)]
 pub struct Filter {
     pub actor: Option<String>,
     pub target: Option<String>,
     pub action: Option<String>,
+    /// Bounds as `parse_time` gives them (RFC 3339, UTC).
     pub since: Option<String>,
     pub until: Option<String>,
     pub change: Option<String>,
@@ -52,16 +53,10 @@ pub fn parse_time(s: &str) -> Result<String, AppError> {
     Ok(t.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
-pub fn list(ctx: &Ctx, f: &Filter) -> Result<Vec<AuditEntry>> {
-    let since = f.since.as_deref().map(parse_time).transpose()?;
-    let until = f.until.as_deref().map(parse_time).transpose()?;
-    let mut store = ctx.open_store()?;
-    let tx = store.read()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
-    let mut seen = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::AuditRead })?;
+pub fn list(tx: &dyn Tx, actor: &Subject, org: &Org, f: &Filter) -> Result<Vec<AuditEntry>> {
+    let mut seen = authz::decide(actor, &Request::Read { org: &org.facts(), perm: Perm::AuditRead })?;
     // With global read, the entries of no organization too.
-    let include_global = match authz::decide(&actor, &Request::GlobalRead) {
+    let include_global = match authz::decide(actor, &Request::GlobalRead) {
         Ok(global) => {
             seen = global;
             true
@@ -69,13 +64,13 @@ pub fn list(ctx: &Ctx, f: &Filter) -> Result<Vec<AuditEntry>> {
         Err(_) => false,
     };
     let q = AuditQuery {
-        actor: f.actor.as_deref().map(|u| user_id(&*tx, u)).transpose()?,
-        target: f.target.as_deref().map(|u| user_id(&*tx, u)).transpose()?,
+        actor: f.actor.as_deref().map(|u| user_id(tx, u)).transpose()?,
+        target: f.target.as_deref().map(|u| user_id(tx, u)).transpose()?,
         action: f.action.clone(),
         org: Some(org.slug.clone()),
         include_global,
-        since,
-        until,
+        since: f.since.clone(),
+        until: f.until.clone(),
         change: f.change.clone(),
         id: None,
         limit: f.limit,
@@ -219,21 +214,17 @@ pub fn parse_head(s: &str) -> Result<(i64, String), AppError> {
 }
 
 /// The actor must hold `audit:read` in the current organization.
-fn gate_read(ctx: &Ctx, tx: &dyn Tx) -> Result<authz::Permit> {
-    let actor = ctx.actor(tx)?;
-    let org = ctx.org(tx)?;
-    Ok(authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::AuditRead })?)
+fn gate_read(actor: &Subject, org: &Org) -> Result<authz::Permit> {
+    Ok(authz::decide(actor, &Request::Read { org: &org.facts(), perm: Perm::AuditRead })?)
 }
 
 /// `audit verify`: intact, or an error (exit 1) naming where it breaks.
-pub fn verify(ctx: &Ctx, head: Option<&str>) -> Result<Intact> {
-    let head = head.map(parse_head).transpose()?;
-    let mut store = ctx.open_store()?;
-    let tx = store.read()?;
+/// `head` is what `parse_head` made of `--head`.
+pub fn verify(tx: &dyn Tx, actor: &Subject, org: &Org, head: Option<&(i64, String)>) -> Result<Intact> {
     // The chain is checked whole, whoever asks; the gate is the read of
     // this organization's log.
-    authz::Permit::check_read(&gate_read(ctx, &*tx)?, &[Perm::AuditRead], Some(ctx.org(&*tx)?.id))?;
-    verify_chain(&*tx, head.as_ref())?.map_err(|b| broken(&b).into())
+    authz::Permit::check_read(&gate_read(actor, org)?, &[Perm::AuditRead], Some(org.id))?;
+    verify_chain(tx, head)?.map_err(|b| broken(&b).into())
 }
 
 /// The error of a broken chain.
@@ -243,10 +234,8 @@ pub fn broken(b: &Break) -> AppError {
 }
 
 /// `audit head`: the newest entry's id and hash.
-pub fn head(ctx: &Ctx) -> Result<(i64, String)> {
-    let mut store = ctx.open_store()?;
-    let tx = store.read()?;
-    let seen = gate_read(ctx, &*tx)?;
+pub fn head(tx: &dyn Tx, actor: &Subject, org: &Org) -> Result<(i64, String)> {
+    let seen = gate_read(actor, org)?;
     let (id, hash) = tx.audit_head(&seen)?.ok_or_else(|| crate::error::not_found("the audit log is empty"))?;
     Ok((id, hash.unwrap_or_default()))
 }

@@ -1,16 +1,13 @@
 //! `acct 2fa`: the actor's own TOTP enrolment and verification.
 
-use crate::authz::{self, Op, Request};
+use crate::authz::{self, Op, Request, Subject};
 use crate::error::{self, AppError, Kind, Result};
 use crate::service::record;
 use crate::service::session::Ctx;
-use crate::store::{TotpState, Verification};
+use crate::store::{TotpState, Tx, Verification};
 use crate::twofactor as tf;
 
-pub fn status(ctx: &Ctx) -> Result<(String, TotpState)> {
-    let mut store = ctx.open_store()?;
-    let tx = store.read()?;
-    let actor = ctx.actor(&*tx)?;
+pub fn status(tx: &dyn Tx, actor: &Subject) -> Result<(String, TotpState)> {
     Ok((actor.label.clone(), tx.totp_state(actor.id)?))
 }
 
@@ -81,11 +78,10 @@ pub enum Verified {
     Recovery { left: i64 },
 }
 
-pub fn verify(ctx: &Ctx, code: &str) -> Result<Verified> {
-    ctx.refuse_dry_run("2fa verify")?;
-    let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
+/// Check a code of the actor's. The outer error changes nothing; the inner
+/// one is a failed attempt, recorded (the failure count, perhaps a lock),
+/// which the caller commits like a success.
+pub fn verify(tx: &mut dyn Tx, actor: &Subject, code: &str) -> Result<Result<Verified, AppError>> {
     let state = tx.totp_state(actor.id)?;
     let secret = match (&state.secret, state.method.as_str()) {
         (Some(s), "app") => s.clone(),
@@ -96,7 +92,7 @@ pub fn verify(ctx: &Ctx, code: &str) -> Result<Verified> {
         }
     };
     locked(&state)?;
-    let permit = authz::decide(&actor, &Request::OwnTwoFactor { op: Op::TwoFactorVerify })?;
+    let permit = authz::decide(actor, &Request::OwnTwoFactor { op: Op::TwoFactorVerify })?;
     let code = code.trim();
     let t = tf::totp(&secret, &actor.label)?;
     let after = state.last_step.and_then(|s| u64::try_from(s).ok());
@@ -108,24 +104,21 @@ pub fn verify(ctx: &Ctx, code: &str) -> Result<Verified> {
         failure(&state)
     };
     record::credentials::record_verification(&mut *tx, &permit, &outcome)?;
-    ctx.finish(tx)?;
-    match outcome {
+    Ok(match outcome {
         Verification::Code { .. } => Ok(Verified::Code),
         Verification::Recovery { .. } => Ok(Verified::Recovery { left: state.recovery_left - 1 }),
         Verification::Failed { lock_until: Some(t) } => Err(AppError::new(
             Kind::Denied,
             format!("the code is not valid; after {} failures in a row verification is locked until {t}", tf::MAX_FAILURES),
-        )
-        .into()),
+        )),
         Verification::Failed { lock_until: None } => {
             let left = tf::MAX_FAILURES - state.failures - 1;
             Err(AppError::new(
                 Kind::Denied,
                 format!("the code is not valid (or was already used); {left} attempt(s) left before a lock"),
-            )
-            .into())
+            ))
         }
-    }
+    })
 }
 
 /// Refuse while verification is locked.

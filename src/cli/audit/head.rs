@@ -13,7 +13,9 @@ use serde_json::json;
 pub struct HeadArgs {}
 
 pub(super) fn run(ctx: &Ctx, _: HeadArgs) -> Result<()> {
-    let (id, hash) = audit::head(ctx)?;
+    let mut session = ctx.session()?;
+    let t = session.read()?;
+    let (id, hash) = audit::head(&*t.tx, &t.actor, &t.org()?)?;
     match ctx.format_or(Format::Table) {
         Format::Table => {
             use std::io::Write;

@@ -36,7 +36,12 @@ pub struct ListArgs {
 
 pub(super) fn run(ctx: &Ctx, a: ListArgs) -> Result<()> {
     let ListArgs { actor, target, action, since, until, change, limit, reverse } = a;
-    let entries = audit::list(ctx, &audit::Filter { actor, target, action, since, until, change, limit, reverse })?;
+    let since = since.as_deref().map(audit::parse_time).transpose()?;
+    let until = until.as_deref().map(audit::parse_time).transpose()?;
+    let filter = audit::Filter { actor, target, action, since, until, change, limit, reverse };
+    let mut session = ctx.session()?;
+    let t = session.read()?;
+    let entries = audit::list(&*t.tx, &t.actor, &t.org()?, &filter)?;
     let rows = entries
         .into_iter()
         .map(|e| {

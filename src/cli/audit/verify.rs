@@ -20,7 +20,10 @@ pub struct VerifyArgs {
 }
 
 pub(super) fn run(ctx: &Ctx, a: VerifyArgs) -> Result<()> {
-    let intact = audit::verify(ctx, a.head.as_deref())?;
+    let head = a.head.as_deref().map(audit::parse_head).transpose()?;
+    let mut session = ctx.session()?;
+    let t = session.read()?;
+    let intact = audit::verify(&*t.tx, &t.actor, &t.org()?, head.as_ref())?;
     let (id, hash) = intact.head.clone().unwrap_or_default();
     match ctx.format_or(Format::Table) {
         Format::Table => {

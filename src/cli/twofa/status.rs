@@ -6,7 +6,9 @@ use crate::service::twofa;
 use serde_json::json;
 
 pub(super) fn run(ctx: &Ctx) -> Result<()> {
-    let (who, s) = twofa::status(ctx)?;
+    let mut session = ctx.session()?;
+    let t = session.read()?;
+    let (who, s) = twofa::status(&*t.tx, &t.actor)?;
     crate::cli::print_object(
         ctx,
         &[

@@ -171,3 +171,33 @@ fn invite_send_plans_one_mail_per_pending_invitation() {
 fn w_root() -> i64 {
     1
 }
+
+#[test]
+fn twofa_verify_without_an_app_is_a_conflict_that_records_nothing() {
+    let mut w = World::new();
+    let bob = w.member("bob@example.com", &["read-only"]);
+    let mut tx = w.write();
+    let actor = subject(&*tx, bob);
+    let (kind, msg) = refusal(crate::service::twofa::verify(&mut *tx, &actor, "123456"));
+    assert_eq!((kind, msg.as_str()), (Kind::Conflict, "bob@example.com has no authenticator app enrolled"));
+    assert_eq!(tx.totp_state(bob).unwrap().failures, 0);
+}
+
+#[test]
+fn the_audit_log_is_read_with_audit_read_and_filtered_by_target() {
+    let mut w = World::new();
+    w.member("bob@example.com", &["read-only"]);
+    let hd = w.member("hd@example.com", &["helpdesk"]);
+    let org = w.org.clone();
+    let tx = w.read();
+    let root = subject(&*tx, w_root());
+    let f = crate::service::audit::Filter { target: Some("bob@example.com".into()), ..Default::default() };
+    let entries = crate::service::audit::list(&*tx, &root, &org, &f).unwrap();
+    let shown: Vec<(&str, Option<&str>)> = entries.iter().map(|e| (e.action.as_str(), e.target.as_deref())).collect();
+    assert_eq!(shown, [("user.add", Some("bob@example.com"))]);
+    let (head, _) = crate::service::audit::head(&*tx, &root, &org).unwrap();
+    let all = crate::service::audit::list(&*tx, &root, &org, &crate::service::audit::Filter::default()).unwrap();
+    assert_eq!(Some(head), all.last().map(|e| e.id));
+    let (kind, _) = refusal(crate::service::audit::list(&*tx, &subject(&*tx, hd), &org, &f));
+    assert_eq!(kind, Kind::Denied);
+}
