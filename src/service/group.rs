@@ -73,15 +73,15 @@ pub fn person_decision(
     })
 }
 
-/// Add or remove managers or members; all-or-nothing unless `keep_going`.
+/// Add (`present`) or remove managers or members of group `slug`;
+/// all-or-nothing unless `keep_going`.
 pub fn people(
     tx: &mut dyn Tx,
     actor: &Subject,
     org: &Org,
     slug: &str,
     users: &[String],
-    role: GroupRole,
-    present: bool,
+    (role, present): (GroupRole, bool),
     keep_going: bool,
 ) -> Result<Vec<Outcome<bool>>> {
     let g = group_in(tx, org, slug)?;

@@ -23,7 +23,7 @@ pub(super) fn run(ctx: &Ctx, p: People, role: GroupRole, present: bool) -> Resul
     let mut session = ctx.session()?;
     let mut t = session.start_transaction()?;
     let org = t.org()?;
-    let outcomes = group::people(&mut *t.tx, &t.actor, &org, &p.group, &p.users, role, present, p.keep_going)?;
+    let outcomes = group::people(&mut *t.tx, &t.actor, &org, &p.group, &p.users, (role, present), p.keep_going)?;
     t.finish()?;
     let what = if role == GroupRole::Manager { "manager" } else { "member" };
     let mut shown = Vec::new();

@@ -97,7 +97,7 @@ fn group_people_with_keep_going_applies_the_others_and_reports_the_failure() {
     let mut tx = w.write();
     let root = subject(&*tx, w_root());
     let users: Vec<String> = ["a@example.com", "ghost@example.com", "b@example.com"].map(String::from).into();
-    let out = group::people(&mut *tx, &root, &org, "eng", &users, GroupRole::Member, true, true).unwrap();
+    let out = group::people(&mut *tx, &root, &org, "eng", &users, (GroupRole::Member, true), true).unwrap();
     let ok: Vec<bool> = out.iter().map(|o| o.result.is_ok()).collect();
     assert_eq!(ok, [true, false, true]);
     let people = tx.group_people(&super::seer(&*tx), g.id).unwrap();
@@ -105,7 +105,7 @@ fn group_people_with_keep_going_applies_the_others_and_reports_the_failure() {
     // All-or-nothing without it: the first failure is the error, and the
     // savepoints leave nothing of the targets before it.
     let again: Vec<String> = ["ghost@example.com"].map(String::from).into();
-    assert_eq!(refusal(group::people(&mut *tx, &root, &org, "eng", &again, GroupRole::Manager, true, false)).0, Kind::NotFound);
+    assert_eq!(refusal(group::people(&mut *tx, &root, &org, "eng", &again, (GroupRole::Manager, true), false)).0, Kind::NotFound);
 }
 
 #[test]
