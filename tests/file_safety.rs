@@ -334,6 +334,16 @@ fn interrupt(env: &Env, args: &[&str], watch: &Path, sig: libc::c_int) -> Option
 fn interrupt_when(env: &Env, args: &[&str], watch: &Path, sig: libc::c_int, wanted: fn(&str) -> bool) -> Option<i32> {
     let mut c = env.command();
     c.args(args).stdout(Stdio::null()).stderr(Stdio::null());
+    // A shell's background job inherits SIGINT and SIGQUIT ignored; acct
+    // then keeps ignoring them, as programs should. Start it as a
+    // foreground command would be, whoever runs the tests.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut c, || {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
     let mut child = c.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
