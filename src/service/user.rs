@@ -92,14 +92,6 @@ pub fn purge_expired(tx: &mut dyn Tx, actor: &Subject) -> Result<Purged> {
 }
 
 /// `acct db purge`.
-pub fn purge(ctx: &Ctx) -> Result<Purged> {
-    let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let done = purge_expired(&mut *tx, &actor)?;
-    ctx.finish(tx)?;
-    Ok(done)
-}
 
 /// How many trash records are past the restore window (for `db check`).
 pub fn expired_trash(tx: &dyn Tx) -> Result<usize> {
@@ -337,22 +329,18 @@ pub struct Trashed {
 
 /// The actor may read a member of the current organization with `user:read`,
 /// a member of a group they manage, and always themself.
-pub fn show(ctx: &Ctx, who: &str) -> Result<Shown> {
-    let mut store = ctx.open_store()?;
-    let tx = store.read()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
-    let (subj, seen) = super::viewable(&*tx, &actor, &org, who)?;
+pub fn show(tx: &dyn Tx, actor: &Subject, org: &Org, who: &str) -> Result<Shown> {
+    let (subj, seen) = super::viewable(tx, actor, org, who)?;
     let id = subj.id;
     // A user in the trash of this organization is shown as such.
     let trash = match tx.trash_info(id)? {
         Some(info) if subj.trashed && info.org_id == org.id => {
-            super::gate(&actor, &org, authz::Perm::UserRead)?;
-            Some(Trashed { hint: super::trash_hint(&*tx, &subj)?, purge_at: purge_at(&info.trashed_at), info })
+            super::gate(actor, org, authz::Perm::UserRead)?;
+            Some(Trashed { hint: super::trash_hint(tx, &subj)?, purge_at: purge_at(&info.trashed_at), info })
         }
         _ => None,
     };
-    let target = if trash.is_some() { subj } else { member(&*tx, &org, &id.to_string())? };
+    let target = if trash.is_some() { subj } else { member(tx, org, &id.to_string())? };
     let mut user = tx.record(&seen, target.id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?;
     if let Some(t) = &trash {
         user.roles = t.info.roles.clone();

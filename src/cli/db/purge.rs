@@ -4,7 +4,10 @@ use crate::error::Result;
 use crate::service::session::Ctx;
 
 pub(super) fn run(ctx: &Ctx) -> Result<()> {
-    let done = crate::service::user::purge(ctx)?;
+    let mut session = ctx.session()?;
+    let mut t = session.start_transaction()?;
+    let done = crate::service::user::purge_expired(&mut *t.tx, &t.actor)?;
+    t.finish()?;
     let verb = if ctx.dry_run { "would purge" } else { "purged" };
     for p in &done.purged {
         ctx.note(format!("{verb} {p} (removed more than 30 days ago)"));

@@ -3,7 +3,9 @@
 use super::*;
 
 pub(super) fn run(ctx: &Ctx, who: &str) -> Result<()> {
-    let s = user::show(ctx, who)?;
+    let mut session = ctx.session()?;
+    let t = session.read()?;
+    let s = user::show(&*t.tx, &t.actor, &t.org()?, who)?;
     let u = &s.user;
     let mut fields: Vec<(&str, serde_json::Value)> =
         Column::ALL.iter().filter(|c| !matches!(c, Column::Role)).map(|c| (c.name(), c.value(u))).collect();
