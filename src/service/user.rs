@@ -5,7 +5,7 @@ use super::{group_in, member, role_in, subject, user_id};
 use crate::authz::{self, PermSet, Request, Subject};
 use crate::error::{self, AppError, Kind, Result};
 use crate::service::record;
-use crate::service::session::Ctx;
+use crate::service::session::{Ask, Ctx};
 use crate::store::{Invitation, Org, Tx, User};
 use crate::validate;
 
@@ -368,50 +368,55 @@ pub struct Done {
 /// first, ask once, then apply with fresh facts (an earlier target may change
 /// the facts of a later one, e.g. the last admin).
 fn destructive(
-    ctx: &Ctx,
+    tx: &mut dyn Tx,
+    actor: &Subject,
+    org: &Org,
     users: &[String],
     keep_going: bool,
-    gate: authz::Perm,
-    question: &dyn Fn(&[String], &Org) -> String,
-    decide: &dyn Fn(&Subject, &Org, &Subject) -> Result<authz::Permit>,
-    apply: &dyn Fn(&mut dyn Tx, &authz::Permit, &Org, &Subject) -> Result<bool>,
+    ask: &mut Ask<'_>,
+    op: &Destructive,
 ) -> Result<Vec<Done>> {
-    let mut store = ctx.open_store()?;
-    ctx.write_confirmed(&mut *store, |tx, ask, _| {
-        let actor = ctx.actor(&*tx)?;
-        let org = ctx.org(&*tx)?;
-        super::gate(&actor, &org, gate)?;
-        let mut targets: Vec<(String, Result<Subject>)> = Vec::new();
-        for u in users {
-            match member(&*tx, &org, u).and_then(|t| decide(&actor, &org, &t).map(|_| t)) {
-                Err(e) if !keep_going => return Err(e),
-                r => targets.push((u.clone(), r)),
-            }
+    super::gate(actor, org, op.gate)?;
+    let mut targets: Vec<(String, Result<Subject>)> = Vec::new();
+    for u in users {
+        match member(tx, org, u).and_then(|t| (op.decide)(actor, org, &t).map(|_| t)) {
+            Err(e) if !keep_going => return Err(e),
+            r => targets.push((u.clone(), r)),
         }
-        let allowed: Vec<String> = targets.iter().filter(|(_, r)| r.is_ok()).map(|(u, _)| u.clone()).collect();
-        if !allowed.is_empty() {
-            ask(&question(&allowed, &org))?;
-        }
-        let mut done = Vec::new();
-        for (u, r) in targets {
-            let result = match r {
-                Err(e) => Err(e),
-                Ok(t) => {
-                    let r = super::in_savepoint(&mut *tx, |tx| {
-                        let fresh = subject(&*tx, t.id)?;
-                        let permit = decide(&actor, &org, &fresh)?;
-                        apply(&mut *tx, &permit, &org, &fresh)
-                    });
-                    if r.is_err() && !keep_going {
-                        return r.map(|_| (vec![], true));
-                    }
-                    r
+    }
+    let allowed: Vec<String> = targets.iter().filter(|(_, r)| r.is_ok()).map(|(u, _)| u.clone()).collect();
+    if !allowed.is_empty() {
+        ask(&(op.question)(&allowed, org))?;
+    }
+    let mut done = Vec::new();
+    for (u, r) in targets {
+        let result = match r {
+            Err(e) => Err(e),
+            Ok(t) => {
+                let r = super::in_savepoint(&mut *tx, |tx| {
+                    let fresh = subject(&*tx, t.id)?;
+                    let permit = (op.decide)(actor, org, &fresh)?;
+                    (op.apply)(&mut *tx, &permit, org, &fresh)
+                });
+                match r {
+                    Err(e) if !keep_going => return Err(e),
+                    r => r,
                 }
-            };
-            done.push(Done { target: u, result });
-        }
-        Ok((done, true))
-    })
+            }
+        };
+        done.push(Done { target: u, result });
+    }
+    Ok(done)
+}
+
+/// A command that takes something from each of several members, after one
+/// question: the permission it needs, the question, each target's decision
+/// and the write.
+struct Destructive {
+    gate: authz::Perm,
+    question: fn(&[String], &Org) -> String,
+    decide: fn(&Subject, &Org, &Subject) -> Result<authz::Permit>,
+    apply: fn(&mut dyn Tx, &authz::Permit, &Org, &Subject) -> Result<bool>,
 }
 
 /// The decision of `user remove` for one member (also `can-i remove`).
@@ -425,28 +430,38 @@ pub fn decide_reset_2fa(actor: &Subject, _org: &Org, t: &Subject) -> Result<auth
 }
 
 /// Remove memberships; `Ok(true)` when the user went to the trash.
-pub fn remove(ctx: &Ctx, users: &[String], keep_going: bool) -> Result<Vec<Done>> {
-    destructive(
-        ctx,
-        users,
-        keep_going,
-        authz::Perm::UserRemove,
-        &|names, org| format!("Remove {} from {}?", names.join(", "), org.slug),
-        &decide_remove,
-        &|tx, permit, org, t| record::members::remove_membership(&mut *tx, permit, org.id, t.id),
-    )
+pub fn remove(
+    tx: &mut dyn Tx,
+    actor: &Subject,
+    org: &Org,
+    users: &[String],
+    keep_going: bool,
+    ask: &mut Ask<'_>,
+) -> Result<Vec<Done>> {
+    let op = Destructive {
+        gate: authz::Perm::UserRemove,
+        question: |names, org| format!("Remove {} from {}?", names.join(", "), org.slug),
+        decide: decide_remove,
+        apply: |tx, permit, org, t| record::members::remove_membership(&mut *tx, permit, org.id, t.id),
+    };
+    destructive(tx, actor, org, users, keep_going, ask, &op)
 }
 
-pub fn reset_2fa(ctx: &Ctx, users: &[String], keep_going: bool) -> Result<Vec<Done>> {
-    destructive(
-        ctx,
-        users,
-        keep_going,
-        authz::Perm::UserReset2fa,
-        &|names, _| format!("Reset two-factor authentication of {}?", names.join(", ")),
-        &decide_reset_2fa,
-        &|tx, permit, _, t| record::credentials::reset_2fa(&mut *tx, permit, t.id).map(|_| true),
-    )
+pub fn reset_2fa(
+    tx: &mut dyn Tx,
+    actor: &Subject,
+    org: &Org,
+    users: &[String],
+    keep_going: bool,
+    ask: &mut Ask<'_>,
+) -> Result<Vec<Done>> {
+    let op = Destructive {
+        gate: authz::Perm::UserReset2fa,
+        question: |names, _| format!("Reset two-factor authentication of {}?", names.join(", ")),
+        decide: decide_reset_2fa,
+        apply: |tx, permit, _, t| record::credentials::reset_2fa(&mut *tx, permit, t.id).map(|_| true),
+    };
+    destructive(tx, actor, org, users, keep_going, ask, &op)
 }
 
 /// The decision of `user restore` (also `can-i restore`): the user must be
@@ -479,15 +494,13 @@ pub fn restore_decision(tx: &dyn Tx, actor: &Subject, who: &str) -> Result<(Subj
 }
 
 /// Bring a trashed user back into the organization they were removed from.
-pub fn restore(ctx: &Ctx, who: &str) -> Result<Restored> {
-    let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let (target, org, permit) = restore_decision(&*tx, &actor, who)?;
+/// Bring a user back from the trash into the organization they were
+/// removed from (which need not be the current one).
+pub fn restore(tx: &mut dyn Tx, actor: &Subject, who: &str) -> Result<Restored> {
+    let (target, org, permit) = restore_decision(tx, actor, who)?;
     record::users::restore_user(&mut *tx, &permit, target.id)?;
     let roles = tx.user_roles(org.id, target.id)?;
-    let never_accepted = subject(&*tx, target.id)?.status == authz::Status::Invited;
-    ctx.finish(tx)?;
+    let never_accepted = subject(tx, target.id)?.status == authz::Status::Invited;
     Ok(Restored { label: target.label, org: org.slug, roles, never_accepted })
 }
 

@@ -3,7 +3,10 @@
 use super::*;
 
 pub(super) fn run(ctx: &Ctx, t: Targets) -> Result<()> {
-    let done = user::remove(ctx, &t.users, t.keep_going)?;
+    let done = ctx.session()?.write_confirmed(|tx, actor, ask, _| {
+        let org = ctx.org(tx)?;
+        Ok((user::remove(tx, actor, &org, &t.users, t.keep_going, ask)?, true))
+    })?;
     report(ctx, &done, "trashed", &|trashed| json!(trashed), |target, trashed| {
         let verb = if ctx.dry_run { "would remove" } else { "removed" };
         if trashed {

@@ -3,7 +3,10 @@
 use super::*;
 
 pub(super) fn run(ctx: &Ctx, t: Targets) -> Result<()> {
-    let done = user::reset_2fa(ctx, &t.users, t.keep_going)?;
+    let done = ctx.session()?.write_confirmed(|tx, actor, ask, _| {
+        let org = ctx.org(tx)?;
+        Ok((user::reset_2fa(tx, actor, &org, &t.users, t.keep_going, ask)?, true))
+    })?;
     report(ctx, &done, "two_factor", &|_| json!("email"), |target, _| {
         if ctx.dry_run {
             format!("would reset the 2FA of {target}")

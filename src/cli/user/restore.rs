@@ -3,7 +3,10 @@
 use super::*;
 
 pub(super) fn run(ctx: &Ctx, who: &str) -> Result<()> {
-    let r = user::restore(ctx, who)?;
+    let mut session = ctx.session()?;
+    let mut t = session.start_transaction()?;
+    let r = user::restore(&mut *t.tx, &t.actor, who)?;
+    t.finish()?;
     let roles = if r.roles.is_empty() { "no roles".to_string() } else { r.roles.join(", ") };
     let verb = if ctx.dry_run { "would restore" } else { "restored" };
     ctx.note(format!("{verb} {} into {} with {roles}", r.label, r.org));
