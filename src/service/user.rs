@@ -367,7 +367,8 @@ pub struct Done {
 /// Shared shape of `user remove` and `user reset-2fa`: decide every target
 /// first, ask once, then apply with fresh facts (an earlier target may change
 /// the facts of a later one, e.g. the last admin).
-fn destructive(
+/// Run `op` on each of `users`, after one question.
+pub fn destructive(
     tx: &mut dyn Tx,
     actor: &Subject,
     org: &Org,
@@ -412,7 +413,7 @@ fn destructive(
 /// A command that takes something from each of several members, after one
 /// question: the permission it needs, the question, each target's decision
 /// and the write.
-struct Destructive {
+pub struct Destructive {
     gate: authz::Perm,
     question: fn(&[String], &Org) -> String,
     decide: fn(&Subject, &Org, &Subject) -> Result<authz::Permit>,
@@ -429,40 +430,21 @@ pub fn decide_reset_2fa(actor: &Subject, _org: &Org, t: &Subject) -> Result<auth
     Ok(authz::decide(actor, &Request::UserReset2fa { target: t })?)
 }
 
-/// Remove memberships; `Ok(true)` when the user went to the trash.
-pub fn remove(
-    tx: &mut dyn Tx,
-    actor: &Subject,
-    org: &Org,
-    users: &[String],
-    keep_going: bool,
-    ask: &mut Ask<'_>,
-) -> Result<Vec<Done>> {
-    let op = Destructive {
-        gate: authz::Perm::UserRemove,
-        question: |names, org| format!("Remove {} from {}?", names.join(", "), org.slug),
-        decide: decide_remove,
-        apply: |tx, permit, org, t| record::members::remove_membership(&mut *tx, permit, org.id, t.id),
-    };
-    destructive(tx, actor, org, users, keep_going, ask, &op)
-}
+/// `user remove`: memberships taken; `Ok(true)` when the user went to the trash.
+pub const REMOVE: Destructive = Destructive {
+    gate: authz::Perm::UserRemove,
+    question: |names, org| format!("Remove {} from {}?", names.join(", "), org.slug),
+    decide: decide_remove,
+    apply: |tx, permit, org, t| record::members::remove_membership(&mut *tx, permit, org.id, t.id),
+};
 
-pub fn reset_2fa(
-    tx: &mut dyn Tx,
-    actor: &Subject,
-    org: &Org,
-    users: &[String],
-    keep_going: bool,
-    ask: &mut Ask<'_>,
-) -> Result<Vec<Done>> {
-    let op = Destructive {
-        gate: authz::Perm::UserReset2fa,
-        question: |names, _| format!("Reset two-factor authentication of {}?", names.join(", ")),
-        decide: decide_reset_2fa,
-        apply: |tx, permit, _, t| record::credentials::reset_2fa(&mut *tx, permit, t.id).map(|_| true),
-    };
-    destructive(tx, actor, org, users, keep_going, ask, &op)
-}
+/// `user reset-2fa`: every second factor of the user cleared.
+pub const RESET_2FA: Destructive = Destructive {
+    gate: authz::Perm::UserReset2fa,
+    question: |names, _| format!("Reset two-factor authentication of {}?", names.join(", ")),
+    decide: decide_reset_2fa,
+    apply: |tx, permit, _, t| record::credentials::reset_2fa(&mut *tx, permit, t.id).map(|_| true),
+};
 
 /// The decision of `user restore` (also `can-i restore`): the user must be
 /// in the trash and still restorable, and the actor may add them back with

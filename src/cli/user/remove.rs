@@ -5,7 +5,7 @@ use super::*;
 pub(super) fn run(ctx: &Ctx, t: Targets) -> Result<()> {
     let done = ctx.session()?.write_confirmed(|tx, actor, ask, _| {
         let org = ctx.org(tx)?;
-        Ok((user::remove(tx, actor, &org, &t.users, t.keep_going, ask)?, true))
+        Ok((user::destructive(tx, actor, &org, &t.users, t.keep_going, ask, &user::REMOVE)?, true))
     })?;
     report(ctx, &done, "trashed", &|trashed| json!(trashed), |target, trashed| {
         let verb = if ctx.dry_run { "would remove" } else { "removed" };
