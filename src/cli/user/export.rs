@@ -65,21 +65,31 @@ pub(super) fn export(ctx: &Ctx, a: ExportFlags) -> Result<()> {
     }
     let fields = export_fields(ctx, a.fields.as_deref())?;
     let filters: Filters = a.filters.into();
-    let args = ExportArgs {
-        users: &a.users,
-        fields: &fields,
-        filters: &filters,
-        labels: matches!(a.header, Header::Labels),
-        raw: a.raw,
-        format,
-        limit: a.limit,
+    let args = ExportArgs { users: &a.users, fields: &fields, filters: &filters, limit: a.limit };
+    let mut session = ctx.session()?;
+    let t = session.read()?;
+    let org = t.org()?;
+    let names: Vec<String> = fields.iter().map(|c| c.name().to_string()).collect();
+    let header: Vec<String> = match a.header {
+        Header::Labels => fields.iter().map(|c| c.label().to_string()).collect(),
+        Header::Names => names.clone(),
     };
-    let bom = a.bom;
     let write = |w: &mut dyn Write| -> Result<u64> {
-        if bom {
+        if a.bom {
             w.write_all("\u{feff}".as_bytes())?;
         }
-        user_list::export(ctx, &args, w)
+        let mut sink = Sink::new(Box::new(w), format, ctx.style(), names.clone(), header.clone(), a.raw);
+        let mut row = Vec::with_capacity(fields.len());
+        let text = sink.takes_text();
+        user_list::export(&*t.tx, &t.actor, &org, &args, &mut |u| {
+            if text {
+                return sink.text_row(fields.iter().map(|c| c.text(u)));
+            }
+            row.clear();
+            row.extend(fields.iter().map(|c| c.value(u)));
+            sink.row(&row)
+        })?;
+        sink.finish()
     };
     let n = match &a.output {
         None => {

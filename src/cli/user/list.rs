@@ -79,12 +79,94 @@ pub(super) fn choose_columns(ctx: &mut Ctx, current: &[Column]) -> Result<Vec<Co
     Ok(ordered)
 }
 
+/// Rows a table shows unless --all or --limit says otherwise.
+const TABLE_PAGE: u64 = 100;
+
 pub(super) fn list(ctx: &mut Ctx, a: ListArgs) -> Result<()> {
     let mut columns = list_columns(ctx, &a)?;
     if a.choose_columns {
         columns = choose_columns(ctx, &columns)?;
     }
-    let page = Page { limit: a.limit, offset: a.offset, all: a.all };
-    user_list::list(ctx, &a.filters.clone().into(), &columns, &page, a.raw)?;
+    let format = ctx.format_or(Format::Table);
+    let table = format == Format::Table;
+    let limit = a.limit.or((!a.all && table).then_some(TABLE_PAGE));
+    let page = Page { limit, offset: a.offset };
+    let filters: Filters = a.filters.clone().into();
+    let mut session = ctx.session()?;
+    let t = session.read()?;
+    let org = t.org()?;
+    let mut names: Vec<String> = columns.iter().map(|c| c.name().to_string()).collect();
+    let mut out = ctx.stdout();
+    let note = if filters.status.as_deref() == Some("removed") {
+        let (rows, total) = user_list::trash(&*t.tx, &t.actor, &org, &filters, &page)?;
+        names.extend(["removed_at".to_string(), "purge_at".to_string()]);
+        let mut sink = Sink::new(Box::new(&mut out), format, ctx.style(), names.clone(), names, a.raw);
+        for r in &rows {
+            let mut row: Vec<serde_json::Value> = columns.iter().map(|c| c.value(&r.user)).collect();
+            row.push(json!(r.removed_at));
+            row.push(json!(user::purge_at(&r.removed_at)));
+            sink.row(&row)?;
+        }
+        let n = sink.finish()?;
+        let note = match total {
+            0 => Some("the trash of this organization is empty".to_string()),
+            _ => page_note(n, Some(total), page.offset, limit.is_some()),
+        };
+        note
+    } else {
+        let mut sink = Sink::new(Box::new(&mut out), format, ctx.style(), names.clone(), names, a.raw);
+        let text = sink.takes_text();
+        let (shown, total) = user_list::list(&*t.tx, &t.actor, &org, &filters, &columns, &page, &mut |u| {
+            if text {
+                sink.text_row(columns.iter().map(|c| c.text(u)))
+            } else {
+                sink.row(&columns.iter().map(|c| c.value(u)).collect::<Vec<_>>())
+            }
+        })?;
+        sink.finish()?;
+        page_note(shown, total, page.offset, table)
+    };
+    drop(out);
+    if let Some(note) = note {
+        ctx.note(note);
+    }
     Ok(())
+}
+
+/// What stderr says about a page of `shown` rows at `offset` of `total`
+/// matches (`None`: not counted, because nothing was left out).
+fn page_note(shown: u64, total: Option<u64>, offset: u64, table: bool) -> Option<String> {
+    let t = total.unwrap_or(shown);
+    if t == 0 {
+        return Some("no members match".into());
+    }
+    if shown == 0 {
+        return Some(format!("no members past offset {offset}: {t} match"));
+    }
+    let after = t.saturating_sub(offset + shown);
+    let hint = if table && after > 0 { "; use --all or --limit N to see more" } else { "" };
+    match (offset, after) {
+        (0, 0) => None,
+        (0, after) => Some(format!("showing {shown} of {t} users ({after} left out){hint}")),
+        (o, 0) => Some(format!("showing users {}–{} of {t} (the last ones)", o + 1, o + shown)),
+        (o, after) => Some(format!("showing users {}–{} of {t} ({after} more after these){hint}", o + 1, o + shown)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_note;
+
+    #[test]
+    fn page_notes() {
+        assert_eq!(page_note(0, None, 0, true).as_deref(), Some("no members match"));
+        assert_eq!(page_note(3, None, 0, true), None);
+        assert_eq!(
+            page_note(100, Some(150), 0, true).as_deref(),
+            Some("showing 100 of 150 users (50 left out); use --all or --limit N to see more")
+        );
+        assert_eq!(page_note(0, Some(3), 50, true).as_deref(), Some("no members past offset 50: 3 match"));
+        assert_eq!(page_note(2, Some(3), 1, true).as_deref(), Some("showing users 2–3 of 3 (the last ones)"));
+        assert_eq!(page_note(1, Some(3), 1, false).as_deref(), Some("showing users 2–2 of 3 (1 more after these)"));
+    }
 }

@@ -1,7 +1,7 @@
 //! `acct user`.
 
 use crate::error::{AppError, Kind, Result, one_line};
-use crate::output::Format;
+use crate::output::{Format, Sink};
 use crate::service::session::Ctx;
 use crate::service::user_edit::EditArgs;
 use crate::service::user_list::{self, ExportArgs, Filters, Page};

@@ -3,6 +3,7 @@
 //! traits, with permits from the engine as in production.
 
 mod changes;
+mod listing;
 mod lookups;
 mod members;
 mod parsing;
