@@ -5,7 +5,6 @@ use crate::authz::{self, EditFacts, Field, Request};
 use crate::error::{self, AppError, Kind, Result, one_line};
 use crate::service::record;
 use crate::service::record::Changes;
-use crate::service::session::Ctx;
 use crate::store::{Group, Org, Tx, User, UserChange};
 use crate::validate;
 
@@ -297,22 +296,31 @@ pub fn edit_decision(
     Ok((change, permit))
 }
 
-/// Apply the flags to a user. A partly denied edit changes nothing.
-pub fn edit(ctx: &Ctx, who: &str, a: &EditArgs) -> Result<(String, Changes)> {
+/// An edit needs something to change (checked before anything is opened).
+pub fn require_change(a: &EditArgs) -> Result<(), AppError> {
     if a.is_empty() {
         return Err(AppError::new(Kind::Usage, "nothing to change")
-            .with_hint("pass flags such as --first-name, or run on a terminal to edit in $EDITOR")
-            .into());
+            .with_hint("pass flags such as --first-name, or run on a terminal to edit in $EDITOR"));
     }
-    let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
-    let target = edit_target(&*tx, &actor, who)?;
-    let (change, permit) = edit_decision(&*tx, &actor, &org, &target, a)?;
-    let ch = record::users::update_user(&mut *tx, &permit, target.id, &change)?;
-    ctx.finish(tx)?;
+    Ok(())
+}
+
+/// Apply the flags to a user; returns the user's label and the changes. A
+/// partly denied edit changes nothing.
+pub fn edit(tx: &mut dyn Tx, actor: &authz::Subject, org: &Org, who: &str, a: &EditArgs) -> Result<(String, Changes)> {
+    require_change(a)?;
+    let target = edit_target(&*tx, actor, who)?;
+    let (change, permit) = edit_decision(&*tx, actor, org, &target, a)?;
+    let ch = record::users::update_user(tx, &permit, target.id, &change)?;
     Ok((target.label, ch))
+}
+
+/// The record of a user as its editor sees it in `$EDITOR`: only for someone
+/// who may see it, as `user show` decides.
+pub fn editable(tx: &dyn Tx, actor: &authz::Subject, org: &Org, who: &str) -> Result<User> {
+    let target = edit_target(tx, actor, who)?;
+    let seen = authz::decide(actor, &Request::UserView { org: &org.facts(), target: Some(&target) })?;
+    Ok(tx.record(&seen, target.id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?)
 }
 
 /// The editable fields as a TOML document for `$EDITOR`.
@@ -397,53 +405,4 @@ pub fn diff_toml(u: &User, current_org: &str, edited: &str) -> Result<EditArgs> 
         }
     }
     Ok(a)
-}
-
-/// `user edit USER` with no flags on a terminal: edit as TOML in `$EDITOR`.
-pub fn edit_in_editor(ctx: &Ctx, who: &str) -> Result<Option<(String, Changes)>> {
-    let (user, org) = {
-        let mut store = ctx.open_store()?;
-        let tx = store.read()?;
-        let actor = ctx.actor(&*tx)?;
-        let org = ctx.org(&*tx)?;
-        let target = edit_target(&*tx, &actor, who)?;
-        let id = target.id;
-        // Show the record only to someone who may see it, as `user show` does.
-        let seen = authz::decide(&actor, &Request::UserView { org: &org.facts(), target: Some(&target) })?;
-        (tx.record(&seen, id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?, org)
-    };
-    let text = to_toml(&user, &org.slug);
-    let edited = run_editor(&text)?;
-    let args = diff_toml(&user, &org.slug, &edited)?;
-    if args.is_empty() {
-        return Ok(None);
-    }
-    edit(ctx, &user.id.to_string(), &args).map(Some)
-}
-
-/// Write the text to a private temporary file, run `$VISUAL`/`$EDITOR` on it
-/// (through the shell, so that `EDITOR="code --wait"` works), read it back.
-fn run_editor(text: &str) -> Result<String> {
-    use std::io::Write;
-    // The editor is a command line for the shell: bytes that are not UTF-8
-    // are passed on as they are (and shown escaped in errors).
-    let editor =
-        ["VISUAL", "EDITOR"].iter().find_map(|v| std::env::var_os(v).filter(|s| !s.is_empty())).unwrap_or_else(|| "vi".into());
-    let shown = error::one_line_os(&editor);
-    let mut script = editor;
-    script.push(" \"$1\"");
-    let mut file = tempfile::Builder::new().prefix("acct-edit-").suffix(".toml").tempfile()?;
-    file.write_all(text.as_bytes())?;
-    file.flush()?;
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .arg("sh")
-        .arg(file.path())
-        .status()
-        .map_err(|e| error::failure(format!("cannot run the editor '{shown}': {e}")))?;
-    if !status.success() {
-        return Err(error::failure(format!("the editor '{shown}' failed; nothing was changed")).into());
-    }
-    Ok(std::fs::read_to_string(file.path())?)
 }

@@ -3,6 +3,9 @@
 use super::*;
 // The table's flag arguments name completers of this module by their path here.
 use crate::cli::complete;
+use crate::error;
+use crate::service::record::Changes;
+use crate::service::user_edit;
 
 /// The flags of `user edit`, in the order of SPEC §3: each plain attribute
 /// of the table as its row says, the others as written here.
@@ -86,9 +89,15 @@ pub(super) fn edit(ctx: &Ctx, a: EditFlags) -> Result<()> {
     let user = a.user.clone();
     let args = edit_args(a);
     let result = if args.is_empty() && ctx.interactive() {
-        service::user_edit::edit_in_editor(ctx, &user)?
+        in_editor(ctx, &user)?
     } else {
-        Some(service::user_edit::edit(ctx, &user, &args)?)
+        user_edit::require_change(&args)?;
+        let mut session = ctx.session()?;
+        let mut t = session.start_transaction()?;
+        let org = t.org()?;
+        let done = user_edit::edit(&mut *t.tx, &t.actor, &org, &user, &args)?;
+        t.finish()?;
+        Some(done)
     };
     match result {
         None => {
@@ -100,4 +109,54 @@ pub(super) fn edit(ctx: &Ctx, a: EditFlags) -> Result<()> {
             crate::cli::print_change_rows(ctx, &ch)
         }
     }
+}
+
+/// `user edit USER` with no flags on a terminal: the record as TOML in
+/// `$EDITOR`, with no transaction open while the editor runs; what was
+/// changed is then applied as flags would be, on the record as it is now.
+fn in_editor(ctx: &Ctx, who: &str) -> Result<Option<(String, Changes)>> {
+    let mut session = ctx.session()?;
+    let (user, org) = {
+        let t = session.read()?;
+        let org = t.org()?;
+        (user_edit::editable(&*t.tx, &t.actor, &org, who)?, org)
+    };
+    let text = user_edit::to_toml(&user, &org.slug);
+    let edited = run_editor(&text)?;
+    let args = user_edit::diff_toml(&user, &org.slug, &edited)?;
+    if args.is_empty() {
+        return Ok(None);
+    }
+    let mut t = session.start_transaction()?;
+    let org = t.org()?;
+    let done = user_edit::edit(&mut *t.tx, &t.actor, &org, &user.id.to_string(), &args)?;
+    t.finish()?;
+    Ok(Some(done))
+}
+
+/// Write the text to a private temporary file, run `$VISUAL`/`$EDITOR` on it
+/// (through the shell, so that `EDITOR="code --wait"` works), read it back.
+fn run_editor(text: &str) -> Result<String> {
+    use std::io::Write;
+    // The editor is a command line for the shell: bytes that are not UTF-8
+    // are passed on as they are (and shown escaped in errors).
+    let editor =
+        ["VISUAL", "EDITOR"].iter().find_map(|v| std::env::var_os(v).filter(|s| !s.is_empty())).unwrap_or_else(|| "vi".into());
+    let shown = error::one_line_os(&editor);
+    let mut script = editor;
+    script.push(" \"$1\"");
+    let mut file = tempfile::Builder::new().prefix("acct-edit-").suffix(".toml").tempfile()?;
+    file.write_all(text.as_bytes())?;
+    file.flush()?;
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg("sh")
+        .arg(file.path())
+        .status()
+        .map_err(|e| error::failure(format!("cannot run the editor '{shown}': {e}")))?;
+    if !status.success() {
+        return Err(error::failure(format!("the editor '{shown}' failed; nothing was changed")).into());
+    }
+    Ok(std::fs::read_to_string(file.path())?)
 }

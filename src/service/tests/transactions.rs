@@ -201,3 +201,25 @@ fn the_audit_log_is_read_with_audit_read_and_filtered_by_target() {
     let (kind, _) = refusal(crate::service::audit::list(&*tx, &subject(&*tx, hd), &org, &f));
     assert_eq!(kind, Kind::Denied);
 }
+
+#[test]
+fn user_edit_returns_the_changes_and_a_refused_edit_writes_nothing() {
+    use crate::service::user_edit::{self, EditArgs};
+    let mut w = World::new();
+    let bob = w.member("bob@example.com", &["read-only"]);
+    let hd = w.member("hd@example.com", &["helpdesk"]);
+    let org = w.org.clone();
+    let mut tx = w.write();
+    let root = subject(&*tx, w_root());
+    let a = EditArgs { first_name: Some("Robert".into()), ..EditArgs::default() };
+    let (label, ch) = user_edit::edit(&mut *tx, &root, &org, "bob@example.com", &a).unwrap();
+    assert_eq!(label, "bob@example.com");
+    assert_eq!(ch.0.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["first_name", "full_name", "initials"]);
+    assert_eq!(tx.user(bob, None).unwrap().unwrap().first_name.as_deref(), Some("Robert"));
+    let helpdesk = subject(&*tx, hd);
+    let both = EditArgs { last_name: Some("B".into()), email: Some("robert@example.com".into()), ..EditArgs::default() };
+    assert_eq!(refusal(user_edit::edit(&mut *tx, &helpdesk, &org, "bob@example.com", &both)).0, Kind::Denied);
+    let u = tx.user(bob, None).unwrap().unwrap();
+    assert_eq!((u.last_name, u.email.as_str()), (None, "bob@example.com"));
+    assert_eq!(refusal(user_edit::edit(&mut *tx, &root, &org, "bob@example.com", &EditArgs::default())).0, Kind::Usage);
+}
