@@ -94,6 +94,86 @@ fn print_plan(ctx: &Ctx, plan: &mut Plan) -> Result<()> {
     Ok(())
 }
 
+/// What applying the input did.
+struct Applied {
+    plan: Plan,
+    /// The transaction committed (not a dry run, and nothing refused or `--keep-going`).
+    committed: bool,
+    sent: Vec<crate::service::invite::Sent>,
+}
+
+/// Apply the input in one write transaction. `show` gets the plan before
+/// anything is committed (the confirmation of `--prune` comes after it).
+fn apply_input(
+    ctx: &Ctx,
+    input: Box<dyn std::io::Read>,
+    jsonl: bool,
+    opts: &apply::Options,
+    show: &mut dyn FnMut(&mut Plan) -> Result<()>,
+) -> Result<Applied> {
+    if opts.prune && !ctx.yes && !ctx.dry_run && !ctx.interactive() {
+        return Err(AppError::new(Kind::Usage, "--prune removes members, and there is no terminal to confirm it")
+            .with_hint("pass --yes to confirm, or --dry-run to see the plan")
+            .into());
+    }
+    // Asking about --prune on a terminal reads the input twice (the question
+    // is asked with no transaction open, then the input applied on fresh
+    // facts): a copy is kept for the second reading.
+    let asks = opts.prune && !ctx.yes && !ctx.dry_run && ctx.interactive();
+    let mut input = Some(input);
+    let copy = match (asks, input.as_mut()) {
+        (true, Some(i)) => {
+            let mut f = tempfile::tempfile()?;
+            std::io::copy(i, &mut f)?;
+            Some(f)
+        }
+        _ => None,
+    };
+    let bar = (std::io::IsTerminal::is_terminal(&std::io::stderr()) && !ctx.quiet).then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} rows {per_sec}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        b
+    });
+    let mut session = ctx.session()?;
+    session.store().set_bulk_mode(true)?;
+    let (plan, mails, keep) = session.write_confirmed(|tx, actor, ask, again| {
+        let reading: Box<dyn std::io::Read> = match &copy {
+            Some(f) => {
+                let mut f = f.try_clone()?;
+                std::io::Seek::rewind(&mut f)?;
+                Box::new(f)
+            }
+            None => input.take().ok_or_else(|| anyhow::anyhow!("internal error: the input was read twice"))?,
+        };
+        let source = apply::input::Source::open(reading, jsonl)?;
+        let org = ctx.org(&*tx)?;
+        let mut quiet = |_: &mut Plan| Ok(());
+        let mut progress = |n: u64| {
+            if let Some(b) = &bar
+                && n.is_multiple_of(1024)
+            {
+                b.set_position(n);
+            }
+        };
+        let hooks = apply::Hooks { show: if again { &mut quiet } else { &mut *show }, ask, progress: &mut progress };
+        let done = apply::apply(tx, actor, &org, &ctx.config, source, opts, hooks);
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+        let (plan, mails, keep) = done?;
+        Ok(((plan, mails, keep), keep))
+    })?;
+    if !keep || ctx.dry_run {
+        return Ok(Applied { plan, committed: false, sent: vec![] });
+    }
+    session.store().set_bulk_mode(false)?;
+    let sent = session.deliver(mails.iter().map(|(p, m)| (p, m.clone())).collect())?;
+    Ok(Applied { plan, committed: true, sent })
+}
+
 pub fn run(a: ApplyArgs, ctx: &Ctx) -> Result<()> {
     // The report's path is checked, and its file created, before anything is read or applied.
     let report = a.report.as_deref().map(|p| super::output_file(ctx, p, Some(&a.file))).transpose()?;
@@ -102,13 +182,7 @@ pub fn run(a: ApplyArgs, ctx: &Ctx) -> Result<()> {
         None => a.file.ends_with(".jsonl"),
     };
     let input = apply::input::open_input(&a.file)?;
-    let opts = apply::Options {
-        prune: a.prune,
-        keep_going: a.keep_going,
-        no_send: a.no_send,
-        jsonl,
-        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
-    };
+    let opts = apply::Options { prune: a.prune, keep_going: a.keep_going, no_send: a.no_send };
     let refused_stops = !a.keep_going && !ctx.dry_run;
     let mut show = |plan: &mut Plan| -> Result<()> {
         if !plan.ignored.is_empty() {
@@ -121,7 +195,7 @@ pub fn run(a: ApplyArgs, ctx: &Ctx) -> Result<()> {
         ctx.note(summary(plan));
         Ok(())
     };
-    let mut r = apply::apply(ctx, input, &opts, &mut show)?;
+    let mut r = apply_input(ctx, input, jsonl, &opts, &mut show)?;
     let c = r.plan.counts;
     let aborted = c.errors > 0 && refused_stops;
     if let Some(file) = report {

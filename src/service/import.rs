@@ -9,8 +9,8 @@
 use super::csv_records::{self, Record};
 use super::invite::{self, PendingMail};
 use crate::authz::{self, PermSet, Request};
+use crate::config::Config;
 use crate::error::{self, AppError, Kind, Result, one_line};
-use crate::service::session::Ctx;
 use crate::store::{ImportRow, NewUser, Org, Role, Selector, Tx};
 use crate::validate;
 use std::collections::hash_map::DefaultHasher;
@@ -41,14 +41,19 @@ pub struct Line {
 pub struct Options {
     pub no_send: bool,
     pub if_missing: bool,
-    pub progress: bool,
+    /// Validate and plan only (`--dry-run`): nothing is written.
+    pub plan_only: bool,
 }
 
 pub struct Imported {
     pub lines: Lines,
     pub counts: Counts,
+    /// Every row was written (none in error, not `plan_only`).
     pub applied: bool,
-    pub sent: Vec<invite::Sent>,
+    /// The invitations to deliver once the transaction has committed.
+    pub mails: Vec<PendingMail>,
+    /// The engine's permit for the batch, under which they are recorded.
+    pub permit: authz::Permit,
 }
 
 /// A parsed row before the database is asked.
@@ -150,11 +155,17 @@ pub struct Input {
 }
 
 impl Input {
-    fn first_pass(&mut self) -> Result<Box<dyn Read + '_>> {
-        Ok(match self.stream.take() {
-            Some(inner) => Box::new(Tee { inner, spool: Some(std::io::BufWriter::new(&self.file)) }),
-            None => Box::new(&self.file),
-        })
+    /// The first reading, its header read and checked (before any database
+    /// is opened); the ignored columns are for the caller to note.
+    pub fn start(mut self) -> Result<Source> {
+        let again = || self.file.try_clone().map_err(|e| error::failure(format!("cannot read the CSV again: {e}")));
+        let first: Box<dyn Read> = match self.stream.take() {
+            Some(inner) => Box::new(Tee { inner, spool: Some(std::io::BufWriter::new(again()?)) }),
+            None => Box::new(again()?),
+        };
+        let mut rdr = csv_records::Reader::new(first);
+        let (cols, width, ignored) = read_header(&mut rdr)?;
+        Ok(Source { input: self, rdr, cols, width, ignored })
     }
 
     fn second_pass(&mut self) -> Result<Box<dyn Read + '_>> {
@@ -163,13 +174,23 @@ impl Input {
     }
 }
 
-/// Copies what it reads into the spool.
-struct Tee<'a> {
-    inner: Box<dyn Read>,
-    spool: Option<std::io::BufWriter<&'a std::fs::File>>,
+/// The input after its header: the first reading goes on from here.
+pub struct Source {
+    input: Input,
+    rdr: csv_records::Reader<Box<dyn Read>>,
+    cols: HashMap<&'static str, usize>,
+    width: usize,
+    /// Columns of the header that `user import` does not set.
+    pub ignored: Vec<String>,
 }
 
-impl Read for Tee<'_> {
+/// Copies what it reads into the spool.
+struct Tee {
+    inner: Box<dyn Read>,
+    spool: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl Read for Tee {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         if let Some(s) = &mut self.spool {
@@ -212,6 +233,11 @@ impl Lines {
             w.write_all(s.as_bytes())?;
         }
         Ok(())
+    }
+
+    /// Deliveries that failed are shown on their lines in the report.
+    pub fn mark_failed(&mut self, sent: &[invite::Sent]) {
+        self.failed = sent.iter().filter(|s| s.result.is_err()).map(|s| s.email.clone()).collect();
     }
 
     /// Every line in input order.
@@ -433,26 +459,29 @@ fn fingerprint(h: &mut impl Hasher, l: &Line) {
 /// also at least half the size of the organization).
 const BULK_INDEX_ROWS: u64 = 20_000;
 
-pub fn import(ctx: &Ctx, mut input: Input, opts: &Options) -> Result<Imported> {
+/// `user import`: validate every row of `source`, then, when none is in
+/// error and this is not `plan_only`, write them all in the transaction;
+/// `progress` hears of the rows written (and of how many there are to
+/// write). The invitations come back, to deliver after commit.
+pub fn import(
+    tx: &mut dyn Tx,
+    actor: &authz::Subject,
+    org: &Org,
+    config: &Config,
+    source: Source,
+    opts: &Options,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Imported> {
+    let Source { mut input, mut rdr, cols, width, .. } = source;
     // Pass one: validate every row, keep each line's outcome on disk and
     // only the keys the duplicate checks need in memory.
-    let mut rdr = csv_records::Reader::new(input.first_pass()?);
-    let (cols, width, ignored) = read_header(&mut rdr)?;
-    if !ignored.is_empty() {
-        ctx.note(format!("note: ignoring the column(s) {}: 'user import' does not set them", ignored.join(", ")));
-    }
-    let mut store = ctx.open_store()?;
-    store.set_bulk_mode(true)?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
     // Decide first, then look: nothing about the rows (which addresses are
     // accounts or members) is reported to an actor who may not import, and
     // the roles of the whole batch are decided before the plan is shown.
-    super::gate(&actor, &org, authz::Perm::UserInvite)?;
+    super::gate(actor, org, authz::Perm::UserInvite)?;
     // An address removed more than 30 days ago is added anew: its expired
     // trash record is purged first (where the actor may), as `user add` does.
-    super::user::purge_expired(&mut *tx, &actor)?;
+    super::user::purge_expired(&mut *tx, actor)?;
     let mut lines = Lines::new()?;
     let mut counts = Counts::default();
     let mut perms = PermSet::EMPTY;
@@ -463,7 +492,7 @@ pub fn import(ctx: &Ctx, mut input: Input, opts: &Options) -> Result<Imported> {
         if rec.is_blank() {
             continue;
         }
-        let (line, row) = planner.row(&*tx, &org, &rec, &cols, width);
+        let (line, row) = planner.row(&*tx, org, &rec, &cols, width);
         if let Some((_, granted)) = row {
             perms = perms.union(granted);
         }
@@ -473,20 +502,10 @@ pub fn import(ctx: &Ctx, mut input: Input, opts: &Options) -> Result<Imported> {
     }
     drop(rdr);
     planner.written();
-    let permit = authz::decide(&actor, &Request::UserAdd { org: &org.facts(), roles: perms, target: None })?;
-    if counts.errors > 0 || ctx.dry_run {
-        return Ok(Imported { lines, counts, applied: false, sent: vec![] });
+    let permit = authz::decide(actor, &Request::UserAdd { org: &org.facts(), roles: perms, target: None })?;
+    if counts.errors > 0 || opts.plan_only {
+        return Ok(Imported { lines, counts, applied: false, mails: vec![], permit });
     }
-    let bar = if opts.progress && !ctx.quiet {
-        let b = indicatif::ProgressBar::new((counts.add + counts.join) as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {per_sec} eta {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        Some(b)
-    } else {
-        None
-    };
     // A batch large beside the organization builds its secondary indexes
     // once at the end: sorting once beats inserting into them a row at a time.
     let batch = (counts.add + counts.join) as u64;
@@ -513,9 +532,7 @@ pub fn import(ctx: &Ctx, mut input: Input, opts: &Options) -> Result<Imported> {
             }
         }
         written += chunk.len() as u64;
-        if let Some(b) = &bar {
-            b.set_position(written);
-        }
+        progress(written, batch);
         chunk.clear();
         planner.written();
         Ok(())
@@ -524,7 +541,7 @@ pub fn import(ctx: &Ctx, mut input: Input, opts: &Options) -> Result<Imported> {
         if rec.is_blank() {
             continue;
         }
-        let (line, row) = planner.row(&*tx, &org, &rec, &cols, width);
+        let (line, row) = planner.row(&*tx, org, &rec, &cols, width);
         counted.count(&line.outcome);
         fingerprint(&mut again, &line);
         if let Some((r, _)) = row {
@@ -545,19 +562,11 @@ pub fn import(ctx: &Ctx, mut input: Input, opts: &Options) -> Result<Imported> {
     if suspended {
         tx.resume_indexes()?;
     }
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
     let mut mails: Vec<PendingMail> = Vec::new();
     for (id, email, name) in &invitees {
-        mails.push(invite::issue(&ctx.config, &mut *tx, &permit, *id, email, name.as_deref(), &org.slug)?);
+        mails.push(invite::issue(config, &mut *tx, &permit, *id, email, name.as_deref(), &org.slug)?);
     }
-    tx.commit()?;
-    store.set_bulk_mode(false)?;
-    let sent = invite::deliver(ctx, &mut *store, mails.into_iter().map(|m| (&permit, m)).collect())?;
-    // Failed deliveries are shown on their lines in the report.
-    lines.failed = sent.iter().filter(|s| s.result.is_err()).map(|s| s.email.clone()).collect();
-    Ok(Imported { lines, counts, applied: true, sent })
+    Ok(Imported { lines, counts, applied: true, mails, permit })
 }
 
 impl Outcome {

@@ -15,7 +15,6 @@ use crate::error::Result;
 use crate::mail::{self, Delivered, Transport};
 use crate::secret;
 use crate::service::record;
-use crate::service::session::Ctx;
 use crate::store::{Org, Store, Tx};
 
 /// A message to send once the transaction has committed.
@@ -60,16 +59,21 @@ pub struct Sent {
 }
 
 /// Deliver after commit and record each outcome (each mail with the permit
-/// that allowed it).
-pub fn deliver(ctx: &Ctx, store: &mut dyn Store, mails: Vec<(&Permit, PendingMail)>) -> Result<Vec<Sent>> {
-    if mails.is_empty() || ctx.dry_run {
+/// that allowed it), in transactions of `store`; `outbox` is where the
+/// `outbox` transport writes.
+pub fn deliver(
+    config: &config::Config,
+    outbox: &std::path::Path,
+    store: &mut dyn Store,
+    mails: Vec<(&Permit, PendingMail)>,
+) -> Result<Vec<Sent>> {
+    if mails.is_empty() {
         return Ok(vec![]);
     }
-    let transport = Transport::parse(&ctx.config.value("mail.transport")?.unwrap_or_else(|| "outbox".into()))?;
-    let from = mail::parse_mailbox(&ctx.config.value("mail.from")?.unwrap_or_else(|| config::DEFAULT_FROM.into()))?;
-    let helo = mail::helo_name(ctx.config.value("mail.helo")?, &from);
-    let url_template = ctx.config.value("mail.invite_url")?.unwrap_or_else(|| config::DEFAULT_INVITE_URL.into());
-    let outbox = ctx.outbox_dir()?;
+    let transport = Transport::parse(&config.value("mail.transport")?.unwrap_or_else(|| "outbox".into()))?;
+    let from = mail::parse_mailbox(&config.value("mail.from")?.unwrap_or_else(|| config::DEFAULT_FROM.into()))?;
+    let helo = mail::helo_name(config.value("mail.helo")?, &from);
+    let url_template = config.value("mail.invite_url")?.unwrap_or_else(|| config::DEFAULT_INVITE_URL.into());
     let mut results = Vec::with_capacity(mails.len());
     // A batch at a time: its attempts put on record, the messages handed
     // over, the outcomes recorded; a process killed mid-way leaves at most one
@@ -87,7 +91,7 @@ pub fn deliver(ctx: &Ctx, store: &mut dyn Store, mails: Vec<(&Permit, PendingMai
             let invite =
                 mail::Invite { to: &m.email, name: m.name.as_deref(), org: &m.org, url: &url, expires_at: &m.expires_at };
             let result = match mail::invitation(&from, &invite) {
-                Ok(msg) => mail::deliver(&transport, &helo, &outbox, &msg),
+                Ok(msg) => mail::deliver(&transport, &helo, outbox, &msg),
                 Err(e) => Err(crate::error::message_line(&format!("{e:#}"))),
             };
             results.push(Sent { email: m.email.clone(), result });

@@ -330,6 +330,18 @@ impl<'c> Session<'c> {
         })
     }
 
+    /// Deliver invitation mails after their transaction committed, and
+    /// record each outcome; a dry run sends nothing.
+    pub fn deliver(
+        &mut self,
+        mails: Vec<(&authz::Permit, crate::service::invite::PendingMail)>,
+    ) -> Result<Vec<crate::service::invite::Sent>> {
+        if mails.is_empty() || self.ctx.dry_run {
+            return Ok(vec![]);
+        }
+        crate::service::invite::deliver(&self.ctx.config, &self.ctx.outbox_dir()?, &mut *self.store, mails)
+    }
+
     /// The store itself, for work that spans several transactions.
     pub fn store(&mut self) -> &mut dyn Store {
         &mut *self.store

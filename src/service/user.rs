@@ -3,9 +3,10 @@
 use super::invite::{self, PendingMail};
 use super::{group_in, member, role_in, subject, user_id};
 use crate::authz::{self, PermSet, Request, Subject};
-use crate::error::{self, AppError, Kind, Result};
+use crate::config::Config;
+use crate::error::{self, AppError, Result};
 use crate::service::record;
-use crate::service::session::{Ask, Ctx};
+use crate::service::session::Ask;
 use crate::store::{Invitation, Org, Tx, User};
 use crate::validate;
 
@@ -53,7 +54,10 @@ pub struct AddRow {
 
 pub struct AddResult {
     pub rows: Vec<AddRow>,
-    pub sent: Vec<invite::Sent>,
+    /// The invitations to deliver once the transaction has committed.
+    pub mails: Vec<PendingMail>,
+    /// The engine's permit for the addition, under which they are recorded.
+    pub permit: authz::Permit,
 }
 
 /// The moment before which a trashed user can no longer be restored.
@@ -131,29 +135,13 @@ pub fn free_username(tx: &dyn Tx, email: &str, requested: Option<&str>) -> Resul
     Err(anyhow::anyhow!("no free username for {email}"))
 }
 
-/// The roles to give new members: what `--role` names, or a choice on a terminal.
-pub fn choose_roles(ctx: &Ctx, given: &[String]) -> Result<Vec<String>> {
-    if !given.is_empty() {
-        return Ok(given.to_vec());
-    }
-    if !ctx.interactive() {
-        return Err(AppError::new(Kind::Usage, "--role is required when there is no terminal to ask")
-            .with_hint("pass --role ROLE (see 'acct role list')")
-            .into());
-    }
-    let mut roles: Vec<crate::store::Role> = {
-        let mut store = ctx.open_store()?;
-        let tx = store.read()?;
-        let org = ctx.org(&*tx)?;
-        tx.roles(Some(org.id))?.into_iter().filter(|r| r.scope == authz::Scope::Org).collect()
-    };
+/// The roles of the organization a new member may be given, least
+/// privileged first (what `user add` offers on a terminal).
+pub fn offered_roles(tx: &dyn Tx, org: &Org) -> Result<Vec<crate::store::Role>> {
+    let mut roles: Vec<crate::store::Role> =
+        tx.roles(Some(org.id))?.into_iter().filter(|r| r.scope == authz::Scope::Org).collect();
     roles.sort_by_key(|r| privilege_rank(r.perms));
-    let names: Vec<(String, String)> = roles.into_iter().map(|r| (r.name, r.display_name)).collect();
-    let items: Vec<String> = names.iter().map(|(n, d)| format!("{n} ({d})")).collect();
-    // Enter must never make an administrator: start on read-only.
-    let start = names.iter().position(|(n, _)| n == "read-only").unwrap_or(0);
-    let pick = dialoguer::Select::new().with_prompt("Role for the new member").items(&items).default(start).interact()?;
-    Ok(vec![names[pick].0.clone()])
+    Ok(roles)
 }
 
 /// How much a role allows, for listing the least privileged first: roles
@@ -165,7 +153,17 @@ pub fn privilege_rank(perms: PermSet) -> (bool, usize, usize) {
     (all.has(authz::Perm::OrgAdmin), writes, all.iter().count())
 }
 
-pub fn add(ctx: &Ctx, a: &AddArgs) -> Result<AddResult> {
+/// The addresses and names of `user add`, checked before anything is
+/// opened. With --keep-going an invalid address is a failed target (SPEC
+/// §5), reported in its place; without, it aborts before anything changes.
+/// A single address has no others to go on with: its error is the command's.
+pub struct Additions {
+    emails: Vec<Result<validate::Email, (String, AppError)>>,
+    first: Option<String>,
+    last: Option<String>,
+}
+
+pub fn additions(a: &AddArgs) -> Result<Additions> {
     if a.username.is_some() && a.emails.len() > 1 {
         return Err(error::usage("--username goes with a single EMAIL").into());
     }
@@ -175,10 +173,6 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> Result<AddResult> {
             .with_hint("add each person with their own 'acct user add', or import a CSV with 'acct user import'")
             .into());
     }
-    // Validate every address and name before touching anything. With
-    // --keep-going an invalid address is a failed target (SPEC §5), reported
-    // in its place; without, it aborts before anything changes. A single
-    // address has no others to go on with: its error is the command's.
     let mut emails: Vec<Result<validate::Email, (String, AppError)>> = Vec::with_capacity(a.emails.len());
     for e in &a.emails {
         match validate::email(e) {
@@ -192,26 +186,27 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> Result<AddResult> {
     if let Some(u) = &a.username {
         validate::username(u)?;
     }
-    let role_names = choose_roles(ctx, &a.roles)?;
+    Ok(Additions { emails, first, last })
+}
 
-    let mut store = ctx.open_store()?;
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
-    let roles: Vec<crate::store::Role> = role_names.iter().map(|r| role_in(&*tx, Some(&org), r)).collect::<Result<_>>()?;
-    let group = a.group.as_deref().map(|g| group_in(&*tx, &org, g)).transpose()?;
+/// `user add`: each address joins the organization with the roles named in
+/// `a.roles`, each in a savepoint of its own; the invitation mails come
+/// back, to deliver after commit under the permit.
+pub fn add(tx: &mut dyn Tx, actor: &Subject, org: &Org, config: &Config, a: &AddArgs, checked: Additions) -> Result<AddResult> {
+    let roles: Vec<crate::store::Role> = a.roles.iter().map(|r| role_in(&*tx, Some(org), r)).collect::<Result<_>>()?;
+    let group = a.group.as_deref().map(|g| group_in(&*tx, org, g)).transpose()?;
     let perms = roles.iter().fold(PermSet::EMPTY, |s, r| s.union(r.perms));
     if let Some(g) = roles.iter().find(|r| r.scope == authz::Scope::Global) {
         return Err(error::conflict(format!("'{}' is a global role", g.name)).with_hint("use 'acct access grant'").into());
     }
-    let permit = authz::decide(&actor, &Request::UserAdd { org: &org.facts(), roles: perms, target: None })?;
+    let permit = authz::decide(actor, &Request::UserAdd { org: &org.facts(), roles: perms, target: None })?;
     let role_ids: Vec<i64> = roles.iter().map(|r| r.id).collect();
     let group_id = group.as_ref().map(|g| g.id);
 
     let mut rows = Vec::new();
     let mut mails: Vec<PendingMail> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for email in emails {
+    for email in checked.emails {
         let email = match email {
             Ok(v) => v,
             Err((raw, err)) => {
@@ -224,15 +219,15 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> Result<AddResult> {
             continue;
         }
         let joining = Joining {
-            first: first.clone(),
-            last: last.clone(),
+            first: checked.first.clone(),
+            last: checked.last.clone(),
             username: a.username.as_deref(),
             roles: &role_ids,
             group: group_id,
             if_missing: a.if_missing,
             no_send: a.no_send,
         };
-        let r = super::in_savepoint(&mut *tx, |tx| add_one(ctx, tx, &permit, &org, email, &joining));
+        let r = super::in_savepoint(&mut *tx, |tx| add_one(tx, actor, config, &permit, org, email, &joining));
         match r {
             Ok((row, mail)) => {
                 rows.push(row);
@@ -244,9 +239,7 @@ pub fn add(ctx: &Ctx, a: &AddArgs) -> Result<AddResult> {
             Err(e) => return Err(e),
         }
     }
-    ctx.finish(tx)?;
-    let sent = invite::deliver(ctx, &mut *store, mails.into_iter().map(|m| (&permit, m)).collect())?;
-    Ok(AddResult { rows, sent })
+    Ok(AddResult { rows, mails, permit })
 }
 
 /// How one address joins the organization (`user add`, and `apply` for a
@@ -264,8 +257,9 @@ pub struct Joining<'a> {
 /// Add one address under the permit of `user add`: a new identity is
 /// invited (its mail returned, to send after commit), an existing one joins.
 pub fn add_one(
-    ctx: &Ctx,
     tx: &mut dyn Tx,
+    actor: &Subject,
+    config: &Config,
     permit: &authz::Permit,
     org: &Org,
     email: &validate::Email,
@@ -283,8 +277,7 @@ pub fn add_one(
                     .into());
             }
             // Past the restore window: the old record is purged and a new identity made.
-            let actor = ctx.actor(&*tx)?;
-            let purge = authz::decide(&actor, &Request::UserPurge { org: &org.facts(), target: &s })?;
+            let purge = authz::decide(actor, &Request::UserPurge { org: &org.facts(), target: &s })?;
             record::users::purge_user(&mut *tx, &purge, id)?;
         } else if s.is_member(org.id) {
             if j.if_missing {
@@ -305,7 +298,7 @@ pub fn add_one(
     let mail = if j.no_send {
         None
     } else {
-        Some(invite::issue(&ctx.config, tx, permit, id, &email.display, user.full_name.as_deref(), &org.slug)?)
+        Some(invite::issue(config, tx, permit, id, &email.display, user.full_name.as_deref(), &org.slug)?)
     };
     Ok((AddRow { email: email.display.clone(), id: Some(id), username: Some(username), outcome: Ok(Added::Invited) }, mail))
 }

@@ -71,7 +71,7 @@ fn send(ctx: &Ctx, users: &[String], flags: SendFlags) -> Result<(Vec<service::O
         }
     }
     let mails = plan.mails.iter().map(|(p, m)| (p, m.clone())).collect();
-    let sent = invite::deliver(ctx, session.store(), mails)?;
+    let sent = session.deliver(mails)?;
     Ok((plan.outcomes, sent))
 }
 

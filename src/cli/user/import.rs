@@ -22,9 +22,46 @@ pub(super) fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
     use crate::service::import::{self, Outcome};
     // The report's path is checked, and its file created, before anything is read or imported.
     let report = a.report.as_deref().map(|p| crate::cli::output_file(ctx, p, Some(&a.file))).transpose()?;
-    let input = import::open_input(&a.file)?;
-    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let mut r = import::import(ctx, input, &import::Options { no_send: a.no_send, if_missing: a.if_missing, progress })?;
+    let source = import::open_input(&a.file)?.start()?;
+    if !source.ignored.is_empty() {
+        ctx.note(format!("note: ignoring the column(s) {}: 'user import' does not set them", source.ignored.join(", ")));
+    }
+    let opts = import::Options { no_send: a.no_send, if_missing: a.if_missing, plan_only: ctx.dry_run };
+    let mut session = ctx.session()?;
+    session.store().set_bulk_mode(true)?;
+    let mut t = session.start_transaction()?;
+    let org = t.org()?;
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let shows_progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !ctx.quiet;
+    let mut progress = |written: u64, of: u64| {
+        if !shows_progress {
+            return;
+        }
+        let b = bar.get_or_insert_with(|| {
+            let b = indicatif::ProgressBar::new(of);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {per_sec} eta {eta}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        b.set_position(written);
+    };
+    let imported = import::import(&mut *t.tx, &t.actor, &org, &ctx.config, source, &opts, &mut progress);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let mut r = imported?;
+    let sent = if r.applied {
+        t.finish()?;
+        session.store().set_bulk_mode(false)?;
+        let sent = session.deliver(r.mails.iter().map(|m| (&r.permit, m.clone())).collect())?;
+        r.lines.mark_failed(&sent);
+        sent
+    } else {
+        drop(t);
+        vec![]
+    };
     let errors = r.counts.errors;
     let aborted = !r.applied && !ctx.dry_run;
     if let Some(file) = report {
@@ -97,5 +134,5 @@ pub(super) fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
         .into());
     }
     ctx.note(format!("imported {} row(s): {add} invited, {join} existing accounts added, {skip} skipped", add + join + skip));
-    crate::cli::invite::report(ctx, &r.sent)
+    crate::cli::invite::report(ctx, &sent)
 }

@@ -2,7 +2,7 @@
 
 use crate::error::{AppError, Kind, Result, one_line};
 use crate::output::{Format, Sink};
-use crate::service::session::Ctx;
+use crate::service::session::{Ctx, Session};
 use crate::service::user_edit::EditArgs;
 use crate::service::user_list::{self, ExportArgs, Filters, Page};
 use crate::service::{self, user};

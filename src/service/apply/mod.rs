@@ -16,12 +16,12 @@
 pub mod input;
 pub mod row;
 
-use super::invite::{self, PendingMail};
+use super::invite::PendingMail;
 use super::user::{self, Joining};
 use crate::authz::{self, Perm, PermSet, Permit, Request};
+use crate::config::Config;
 use crate::error::{self, AppError, Kind, Result, one_line};
 use crate::service::record;
-use crate::service::session::Ctx;
 use crate::store::{Column, Org, Selector, Tx, UserQuery};
 use crate::validate;
 pub use row::Change;
@@ -33,8 +33,6 @@ pub struct Options {
     pub prune: bool,
     pub keep_going: bool,
     pub no_send: bool,
-    pub jsonl: bool,
-    pub progress: bool,
 }
 
 /// Records of one kind, kept in an unnamed temporary file as JSON lines.
@@ -130,15 +128,8 @@ pub struct Plan {
     pub first_error: Option<u8>,
 }
 
-pub struct Applied {
-    pub plan: Plan,
-    /// The transaction committed (not a dry run, and nothing refused or `--keep-going`).
-    pub committed: bool,
-    pub sent: Vec<invite::Sent>,
-}
-
 struct Pass<'a> {
-    ctx: &'a Ctx,
+    config: &'a Config,
     opts: &'a Options,
     actor: authz::Subject,
     org: Org,
@@ -274,7 +265,7 @@ impl Pass<'_> {
             if_missing: false,
             no_send: self.opts.no_send,
         };
-        let (added, mail) = user::add_one(self.ctx, tx, &permit, org, email, &joining)?;
+        let (added, mail) = user::add_one(tx, &self.actor, self.config, &permit, org, email, &joining)?;
         let id = added.id.ok_or_else(|| anyhow::anyhow!("internal error: an added member without an id"))?;
         let mut added_roles: Vec<String> = roles.iter().map(|r| r.name.clone()).collect();
         added_roles.sort();
@@ -318,72 +309,29 @@ impl Pass<'_> {
     }
 }
 
-/// Apply the input. `show` gets the plan before anything is committed (the
-/// confirmation of `--prune` comes after it).
-pub fn apply(
-    ctx: &Ctx,
-    input: Box<dyn std::io::Read>,
-    opts: &Options,
-    show: &mut dyn FnMut(&mut Plan) -> Result<()>,
-) -> Result<Applied> {
-    if opts.prune && !ctx.yes && !ctx.dry_run && !ctx.interactive() {
-        return Err(AppError::new(Kind::Usage, "--prune removes members, and there is no terminal to confirm it")
-            .with_hint("pass --yes to confirm, or --dry-run to see the plan")
-            .into());
-    }
-    // Asking about --prune on a terminal reads the input twice (the question
-    // is asked with no transaction open, then the input applied on fresh
-    // facts): a copy is kept for the second reading.
-    let asks = opts.prune && !ctx.yes && !ctx.dry_run && ctx.interactive();
-    let mut input = Some(input);
-    let copy = match (asks, input.as_mut()) {
-        (true, Some(i)) => {
-            let mut f = tempfile::tempfile()?;
-            std::io::copy(i, &mut f)?;
-            Some(f)
-        }
-        _ => None,
-    };
-    let mut store = ctx.open_store()?;
-    store.set_bulk_mode(true)?;
-    let applied = ctx.write_confirmed(&mut *store, |tx, ask, again| {
-        let reading: Box<dyn std::io::Read> = match &copy {
-            Some(f) => {
-                let mut f = f.try_clone()?;
-                std::io::Seek::rewind(&mut f)?;
-                Box::new(f)
-            }
-            None => input.take().ok_or_else(|| anyhow::anyhow!("internal error: the input was read twice"))?,
-        };
-        let (source, ignored) = input::Source::open(reading, opts.jsonl)?;
-        let mut quiet = |_: &mut Plan| Ok(());
-        let shown: &mut dyn FnMut(&mut Plan) -> Result<()> = if again { &mut quiet } else { &mut *show };
-        let (plan, mails, keep) = plan_and_apply(ctx, tx, source, ignored, opts, shown, ask)?;
-        Ok(((plan, mails, keep), keep))
-    })?;
-    let (plan, mails, keep) = applied;
-    if !keep || ctx.dry_run {
-        return Ok(Applied { plan, committed: false, sent: vec![] });
-    }
-    store.set_bulk_mode(false)?;
-    let sent = invite::deliver(ctx, &mut *store, mails.iter().map(|(p, m)| (p, m.clone())).collect())?;
-    Ok(Applied { plan, committed: true, sent })
+/// What a reading of the input tells the one who runs it: the plan before
+/// anything is committed, the confirmation of `--prune` after it, and the
+/// rows read so far.
+pub struct Hooks<'a, 'b> {
+    pub show: &'a mut dyn FnMut(&mut Plan) -> Result<()>,
+    pub ask: &'a mut crate::service::session::Ask<'b>,
+    pub progress: &'a mut dyn FnMut(u64),
 }
 
-/// One reading of the input in the write transaction: the plan (shown to
-/// `show`), the writes, and the mails to send after commit; `false` when
-/// nothing is to be committed (no change, or errors without --keep-going).
-fn plan_and_apply(
-    ctx: &Ctx,
+/// One reading of the input (and the columns of it that `apply` ignores) in
+/// the write transaction: the plan (shown through the hooks), the writes,
+/// and the mails to send after commit; `false` when nothing is to be
+/// committed (no change, or errors without --keep-going).
+pub fn apply(
     tx: &mut dyn Tx,
-    mut source: input::Source,
-    ignored: Vec<String>,
+    actor: &authz::Subject,
+    org: &Org,
+    config: &Config,
+    (mut source, ignored): (input::Source, Vec<String>),
     opts: &Options,
-    show: &mut dyn FnMut(&mut Plan) -> Result<()>,
-    ask: &mut crate::service::session::Ask<'_>,
+    hooks: Hooks<'_, '_>,
 ) -> Result<(Plan, Vec<(Permit, PendingMail)>, bool)> {
-    let actor = ctx.actor(&*tx)?;
-    let org = ctx.org(&*tx)?;
+    let (actor, org) = (actor.clone(), org.clone());
     // Decide first, then look: the plan shows the members as they are.
     let seen = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::UserRead })?;
     if opts.prune {
@@ -410,43 +358,28 @@ fn plan_and_apply(
     })?;
     let plan = Plan { changes: Spool::new()?, rows: Spool::new()?, counts: Counts::default(), ignored, first_error: None };
     let mut pass =
-        Pass { ctx, opts, actor, org, members, named: HashSet::new(), seen: HashMap::new(), plan, adds: 0, mails: Vec::new() };
-    let bar = (opts.progress && !ctx.quiet).then(|| {
-        let b = indicatif::ProgressBar::new_spinner();
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos} rows {per_sec}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        b
-    });
+        Pass { config, opts, actor, org, members, named: HashSet::new(), seen: HashMap::new(), plan, adds: 0, mails: Vec::new() };
     let mut n = 0u64;
     while let Some(row) = source.next(&mut pass.plan.ignored)? {
         pass.row(&mut *tx, row)?;
         n += 1;
-        if let Some(b) = &bar
-            && n.is_multiple_of(1024)
-        {
-            b.set_position(n);
-        }
+        (hooks.progress)(n);
     }
     if opts.prune {
         pass.prune(&mut *tx)?;
-    }
-    if let Some(b) = &bar {
-        b.finish_and_clear();
     }
     if pass.adds > 0 {
         super::gate(&pass.actor, &pass.org, Perm::UserInvite)?;
     }
     let Pass { mut plan, mails, org, .. } = pass;
-    show(&mut plan)?;
+    (hooks.show)(&mut plan)?;
     let refused = plan.counts.errors > 0 && !opts.keep_going;
     if refused || plan.counts.changes() == 0 {
         // Nothing to write (or nothing may be): the transaction rolls back.
         return Ok((plan, mails, false));
     }
     if plan.counts.remove > 0 {
-        ask(&format!("Remove {} member(s) of {} who are not in the file?", plan.counts.remove, org.slug))?;
+        (hooks.ask)(&format!("Remove {} member(s) of {} who are not in the file?", plan.counts.remove, org.slug))?;
     }
     Ok((plan, mails, true))
 }

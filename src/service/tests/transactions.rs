@@ -223,3 +223,52 @@ fn user_edit_returns_the_changes_and_a_refused_edit_writes_nothing() {
     assert_eq!((u.last_name, u.email.as_str()), (None, "bob@example.com"));
     assert_eq!(refusal(user_edit::edit(&mut *tx, &root, &org, "bob@example.com", &EditArgs::default())).0, Kind::Usage);
 }
+
+#[test]
+fn user_add_invites_the_new_address_and_reports_an_existing_member_in_its_place() {
+    use crate::service::user::{self, AddArgs, Added};
+    let mut w = World::new();
+    w.member("bob@example.com", &["read-only"]);
+    let org = w.org.clone();
+    let config = crate::config::Config::load(std::path::Path::new("/nonexistent/acct/config.toml")).unwrap();
+    let a = AddArgs {
+        emails: vec!["Ada@Example.com".into(), "bob@example.com".into(), "ada@example.com".into()],
+        roles: vec!["helpdesk".into()],
+        first_name: None,
+        last_name: None,
+        username: None,
+        group: None,
+        no_send: false,
+        if_missing: false,
+        keep_going: true,
+    };
+    let checked = user::additions(&a).unwrap();
+    let mut tx = w.write();
+    let root = subject(&*tx, w_root());
+    let r = user::add(&mut *tx, &root, &org, &config, &a, checked).unwrap();
+    let rows: Vec<(&str, Option<Added>)> = r.rows.iter().map(|r| (r.email.as_str(), r.outcome.as_ref().ok().cloned())).collect();
+    assert_eq!(rows, [("Ada@Example.com", Some(Added::Invited)), ("bob@example.com", None)]);
+    assert_eq!(refusal::<()>(Err(r.rows.into_iter().nth(1).unwrap().outcome.unwrap_err())).0, Kind::Conflict);
+    assert_eq!(r.mails.iter().map(|m| m.email.as_str()).collect::<Vec<_>>(), ["Ada@Example.com"]);
+    let ada = tx.find_user(&crate::store::Selector::EmailKey("ada@example.com".into())).unwrap().unwrap();
+    assert_eq!(names(&*tx, org.id, ada), ["helpdesk"]);
+}
+
+#[test]
+fn user_add_checks_every_address_before_anything_is_opened() {
+    use crate::service::user::{self, AddArgs};
+    let a = AddArgs {
+        emails: vec!["ok@example.com".into(), "not an address".into()],
+        roles: vec![],
+        first_name: None,
+        last_name: None,
+        username: None,
+        group: None,
+        no_send: true,
+        if_missing: false,
+        keep_going: false,
+    };
+    assert_eq!(refusal(user::additions(&a)).0, Kind::Invalid);
+    let named = AddArgs { first_name: Some("Ada".into()), ..a };
+    assert_eq!(refusal(user::additions(&named)).0, Kind::Usage);
+}
