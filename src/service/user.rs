@@ -95,8 +95,6 @@ pub fn purge_expired(tx: &mut dyn Tx, actor: &Subject) -> Result<Purged> {
     Ok(done)
 }
 
-/// `acct db purge`.
-
 /// How many trash records are past the restore window (for `db check`).
 pub fn expired_trash(tx: &dyn Tx) -> Result<usize> {
     Ok(tx.trashed_before(&trash_cutoff())?.len())

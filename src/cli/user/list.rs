@@ -108,11 +108,10 @@ pub(super) fn list(ctx: &mut Ctx, a: ListArgs) -> Result<()> {
             sink.row(&row)?;
         }
         let n = sink.finish()?;
-        let note = match total {
+        match total {
             0 => Some("the trash of this organization is empty".to_string()),
             _ => page_note(n, Some(total), page.offset, limit.is_some()),
-        };
-        note
+        }
     } else {
         let mut sink = Sink::new(Box::new(&mut out), format, ctx.style(), names.clone(), names, a.raw);
         let text = sink.takes_text();

@@ -309,6 +309,9 @@ impl Pass<'_> {
     }
 }
 
+/// The invitations to deliver after commit, each with the permit of its addition.
+pub type Mails = Vec<(Permit, PendingMail)>;
+
 /// What a reading of the input tells the one who runs it: the plan before
 /// anything is committed, the confirmation of `--prune` after it, and the
 /// rows read so far.
@@ -330,7 +333,7 @@ pub fn apply(
     (mut source, ignored): (input::Source, Vec<String>),
     opts: &Options,
     hooks: Hooks<'_, '_>,
-) -> Result<(Plan, Vec<(Permit, PendingMail)>, bool)> {
+) -> Result<(Plan, Mails, bool)> {
     let (actor, org) = (actor.clone(), org.clone());
     // Decide first, then look: the plan shows the members as they are.
     let seen = authz::decide(&actor, &Request::Read { org: &org.facts(), perm: Perm::UserRead })?;
