@@ -29,7 +29,10 @@ pub struct CanIArgs {
 }
 
 pub fn run(a: &CanIArgs, ctx: &Ctx) -> Result<()> {
-    let ans = can_i::ask(ctx, &a.action, a.user.as_deref(), &a.fields)?;
+    let fields = can_i::question(&a.action, &a.fields)?;
+    let mut session = ctx.session()?;
+    let t = session.read()?;
+    let ans = can_i::ask(&*t.tx, &t.actor, &|tx| ctx.org(tx), &a.action, a.user.as_deref(), &fields)?;
     match ctx.format_or(Format::Table) {
         Format::Table => {
             use std::io::Write;

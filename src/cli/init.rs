@@ -22,19 +22,38 @@ pub struct InitArgs {
 
 pub fn run_init(a: &InitArgs, ctx: &mut Ctx) -> Result<()> {
     // `--org` is also a global flag; here it names the new organization.
-    let done = init::init(ctx, &a.org, &a.admin, a.name.as_deref())?;
+    let f = init::Founding::new(&a.org, &a.admin, a.name.as_deref())?;
+    let db = init::new_database(ctx.db_path()?)?;
+    let (slug, admin) = (f.org.slug.clone(), f.admin.email.clone());
     if ctx.dry_run {
+        ctx.note(format!("would create {} with organization {slug} and administrator {admin}", db.display()));
+        ctx.note("dry run: nothing was changed");
         return Ok(());
     }
-    ctx.note(format!("created {} with organization {} and administrator {}", done.db.display(), done.org, done.admin));
-    if !done.config_keys.is_empty() {
-        ctx.note(format!("wrote {} to {}", done.config_keys.join(", "), ctx.config.path.display()));
+    init::init(&db, &f, ctx.change_id())?;
+    // The new database becomes this configuration's, where nothing else is set.
+    let mut written = Vec::new();
+    for (key, value) in [("actor", admin.clone()), ("org", slug.clone()), ("database", db.display().to_string())] {
+        if ctx.config.get(key).is_none() {
+            ctx.config.set(key, &value)?;
+            written.push(key);
+        }
+    }
+    ctx.note(format!("created {} with organization {slug} and administrator {admin}", db.display()));
+    if !written.is_empty() {
+        ctx.note(format!("wrote {} to {}", written.join(", "), ctx.config.path.display()));
     }
     Ok(())
 }
 
 pub fn run_whoami(ctx: &Ctx) -> Result<()> {
-    let w = init::whoami(ctx)?;
+    let mut session = ctx.session()?;
+    let t = session.read()?;
+    let org = match ctx.org_slug() {
+        Ok(_) => Some(t.org()?),
+        Err(_) => None,
+    };
+    let w = init::whoami(&*t.tx, &t.actor, org)?;
     super::print_object(
         ctx,
         &[

@@ -492,3 +492,22 @@ pub(crate) fn report_not_written(e: &anyhow::Error, what: &str, hint: &str) -> a
         .with_hint(hint)
         .into()
 }
+
+/// Print failures of a `--keep-going` run and turn them into exit 7.
+pub fn report_partial<T>(ctx: &Ctx, outcomes: &[crate::service::Outcome<T>]) -> Result<()> {
+    let failed: Vec<&crate::service::Outcome<T>> = outcomes.iter().filter(|o| o.result.is_err()).collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    for o in &failed {
+        if let Err(e) = &o.result {
+            let r = crate::error::classify(e);
+            ctx.warn(format!("{}: {}", crate::error::one_line(&o.target), r.message));
+        }
+    }
+    Err(crate::error::AppError::new(
+        crate::error::Kind::Partial,
+        format!("{} of {} targets failed; the others were applied", failed.len(), outcomes.len()),
+    )
+    .into())
+}

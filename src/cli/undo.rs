@@ -33,7 +33,8 @@ pub fn run(a: &UndoArgs, ctx: &Ctx) -> Result<()> {
         (None, Some(id)) => Which::Entry(id),
         (None, None) => return Err(crate::error::usage("name an audit entry ID or --change CHANGE").into()),
     };
-    let done = undo::undo(ctx, &which, a.force)?;
+    let mut session = ctx.session()?;
+    let done = session.write_confirmed(|tx, actor, ask, _| Ok((undo::undo(tx, actor, &which, a.force, ask)?, true)))?;
     let verb = if ctx.dry_run { "would revert" } else { "reverted" };
     for (e, lines) in &done.steps {
         let what = match &e.target {

@@ -9,8 +9,7 @@
 use super::{role, user, user_edit};
 use crate::authz::{self, EditFacts, Field, Op, Perm, Request, Status, Subject};
 use crate::error::{AppError, Kind, Result, one_line};
-use crate::service::session::Ctx;
-use crate::store::Tx;
+use crate::store::{Org, Tx};
 
 pub struct Answer {
     pub allowed: bool,
@@ -61,7 +60,7 @@ fn edit_facts(t: &Subject, fields: &[Field], sms_auto_send_now: bool) -> EditFac
 /// What the command would decide, with the target it found.
 fn decision(
     tx: &dyn Tx,
-    ctx: &Ctx,
+    current_org: &CurrentOrg<'_>,
     actor: &Subject,
     action: &str,
     who: Option<&str>,
@@ -107,7 +106,7 @@ fn decision(
         }
         "remove" | "reset-2fa" | "resend" => {
             let who = who.ok_or_else(need_user)?;
-            let org = ctx.org(tx)?;
+            let org = current_org(tx)?;
             let perm = match action {
                 "remove" => Perm::UserRemove,
                 "reset-2fa" => Perm::UserReset2fa,
@@ -148,7 +147,7 @@ fn decision(
         a if a.starts_with("assign:") || a.starts_with("unassign:") => {
             let (verb, name) = a.split_once(':').unwrap_or((a, ""));
             let who = who.ok_or_else(need_user)?;
-            let org = ctx.org(tx)?;
+            let org = current_org(tx)?;
             if let Err(e) = super::gate(actor, &org, Perm::RoleAssign) {
                 return Ok((None, answer(Err(e))?));
             }
@@ -159,7 +158,7 @@ fn decision(
         }
         p => match Perm::parse(p) {
             Some(perm) => {
-                let org = ctx.org(tx)?;
+                let org = current_org(tx)?;
                 Ok((None, answer(authz::decide(actor, &Request::Has { org: &org.facts(), perm }).map_err(Into::into))?))
             }
             None => Err(unknown_action(p)),
@@ -170,7 +169,13 @@ fn decision(
 /// The actions about a user (besides `assign:ROLE`, `unassign:ROLE` and the permissions).
 pub const ACTIONS: [&str; 7] = ["edit", "deactivate", "remove", "reset-2fa", "resend", "restore", "undo"];
 
-pub fn ask(ctx: &Ctx, action: &str, user: Option<&str>, fields: &[String]) -> Result<Answer> {
+/// The current organization, looked up only by the questions that need it
+/// (`restore` and `undo` are answered without one).
+pub type CurrentOrg<'a> = dyn Fn(&dyn Tx) -> Result<Org> + 'a;
+
+/// The question checked before any database is opened: the fields of
+/// `can-i edit`, and an action that exists.
+pub fn question(action: &str, fields: &[String]) -> Result<Vec<Field>> {
     let fields = parse_fields(fields)?;
     if !fields.is_empty() && action != "edit" {
         return Err(AppError::new(Kind::Usage, "--field goes with 'can-i edit'").into());
@@ -182,11 +187,20 @@ pub fn ask(ctx: &Ctx, action: &str, user: Option<&str>, fields: &[String]) -> Re
     {
         return Err(unknown_action(action));
     }
-    let mut store = ctx.open_store()?;
-    let tx = store.read()?;
-    let actor = ctx.actor(&*tx)?;
-    let (target, decided) = decision(&*tx, ctx, &actor, action, user, &fields)?;
-    let relations = target.as_ref().map(|t| authz::relations(&actor, t)).unwrap_or_default();
+    Ok(fields)
+}
+
+/// Whether the actor may do `action` (to `user`), and why.
+pub fn ask(
+    tx: &dyn Tx,
+    actor: &Subject,
+    current_org: &CurrentOrg<'_>,
+    action: &str,
+    user: Option<&str>,
+    fields: &[Field],
+) -> Result<Answer> {
+    let (target, decided) = decision(tx, current_org, actor, action, user, fields)?;
+    let relations = target.as_ref().map(|t| authz::relations(actor, t)).unwrap_or_default();
     let (allowed, reason) = match decided {
         Ok(detail) if !detail.is_empty() => (true, detail),
         Ok(_) if target.is_some() => (true, relations.describe()),

@@ -2,29 +2,31 @@
 //! access to it, like `sqlite3` would; no account data changes.
 
 use crate::error::{AppError, Kind, Result};
-use crate::service::session::Ctx;
+use crate::service::session::Ask;
+use crate::store::Store;
 use anyhow::Context;
 use std::path::Path;
 
-/// Copy the database into `dest`, a new file; with `force` an existing
-/// file is replaced (atomically, never the database itself or its side
-/// files).
-pub fn backup(ctx: &Ctx, dest: &Path, force: bool) -> Result<()> {
-    let mut store = ctx.open_store()?;
+/// `db backup DEST` may write `dest`: a new file, or with `force` an
+/// existing one (replaced atomically). Returns whether it exists.
+pub fn backup_target(dest: &Path, force: bool) -> Result<bool> {
     let exists = std::fs::symlink_metadata(dest).is_ok();
     if exists && !force {
         return Err(AppError::new(Kind::Conflict, format!("{} already exists", dest.display()))
             .with_hint("choose a new file name, or pass --force to replace it")
             .into());
     }
-    if ctx.dry_run {
-        ctx.note(format!("would copy {} to {}", ctx.db_path()?.display(), dest.display()));
-        return Ok(());
-    }
+    Ok(exists)
+}
+
+/// Copy the database `db` (open as `store`) into `dest`, checked by
+/// [`backup_target`]; an existing file is replaced atomically, and never
+/// the database itself or its side files.
+pub fn backup(store: &mut dyn Store, db: &Path, dest: &Path, exists: bool) -> Result<()> {
     if !exists {
         return store.backup(dest);
     }
-    let out = crate::safe_file::OutputFile::create(dest, crate::safe_file::Forbidden::new().database(&ctx.db_path()?))?;
+    let out = crate::safe_file::OutputFile::create(dest, crate::safe_file::Forbidden::new().database(db))?;
     let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let scratch = tempfile::Builder::new().prefix(".acct-backup-").tempdir_in(dir)?;
     let copy = scratch.path().join("backup.db");
@@ -41,31 +43,25 @@ pub struct Checked {
     pub problems: Vec<String>,
     /// The number of entries of the audit chain.
     pub entries: u64,
+    /// Users removed more than 30 days ago who still wait to be purged.
+    pub expired_trash: usize,
 }
 
 /// Integrity, foreign keys, the store's consistency checks and the audit
 /// chain. Like `sqlite3`, this needs only the file: the chain is verified
 /// without an actor.
-pub fn check(ctx: &Ctx) -> Result<Checked> {
-    let mut store = ctx.open_store()?;
+pub fn check(store: &mut dyn Store) -> Result<Checked> {
     let mut problems = store.check()?;
-    let entries = {
-        let tx = store.read()?;
-        let expired = super::user::expired_trash(&*tx)?;
-        if expired > 0 {
-            ctx.warn(format!(
-                "{expired} user(s) were removed more than 30 days ago and still wait to be purged; run 'acct db purge'"
-            ));
-        }
-        match super::audit::verify_chain(&*tx, None)? {
-            Ok(intact) => intact.entries,
-            Err(b) => {
-                problems.push(format!("audit chain: {}", b.message()));
-                0
-            }
+    let tx = store.read()?;
+    let expired_trash = super::user::expired_trash(&*tx)?;
+    let entries = match super::audit::verify_chain(&*tx, None)? {
+        Ok(intact) => intact.entries,
+        Err(b) => {
+            problems.push(format!("audit chain: {}", b.message()));
+            0
         }
     };
-    Ok(Checked { problems, entries })
+    Ok(Checked { problems, entries, expired_trash })
 }
 
 /// The error of a check that found problems (after they were shown).
@@ -78,12 +74,12 @@ pub fn check_failed(problems: &[String]) -> Result<()> {
         .into())
 }
 
-/// Returns (version before, version after).
-pub fn migrate(ctx: &Ctx) -> Result<(u32, u32)> {
-    let path = ctx.db_path()?;
+/// Bring the database at `path` to this binary's schema; returns (version
+/// before, version after).
+pub fn migrate(path: &Path) -> Result<(u32, u32)> {
     // Opening applies pending migrations; read the version before that.
-    let before = crate::store::sqlite::peek_version(&path)?;
-    let mut store = crate::store::open(&path)?;
+    let before = crate::store::sqlite::peek_version(path)?;
+    let mut store = crate::store::open(path)?;
     let (after, _) = store.schema_version()?;
     Ok((before, after))
 }
@@ -113,7 +109,10 @@ pub struct Restored {
 /// old file is complete and none of its side files can be applied to the
 /// restored one. An existing `<db>.before-restore` is never replaced: the
 /// restore is refused until it has been moved away.
-pub fn restore(ctx: &Ctx, file: &Path) -> Result<Restored> {
+///
+/// `db_given` is the database as configured; with `plan_only` nothing is
+/// replaced (`--dry-run`); `ask` confirms the replacement.
+pub fn restore(db_given: &Path, file: &Path, plan_only: bool, ask: &mut Ask<'_>) -> Result<Restored> {
     use crate::store::sqlite::restore::{self as file_ops, Candidate, Held};
     let shown = file.display().to_string();
     let refuse = |why: String| -> anyhow::Error {
@@ -121,8 +120,7 @@ pub fn restore(ctx: &Ctx, file: &Path) -> Result<Restored> {
             .with_hint("nothing was changed; name a file written by 'acct db backup'")
             .into()
     };
-    let db_given = ctx.db_path()?;
-    if let Some(what) = crate::safe_file::Forbidden::new().database(&db_given).names(file) {
+    if let Some(what) = crate::safe_file::Forbidden::new().database(db_given).names(file) {
         return Err(AppError::new(
             Kind::Conflict,
             format!("cannot restore from {}: it is {what}", crate::error::one_line(&shown)),
@@ -136,7 +134,7 @@ pub fn restore(ctx: &Ctx, file: &Path) -> Result<Restored> {
         // Like every command that reads a file it is given (exit 1).
         Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot open {shown}"))),
     }
-    let db = crate::safe_file::resolve(&db_given).with_context(|| format!("cannot resolve {}", db_given.display()))?;
+    let db = crate::safe_file::resolve(db_given).with_context(|| format!("cannot resolve {}", db_given.display()))?;
     let exists = std::fs::symlink_metadata(&db).is_ok();
     if exists {
         // The current database must be acct's (a wrong --db is not replaced),
@@ -200,10 +198,10 @@ pub fn restore(ctx: &Ctx, file: &Path) -> Result<Restored> {
             .into());
     }
     let done = Restored { db: db.clone(), kept: kept.clone(), version: (version, known), orgs, entries };
-    if ctx.dry_run {
+    if plan_only {
         return Ok(done);
     }
-    ctx.confirm(&format!("Replace the database {} with {shown}?", db.display()))?;
+    ask(&format!("Replace the database {} with {shown}?", db.display()))?;
     // The restored file gets the old one's permissions (0600 when there was none).
     {
         use std::os::unix::fs::PermissionsExt;

@@ -1,18 +1,40 @@
 //! `acct init` and `acct whoami`.
 
-use crate::authz;
+use crate::authz::{self, Subject};
 use crate::error::{self, Result};
 use crate::service::record;
-use crate::service::session::Ctx;
-use crate::store::{self, NewOrg, NewUser};
+use crate::store::{self, NewOrg, NewUser, Org, Tx};
 use crate::validate;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-pub struct Initialized {
-    pub db: PathBuf,
-    pub org: String,
-    pub admin: String,
-    pub config_keys: Vec<&'static str>,
+/// The first organization and its administrator, checked.
+pub struct Founding {
+    pub org: NewOrg,
+    pub admin: NewUser,
+}
+
+impl Founding {
+    pub fn new(org: &str, admin: &str, display: Option<&str>) -> Result<Founding> {
+        let slug = validate::slug("organization", org)?;
+        let email = validate::email(admin)?;
+        let display = validate::display_name(display, &slug)?;
+        let username = validate::username_base(&email.display);
+        Ok(Founding { org: NewOrg { slug, display_name: display }, admin: new_user(&email, None, None, username) })
+    }
+}
+
+/// Where `acct init` creates the database: `db` made absolute; refused when
+/// something is there already.
+pub fn new_database(mut db: PathBuf) -> Result<PathBuf> {
+    if db.is_relative() {
+        db = std::env::current_dir()?.join(db);
+    }
+    if db.exists() {
+        return Err(error::conflict(format!("a database already exists at {}", db.display()))
+            .with_hint("acct init runs once; use --db to create another database")
+            .into());
+    }
+    Ok(db)
 }
 
 /// A new user record with derived username, full name and initials.
@@ -31,32 +53,15 @@ pub fn new_user(email: &validate::Email, first: Option<String>, last: Option<Str
     }
 }
 
-pub fn init(ctx: &mut Ctx, org: &str, admin: &str, display: Option<&str>) -> Result<Initialized> {
-    let slug = validate::slug("organization", org)?;
-    let email = validate::email(admin)?;
-    let display = validate::display_name(display, &slug)?;
-    let mut db = ctx.db_path()?;
-    if db.is_relative() {
-        db = std::env::current_dir()?.join(db);
-    }
-    if db.exists() {
-        return Err(error::conflict(format!("a database already exists at {}", db.display()))
-            .with_hint("acct init runs once; use --db to create another database")
-            .into());
-    }
-    let username = validate::username_base(&email.display);
-    let user = new_user(&email, None, None, username);
-    if ctx.dry_run {
-        ctx.note(format!("would create {} with organization {slug} and administrator {}", db.display(), email.display));
-        ctx.note("dry run: nothing was changed");
-        return Ok(Initialized { db, org: slug, admin: email.display, config_keys: vec![] });
-    }
-    let mut store = store::create(&db)?;
+/// Create the database at `db` with the first organization and its
+/// administrator; nothing is left behind when that fails.
+pub fn init(db: &Path, f: &Founding, change_id: &str) -> Result<()> {
+    let mut store = store::create(db)?;
     let result = (|| -> Result<()> {
-        store.set_change_id(ctx.change_id());
+        store.set_change_id(change_id);
         let mut tx = store.write()?;
         let permit = authz::decide_init(!tx.is_initialized()?)?;
-        record::orgs::init(&mut *tx, &permit, &NewOrg { slug: slug.clone(), display_name: display }, &user)?;
+        record::orgs::init(&mut *tx, &permit, &f.org, &f.admin)?;
         tx.commit()
     })();
     if let Err(e) = result {
@@ -66,14 +71,7 @@ pub fn init(ctx: &mut Ctx, org: &str, admin: &str, display: Option<&str>) -> Res
         }
         return Err(e);
     }
-    let mut written = Vec::new();
-    for (key, value) in [("actor", email.display.clone()), ("org", slug.clone()), ("database", db.display().to_string())] {
-        if ctx.config.get(key).is_none() {
-            ctx.config.set(key, &value)?;
-            written.push(key);
-        }
-    }
-    Ok(Initialized { db, org: slug, admin: email.display, config_keys: written })
+    Ok(())
 }
 
 pub struct WhoAmI {
@@ -86,15 +84,10 @@ pub struct WhoAmI {
     pub organizations: Vec<String>,
 }
 
-pub fn whoami(ctx: &Ctx) -> Result<WhoAmI> {
-    let mut store = ctx.open_store()?;
-    let tx = store.read()?;
-    let actor = ctx.actor(&*tx)?;
+/// The acting user, with their roles in `org` (the current organization,
+/// when there is one).
+pub fn whoami(tx: &dyn Tx, actor: &Subject, org: Option<Org>) -> Result<WhoAmI> {
     let user = tx.user(actor.id, None)?.ok_or_else(|| error::not_found("the actor vanished"))?;
-    let org = match ctx.org_slug() {
-        Ok(_) => Some(ctx.org(&*tx)?),
-        Err(_) => None,
-    };
     let roles = match &org {
         Some(o) => tx.user_roles(o.id, actor.id)?,
         None => vec![],

@@ -170,22 +170,3 @@ pub fn for_each_target<T>(
     }
     Ok(out)
 }
-
-/// Print failures of a `--keep-going` run and turn them into exit 7.
-pub fn report_partial<T>(ctx: &crate::service::session::Ctx, outcomes: &[Outcome<T>]) -> Result<()> {
-    let failed: Vec<&Outcome<T>> = outcomes.iter().filter(|o| o.result.is_err()).collect();
-    if failed.is_empty() {
-        return Ok(());
-    }
-    for o in &failed {
-        if let Err(e) = &o.result {
-            let r = error::classify(e);
-            ctx.warn(format!("{}: {}", one_line(&o.target), r.message));
-        }
-    }
-    Err(AppError::new(
-        error::Kind::Partial,
-        format!("{} of {} targets failed; the others were applied", failed.len(), outcomes.len()),
-    )
-    .into())
-}

@@ -3,7 +3,7 @@
 use crate::authz::{self, Op, Request, Subject};
 use crate::error::{self, AppError, Kind, Result};
 use crate::service::record;
-use crate::service::session::Ctx;
+use crate::service::session::Session;
 use crate::store::{TotpState, Tx, Verification};
 use crate::twofactor as tf;
 
@@ -20,16 +20,20 @@ pub struct Challenge {
     pub secret: String,
 }
 
-/// Enrol a new TOTP secret. `show` displays the URI and QR code; `ask` reads
-/// a code (`prompt` names what for). Returns the recovery codes, shown once.
-pub fn enroll(ctx: &Ctx, show: &dyn Fn(&Challenge) -> Result<()>, ask: &dyn Fn(&str) -> Result<String>) -> Result<Vec<String>> {
-    ctx.refuse_dry_run("2fa enroll")?;
-    let mut store = ctx.open_store()?;
+/// Enrol a new TOTP secret, in the transactions of `session`, none of them
+/// open while a question is asked. `show` displays the URI and QR code
+/// (drawn in colour with `color`); `ask` reads a code (its argument names
+/// what for). Returns the recovery codes, shown once.
+pub fn enroll(
+    session: &mut Session<'_>,
+    color: bool,
+    show: &dyn Fn(&Challenge) -> Result<()>,
+    ask: &dyn Fn(&str) -> Result<String>,
+) -> Result<Vec<String>> {
     let (actor, state) = {
-        let tx = store.read()?;
-        let actor = ctx.actor(&*tx)?;
-        let state = tx.totp_state(actor.id)?;
-        (actor, state)
+        let t = session.read()?;
+        let state = t.tx.totp_state(t.actor.id)?;
+        (t.actor, state)
     };
     let now = tf::now_step();
     if let (Some(old), "app") = (&state.secret, state.method.as_str()) {
@@ -39,12 +43,11 @@ pub fn enroll(ctx: &Ctx, show: &dyn Fn(&Challenge) -> Result<()>, ask: &dyn Fn(&
         let after = state.last_step.and_then(|s| u64::try_from(s).ok());
         if tf::matching_step(&t, code.trim(), now, after).is_none() {
             // A wrong code here is a failed verification like any other.
-            let mut tx = store.write()?;
-            let actor = ctx.actor(&*tx)?;
-            let state = tx.totp_state(actor.id)?;
-            let permit = authz::decide(&actor, &Request::OwnTwoFactor { op: Op::TwoFactorVerify })?;
-            record::credentials::record_verification(&mut *tx, &permit, &failure(&state))?;
-            tx.commit()?;
+            let mut t = session.start_transaction()?;
+            let state = t.tx.totp_state(t.actor.id)?;
+            let permit = authz::decide(&t.actor, &Request::OwnTwoFactor { op: Op::TwoFactorVerify })?;
+            record::credentials::record_verification(&mut *t.tx, &permit, &failure(&state))?;
+            t.finish()?;
             return Err(AppError::new(
                 Kind::Denied,
                 "re-enrolling needs a valid code of the current authenticator; nothing was changed",
@@ -56,7 +59,7 @@ pub fn enroll(ctx: &Ctx, show: &dyn Fn(&Challenge) -> Result<()>, ask: &dyn Fn(&
     let secret = tf::new_secret();
     let t = tf::totp(&secret, &actor.label)?;
     let uri = t.to_url().map_err(|e| anyhow::anyhow!("otpauth URI: {e}"))?;
-    show(&Challenge { qr: tf::qr_text(&uri, ctx.style().color)?, uri, secret: secret.clone() })?;
+    show(&Challenge { qr: tf::qr_text(&uri, color)?, uri, secret: secret.clone() })?;
     let code = ask("Code shown by the authenticator app")?;
     let step = tf::matching_step(&t, code.trim(), tf::now_step(), None).ok_or_else(|| {
         AppError::new(Kind::Denied, "the code does not match; nothing was changed")
@@ -64,11 +67,10 @@ pub fn enroll(ctx: &Ctx, show: &dyn Fn(&Challenge) -> Result<()>, ask: &dyn Fn(&
     })?;
     let codes: Vec<String> = (0..tf::RECOVERY_CODES).map(|_| tf::new_recovery_code()).collect();
     let hashes: Vec<String> = codes.iter().map(|c| tf::hash_recovery(c)).collect();
-    let mut tx = store.write()?;
-    let actor = ctx.actor(&*tx)?;
-    let permit = authz::decide(&actor, &Request::OwnTwoFactor { op: Op::TwoFactorEnroll })?;
-    record::credentials::enroll_totp(&mut *tx, &permit, &secret, step as i64, &hashes)?;
-    ctx.finish(tx)?;
+    let mut t = session.start_transaction()?;
+    let permit = authz::decide(&t.actor, &Request::OwnTwoFactor { op: Op::TwoFactorEnroll })?;
+    record::credentials::enroll_totp(&mut *t.tx, &permit, &secret, step as i64, &hashes)?;
+    t.finish()?;
     Ok(codes)
 }
 

@@ -13,7 +13,7 @@ use super::{group, role, subject, user, user_edit};
 use crate::authz::{self, Op, PermSet, Permit, Request, Subject};
 use crate::error::{self, AppError, Kind, Result, one_line};
 use crate::service::record;
-use crate::service::session::Ctx;
+use crate::service::session::Ask;
 use crate::store::{AuditEntry, AuditQuery, GroupRole, Org, OrgChange, RoleChange, Tx};
 use serde_json::Value;
 
@@ -99,28 +99,25 @@ fn read_permit(tx: &dyn Tx, actor: &Subject, org: Option<&str>) -> Result<Option
     Ok(authz::decide(actor, &req).ok())
 }
 
-/// `undo ID` / `undo --change ID`: all or nothing, in one transaction.
-pub fn undo(ctx: &Ctx, which: &Which, force: bool) -> Result<Undone> {
-    let mut store = ctx.open_store()?;
-    ctx.write_confirmed(&mut *store, |tx, ask, _| {
-        let actor = ctx.actor(&*tx)?;
-        let list = entries(&*tx, &actor, which)?;
-        let mut steps = Vec::new();
-        for e in list {
-            // Decided on the facts as the earlier reversals left them.
-            let step = decide(&*tx, &actor, &e, force)?;
-            tx.set_reverts(Some(e.id));
-            let r = (step.apply)(&mut *tx);
-            tx.set_reverts(None);
-            r?;
-            steps.push((step.entry, step.lines));
-        }
-        if steps.len() > 1 {
-            let change = steps[0].0.change.clone().unwrap_or_default();
-            ask(&format!("Undo the {} entries of change {change}?", steps.len()))?;
-        }
-        Ok((Undone { steps }, true))
-    })
+/// `undo ID` / `undo --change ID`: all or nothing, in the transaction;
+/// undoing several entries asks first.
+pub fn undo(tx: &mut dyn Tx, actor: &Subject, which: &Which, force: bool, ask: &mut Ask<'_>) -> Result<Undone> {
+    let list = entries(&*tx, actor, which)?;
+    let mut steps = Vec::new();
+    for e in list {
+        // Decided on the facts as the earlier reversals left them.
+        let step = decide(&*tx, actor, &e, force)?;
+        tx.set_reverts(Some(e.id));
+        let r = (step.apply)(&mut *tx);
+        tx.set_reverts(None);
+        r?;
+        steps.push((step.entry, step.lines));
+    }
+    if steps.len() > 1 {
+        let change = steps[0].0.change.clone().unwrap_or_default();
+        ask(&format!("Undo the {} entries of change {change}?", steps.len()))?;
+    }
+    Ok(Undone { steps })
 }
 
 fn not_reversible(e: &AuditEntry, why: &str) -> anyhow::Error {

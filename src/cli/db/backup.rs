@@ -15,9 +15,13 @@ pub struct BackupArgs {
 }
 
 pub(super) fn run(ctx: &Ctx, BackupArgs { file, force }: BackupArgs) -> Result<()> {
-    db::backup(ctx, &file, force)?;
-    if !ctx.dry_run {
-        ctx.note(format!("backed up to {}", file.display()));
+    let mut session = ctx.session()?;
+    let exists = db::backup_target(&file, force)?;
+    if ctx.dry_run {
+        ctx.note(format!("would copy {} to {}", ctx.db_path()?.display(), file.display()));
+        return Ok(());
     }
+    db::backup(session.store(), &ctx.db_path()?, &file, exists)?;
+    ctx.note(format!("backed up to {}", file.display()));
     Ok(())
 }

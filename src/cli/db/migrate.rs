@@ -6,7 +6,7 @@ use crate::service::session::Ctx;
 use serde_json::json;
 
 pub(super) fn run(ctx: &Ctx) -> Result<()> {
-    let (before, after) = db::migrate(ctx)?;
+    let (before, after) = db::migrate(&ctx.db_path()?)?;
     if before == after {
         ctx.note(format!("schema version {after}: up to date"));
     } else {

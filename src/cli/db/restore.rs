@@ -12,7 +12,7 @@ pub struct RestoreArgs {
 }
 
 pub(super) fn run(ctx: &Ctx, RestoreArgs { file }: RestoreArgs) -> Result<()> {
-    let done = db::restore(ctx, &file)?;
+    let done = db::restore(&ctx.db_path()?, &file, ctx.dry_run, &mut |q: &str| ctx.confirm(q))?;
     let (from, to) = done.version;
     let schema = if from == to { format!("schema version {to}") } else { format!("schema version {from}, migrated to {to}") };
     let what = format!(

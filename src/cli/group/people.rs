@@ -2,8 +2,8 @@
 //! `remove-member`: one shape of arguments, one run.
 
 use crate::error::Result;
+use crate::service::group;
 use crate::service::session::Ctx;
-use crate::service::{self, group};
 use crate::store::GroupRole;
 use clap::Args;
 use serde_json::json;
@@ -41,5 +41,5 @@ pub(super) fn run(ctx: &Ctx, p: People, role: GroupRole, present: bool) -> Resul
         }
     }
     crate::cli::print_outcomes(ctx, &["user", "group", "as"], shown)?;
-    service::report_partial(ctx, &outcomes)
+    crate::cli::report_partial(ctx, &outcomes)
 }

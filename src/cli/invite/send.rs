@@ -34,7 +34,7 @@ pub(super) fn run(ctx: &Ctx, a: SendArgs) -> Result<()> {
         }
     }
     let delivery = report(ctx, &sent);
-    service::report_partial(ctx, &outcomes)?;
+    crate::cli::report_partial(ctx, &outcomes)?;
     delivery
 }
 

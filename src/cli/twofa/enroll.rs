@@ -39,7 +39,8 @@ pub(super) fn run(ctx: &Ctx) -> Result<()> {
                 .into()),
         }
     };
-    let codes = twofa::enroll(ctx, &show, &ask)?;
+    ctx.refuse_dry_run("2fa enroll")?;
+    let codes = twofa::enroll(&mut ctx.session()?, ctx.style().color, &show, &ask)?;
     if ctx.dry_run {
         return Ok(());
     }

@@ -108,5 +108,5 @@ pub(super) fn add(ctx: &Ctx, a: AddArgs) -> Result<()> {
     crate::cli::invite::report(ctx, &sent)?;
     let outcomes: Vec<service::Outcome<()>> =
         rows.into_iter().map(|row| service::Outcome { target: row.email, result: row.outcome.map(|_| ()) }).collect();
-    service::report_partial(ctx, &outcomes)
+    crate::cli::report_partial(ctx, &outcomes)
 }

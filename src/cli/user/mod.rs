@@ -234,5 +234,5 @@ fn report(
             },
         })
         .collect();
-    service::report_partial(ctx, &outcomes)
+    crate::cli::report_partial(ctx, &outcomes)
 }
