@@ -95,3 +95,31 @@ fn export_of_named_users_gives_only_them_and_refuses_the_trash() {
     let (kind, msg) = refusal(user_list::export(&*tx, &actor, &org, &a, &mut |_| Ok(())));
     assert_eq!((kind, msg.as_str()), (Kind::Usage, "export writes members; users in the trash are not members"));
 }
+
+#[test]
+fn import_validates_every_row_first_and_writes_nothing_when_one_is_wrong() {
+    use crate::service::import::{self, Options, Outcome};
+    let mut w = World::new();
+    let (org, root) = (w.org.clone(), w.root);
+    let config = crate::config::Config::load(std::path::Path::new("/nonexistent/acct/config.toml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let csv = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        import::open_input(p.to_str().unwrap()).unwrap().start().unwrap()
+    };
+    let opts = Options { no_send: true, if_missing: false, plan_only: false };
+    let mut tx = w.write();
+    let actor = subject(&*tx, root);
+    let bad = csv("bad.csv", "email,role\nann@example.com,read-only\nnot-an-address,read-only\n");
+    let mut r = import::import(&mut *tx, &actor, &org, &config, bad, &opts, &mut |_, _| {}).unwrap();
+    assert_eq!((r.applied, r.counts.add, r.counts.errors), (false, 1, 1));
+    let mut lines = Vec::new();
+    r.lines.each(|l| Ok(lines.push((l.line, matches!(l.outcome, Outcome::Error(_)))))).unwrap();
+    assert_eq!(lines, [(2, false), (3, true)]);
+    let good = csv("good.csv", "email,role\nann@example.com,read-only\n");
+    let r = import::import(&mut *tx, &actor, &org, &config, good, &opts, &mut |_, _| {}).unwrap();
+    assert_eq!((r.applied, r.counts.add, r.mails.len()), (true, 1, 0));
+    let ann = tx.find_user(&crate::store::Selector::EmailKey("ann@example.com".into())).unwrap().unwrap();
+    assert_eq!(tx.user_roles(org.id, ann).unwrap(), ["read-only"]);
+}

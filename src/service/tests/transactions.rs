@@ -272,3 +272,55 @@ fn user_add_checks_every_address_before_anything_is_opened() {
     let named = AddArgs { first_name: Some("Ada".into()), ..a };
     assert_eq!(refusal(user::additions(&named)).0, Kind::Usage);
 }
+
+#[test]
+fn undo_reverses_an_addition_in_the_transaction_and_asks_nothing_for_one_entry() {
+    use crate::service::undo;
+    use crate::store::AuditQuery;
+    let mut w = World::new();
+    let bob = w.member("bob@example.com", &["read-only"]);
+    let org = w.org.clone();
+    let mut tx = w.write();
+    let root = subject(&*tx, w_root());
+    let last = tx.audit(&super::seer(&*tx), &AuditQuery::default()).unwrap().pop().unwrap().id;
+    let mut asked = Vec::new();
+    let done = undo::undo(&mut *tx, &root, &undo::Which::Entry(last), false, &mut |q: &str| {
+        asked.push(q.to_string());
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(done.steps.iter().map(|(e, _)| e.id).collect::<Vec<_>>(), [last]);
+    assert!(asked.is_empty());
+    assert!(!subject(&*tx, bob).is_member(org.id));
+    let (kind, _) = refusal(undo::undo(&mut *tx, &root, &undo::Which::Change("no-such-change".into()), false, &mut |_| Ok(())));
+    assert_eq!(kind, Kind::NotFound);
+}
+
+#[test]
+fn can_i_answers_a_permission_in_the_current_org_and_restore_without_one() {
+    use crate::service::can_i;
+    let mut w = World::new();
+    let hd = w.member("hd@example.com", &["helpdesk"]);
+    let org = w.org.clone();
+    let tx = w.read();
+    let helpdesk = subject(&*tx, hd);
+    let current = |_: &dyn Tx| -> crate::error::Result<crate::store::Org> { Ok(org.clone()) };
+    let a = can_i::ask(&*tx, &helpdesk, &current, "user:remove", None, &[]).unwrap();
+    assert!(!a.allowed, "{}", a.reason);
+    let a = can_i::ask(&*tx, &helpdesk, &current, "user:read", None, &[]).unwrap();
+    assert_eq!((a.allowed, a.reason.as_str()), (true, "you hold the permission"));
+    let none = |_: &dyn Tx| -> crate::error::Result<crate::store::Org> { panic!("restore needs no current organization") };
+    let (kind, _) = refusal(can_i::ask(&*tx, &helpdesk, &none, "restore", Some("ghost@example.com"), &[]));
+    assert_eq!(kind, Kind::NotFound);
+    assert_eq!(refusal(can_i::question("remove", &["email".into()])).0, Kind::Usage);
+    assert_eq!(refusal(can_i::question("fly", &[])).0, Kind::Usage);
+}
+
+#[test]
+fn db_check_of_a_healthy_database_finds_no_problem_and_counts_the_chain() {
+    let mut w = World::new();
+    w.member("bob@example.com", &["read-only"]);
+    let checked = crate::service::db::check(&mut w.store).unwrap();
+    assert_eq!((checked.problems.len(), checked.expired_trash), (0, 0));
+    assert!(checked.entries >= 2, "{}", checked.entries);
+}
