@@ -48,6 +48,10 @@ impl Forbidden {
     /// The database and its `-wal`, `-shm` and `-journal` files, beside the
     /// path as given and beside the file it resolves to.
     pub fn database(mut self, db: &Path) -> Forbidden {
+        if crate::store::postgres_url(db).is_some() {
+            // A server's database has no files here.
+            return self;
+        }
         let mut bases = vec![std::path::absolute(db).unwrap_or_else(|_| db.to_path_buf())];
         if let Ok(real) = resolve(db) {
             bases.push(real);

@@ -155,6 +155,7 @@ fn every_json_key_of_every_command_is_in_the_readme_table() {
         vec!["audit", "verify"],
         vec!["db", "check"],
         vec!["db", "migrate"],
+        vec!["db", "copy", "copy.db"],
         vec!["2fa", "status"],
         vec!["can-i", "edit", bob, "--field", "phone"],
         vec!["user", "reset-2fa", bob, "--yes"],

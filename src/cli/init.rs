@@ -26,20 +26,22 @@ pub fn run_init(a: &InitArgs, ctx: &mut Ctx) -> Result<()> {
     let db = init::new_database(ctx.db_path()?)?;
     let (slug, admin) = (f.org.slug.clone(), f.admin.email.clone());
     if ctx.dry_run {
-        ctx.note(format!("would create {} with organization {slug} and administrator {admin}", db.display()));
+        ctx.note(format!("would create {} with organization {slug} and administrator {admin}", crate::store::shown(&db)));
         ctx.note("dry run: nothing was changed");
         return Ok(());
     }
     init::init(&db, &f, ctx.change_id())?;
     // The new database becomes this configuration's, where nothing else is set.
     let mut written = Vec::new();
-    for (key, value) in [("actor", admin.clone()), ("org", slug.clone()), ("database", db.display().to_string())] {
+    // A connection URL is written without its password (PGPASSWORD or
+    // ~/.pgpass give it, as to psql).
+    for (key, value) in [("actor", admin.clone()), ("org", slug.clone()), ("database", crate::store::shown(&db))] {
         if ctx.config.get(key).is_none() {
             ctx.config.set(key, &value)?;
             written.push(key);
         }
     }
-    ctx.note(format!("created {} with organization {slug} and administrator {admin}", db.display()));
+    ctx.note(format!("created {} with organization {slug} and administrator {admin}", crate::store::shown(&db)));
     if !written.is_empty() {
         ctx.note(format!("wrote {} to {}", written.join(", "), ctx.config.path.display()));
     }

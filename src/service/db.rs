@@ -37,6 +37,52 @@ pub fn backup(store: &mut dyn Store, db: &Path, dest: &Path, exists: bool) -> Re
     })
 }
 
+/// `db copy DEST` may write `dest`: not the database itself, and a file
+/// that does not exist yet (a PostgreSQL database is checked when opened).
+pub fn copy_target(from: &Path, dest: &Path) -> Result<()> {
+    if crate::store::shown(from) == crate::store::shown(dest)
+        || crate::safe_file::Forbidden::new().database(from).names(dest).is_some()
+    {
+        return Err(AppError::new(Kind::Conflict, "cannot copy the database into itself")
+            .with_hint("name a new file or an empty PostgreSQL database")
+            .into());
+    }
+    if crate::store::postgres_url(dest).is_none() && std::fs::symlink_metadata(dest).is_ok() {
+        return Err(AppError::new(Kind::Conflict, format!("{} already exists", dest.display()))
+            .with_hint("copy into a new file, or an empty PostgreSQL database")
+            .into());
+    }
+    Ok(())
+}
+
+/// `db copy DEST`: create DEST (a new SQLite file, or acct's schema in an
+/// empty PostgreSQL database) and copy every table of `store` into it. A
+/// new SQLite file is removed again when the copy fails.
+pub fn copy(store: &mut dyn Store, from: &Path, dest: &Path) -> Result<crate::store::copy::Copied> {
+    copy_target(from, dest)?;
+    let mut to = match crate::store::create(dest) {
+        // A server's database that already holds acct's schema, but no
+        // account yet, is a destination too (the copy checks it is empty).
+        Err(e)
+            if crate::store::postgres_url(dest).is_some()
+                && matches!(e.downcast_ref::<crate::error::DbFault>(), Some(crate::error::DbFault::Exists { .. })) =>
+        {
+            crate::store::open(dest)?
+        }
+        other => other?,
+    };
+    let result = crate::store::copy::copy(store, &mut *to);
+    if result.is_err() && crate::store::postgres_url(dest).is_none() {
+        drop(to);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = dest.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(std::path::PathBuf::from(p));
+        }
+    }
+    result
+}
+
 /// What `db check` found.
 pub struct Checked {
     /// The problems (an empty list when the database is healthy).
@@ -78,7 +124,10 @@ pub fn check_failed(problems: &[String]) -> Result<()> {
 /// before, version after).
 pub fn migrate(path: &Path) -> Result<(u32, u32)> {
     // Opening applies pending migrations; read the version before that.
-    let before = crate::store::sqlite::peek_version(path)?;
+    let before = match crate::store::postgres_url(path) {
+        Some(url) => crate::store::postgres::peek_version(url)?,
+        None => crate::store::sqlite::peek_version(path)?,
+    };
     let mut store = crate::store::open(path)?;
     let (after, _) = store.schema_version()?;
     Ok((before, after))
@@ -113,6 +162,11 @@ pub struct Restored {
 /// `db_given` is the database as configured; with `plan_only` nothing is
 /// replaced (`--dry-run`); `ask` confirms the replacement.
 pub fn restore(db_given: &Path, file: &Path, plan_only: bool, ask: &mut Ask<'_>) -> Result<Restored> {
+    if crate::store::postgres_url(db_given).is_some() {
+        return Err(AppError::new(Kind::Usage, "db restore replaces a SQLite file; the database is a PostgreSQL server")
+            .with_hint("copy a backup into an empty PostgreSQL database with 'acct --db FILE db copy URL'")
+            .into());
+    }
     use crate::store::sqlite::restore::{self as file_ops, Candidate, Held};
     let shown = file.display().to_string();
     let refuse = |why: String| -> anyhow::Error {

@@ -26,6 +26,10 @@ impl Founding {
 /// Where `acct init` creates the database: `db` made absolute; refused when
 /// something is there already.
 pub fn new_database(mut db: PathBuf) -> Result<PathBuf> {
+    if store::postgres_url(&db).is_some() {
+        // A server's database: `init` finds out whether it is empty.
+        return Ok(db);
+    }
     if db.is_relative() {
         db = std::env::current_dir()?.join(db);
     }
@@ -66,6 +70,10 @@ pub fn init(db: &Path, f: &Founding, change_id: &str) -> Result<()> {
     })();
     if let Err(e) = result {
         drop(store);
+        if store::postgres_url(db).is_some() {
+            // Nothing was committed; the schema stays, ready for another init.
+            return Err(e);
+        }
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
         }

@@ -83,6 +83,14 @@ pub fn new_change_id() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// An audit time (RFC 3339 as acct writes it, a year past 9999 with its
+/// `+` sign, e.g. `+10000-01-01T00:00:00Z`) in seconds since the Unix epoch:
+/// the form that `audit list --since/--until` compare. `None` for text that
+/// is not a time (an entry written outside acct).
+pub fn unix_seconds(at: &str) -> Option<i64> {
+    at.parse::<chrono::DateTime<chrono::Utc>>().ok().map(|t| t.timestamp())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,9 @@
 
 pub mod chain;
 pub mod conformance;
+pub mod copy;
 pub mod model;
+pub mod postgres;
 pub mod rows;
 pub mod sqlite;
 
@@ -23,16 +25,36 @@ pub use model::*;
 pub use rows::*;
 
 /// Open the database at `location`, migrating it when it is older than this
-/// binary. The one place that picks a backend: today every location is a
-/// SQLite file.
+/// binary. The one place that picks a backend: a `postgres://` or
+/// `postgresql://` URL is a PostgreSQL database, anything else a SQLite file.
 pub fn open(location: &std::path::Path) -> Result<Box<dyn Store>> {
-    Ok(Box::new(sqlite::SqliteStore::open(location)?))
+    match postgres_url(location) {
+        Some(url) => Ok(Box::new(postgres::PgStore::open(url)?)),
+        None => Ok(Box::new(sqlite::SqliteStore::open(location)?)),
+    }
 }
 
-/// Create a new, empty database at `location` (see [`open`]); a conflict
-/// when one exists there.
+/// Create a new, empty database at `location` (see [`open`]): a new SQLite
+/// file, or acct's schema in an empty PostgreSQL database; a conflict when
+/// one exists there.
 pub fn create(location: &std::path::Path) -> Result<Box<dyn Store>> {
-    Ok(Box::new(sqlite::SqliteStore::create(location)?))
+    match postgres_url(location) {
+        Some(url) => Ok(Box::new(postgres::PgStore::create(url)?)),
+        None => Ok(Box::new(sqlite::SqliteStore::create(location)?)),
+    }
+}
+
+/// The connection URL, when `location` is one.
+pub fn postgres_url(location: &std::path::Path) -> Option<&str> {
+    location.to_str().filter(|l| postgres::is_url(l))
+}
+
+/// A database location as messages show it: a URL without its password.
+pub fn shown(location: &std::path::Path) -> String {
+    match postgres_url(location) {
+        Some(url) => postgres::shown_url(url),
+        None => location.display().to_string(),
+    }
 }
 
 /// A database with acct's schema.
@@ -78,6 +100,15 @@ pub trait Tx: OrgStore + UserStore + MembershipStore + GroupStore + InvitationSt
     /// commit resumes them first.
     fn suspend_indexes(&mut self) -> Result<()>;
     fn resume_indexes(&mut self) -> Result<()>;
+
+    /// `db copy`: every row of `table` (one of [`copy::TABLES`]), its
+    /// `columns` in order, read in the order of `key`.
+    fn dump(&self, table: &str, columns: &[&str], key: &str, sink: &mut dyn FnMut(Vec<copy::Cell>) -> Result<()>) -> Result<()>;
+    /// `db copy`: rows into `table`, under the permit of an initialization.
+    fn load(&mut self, p: &Permit, table: &str, columns: &[&str], rows: &[Vec<copy::Cell>]) -> Result<()>;
+    /// `db copy`: the highest audit id ever given, so that the copy's next
+    /// entry continues the chain's numbering.
+    fn set_audit_seq(&mut self, p: &Permit, seq: i64) -> Result<()>;
 }
 
 /// Organizations.

@@ -18,7 +18,7 @@ pub(super) fn run(ctx: &Ctx, BackupArgs { file, force }: BackupArgs) -> Result<(
     let mut session = ctx.session()?;
     let exists = db::backup_target(&file, force)?;
     if ctx.dry_run {
-        ctx.note(format!("would copy {} to {}", ctx.db_path()?.display(), file.display()));
+        ctx.note(format!("would copy {} to {}", crate::store::shown(&ctx.db_path()?), file.display()));
         return Ok(());
     }
     db::backup(session.store(), &ctx.db_path()?, &file, exists)?;

@@ -3,6 +3,7 @@
 
 mod backup;
 mod check;
+mod copy;
 mod migrate;
 mod purge;
 mod restore;
@@ -26,6 +27,16 @@ pub enum DbCmd {
     /// verification of the audit chain. Prints one row per problem on stdout and exits 1 when there
     /// is any; exit 0 when the database is healthy. Warns about users waiting to be purged.
     Check,
+    /// Copy the whole account into a new SQLite file or an empty PostgreSQL database
+    ///
+    /// Copies every table (ids, invitations' token hashes, password and recovery-code hashes,
+    /// TOTP state and the audit chain) into DEST, a new SQLite file or the URL of an empty
+    /// PostgreSQL database (postgres://...), in one transaction: this is how a team moves from a
+    /// file to a server (acct --db team.db db copy postgres://...) and how a server's account is
+    /// taken back into a file. A DEST that already holds an account is refused (exit 5) and
+    /// nothing changes. The source is read as one consistent snapshot; the audit chain verifies in
+    /// the copy as in the original.
+    Copy(copy::CopyArgs),
     /// Apply pending schema migrations (also done automatically)
     ///
     /// Applies the pending schema migrations, each in its own transaction; every command does this
@@ -56,6 +67,7 @@ pub fn run(cmd: DbCmd, ctx: &Ctx) -> Result<()> {
     match cmd {
         DbCmd::Backup(a) => backup::run(ctx, a),
         DbCmd::Check => check::run(ctx),
+        DbCmd::Copy(a) => copy::run(ctx, a),
         DbCmd::Migrate => migrate::run(ctx),
         DbCmd::Purge => purge::run(ctx),
         DbCmd::Restore(a) => restore::run(ctx, a),

@@ -121,13 +121,7 @@ pub fn chain_existing(conn: &Connection) -> Result<()> {
     })
 }
 
-/// An audit time (RFC 3339 as acct writes it, a year past 9999 with its
-/// `+` sign, e.g. `+10000-01-01T00:00:00Z`) in seconds since the Unix epoch:
-/// the form that `audit list --since/--until` compare. `None` for text that
-/// is not a time (an entry written outside acct).
-pub fn unix_seconds(at: &str) -> Option<i64> {
-    at.parse::<chrono::DateTime<chrono::Utc>>().ok().map(|t| t.timestamp())
-}
+pub use crate::store::chain::unix_seconds;
 
 /// Migration 7: the numeric time of the entries written before it. `each`
 /// reads a page completely before it hands the entries over.

@@ -39,6 +39,18 @@ const MIGRATIONS: &[&str] = &[
     include_str!("007_audit_time.sql"),
 ];
 
+/// The migrations' file names, in order (PostgreSQL's are numbered and named the same).
+pub const MIGRATION_NAMES: &[&str] = &[
+    "001_init.sql",
+    "002_delivery_attempt.sql",
+    "003_audit_audience.sql",
+    "004_role_key.sql",
+    "005_audit_chain.sql",
+    "006_name_overrides.sql",
+    "007_audit_time.sql",
+];
+const _: () = assert!(MIGRATIONS.len() == MIGRATION_NAMES.len());
+
 /// The newest schema version this binary knows.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 

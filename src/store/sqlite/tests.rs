@@ -3,7 +3,8 @@
 
 /// The repository contract, one test per check.
 mod conformance {
-    crate::store::conformance::store_conformance!(|| Box::new(super::super::SqliteStore::memory().expect("memory db")));
+    use crate::store::conformance::store_conformance;
+    store_conformance!(|| Box::new(super::super::SqliteStore::memory().expect("memory db")));
 }
 
 mod open {

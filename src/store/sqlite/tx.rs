@@ -9,6 +9,7 @@ use crate::authz::{Op, Permit};
 use crate::error::Result;
 use crate::store::Tx;
 use crate::store::chain::ChainEntry;
+use crate::store::copy::Cell;
 use crate::store::model::Completion;
 use anyhow::Context;
 use rusqlite::{OptionalExtension, Params, Row, Transaction, params};
@@ -218,6 +219,54 @@ impl Tx for SqliteTx<'_> {
         };
         self.all(sql, params![own.or(org).unwrap_or(0), pattern, limit.min(i64::MAX as u64) as i64], |r| r.get("name"))
             .context("reading names to complete")
+    }
+
+    fn dump(&self, table: &str, columns: &[&str], key: &str, sink: &mut dyn FnMut(Vec<Cell>) -> Result<()>) -> Result<()> {
+        use rusqlite::types::ValueRef;
+        let sql = format!("SELECT {} FROM {table} ORDER BY {key}", columns.join(", "));
+        let mut st = self.tx.prepare(&sql).with_context(|| format!("reading {table}"))?;
+        let mut rows = st.query([]).with_context(|| format!("reading {table}"))?;
+        while let Some(r) = rows.next().with_context(|| format!("reading {table}"))? {
+            let mut row = Vec::with_capacity(columns.len());
+            for i in 0..columns.len() {
+                row.push(match r.get_ref(i)? {
+                    ValueRef::Null => Cell::Null,
+                    ValueRef::Integer(n) => Cell::Int(n),
+                    ValueRef::Real(f) => Cell::Text(f.to_string()),
+                    ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => Cell::Bytes(b.to_vec()),
+                });
+            }
+            sink(row)?;
+        }
+        Ok(())
+    }
+
+    fn load(&mut self, p: &Permit, table: &str, columns: &[&str], rows: &[Vec<Cell>]) -> Result<()> {
+        use rusqlite::types::Value;
+        covers(p, &[Op::Init], None, None)?;
+        let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!("INSERT INTO {table} ({}) VALUES ({})", columns.join(", "), marks.join(", "));
+        let mut st = self.tx.prepare_cached(&sql).with_context(|| format!("writing {table}"))?;
+        for row in rows {
+            let values = row.iter().map(|c| match c {
+                Cell::Null => Value::Null,
+                Cell::Int(n) => Value::Integer(*n),
+                Cell::Text(t) => Value::Text(t.clone()),
+                Cell::Bytes(b) => Value::Blob(b.clone()),
+            });
+            st.execute(rusqlite::params_from_iter(values)).with_context(|| format!("writing {table}"))?;
+        }
+        Ok(())
+    }
+
+    fn set_audit_seq(&mut self, p: &Permit, seq: i64) -> Result<()> {
+        covers(p, &[Op::Init], None, None)?;
+        self.tx.execute("DELETE FROM sqlite_sequence WHERE name = 'audit'", []).context("setting the audit sequence")?;
+        self.tx
+            .execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('audit', ?1)", [seq])
+            .context("setting the audit sequence")?;
+        Ok(())
     }
 }
 

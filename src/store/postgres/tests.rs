@@ -1,0 +1,121 @@
+//! The repository conformance suite against a real PostgreSQL server: each
+//! check in a database of its own, made from a template that holds acct's
+//! schema (`CREATE DATABASE … TEMPLATE`, a few tens of milliseconds).
+//!
+//! The server is `ACCT_TEST_POSTGRES` (a URL whose user may create
+//! databases). Without it the checks say so and pass; `.ci/run` starts a
+//! server, sets the variable and `ACCT_REQUIRE_POSTGRES=1`, under which a
+//! missing or unreachable server fails every check.
+
+use super::PgStore;
+use crate::store::Store;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The server's URL, or `None` (and a note) when the tests are to skip.
+pub(crate) fn server() -> Option<String> {
+    match std::env::var("ACCT_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("ACCT_REQUIRE_POSTGRES").is_none(),
+                "ACCT_REQUIRE_POSTGRES is set but ACCT_TEST_POSTGRES names no server"
+            );
+            eprintln!("skipped: ACCT_TEST_POSTGRES names no PostgreSQL server");
+            None
+        }
+    }
+}
+
+/// `url` with its database replaced by `db`.
+pub(crate) fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{db}?{q}"),
+        None => format!("{base}/{db}"),
+    }
+}
+
+/// A new, empty database with acct's schema (uninitialized), made from this
+/// process's template.
+pub(crate) fn fresh_database(server: &str) -> String {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let template = TEMPLATE.get_or_init(|| {
+        let name = format!("acct_tpl_{}", std::process::id());
+        let mut admin = super::connect::client(server).expect("the test server");
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).expect("dropping an old template");
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("creating the template");
+        drop(PgStore::create(&with_database(server, &name)).expect("acct's schema in the template"));
+        name
+    });
+    let name = format!("acct_t_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+    let mut admin = super::connect::client(server).expect("the test server");
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).expect("dropping an old test database");
+    admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}")).expect("a test database");
+    with_database(server, &name)
+}
+
+/// The store of a fresh database, for the conformance checks.
+fn store() -> Option<Box<dyn Store>> {
+    let server = server()?;
+    Some(Box::new(PgStore::open(&fresh_database(&server)).expect("the test database")))
+}
+
+macro_rules! pg_conformance {
+    ($($check:ident,)*) => {
+        $(
+            #[test]
+            fn $check() {
+                if let Some(s) = store() {
+                    crate::store::conformance::$check(s);
+                }
+            }
+        )*
+    };
+}
+
+crate::store::conformance::for_each_check!(pg_conformance);
+
+#[test]
+fn the_migrations_are_numbered_as_sqlites() {
+    let pg: Vec<&str> = super::MIGRATIONS.iter().map(|(name, _)| *name).collect();
+    assert_eq!(pg, crate::store::sqlite::MIGRATION_NAMES);
+}
+
+#[test]
+fn a_database_with_other_tables_is_not_taken_over() {
+    let Some(server) = server() else { return };
+    let url = fresh_database(&server);
+    // Make it a foreign database: drop acct's schema, add a table of someone else's.
+    let mut c = super::connect::client(&url).unwrap();
+    c.batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public; CREATE TABLE invoices (id bigint)").unwrap();
+    let err = PgStore::create(&url).err().expect("refused");
+    let r = crate::error::classify(&err);
+    assert_eq!(r.kind, crate::error::Kind::Conflict);
+    assert!(r.message.ends_with("is not empty and is not an acct database; it was left as it was"), "{}", r.message);
+    let err = PgStore::open(&url).err().expect("refused");
+    assert!(crate::error::classify(&err).message.ends_with("is not an acct database"));
+}
+
+#[test]
+fn an_empty_database_is_missing_until_init_and_then_exists() {
+    let Some(server) = server() else { return };
+    let url = fresh_database(&server);
+    let mut c = super::connect::client(&url).unwrap();
+    c.batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public").unwrap();
+    let err = PgStore::open(&url).err().expect("nothing to open");
+    assert!(crate::error::classify(&err).message.starts_with("no database at postgres"), "{err:#}");
+    let mut s = PgStore::create(&url).unwrap();
+    assert_eq!(s.schema_version().unwrap(), (7, 7));
+    let err = PgStore::create(&url).err().expect("a second create");
+    assert_eq!(crate::error::classify(&err).kind, crate::error::Kind::Conflict);
+}

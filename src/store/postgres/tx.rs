@@ -1,0 +1,303 @@
+//! The PostgreSQL transaction: the statement helpers every area shares, the
+//! audit entry's chained form, and the transaction itself. Each area's SQL
+//! is in its own file, as for SQLite.
+
+use crate::authz::{Op, Permit};
+use crate::error::Result;
+use crate::store::Tx;
+use crate::store::chain::ChainEntry;
+use crate::store::copy::Cell;
+use crate::store::model::Completion;
+use crate::store::sqlite::now;
+use anyhow::Context;
+use postgres::types::ToSql;
+use postgres::{Row, Transaction};
+use std::cell::RefCell;
+
+/// The parameters of a statement.
+pub(super) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+pub struct PgTx<'c> {
+    tx: RefCell<Transaction<'c>>,
+    change_id: String,
+    pub(super) reverts: Option<i64>,
+}
+
+impl<'c> PgTx<'c> {
+    pub fn new(tx: Transaction<'c>, change_id: &str) -> Self {
+        PgTx { tx: RefCell::new(tx), change_id: change_id.to_string(), reverts: None }
+    }
+
+    // ------------------------------------------------ statement helpers
+    // The caller says what each statement was for with `.context(...)`.
+
+    /// Every row of a query.
+    pub(super) fn all<T>(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        mut f: impl FnMut(&Row) -> std::result::Result<T, postgres::Error>,
+    ) -> std::result::Result<Vec<T>, postgres::Error> {
+        self.tx.borrow_mut().query(sql, params)?.iter().map(&mut f).collect()
+    }
+
+    /// The one row of a query.
+    pub(super) fn one<T>(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        f: impl FnOnce(&Row) -> std::result::Result<T, postgres::Error>,
+    ) -> std::result::Result<T, postgres::Error> {
+        f(&self.tx.borrow_mut().query_one(sql, params)?)
+    }
+
+    /// The row of a query, if there is one.
+    pub(super) fn maybe<T>(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        f: impl FnOnce(&Row) -> std::result::Result<T, postgres::Error>,
+    ) -> std::result::Result<Option<T>, postgres::Error> {
+        self.tx.borrow_mut().query_opt(sql, params)?.as_ref().map(f).transpose()
+    }
+
+    /// Run a statement; the number of rows it changed.
+    pub(super) fn run(&self, sql: &str, params: Params<'_>) -> std::result::Result<u64, postgres::Error> {
+        self.tx.borrow_mut().execute(sql, params)
+    }
+
+    /// Rows of a query handed to `f` one at a time as they arrive (constant
+    /// memory); `f` must not use the transaction.
+    pub(super) fn each(&self, sql: &str, params: Params<'_>, f: &mut dyn FnMut(&Row) -> Result<()>) -> Result<u64> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let mut tx = self.tx.borrow_mut();
+        let mut rows = tx.query_raw(sql, params.iter().copied()).context("running a query")?;
+        let mut n = 0;
+        while let Some(r) = rows.next().context("reading the next row")? {
+            f(&r)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Run statements that take no parameters.
+    pub(super) fn batch(&self, sql: &str) -> std::result::Result<(), postgres::Error> {
+        self.tx.borrow_mut().batch_execute(sql)
+    }
+
+    // ------------------------------------------------------------ audit
+
+    /// The slugs of the further organizations that see entries written under `p`.
+    pub(super) fn audience(&self, p: &Permit, org: Option<&str>) -> Result<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for o in p.audience() {
+            if let Some(slug) = self
+                .maybe("SELECT slug FROM orgs WHERE id = $1", &[&o], |r| r.try_get::<_, String>("slug"))
+                .context("reading an organization of the audit audience")?
+                && Some(slug.as_str()) != org
+                && !out.contains(&slug)
+            {
+                out.push(slug);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// The entry as it will be chained, without its id.
+    pub(super) fn chain_entry(
+        &self,
+        p: &Permit,
+        org: Option<&str>,
+        target_id: Option<i64>,
+        target: Option<&str>,
+        changes: String,
+    ) -> ChainEntry {
+        ChainEntry {
+            id: 0,
+            at: now(),
+            actor_id: p.actor_id(),
+            actor: p.actor_label().to_string(),
+            org: org.map(str::to_string),
+            action: p.op().name().to_string(),
+            target_id,
+            target: target.map(str::to_string),
+            changes,
+            change_id: Some(self.change_id.clone()),
+            reverts: self.reverts,
+            audience: Vec::new(),
+            hash: None,
+        }
+    }
+
+    // ------------------------------------------------ labels and shared rows
+
+    /// A change of the user's roles or groups is a change of the user.
+    pub(super) fn touch(&self, user: i64) -> Result<()> {
+        self.run("UPDATE users SET updated_at = $1 WHERE id = $2", &[&now(), &user])
+            .context("updating the user's change time")?;
+        Ok(())
+    }
+
+    pub(super) fn everyone_group(&self, org: i64) -> Result<i64> {
+        self.one("SELECT id FROM groups WHERE org_id = $1 AND slug = 'everyone'", &[&org], |r| r.try_get("id"))
+            .context("reading the organization's 'everyone' group")
+    }
+}
+
+/// The one rule the store keeps (see the SQLite backend's `covers`).
+pub(super) fn covers(p: &Permit, ops: &[Op], org: Option<i64>, target: Option<i64>) -> Result<()> {
+    let op = if ops.contains(&p.op()) { p.op() } else { ops[0] };
+    match org {
+        Some(o) => p.check_in(op, o, target)?,
+        None => p.check(op, target)?,
+    }
+    Ok(())
+}
+
+/// A list stored joined with `;`.
+pub(super) fn split(s: Option<String>) -> Vec<String> {
+    s.map(|s| s.split(';').filter(|x| !x.is_empty()).map(str::to_string).collect()).unwrap_or_default()
+}
+
+impl Tx for PgTx<'_> {
+    fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.into_inner().commit().context("committing the transaction")?;
+        Ok(())
+    }
+
+    fn suspend_indexes(&mut self) -> Result<()> {
+        // The server maintains its indexes in bulk itself (COPY); nothing is
+        // set aside.
+        Ok(())
+    }
+
+    fn resume_indexes(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    fn step_begin(&mut self) -> Result<()> {
+        self.batch("SAVEPOINT step").context("starting a step")?;
+        Ok(())
+    }
+
+    fn step_end(&mut self, keep: bool) -> Result<()> {
+        if keep {
+            self.batch("RELEASE SAVEPOINT step").context("keeping a step")?;
+        } else {
+            self.batch("ROLLBACK TO SAVEPOINT step; RELEASE SAVEPOINT step").context("undoing a step")?;
+        }
+        Ok(())
+    }
+
+    fn is_initialized(&self) -> Result<bool> {
+        self.one("SELECT EXISTS (SELECT 1 FROM orgs) AS initialized", &[], |r| r.try_get("initialized"))
+            .context("looking for an organization")
+    }
+
+    fn completions(&self, p: &Permit, kind: Completion, org: Option<i64>, prefix: &str, limit: u64) -> Result<Vec<String>> {
+        let own = match kind {
+            Completion::Orgs => p.check_orgs()?,
+            _ => {
+                p.check_read(&[kind.perm()], org)?;
+                None
+            }
+        };
+        let pattern = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let sql = match kind {
+            Completion::Users => {
+                "SELECT name FROM (SELECT u.email AS name FROM memberships m JOIN users u ON u.id = m.user_id
+                     WHERE m.org_id = $1 AND u.email LIKE $2 ESCAPE '\\'
+                   UNION SELECT u.username FROM memberships m JOIN users u ON u.id = m.user_id
+                     WHERE m.org_id = $1 AND u.username LIKE $2 ESCAPE '\\') AS names ORDER BY 1 LIMIT $3"
+            }
+            Completion::Roles => {
+                "SELECT name FROM roles WHERE scope = 'org' AND (org_id IS NULL OR org_id = $1) AND name LIKE $2 ESCAPE '\\'
+                 ORDER BY 1 LIMIT $3"
+            }
+            Completion::Groups => {
+                "SELECT slug AS name FROM groups WHERE org_id = $1 AND slug LIKE $2 ESCAPE '\\' ORDER BY 1 LIMIT $3"
+            }
+            Completion::Orgs if own.is_some() => {
+                "SELECT o.slug AS name FROM orgs o JOIN memberships m ON m.org_id = o.id
+                 WHERE m.user_id = $1 AND o.slug LIKE $2 ESCAPE '\\' ORDER BY 1 LIMIT $3"
+            }
+            Completion::Orgs => {
+                "SELECT slug AS name FROM orgs WHERE $1::bigint = $1 AND slug LIKE $2 ESCAPE '\\' ORDER BY 1 LIMIT $3"
+            }
+        };
+        let limit = limit.min(i64::MAX as u64) as i64;
+        self.all(sql, &[&own.or(org).unwrap_or(0), &pattern, &limit], |r| r.try_get("name")).context("reading names to complete")
+    }
+
+    fn dump(&self, table: &str, columns: &[&str], key: &str, sink: &mut dyn FnMut(Vec<Cell>) -> Result<()>) -> Result<()> {
+        use postgres::types::Type;
+        let sql = format!("SELECT {} FROM {table} ORDER BY {key}", columns.join(", "));
+        self.each(&sql, &[], &mut |r| {
+            let mut row = Vec::with_capacity(columns.len());
+            for (i, c) in r.columns().iter().enumerate() {
+                let cell = match *c.type_() {
+                    Type::BOOL => r.try_get::<_, Option<bool>>(i)?.map(|b| Cell::Int(b as i64)),
+                    Type::INT8 => r.try_get::<_, Option<i64>>(i)?.map(Cell::Int),
+                    Type::BYTEA => r.try_get::<_, Option<Vec<u8>>>(i)?.map(Cell::Bytes),
+                    _ => r.try_get::<_, Option<String>>(i)?.map(Cell::Text),
+                };
+                row.push(cell.unwrap_or(Cell::Null));
+            }
+            sink(row)
+        })
+        .with_context(|| format!("reading {table}"))?;
+        Ok(())
+    }
+
+    fn load(&mut self, p: &Permit, table: &str, columns: &[&str], rows: &[Vec<Cell>]) -> Result<()> {
+        use postgres::types::Type;
+        covers(p, &[Op::Init], None, None)?;
+        let marks: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("INSERT INTO {table} ({}) VALUES ({})", columns.join(", "), marks.join(", "));
+        let mut tx = self.tx.borrow_mut();
+        let st = tx.prepare(&sql).with_context(|| format!("writing {table}"))?;
+        let types: Vec<Type> = st.params().to_vec();
+        for row in rows {
+            let mut values: Vec<Box<dyn ToSql + Sync>> = Vec::with_capacity(row.len());
+            for (cell, ty) in row.iter().zip(&types) {
+                values.push(match (cell, ty) {
+                    (Cell::Null, &Type::BOOL) => Box::new(None::<bool>),
+                    (Cell::Null, &Type::INT8) => Box::new(None::<i64>),
+                    (Cell::Null, &Type::BYTEA) => Box::new(None::<Vec<u8>>),
+                    (Cell::Null, _) => Box::new(None::<String>),
+                    (Cell::Int(n), &Type::BOOL) => Box::new(*n != 0),
+                    (Cell::Int(n), &Type::INT8) => Box::new(*n),
+                    (Cell::Int(n), _) => Box::new(n.to_string()),
+                    (Cell::Text(t), &Type::INT8) => {
+                        Box::new(t.parse::<i64>().with_context(|| format!("{table}: '{t}' is not a number"))?)
+                    }
+                    (Cell::Text(t), _) => Box::new(t.clone()),
+                    (Cell::Bytes(b), &Type::BYTEA) => Box::new(b.clone()),
+                    (Cell::Bytes(b), _) => Box::new(String::from_utf8_lossy(b).into_owned()),
+                });
+            }
+            let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|b| &**b as &(dyn ToSql + Sync)).collect();
+            tx.execute(&st, &refs).with_context(|| format!("writing {table}"))?;
+        }
+        Ok(())
+    }
+
+    fn set_audit_seq(&mut self, p: &Permit, seq: i64) -> Result<()> {
+        covers(p, &[Op::Init], None, None)?;
+        self.run(
+            "INSERT INTO acct_meta (key, value) VALUES ('audit_seq', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&seq.to_string()],
+        )
+        .context("setting the audit sequence")?;
+        // The identities continue after the copied ids.
+        self.batch(
+            "SELECT setval(pg_get_serial_sequence(t, 'id'), coalesce(m, 0) + 1, false)
+               FROM (VALUES ('orgs', (SELECT max(id) FROM orgs)), ('groups', (SELECT max(id) FROM groups)),
+                            ('users', (SELECT max(id) FROM users)), ('roles', (SELECT max(id) FROM roles)),
+                            ('invitations', (SELECT max(id) FROM invitations))) AS s (t, m)",
+        )
+        .context("moving the id sequences past the copied rows")?;
+        Ok(())
+    }
+}
