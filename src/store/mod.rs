@@ -17,6 +17,7 @@ pub mod copy;
 pub mod model;
 pub mod postgres;
 pub mod rows;
+pub mod shared;
 pub mod sqlite;
 
 use crate::authz::{PermSet, Permit, Subject};

@@ -92,7 +92,7 @@ impl PgTx<'_> {
     /// The id the next entry gets and the hash it chains to. Ids continue
     /// from the highest ever given (`audit_seq`), so that entries cut off
     /// the end leave a gap that `audit verify` names.
-    fn tail(&self) -> Result<(i64, String)> {
+    pub(super) fn tail(&self) -> Result<(i64, String)> {
         let seq = self.audit_seq()?;
         let last: Option<(i64, Option<String>)> =
             self.maybe("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", &[], |r| {

@@ -34,7 +34,7 @@ impl PgTx<'_> {
         let mut entry = self.chain_entry(p, p.org_slug(), None, None, String::new());
         entry.at = t.clone();
         entry.audience = self.audience(p, p.org_slug())?;
-        let (mut next_id, mut prev) = self.import_chain_tail().context("reading the end of the audit chain")?;
+        let (mut next_id, mut prev) = self.tail().context("reading the end of the audit chain")?;
         for (c, chunk) in rows.chunks(CHUNK).enumerate() {
             let chunk_ids = self.import_chunk(org, everyone, &t, chunk)?;
             // The audit entries of the chunk, chained in row order.
@@ -200,24 +200,6 @@ impl PgTx<'_> {
             .context("giving the imported members their roles")?;
         }
         Ok(out)
-    }
-
-    /// The id the next audit entry gets and the hash it chains to: ids
-    /// continue from the highest ever given (`audit_seq`).
-    fn import_chain_tail(&self) -> Result<(i64, String)> {
-        let seq: Option<String> =
-            self.maybe("SELECT value FROM acct_meta WHERE key = 'audit_seq'", &[], |r| r.try_get("value"))?;
-        let seq: i64 = seq.and_then(|v| v.parse().ok()).unwrap_or(0);
-        let last: Option<(i64, Option<String>)> =
-            self.maybe("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", &[], |r| {
-                Ok((r.try_get("id")?, r.try_get("hash")?))
-            })?;
-        let prev = match &last {
-            None => chain::GENESIS.to_string(),
-            Some((_, h)) => h.clone().unwrap_or_default(),
-        };
-        let max = last.map(|(id, _)| id).unwrap_or(0);
-        Ok((seq.max(max) + 1, prev))
     }
 
     /// Insert chained entries that share the fields of `e` but for their id,

@@ -1,7 +1,7 @@
 //! Identities: the subject the engine decides for, user rows and listings,
 //! the trash, creating and changing a user.
 
-use super::tx::{PgTx, covers, split};
+use super::tx::{PgTx, covers};
 use super::user_query::{Arg, arg_refs, row_to_user, user_query_sql, user_row_sql};
 use crate::authz::{Op, OrgFacts, Perm, PermSet, Permit, Status, Subject};
 use crate::error::Result;
@@ -11,27 +11,7 @@ use crate::store::sqlite::now;
 use crate::store::{Selector, UserSink, UserStore};
 use anyhow::Context;
 
-/// What `--search` looks in: e-mail, username and names, lower-cased
-/// (Unicode-aware), one per line.
-pub(super) fn search_key(email: &str, username: &str, names: [Option<&str>; 3]) -> String {
-    let mut s = format!("{email}\n{username}");
-    for n in names.into_iter().flatten() {
-        s.push('\n');
-        s.push_str(n);
-    }
-    crate::text::nfc(&s).to_lowercase()
-}
-
-/// The search key of a new user.
-pub(super) fn new_user_search_key(u: &NewUser) -> String {
-    search_key(&u.email, &u.username, [u.first_name.as_deref(), u.last_name.as_deref(), u.full_name.as_deref()])
-}
-
-/// The permissions of a `;`- or `,`-joined list of names.
-pub(super) fn perms_from(names: Option<String>) -> PermSet {
-    let v: Vec<Perm> = split(names.map(|s| s.replace(',', ";"))).iter().filter_map(|n| Perm::parse(n)).collect();
-    PermSet::of(&v)
-}
+pub(super) use crate::store::shared::{new_user_search_key, perms_from, search_key};
 
 impl PgTx<'_> {
     pub(super) fn insert_user_row(&self, u: &NewUser) -> Result<i64> {

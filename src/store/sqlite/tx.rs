@@ -11,6 +11,7 @@ use crate::store::Tx;
 use crate::store::chain::ChainEntry;
 use crate::store::copy::Cell;
 use crate::store::model::Completion;
+use crate::store::shared::Entry;
 use anyhow::Context;
 use rusqlite::{OptionalExtension, Params, Row, Transaction, params};
 
@@ -102,21 +103,7 @@ impl<'c> SqliteTx<'c> {
         target: Option<&str>,
         changes: String,
     ) -> ChainEntry {
-        ChainEntry {
-            id: 0,
-            at: now(),
-            actor_id: p.actor_id(),
-            actor: p.actor_label().to_string(),
-            org: org.map(str::to_string),
-            action: p.op().name().to_string(),
-            target_id,
-            target: target.map(str::to_string),
-            changes,
-            change_id: Some(self.change_id.clone()),
-            reverts: self.reverts,
-            audience: Vec::new(),
-            hash: None,
-        }
+        crate::store::shared::chain_entry(p, Entry { org, target_id, target, changes }, &self.change_id, self.reverts)
     }
 
     // ------------------------------------------------ labels and shared rows
@@ -135,22 +122,7 @@ impl<'c> SqliteTx<'c> {
     }
 }
 
-/// The one rule the store keeps: a write is made only under a permit for
-/// one of the operations it serves (`ops`), for this organization (when
-/// `org` is given) and this target (when `target` is given).
-pub(super) fn covers(p: &Permit, ops: &[Op], org: Option<i64>, target: Option<i64>) -> Result<()> {
-    let op = if ops.contains(&p.op()) { p.op() } else { ops[0] };
-    match org {
-        Some(o) => p.check_in(op, o, target)?,
-        None => p.check(op, target)?,
-    }
-    Ok(())
-}
-
-/// A list stored joined with `;`.
-pub(super) fn split(s: Option<String>) -> Vec<String> {
-    s.map(|s| s.split(';').filter(|x| !x.is_empty()).map(str::to_string).collect()).unwrap_or_default()
-}
+pub(super) use crate::store::shared::{covers, split};
 
 impl Tx for SqliteTx<'_> {
     fn commit(mut self: Box<Self>) -> Result<()> {
