@@ -492,7 +492,7 @@ fn db_check_and_migrate_on_a_fresh_database() {
     let r = env.run(&["db", "migrate"]);
     assert_eq!(r.ok(), "");
     // Version 7: the numeric audit times (issue 18.13).
-    assert_eq!(r.stderr, "schema version 7: up to date\n");
+    assert_eq!(r.stderr, "schema version 8: up to date\n");
     assert_eq!(env.query("PRAGMA user_version"), "7");
     assert_eq!(env.query("PRAGMA application_id"), 0x6163_6374.to_string());
     assert_eq!(env.query("PRAGMA journal_mode"), "wal");

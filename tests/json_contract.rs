@@ -100,6 +100,7 @@ const EXEMPT: &[(&str, &str)] = &[
     ("role set", "no result as data yet"),
     ("org use", "no result as data yet"),
     ("db backup", "no result as data yet"),
+    ("db set", "PostgreSQL only (a file has no logins); run in tests/postgres.rs"),
     ("db restore", "replaces the database file; says so on stderr"),
     ("db purge", "no result as data yet"),
     ("invite send", "no result as data yet"),

@@ -49,7 +49,18 @@ fn pg_env(server: &str) -> (Env, String) {
     let env = Env::empty();
     let url = empty_database(server);
     env.run(&["--db", &url, "init", "--org", "acme", "--admin", "ada@example.com", "--name", "Acme Corp"]).ok();
+    // `init` writes the URL without its password; the tests keep it there.
+    env.run(&["config", "set", "database", &url]).ok();
     (env, url)
+}
+
+/// The URL as acct shows it: without the password.
+fn shown(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    match rest.split_once('@') {
+        Some((userinfo, host)) => format!("{scheme}://{}@{host}", userinfo.split(':').next().unwrap()),
+        None => url.to_string(),
+    }
 }
 
 fn sql(url: &str, q: &str) -> Vec<postgres::Row> {
@@ -62,7 +73,7 @@ fn sql(url: &str, q: &str) -> Vec<postgres::Row> {
 fn neutral(r: &Run, env: &Env, url: Option<&str>) -> (i32, String, String) {
     let times = regex_lite(&r.stdout);
     let mut out = (r.code, times, regex_lite(&r.stderr));
-    for loc in [url.map(str::to_string), Some(env.db_path().display().to_string())].into_iter().flatten() {
+    for loc in [url.map(str::to_string), url.map(shown), Some(env.db_path().display().to_string())].into_iter().flatten() {
         out.1 = out.1.replace(&loc, "DB");
         out.2 = out.2.replace(&loc, "DB");
     }
@@ -199,24 +210,37 @@ fn init_refuses_a_database_that_is_not_empty_and_not_accts() {
     assert!(again.starts_with("error: a database already exists at postgres://"), "{again}");
 }
 
+/// The URL with a password: the server's own when it has one (the server
+/// asks for it), else an invented one (a server that trusts loopback
+/// ignores it). Returns the URL and the password.
+fn with_password(url: &str) -> (String, String) {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let userinfo = rest.split_once('@').map(|(u, _)| u).unwrap_or("");
+    match userinfo.split_once(':') {
+        Some((_, pw)) => (url.to_string(), pw.to_string()),
+        None => (url.replacen("://postgres@", "://postgres:hunter2secret@", 1), "hunter2secret".to_string()),
+    }
+}
+
 #[test]
 fn the_password_is_never_printed() {
     let Some(server) = server() else { return };
-    let url = empty_database(&server);
-    // A wrong password for a server that does not ask for one still must
-    // not show; a server that is not there fails to connect, naming the URL without it.
-    let with_pw = url.replacen("://postgres@", "://postgres:hunter2secret@", 1);
+    let (url, pw) = with_password(&empty_database(&server));
     let env = Env::empty();
-    let r = env.run(&["--db", &with_pw, "init", "--org", "acme", "--admin", "ada@example.com"]);
+    let r = env.run(&["--db", &url, "init", "--org", "acme", "--admin", "ada@example.com"]);
     r.ok();
-    assert!(!r.stderr.contains("hunter2secret") && !r.stdout.contains("hunter2secret"), "{r:?}");
+    assert!(r.stderr.starts_with("created postgres://postgres@127.0.0.1:"), "{}", r.stderr);
+    assert!(!r.stderr.contains(&pw) && !r.stdout.contains(&pw), "{r:?}");
     let config = std::fs::read_to_string(env.config_path()).unwrap();
-    assert!(!config.contains("hunter2secret"), "{config}");
-    let gone = "postgres://postgres:hunter2secret@127.0.0.1:1/acct";
-    let r = env.run(&["--db", gone, "user", "list"]);
+    assert!(!config.contains(&pw), "{config}");
+    // The configuration names the database without the password; it comes from PGPASSWORD.
+    let listed = env.run_with(&["user", "list", "--format", "csv", "--columns", "email"], &[("PGPASSWORD", &pw)], None);
+    assert_eq!(listed.ok(), "email\r\nada@example.com\r\n");
+    let gone = format!("postgres://postgres:{pw}@127.0.0.1:1/acct");
+    let r = env.run(&["--db", &gone, "user", "list"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.starts_with("error: cannot connect to the database postgres://postgres@127.0.0.1:1/acct: "), "{}", r.stderr);
-    assert!(!r.stderr.contains("hunter2secret"), "{}", r.stderr);
+    assert!(!r.stderr.contains(&pw), "{}", r.stderr);
 }
 
 #[test]
@@ -229,7 +253,7 @@ fn db_copy_moves_an_account_from_sqlite_to_postgresql_and_back() {
     let url = empty_database(&server);
     let r = lite.run(&["db", "copy", &url]);
     r.ok();
-    assert!(r.stderr.starts_with(&format!("copied {} to {url}: ", lite.db_path().display())), "{}", r.stderr);
+    assert!(r.stderr.starts_with(&format!("copied {} to {}: ", lite.db_path().display(), shown(&url))), "{}", r.stderr);
     // The copy is refused once the destination holds an account.
     lite.run(&["db", "copy", &url]).fails(5);
     let on_pg = |args: &[&str]| {
@@ -315,4 +339,121 @@ fn sixteen_concurrent_writers_lose_no_update() {
         assert!(shown.ok().contains(&format!("\"last_name\": \"N{i}x{last}\"")), "{p}: {}", shown.stdout);
     }
     assert_eq!(pg.run(&["audit", "verify"]).code, 0);
+}
+
+/// `url` for another login with its password.
+fn as_login(url: &str, login: &str, password: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let host = rest.split_once('@').map_or(rest, |(_, h)| h);
+    format!("{scheme}://{login}:{password}@{host}")
+}
+
+/// An account bound to a login acts only on connections the server
+/// authenticated as that login; with require-login-binding on, an unbound
+/// account does not act at all. Against a server that checks passwords
+/// (scram-sha-256 in CI), a wrong password does not even connect.
+#[test]
+fn bound_actors_act_only_on_their_own_database_login() {
+    let Some(server) = server() else { return };
+    let (pg, url) = pg_env(&server);
+    let n = std::process::id();
+    let (ada_login, bea_login) = (format!("ada_{n}"), format!("bea_{n}"));
+    let db = url.rsplit('/').next().unwrap().to_string();
+    for (login, pw) in [(&ada_login, "pw-ada"), (&bea_login, "pw-bea")] {
+        sql(&server, &format!("DROP ROLE IF EXISTS {login}"));
+        sql(&server, &format!("CREATE ROLE {login} LOGIN PASSWORD '{pw}'"));
+        sql(&url, &format!("GRANT ALL ON ALL TABLES IN SCHEMA public TO {login}"));
+        sql(&url, &format!("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {login}"));
+        sql(&url, &format!("GRANT CONNECT ON DATABASE {db} TO {login}"));
+    }
+    let (as_ada, as_bea) = (as_login(&url, &ada_login, "pw-ada"), as_login(&url, &bea_login, "pw-bea"));
+    pg.run(&["user", "add", "bea@example.com", "--role", "full-admin", "--no-send"]).ok();
+    sql(&url, "UPDATE users SET status = 'active', accepted = true WHERE email = 'bea@example.com'");
+
+    // Bind both, as ada (unbound yet, on the administrator's connection).
+    let bound = pg.run(&["user", "edit", "ada@example.com", "--db-login", &ada_login]);
+    assert_eq!(bound.ok(), "", "{}", bound.stderr);
+    assert_eq!(bound.stderr, format!("ada@example.com: changed db_login: ∅ → {ada_login}\n"));
+    // Now ada acts only as her login: the administrator's connection is refused.
+    let refused = pg.run(&["user", "edit", "bea@example.com", "--db-login", &bea_login]).fails(4).to_string();
+    assert_eq!(
+        refused,
+        format!(
+            "error: permission denied: ada@example.com acts only on the database login '{ada_login}'; this connection is the login 'postgres'\n\
+             hint: connect as '{ada_login}' (the user in the database URL)\n"
+        )
+    );
+    pg.run(&["--db", &as_ada, "user", "edit", "bea@example.com", "--db-login", &bea_login]).ok();
+    // One login proves one account.
+    let twice = pg.run(&["--db", &as_ada, "user", "edit", "bea@example.com", "--db-login", &ada_login]).fails(5).to_string();
+    assert!(
+        twice.starts_with(&format!("error: the database login '{ada_login}' is bound to ada@example.com already")),
+        "{twice}"
+    );
+    let who = pg.run(&["--db", &as_ada, "whoami", "--format", "json"]);
+    assert!(who.ok().contains(&format!("\"db_login\": \"{ada_login}\"")), "{}", who.stdout);
+    // Bea's account on ada's login is refused, and on her own works.
+    let r = pg.run_with(&["--db", &as_ada, "user", "list"], &[("ACCT_ACTOR", "bea@example.com")], None);
+    assert_eq!(r.code, 4, "{r:?}");
+    let r = pg.run_with(
+        &["--db", &as_bea, "user", "list", "--format", "csv", "--columns", "email"],
+        &[("ACCT_ACTOR", "bea@example.com")],
+        None,
+    );
+    assert_eq!(r.ok(), "email\r\nada@example.com\r\nbea@example.com\r\n");
+    // A password the server does not accept does not connect (scram-sha-256).
+    if std::env::var("ACCT_TEST_POSTGRES_AUTH").as_deref() == Ok("scram-sha-256") {
+        let wrong = as_login(&url, &ada_login, "pw-bea");
+        let r = pg.run(&["--db", &wrong, "whoami"]);
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(r.stderr.contains("password authentication failed"), "{}", r.stderr);
+        assert!(!r.stderr.contains("pw-bea"), "{}", r.stderr);
+    }
+    // Requiring bindings: carol, unbound, no longer acts; the setting is audited.
+    pg.run(&["--db", &as_ada, "user", "add", "carol@example.com", "--role", "full-admin", "--no-send"]).ok();
+    sql(&url, "UPDATE users SET status = 'active', accepted = true WHERE email = 'carol@example.com'");
+    let carol = |args: &[&str]| pg.run_with(args, &[("ACCT_ACTOR", "carol@example.com")], None);
+    assert_eq!(carol(&["user", "list"]).code, 0);
+    let on = pg.run(&["--db", &as_ada, "db", "set", "require-login-binding", "on"]);
+    assert_eq!(on.stderr, "require-login-binding set to on\n");
+    let r = carol(&["user", "list"]);
+    assert_eq!(
+        r.fails(4),
+        "error: permission denied: carol@example.com is bound to no database login, and this database requires one\n\
+         hint: an administrator binds it with 'acct user edit USER --db-login NAME'\n"
+    );
+    let audit = pg.run(&["--db", &as_ada, "audit", "list", "--action", "db.set", "--format", "csv"]);
+    assert!(audit.ok().contains("require_login_binding"), "{}", audit.stdout);
+    pg.run(&["--db", &as_ada, "db", "set", "require-login-binding", "off"]).ok();
+    assert_eq!(carol(&["user", "list"]).code, 0);
+    for login in [&ada_login, &bea_login] {
+        sql(&url, &format!("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {login}"));
+        sql(&url, &format!("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {login}"));
+        sql(&url, &format!("REVOKE CONNECT ON DATABASE {db} FROM {login}"));
+        sql(&server, &format!("DROP ROLE {login}"));
+    }
+}
+
+/// A file has no logins: binding one, or requiring bindings, is refused
+/// there (exit 2) and changes nothing.
+#[test]
+fn a_sqlite_file_has_no_logins_to_bind() {
+    let env = Env::new();
+    let before = env.audit_count();
+    assert_eq!(
+        env.run(&["user", "edit", "ada@example.com", "--db-login", "ada"]).fails(2),
+        "error: database logins exist only on PostgreSQL; this database is a file\n\
+         hint: a file's actor is whoever can open the file: protect it with its mode (0600)\n"
+    );
+    assert_eq!(
+        env.run(&["db", "set", "require-login-binding", "on"]).fails(2),
+        "error: database logins exist only on PostgreSQL; this database is a file\n"
+    );
+    assert_eq!(
+        env.run(&["user", "edit", "ada@example.com", "--db-login", "bad name "]).fails(6).lines().next(),
+        Some("error: invalid database login 'bad name '")
+    );
+    assert_eq!(env.audit_count(), before);
+    let who = env.run(&["whoami", "--format", "json"]);
+    assert!(who.ok().contains("\"db_login\": null"), "{}", who.stdout);
 }

@@ -132,6 +132,14 @@ pub enum Request<'a> {
     UserReset2fa {
         target: &'a Subject,
     },
+    /// Bind an account to a database login, or unbind it (SPEC §6): an
+    /// admin of the account's organization who is not less privileged than
+    /// it anywhere, or a global admin.
+    UserBindLogin {
+        target: &'a Subject,
+    },
+    /// Change a setting of the whole database: global admins only.
+    DbSet,
     InviteSend {
         target: &'a Subject,
     },
@@ -481,6 +489,20 @@ pub fn decide(actor: &Subject, req: &Request<'_>) -> Result<Permit, Refusal> {
                     .with_hint(format!("set --sso-disabled true on {} first, or reset 2FA in the SSO provider", target.label)));
             }
             Ok(identity_permit(actor, Op::UserReset2fa, Some(org), target))
+        }
+        Request::UserBindLogin { target } => {
+            if need_global(actor, Perm::GlobalAdmin).is_ok() {
+                let org = target.org.as_ref();
+                return Ok(identity_permit(actor, Op::UserBindLogin, org, target));
+            }
+            let org = target_org(target)?;
+            need(actor, org, Perm::OrgAdmin)?;
+            not_more_privileged_anywhere(actor, target, "bind the database login of")?;
+            Ok(identity_permit(actor, Op::UserBindLogin, Some(org), target))
+        }
+        Request::DbSet => {
+            need_global(actor, Perm::GlobalAdmin)?;
+            Ok(permit(actor, Op::DbSet, None, None))
         }
         Request::InviteSend { target } => {
             let org = target_org(target)?;

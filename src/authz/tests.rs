@@ -623,6 +623,8 @@ enum Action {
     UserRemove,
     UserRestore,
     UserReset2fa,
+    UserBindLogin,
+    DbSet,
     InviteSend,
 }
 
@@ -667,6 +669,8 @@ fn perform(actor: &Subject, action: Action, w: &World) -> Result<Permit, Refusal
         Action::UserRemove => Request::UserRemove { org: &w.acme, target: &w.bob },
         Action::UserRestore => Request::UserRestore { org: &w.acme, target: &w.bob, roles: PermSet::EMPTY },
         Action::UserReset2fa => Request::UserReset2fa { target: &w.bob },
+        Action::UserBindLogin => Request::UserBindLogin { target: &w.bob },
+        Action::DbSet => Request::DbSet,
         Action::InviteSend => Request::InviteSend { target: &w.ivy },
     };
     decide(actor, &req)
@@ -686,6 +690,8 @@ fn expected_permit(action: Action) -> (Op, Option<i64>, Option<i64>) {
         Action::UserRemove => (Op::UserRemove, Some(ACME), Some(BOB)),
         Action::UserRestore => (Op::UserRestore, Some(ACME), Some(BOB)),
         Action::UserReset2fa => (Op::UserReset2fa, Some(ACME), Some(BOB)),
+        Action::UserBindLogin => (Op::UserBindLogin, Some(ACME), Some(BOB)),
+        Action::DbSet => (Op::DbSet, None, None),
         Action::InviteSend => (Op::InviteSend, Some(ACME), Some(IVY)),
     }
 }
@@ -729,6 +735,8 @@ const ROLE_TABLE: &[(Action, &str, [bool; 7])] = &[
     (Action::UserRestore, "user:invite", [Y, N, N, N, N, Y, N]),
     (Action::UserReset2fa, "user:reset-2fa", [Y, N, Y, N, N, Y, N]),
     (Action::InviteSend, "user:invite", [Y, N, N, N, N, Y, N]),
+    (Action::UserBindLogin, "org:admin", [Y, N, N, N, N, Y, N]),
+    (Action::DbSet, "global:admin", [N, N, N, N, N, Y, N]),
 ];
 
 fn is_global_perm(name: &str) -> bool {
@@ -1673,4 +1681,22 @@ fn the_group_rule_for_additional_groups() {
     assert_eq!(err.message, "permission denied: 'group:manage' is needed in acme (you have user:read)");
     let e = EditFacts { groups: vec![eng], ..edit(&[Field::Groups]) };
     assert!(decide(&gm, &Request::UserEdit { target: &target, edit: &e }).is_ok());
+}
+
+#[test]
+fn an_org_admin_binds_the_login_of_members_but_not_of_someone_more_privileged() {
+    let admin = actor_as(Who::FullAdmin);
+    let acme = acme();
+    let bob = user(BOB, "bob").primary(&acme, ACME_EVERYONE).role(ACME, "read-only").build();
+    let p = decide(&admin, &Request::UserBindLogin { target: &bob }).expect("allowed");
+    assert_eq!((p.op(), p.org_id(), p.target()), (Op::UserBindLogin, Some(ACME), Some(BOB)));
+    // Binding a global admin to a login the org admin controls would let
+    // the org admin act as them once bindings are required.
+    let root = user(IVY, "root").primary(&acme, ACME_EVERYONE).role(ACME, "full-admin").global("global-admin").build();
+    let e = decide(&admin, &Request::UserBindLogin { target: &root }).expect_err("refused");
+    assert_eq!(e.kind, crate::error::Kind::Denied);
+    assert!(e.message.contains("bind the database login of"), "{}", e.message);
+    // A global admin binds anyone.
+    let ga = actor_as(Who::GlobalAdmin);
+    assert!(decide(&ga, &Request::UserBindLogin { target: &root }).is_ok());
 }

@@ -66,6 +66,7 @@ pub fn run_whoami(ctx: &Ctx) -> Result<()> {
             ("role", json!(w.roles)),
             ("global_roles", json!(w.global_roles)),
             ("organizations", json!(w.organizations)),
+            ("db_login", json!(w.db_login)),
         ],
     )?;
     if let Some(org) = &w.org

@@ -90,6 +90,8 @@ pub struct WhoAmI {
     pub roles: Vec<String>,
     pub global_roles: Vec<String>,
     pub organizations: Vec<String>,
+    /// The database login the account is bound to (PostgreSQL).
+    pub db_login: Option<String>,
 }
 
 /// The acting user, with their roles in `org` (the current organization,
@@ -108,5 +110,6 @@ pub fn whoami(tx: &dyn Tx, actor: &Subject, org: Option<Org>) -> Result<WhoAmI> 
         roles,
         global_roles: tx.global_roles_of(actor.id)?,
         organizations: tx.memberships_of(actor.id)?,
+        db_login: tx.db_login(actor.id)?,
     })
 }

@@ -12,6 +12,7 @@ pub mod group;
 pub mod import;
 pub mod init;
 pub mod invite;
+pub mod login;
 pub mod org;
 pub mod record;
 pub mod role;

@@ -163,6 +163,7 @@ impl Ctx {
         let id = tx.find_user(&sel)?.ok_or_else(unknown)?;
         let s = tx.subject(id)?.ok_or_else(unknown)?;
         authz::check_actor(&s)?;
+        crate::service::login::check(tx, &s)?;
         Ok(s)
     }
 

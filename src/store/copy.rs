@@ -61,6 +61,7 @@ pub const TABLES: &[(&str, &[&str], &str)] = &[
             "updated_at",
             "full_name_set",
             "initials_set",
+            "db_login",
         ],
         "id",
     ),

@@ -110,6 +110,13 @@ pub trait Tx: OrgStore + UserStore + MembershipStore + GroupStore + InvitationSt
     /// `db copy`: the highest audit id ever given, so that the copy's next
     /// entry continues the chain's numbering.
     fn set_audit_seq(&mut self, p: &Permit, seq: i64) -> Result<()>;
+
+    /// The login this connection was authenticated as by the server
+    /// (PostgreSQL's `session_user`); `None` for a file, which has none.
+    fn session_login(&self) -> Result<Option<String>>;
+    /// A setting of the whole database (`require_login_binding`).
+    fn setting(&self, key: &str) -> Result<Option<String>>;
+    fn set_setting(&mut self, p: &Permit, key: &str, value: &str) -> Result<()>;
 }
 
 /// Organizations.
@@ -162,6 +169,13 @@ pub trait UserStore {
     fn account(&self, user: i64) -> Result<Option<Account>>;
     /// `org/slug` of the user's additional groups, sorted.
     fn additional_groups(&self, user: i64) -> Result<Vec<String>>;
+
+    /// The database login the account is bound to (SPEC §6).
+    fn db_login(&self, user: i64) -> Result<Option<String>>;
+    /// The account bound to a database login.
+    fn user_of_login(&self, login: &str) -> Result<Option<i64>>;
+    /// Bind the account to a login, or (`None`) unbind it.
+    fn set_db_login(&mut self, p: &Permit, user: i64, login: Option<&str>) -> Result<()>;
 
     /// A new identity (status invited unless `user.status` says otherwise).
     fn insert_user(&mut self, p: &Permit, user: &NewUser) -> Result<i64>;

@@ -7,6 +7,7 @@ mod copy;
 mod migrate;
 mod purge;
 mod restore;
+mod set;
 
 use crate::error::Result;
 use crate::service::session::Ctx;
@@ -61,6 +62,14 @@ pub enum DbCmd {
     /// Confirmation on a terminal, --yes otherwise (exit 2); --dry-run runs the checks and says
     /// what would happen.
     Restore(restore::RestoreArgs),
+    /// Change a setting of the whole database (global admin; audited as db.set)
+    ///
+    /// require-login-binding on: on PostgreSQL, every actor must be an account bound to the
+    /// database login of the connection ('acct user edit USER --db-login NAME'), so that the
+    /// server's authentication proves who acts; an unbound actor is refused (exit 4). Turning it
+    /// on needs your own account to be bound first. off: unbound actors act again (a bound one
+    /// still only on its login).
+    Set(set::SetArgs),
 }
 
 pub fn run(cmd: DbCmd, ctx: &Ctx) -> Result<()> {
@@ -71,5 +80,6 @@ pub fn run(cmd: DbCmd, ctx: &Ctx) -> Result<()> {
         DbCmd::Migrate => migrate::run(ctx),
         DbCmd::Purge => purge::run(ctx),
         DbCmd::Restore(a) => restore::run(ctx, a),
+        DbCmd::Set(a) => set::run(ctx, a),
     }
 }

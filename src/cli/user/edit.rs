@@ -17,6 +17,9 @@ macro_rules! edit_flags {
             #[arg(add = crate::cli::complete::users())]
             user: String,
             $($f)*
+            /// Bind the account to this PostgreSQL login ('' unbinds; org or global admin)
+            #[arg(long, value_name = "LOGIN")]
+            db_login: Option<String>,
         }
     };
     (@emit [$($f:tt)*] (text, $name:ident, $v:ident, $l:literal, $p:tt, $c:tt, $w:tt, $s:ident, $k:tt, [$($arg:tt)*]), $($rest:tt)*) => {
@@ -85,10 +88,24 @@ pub(super) fn parse_bool(s: &str) -> Result<bool, String> {
     crate::validate::boolean("the flag", s).map_err(|_| format!("'{s}' is not a boolean: use true or false"))
 }
 
-pub(super) fn edit(ctx: &Ctx, a: EditFlags) -> Result<()> {
+pub(super) fn edit(ctx: &Ctx, mut a: EditFlags) -> Result<()> {
     let user = a.user.clone();
+    let login = a.db_login.take().map(|l| crate::service::login::login_name(&l)).transpose()?;
     let args = edit_args(a);
-    let result = if args.is_empty() && ctx.interactive() {
+    let result = if let Some(login) = login {
+        // The attributes and the binding in one transaction.
+        let mut session = ctx.session()?;
+        let mut t = session.start_transaction()?;
+        let org = t.org()?;
+        let edited = if args.is_empty() { None } else { Some(user_edit::edit(&mut *t.tx, &t.actor, &org, &user, &args)?) };
+        let (label, before) = crate::service::login::bind(&mut *t.tx, &t.actor, &org, &user, login.as_deref())?;
+        t.finish()?;
+        let mut ch = edited.map(|(_, ch)| ch).unwrap_or_default();
+        if let Some(before) = before {
+            ch.push("db_login", before, login);
+        }
+        (!ch.0.is_empty()).then_some((label, ch))
+    } else if args.is_empty() && ctx.interactive() {
         in_editor(ctx, &user)?
     } else {
         user_edit::require_change(&args)?;

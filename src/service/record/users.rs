@@ -194,3 +194,16 @@ macro_rules! change_of {
     };
 }
 pub(crate) use change_of;
+
+/// Bind `user` to a database login (or unbind it), audited as
+/// `user.bind-login`.
+pub fn bind_login(tx: &mut dyn Tx, p: &Permit, user: i64, label: &str, old: Option<&str>, new: Option<&str>) -> Result<()> {
+    tx.set_db_login(p, user, new)?;
+    audit(tx, p, Some(user), Some(label), json!({"db_login": {"old": old, "new": new}}))
+}
+
+/// Change a setting of the whole database, audited as `db.set`.
+pub fn set_setting(tx: &mut dyn Tx, p: &Permit, key: &str, value: &str, old: &str) -> Result<()> {
+    tx.set_setting(p, key, value)?;
+    audit(tx, p, None, Some(key), json!({ key: {"old": old, "new": value} }))
+}

@@ -257,6 +257,27 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
+    fn session_login(&self) -> Result<Option<String>> {
+        Ok(Some(
+            self.one("SELECT session_user::text AS login", &[], |r| r.try_get("login")).context("reading the session's login")?,
+        ))
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<String>> {
+        self.maybe("SELECT value FROM acct_meta WHERE key = $1", &[&key], |r| r.try_get("value"))
+            .context("reading a database setting")
+    }
+
+    fn set_setting(&mut self, p: &Permit, key: &str, value: &str) -> Result<()> {
+        covers(p, &[Op::DbSet], None, None)?;
+        self.run(
+            "INSERT INTO acct_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&key, &value],
+        )
+        .context("storing a database setting")?;
+        Ok(())
+    }
+
     fn set_audit_seq(&mut self, p: &Permit, seq: i64) -> Result<()> {
         covers(p, &[Op::Init], None, None)?;
         self.run(

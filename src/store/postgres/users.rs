@@ -248,6 +248,25 @@ impl UserStore for PgTx<'_> {
         .context("reading the user's groups")
     }
 
+    fn db_login(&self, user: i64) -> Result<Option<String>> {
+        Ok(self
+            .maybe("SELECT db_login FROM users WHERE id = $1", &[&user], |r| r.try_get::<_, Option<String>>("db_login"))
+            .context("reading the user's database login")?
+            .flatten())
+    }
+
+    fn user_of_login(&self, login: &str) -> Result<Option<i64>> {
+        self.maybe("SELECT id FROM users WHERE db_login = $1", &[&login], |r| r.try_get("id"))
+            .context("looking up a database login")
+    }
+
+    fn set_db_login(&mut self, p: &Permit, user: i64, login: Option<&str>) -> Result<()> {
+        covers(p, &[Op::UserBindLogin], None, Some(user))?;
+        self.run("UPDATE users SET db_login = $1, updated_at = $2 WHERE id = $3", &[&login, &now(), &user])
+            .context("binding the user to a database login")?;
+        Ok(())
+    }
+
     fn insert_user(&mut self, p: &Permit, u: &NewUser) -> Result<i64> {
         covers(p, &[Op::UserAdd, Op::Init], None, None)?;
         self.insert_user_row(u)

@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("005_audit_chain.sql"),
     include_str!("006_name_overrides.sql"),
     include_str!("007_audit_time.sql"),
+    include_str!("008_db_login.sql"),
 ];
 
 /// The migrations' file names, in order (PostgreSQL's are numbered and named the same).
@@ -48,6 +49,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "005_audit_chain.sql",
     "006_name_overrides.sql",
     "007_audit_time.sql",
+    "008_db_login.sql",
 ];
 const _: () = assert!(MIGRATIONS.len() == MIGRATION_NAMES.len());
 

@@ -232,6 +232,24 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn session_login(&self) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<String>> {
+        self.maybe("SELECT value FROM acct_meta WHERE key = ?1", [key], |r| r.get("value")).context("reading a database setting")
+    }
+
+    fn set_setting(&mut self, p: &Permit, key: &str, value: &str) -> Result<()> {
+        covers(p, &[Op::DbSet], None, None)?;
+        self.run(
+            "INSERT INTO acct_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )
+        .context("storing a database setting")?;
+        Ok(())
+    }
+
     fn set_audit_seq(&mut self, p: &Permit, seq: i64) -> Result<()> {
         covers(p, &[Op::Init], None, None)?;
         self.tx.execute("DELETE FROM sqlite_sequence WHERE name = 'audit'", []).context("setting the audit sequence")?;
