@@ -491,9 +491,9 @@ fn db_check_and_migrate_on_a_fresh_database() {
     assert_eq!(r.stderr, "ok: integrity, foreign keys and the audit chain (1 entries)\n");
     let r = env.run(&["db", "migrate"]);
     assert_eq!(r.ok(), "");
-    // Version 7: the numeric audit times (issue 18.13).
+    // Version 8: the database login of an account (PostgreSQL).
     assert_eq!(r.stderr, "schema version 8: up to date\n");
-    assert_eq!(env.query("PRAGMA user_version"), "7");
+    assert_eq!(env.query("PRAGMA user_version"), "8");
     assert_eq!(env.query("PRAGMA application_id"), 0x6163_6374.to_string());
     assert_eq!(env.query("PRAGMA journal_mode"), "wal");
 }
@@ -568,7 +568,7 @@ fn a_newer_schema_is_refused() {
     let env = Env::new();
     env.db().pragma_update(None, "user_version", 99).unwrap();
     let expected = format!(
-        "error: the database {} has schema version 99, newer than this acct knows (7)\nhint: upgrade acct to a version that knows this schema\n",
+        "error: the database {} has schema version 99, newer than this acct knows (8)\nhint: upgrade acct to a version that knows this schema\n",
         env.db_path().display()
     );
     for args in [&["org", "list"][..], &["db", "migrate"][..], &["db", "check"][..], &["whoami"][..]] {

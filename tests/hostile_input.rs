@@ -110,12 +110,19 @@ fn every_subcommand_refuses_a_non_utf8_argument_without_panicking() {
         for arg in cmd.get_arguments().filter(|a| !a.is_global_set() && a.get_action().takes_values()) {
             let id = arg.get_id().as_str();
             let mut args = base(Some(id));
-            match arg.get_long() {
-                Some(long) if !arg.is_positional() => args.push(os(&format!("--{long}"))),
-                _ => {}
-            }
-            if arg.is_positional() || arg.get_long().is_some() {
-                // A file name in the home directory of the sealed environment.
+            if arg.is_positional() {
+                // In its place among the positionals (a file name in the
+                // home directory of the sealed environment).
+                args = path.iter().map(|s| os(s)).collect();
+                for p in &positionals {
+                    if p.get_id().as_str() == id {
+                        args.push(bad_bytes("hostile-"));
+                    } else if p.is_required_set() {
+                        args.push(os(&filler(p)));
+                    }
+                }
+            } else if let Some(long) = arg.get_long() {
+                args.push(os(&format!("--{long}")));
                 args.push(bad_bytes("hostile-"));
             } else {
                 continue;

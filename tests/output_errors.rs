@@ -339,7 +339,7 @@ fn unset_fields_are_null_not_missing() {
     let v = json(env.run(&["whoami", "--format", "json"]).ok());
     assert_eq!(
         v,
-        json!({"id": 1, "email": "ada@example.com", "username": "ada", "org": null, "role": [], "global_roles": ["global-admin"], "organizations": ["acme"]})
+        json!({"id": 1, "email": "ada@example.com", "username": "ada", "org": null, "role": [], "global_roles": ["global-admin"], "organizations": ["acme"], "db_login": null})
     );
 }
 
