@@ -45,6 +45,7 @@ const WRITE_LOCK: i64 = 0x6163_6374;
 
 pub struct PgStore {
     client: Client,
+    prepared: tx::Prepared,
     /// The URL as messages show it (no password).
     location: String,
     change_id: String,
@@ -90,7 +91,7 @@ impl PgStore {
     fn connect(url: &str) -> Result<PgStore> {
         let location = shown_url(url);
         let client = connect::client(url)?;
-        Ok(PgStore { client, location, change_id: crate::store::chain::new_change_id() })
+        Ok(PgStore { client, prepared: tx::Prepared::default(), location, change_id: crate::store::chain::new_change_id() })
     }
 
     /// The schema version, or `None` when there is no acct schema.
@@ -195,20 +196,21 @@ fn migration_failed(e: &postgres::Error, version: u32) -> anyhow::Error {
 
 impl Store for PgStore {
     fn read(&mut self) -> Result<Box<dyn Tx + '_>> {
-        let tx = self
-            .client
+        let PgStore { client, prepared, change_id, .. } = self;
+        let tx = client
             .build_transaction()
             .isolation_level(postgres::IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()
             .context("starting a read transaction")?;
-        Ok(Box::new(tx::PgTx::new(tx, &self.change_id)))
+        Ok(Box::new(tx::PgTx::new(tx, prepared, change_id)))
     }
 
     fn write(&mut self) -> Result<Box<dyn Tx + '_>> {
-        let mut tx = self.client.transaction().context("starting a write transaction")?;
+        let PgStore { client, prepared, change_id, .. } = self;
+        let mut tx = client.transaction().context("starting a write transaction")?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]).map_err(|e| connect::lock_wait(&e))?;
-        Ok(Box::new(tx::PgTx::new(tx, &self.change_id)))
+        Ok(Box::new(tx::PgTx::new(tx, prepared, change_id)))
     }
 
     fn backup(&mut self, dest: &std::path::Path) -> Result<()> {

@@ -12,21 +12,45 @@ use crate::store::shared::Entry;
 use crate::store::sqlite::now;
 use anyhow::Context;
 use postgres::types::ToSql;
-use postgres::{Row, Transaction};
+use postgres::{Row, Statement, Transaction};
 use std::cell::RefCell;
 
 /// The parameters of a statement.
 pub(super) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
+/// The statements a connection has prepared, by their text: each is parsed
+/// and planned by the server once, then only executed (one round trip
+/// instead of two).
+#[derive(Default)]
+pub struct Prepared(RefCell<std::collections::HashMap<String, Statement>>);
+
+/// Distinct statements kept per connection (built listings vary their text).
+const PREPARED_MAX: usize = 512;
+
 pub struct PgTx<'c> {
     tx: RefCell<Transaction<'c>>,
+    prepared: &'c Prepared,
     change_id: String,
     pub(super) reverts: Option<i64>,
 }
 
 impl<'c> PgTx<'c> {
-    pub fn new(tx: Transaction<'c>, change_id: &str) -> Self {
-        PgTx { tx: RefCell::new(tx), change_id: change_id.to_string(), reverts: None }
+    pub fn new(tx: Transaction<'c>, prepared: &'c Prepared, change_id: &str) -> Self {
+        PgTx { tx: RefCell::new(tx), prepared, change_id: change_id.to_string(), reverts: None }
+    }
+
+    /// The prepared statement of `sql`.
+    fn statement(&self, sql: &str) -> std::result::Result<Statement, postgres::Error> {
+        if let Some(st) = self.prepared.0.borrow().get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self.tx.borrow_mut().prepare(sql)?;
+        let mut cache = self.prepared.0.borrow_mut();
+        if cache.len() >= PREPARED_MAX {
+            cache.clear();
+        }
+        cache.insert(sql.to_string(), st.clone());
+        Ok(st)
     }
 
     // ------------------------------------------------ statement helpers
@@ -39,7 +63,8 @@ impl<'c> PgTx<'c> {
         params: Params<'_>,
         mut f: impl FnMut(&Row) -> std::result::Result<T, postgres::Error>,
     ) -> std::result::Result<Vec<T>, postgres::Error> {
-        self.tx.borrow_mut().query(sql, params)?.iter().map(&mut f).collect()
+        let st = self.statement(sql)?;
+        self.tx.borrow_mut().query(&st, params)?.iter().map(&mut f).collect()
     }
 
     /// The one row of a query.
@@ -49,7 +74,8 @@ impl<'c> PgTx<'c> {
         params: Params<'_>,
         f: impl FnOnce(&Row) -> std::result::Result<T, postgres::Error>,
     ) -> std::result::Result<T, postgres::Error> {
-        f(&self.tx.borrow_mut().query_one(sql, params)?)
+        let st = self.statement(sql)?;
+        f(&self.tx.borrow_mut().query_one(&st, params)?)
     }
 
     /// The row of a query, if there is one.
@@ -59,20 +85,23 @@ impl<'c> PgTx<'c> {
         params: Params<'_>,
         f: impl FnOnce(&Row) -> std::result::Result<T, postgres::Error>,
     ) -> std::result::Result<Option<T>, postgres::Error> {
-        self.tx.borrow_mut().query_opt(sql, params)?.as_ref().map(f).transpose()
+        let st = self.statement(sql)?;
+        self.tx.borrow_mut().query_opt(&st, params)?.as_ref().map(f).transpose()
     }
 
     /// Run a statement; the number of rows it changed.
     pub(super) fn run(&self, sql: &str, params: Params<'_>) -> std::result::Result<u64, postgres::Error> {
-        self.tx.borrow_mut().execute(sql, params)
+        let st = self.statement(sql)?;
+        self.tx.borrow_mut().execute(&st, params)
     }
 
     /// Rows of a query handed to `f` one at a time as they arrive (constant
     /// memory); `f` must not use the transaction.
     pub(super) fn each(&self, sql: &str, params: Params<'_>, f: &mut dyn FnMut(&Row) -> Result<()>) -> Result<u64> {
         use postgres::fallible_iterator::FallibleIterator;
+        let st = self.statement(sql).context("preparing a query")?;
         let mut tx = self.tx.borrow_mut();
-        let mut rows = tx.query_raw(sql, params.iter().copied()).context("running a query")?;
+        let mut rows = tx.query_raw(&st, params.iter().copied()).context("running a query")?;
         let mut n = 0;
         while let Some(r) = rows.next().context("reading the next row")? {
             f(&r)?;
