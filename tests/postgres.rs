@@ -457,3 +457,32 @@ fn a_sqlite_file_has_no_logins_to_bind() {
     let who = env.run(&["whoami", "--format", "json"]);
     assert!(who.ok().contains("\"db_login\": null"), "{}", who.stdout);
 }
+
+/// A writer waits for another at most the busy timeout (10 s), then fails
+/// saying what it waited for and changing nothing; readers never wait.
+#[test]
+fn a_writer_waits_for_another_at_most_the_busy_timeout() {
+    let Some(server) = server() else { return };
+    let (pg, url) = pg_env(&server);
+    let mut holder = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut tx = holder.transaction().unwrap();
+    // The writers' lock, as another acct command holds it ("acct" in ASCII).
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&0x6163_6374i64]).unwrap();
+    let start = std::time::Instant::now();
+    let read = pg.run(&["user", "list", "--format", "csv", "--columns", "email"]);
+    assert_eq!(read.ok(), "email\r\nada@example.com\r\n");
+    assert!(start.elapsed() < std::time::Duration::from_secs(5), "a read waited {:?}", start.elapsed());
+    let before = pg.run(&["audit", "list", "--format", "jsonl"]).ok().lines().count();
+    let start = std::time::Instant::now();
+    let write = pg.run(&["user", "edit", "ada@example.com", "--first-name", "Ada"]);
+    let waited = start.elapsed();
+    assert_eq!(
+        write.fails(1),
+        "error: the database is busy: another acct command held the write lock for 10 s; nothing was changed\n\
+         hint: pg_stat_activity shows the holder (application_name 'acct PID'); try again when it has finished\n"
+    );
+    assert!(waited >= std::time::Duration::from_secs(9) && waited < std::time::Duration::from_secs(30), "{waited:?}");
+    tx.rollback().unwrap();
+    assert_eq!(pg.run(&["audit", "list", "--format", "jsonl"]).ok().lines().count(), before);
+    pg.run(&["user", "edit", "ada@example.com", "--first-name", "Ada"]).ok();
+}
