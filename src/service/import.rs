@@ -313,7 +313,14 @@ struct Planner<'a> {
     group_cache: HashMap<String, Option<i64>>,
     seen_email: HashMap<Box<str>, u64>,
     taken: HashSet<Box<str>>,
+    /// What the database said, in one question per chunk of rows, about
+    /// the chunk's addresses (their user) and usernames (taken or not).
+    known_users: HashMap<String, Option<i64>>,
+    known_taken: HashMap<String, bool>,
 }
+
+/// A record parsed, or its address and why it is refused.
+type Parse = Result<Parsed, (String, String)>;
 
 impl<'a> Planner<'a> {
     fn new(opts: &'a Options) -> Self {
@@ -323,6 +330,8 @@ impl<'a> Planner<'a> {
             group_cache: HashMap::new(),
             seen_email: HashMap::new(),
             taken: HashSet::new(),
+            known_users: HashMap::new(),
+            known_taken: HashMap::new(),
         }
     }
 
@@ -331,21 +340,59 @@ impl<'a> Planner<'a> {
     fn written(&mut self) {
         self.seen_email = HashMap::new();
         self.taken = HashSet::new();
+        self.known_users.clear();
+        self.known_taken.clear();
     }
 
-    /// The outcome of one record and, for a row to apply, what to write and
-    /// the permissions its roles grant.
-    fn row(
-        &mut self,
-        tx: &dyn Tx,
-        org: &Org,
-        rec: &Record,
-        cols: &HashMap<&str, usize>,
-        width: usize,
-    ) -> (Line, Option<(ImportRow, PermSet)>) {
-        let p = match parse_row(rec, cols, width, rec.line) {
+    /// Ask the database once about a chunk's addresses and the usernames
+    /// its new members would get first, instead of once per row (a
+    /// server's round trip costs more than SQLite's look-up).
+    fn prefetch(&mut self, tx: &dyn Tx, chunk: &[Parse]) -> Result<()> {
+        self.known_users.clear();
+        self.known_taken.clear();
+        let parsed = || chunk.iter().filter_map(|p| p.as_ref().ok());
+        let keys: Vec<String> = parsed().map(|p| p.email.key.clone()).collect();
+        let found = tx.ids_by_email_key(&keys)?;
+        for k in keys {
+            let id = found.get(&k).copied();
+            self.known_users.insert(k, id);
+        }
+        let names: Vec<String> = parsed()
+            .map(|p| {
+                p.username.clone().unwrap_or_else(|| validate::username_candidate(&validate::username_base(&p.email.display), 1))
+            })
+            .collect();
+        let taken = tx.taken_usernames(&names)?;
+        for n in names {
+            let t = taken.contains(&n);
+            self.known_taken.insert(n, t);
+        }
+        Ok(())
+    }
+
+    fn user_with_key(&self, tx: &dyn Tx, key: &str) -> Result<Option<i64>, String> {
+        match self.known_users.get(key) {
+            Some(id) => Ok(*id),
+            None => tx.find_user(&Selector::EmailKey(key.to_string())).map_err(|e| e.to_string()),
+        }
+    }
+
+    fn username_taken(&self, tx: &dyn Tx, name: &str) -> Result<bool, String> {
+        if self.taken.contains(name) {
+            return Ok(true);
+        }
+        match self.known_taken.get(name) {
+            Some(t) => Ok(*t),
+            None => tx.username_taken(name).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The outcome of one parsed record and, for a row to apply, what to
+    /// write and the permissions its roles grant.
+    fn row(&mut self, tx: &dyn Tx, org: &Org, line: u64, parsed: Parse) -> (Line, Option<(ImportRow, PermSet)>) {
+        let p = match parsed {
             Ok(p) => p,
-            Err((email, msg)) => return (Line { line: rec.line, email, outcome: Outcome::Error(msg) }, None),
+            Err((email, msg)) => return (Line { line, email, outcome: Outcome::Error(msg) }, None),
         };
         let res = self.decide(tx, org, &p);
         let email = p.email.display.clone();
@@ -390,7 +437,7 @@ impl<'a> Planner<'a> {
                 Some(id.ok_or_else(|| format!("group '{}' not found", one_line(g)))?)
             }
         };
-        let existing = tx.find_user(&Selector::EmailKey(p.email.key.clone())).map_err(|e| e.to_string())?;
+        let existing = self.user_with_key(tx, &p.email.key)?;
         let granted = roles.iter().fold(PermSet::EMPTY, |s, r| s.union(r.perms));
         let row = |new: Option<NewUser>, existing| {
             let role_names: Vec<String> = roles.iter().map(|r| r.name.clone()).collect();
@@ -421,7 +468,7 @@ impl<'a> Planner<'a> {
         }
         let username = match &p.username {
             Some(u) => {
-                if self.taken.contains(u.as_str()) || tx.username_taken(u).map_err(|e| e.to_string())? {
+                if self.username_taken(tx, u)? {
                     return Err(format!("the username '{u}' is taken"));
                 }
                 u.clone()
@@ -431,7 +478,7 @@ impl<'a> Planner<'a> {
                 let mut n = 1;
                 loop {
                     let c = validate::username_candidate(&base, n);
-                    if !self.taken.contains(c.as_str()) && !tx.username_taken(&c).map_err(|e| e.to_string())? {
+                    if !self.username_taken(tx, &c)? {
                         break c;
                     }
                     n += 1;
@@ -446,6 +493,29 @@ impl<'a> Planner<'a> {
 
 /// Rows written per call of the repository (what pass two holds at once).
 const CHUNK: usize = 2048;
+
+/// Read up to [`CHUNK`] records that are not blank into `pool`, and parse
+/// them; empty at the end of the input.
+fn read_chunk<R: Read>(
+    rdr: &mut csv_records::Reader<R>,
+    pool: &mut Vec<Record>,
+    cols: &HashMap<&str, usize>,
+    width: usize,
+) -> Result<Vec<(u64, Parse)>> {
+    let mut n = 0;
+    while n < CHUNK {
+        if n == pool.len() {
+            pool.push(Record::default());
+        }
+        if !rdr.read(&mut pool[n])? {
+            break;
+        }
+        if !pool[n].is_blank() {
+            n += 1;
+        }
+    }
+    Ok(pool[..n].iter().map(|r| (r.line, parse_row(r, cols, width, r.line))).collect())
+}
 
 /// A fingerprint of the lines' outcomes, so that the second pass can prove
 /// it read what the first one validated.
@@ -487,18 +557,23 @@ pub fn import(
     let mut perms = PermSet::EMPTY;
     let mut planned = DefaultHasher::new();
     let mut planner = Planner::new(opts);
-    let mut rec = Record::default();
-    while rdr.read(&mut rec)? {
-        if rec.is_blank() {
-            continue;
+    let mut pool = Vec::new();
+    loop {
+        let parsed = read_chunk(&mut rdr, &mut pool, &cols, width)?;
+        if parsed.is_empty() {
+            break;
         }
-        let (line, row) = planner.row(&*tx, org, &rec, &cols, width);
-        if let Some((_, granted)) = row {
-            perms = perms.union(granted);
+        let (at, rows): (Vec<u64>, Vec<Parse>) = parsed.into_iter().unzip();
+        planner.prefetch(&*tx, &rows)?;
+        for (n, p) in at.into_iter().zip(rows) {
+            let (line, row) = planner.row(&*tx, org, n, p);
+            if let Some((_, granted)) = row {
+                perms = perms.union(granted);
+            }
+            counts.count(&line.outcome);
+            fingerprint(&mut planned, &line);
+            lines.push(&line)?;
         }
-        counts.count(&line.outcome);
-        fingerprint(&mut planned, &line);
-        lines.push(&line)?;
     }
     drop(rdr);
     planner.written();
@@ -537,22 +612,26 @@ pub fn import(
         planner.written();
         Ok(())
     };
-    while rdr.read(&mut rec)? {
-        if rec.is_blank() {
-            continue;
+    loop {
+        let parsed = read_chunk(&mut rdr, &mut pool, &cols, width)?;
+        if parsed.is_empty() {
+            break;
         }
-        let (line, row) = planner.row(&*tx, org, &rec, &cols, width);
-        counted.count(&line.outcome);
-        fingerprint(&mut again, &line);
-        if let Some((r, _)) = row {
-            chunk.push(r);
-            if chunk.len() == CHUNK {
-                flush(&mut *tx, &mut chunk, &mut planner)?;
+        let (at, rows): (Vec<u64>, Vec<Parse>) = parsed.into_iter().unzip();
+        planner.prefetch(&*tx, &rows)?;
+        for (n, p) in at.into_iter().zip(rows) {
+            let (line, row) = planner.row(&*tx, org, n, p);
+            counted.count(&line.outcome);
+            fingerprint(&mut again, &line);
+            if let Some((r, _)) = row {
+                chunk.push(r);
             }
         }
-    }
-    if !chunk.is_empty() {
-        flush(&mut *tx, &mut chunk, &mut planner)?;
+        // Written at the end of each chunk of records, so that the next
+        // chunk's questions see these rows in the database.
+        if !chunk.is_empty() {
+            flush(&mut *tx, &mut chunk, &mut planner)?;
+        }
     }
     drop(rdr);
     if counted != counts || again.finish() != planned.finish() {

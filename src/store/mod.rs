@@ -156,6 +156,27 @@ pub trait UserStore {
         self.user(id, org)
     }
     fn username_taken(&self, username: &str) -> Result<bool>;
+    /// The ids of the users with these e-mail keys (those there are): one
+    /// question for many `find_user`s.
+    fn ids_by_email_key(&self, keys: &[String]) -> Result<std::collections::HashMap<String, i64>> {
+        let mut found = std::collections::HashMap::new();
+        for k in keys {
+            if let Some(id) = self.find_user(&Selector::EmailKey(k.clone()))? {
+                found.insert(k.clone(), id);
+            }
+        }
+        Ok(found)
+    }
+    /// Which of these usernames are taken: one question for many.
+    fn taken_usernames(&self, names: &[String]) -> Result<std::collections::HashSet<String>> {
+        let mut taken = std::collections::HashSet::new();
+        for n in names {
+            if self.username_taken(n)? {
+                taken.insert(n.clone());
+            }
+        }
+        Ok(taken)
+    }
     /// When and from which organization a trashed user was removed, with the roles they had.
     fn trash_info(&self, user: i64) -> Result<Option<TrashInfo>>;
     /// Users moved to the trash before `cutoff` (RFC 3339), oldest first.

@@ -106,7 +106,10 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A connection, with the session settings acct relies on.
+/// A connection, with the session settings acct relies on. Statements are
+/// prepared once but planned for their values each time
+/// (`force_custom_plan`): a generic plan, made while a bulk import's table
+/// was small, went on scanning it whole as it grew.
 pub fn client(url: &str) -> Result<Client> {
     let shown = shown_url(url);
     let (url, tls, root) = tls_params(url)?;
@@ -144,7 +147,8 @@ pub fn client(url: &str) -> Result<Client> {
     })?;
     client
         .batch_execute(&format!(
-            "SET lock_timeout = {LOCK_TIMEOUT_MS}; SET idle_in_transaction_session_timeout = 0; SET client_min_messages = warning"
+            "SET lock_timeout = {LOCK_TIMEOUT_MS}; SET idle_in_transaction_session_timeout = 0; SET client_min_messages = warning;
+             SET plan_cache_mode = force_custom_plan"
         ))
         .context("setting up the database session")?;
     Ok(client)

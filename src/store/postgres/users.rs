@@ -248,6 +248,22 @@ impl UserStore for PgTx<'_> {
         .context("reading the user's groups")
     }
 
+    fn ids_by_email_key(&self, keys: &[String]) -> Result<std::collections::HashMap<String, i64>> {
+        let rows = self
+            .all("SELECT email_key, id FROM users WHERE email_key = ANY($1)", &[&keys], |r| {
+                Ok((r.try_get::<_, String>("email_key")?, r.try_get::<_, i64>("id")?))
+            })
+            .context("looking up e-mail keys")?;
+        Ok(rows.into_iter().collect())
+    }
+
+    fn taken_usernames(&self, names: &[String]) -> Result<std::collections::HashSet<String>> {
+        let rows = self
+            .all("SELECT username FROM users WHERE username = ANY($1)", &[&names], |r| r.try_get::<_, String>("username"))
+            .context("looking up usernames")?;
+        Ok(rows.into_iter().collect())
+    }
+
     fn db_login(&self, user: i64) -> Result<Option<String>> {
         Ok(self
             .maybe("SELECT db_login FROM users WHERE id = $1", &[&user], |r| r.try_get::<_, Option<String>>("db_login"))
