@@ -9,6 +9,7 @@ pub(crate) mod authz;
 pub(crate) mod cli;
 pub(crate) mod config;
 pub(crate) mod error;
+pub(crate) mod location;
 pub(crate) mod mail;
 pub(crate) mod output;
 pub(crate) mod safe_file;

@@ -48,7 +48,7 @@ impl Forbidden {
     /// The database and its `-wal`, `-shm` and `-journal` files, beside the
     /// path as given and beside the file it resolves to.
     pub fn database(mut self, db: &Path) -> Forbidden {
-        if crate::store::postgres_url(db).is_some() {
+        if crate::location::postgres_url(db).is_some() {
             // A server's database has no files here.
             return self;
         }

@@ -45,10 +45,7 @@ pub fn create(location: &std::path::Path) -> Result<Box<dyn Store>> {
     }
 }
 
-/// The connection URL, when `location` is one.
-pub fn postgres_url(location: &std::path::Path) -> Option<&str> {
-    location.to_str().filter(|l| postgres::is_url(l))
-}
+pub use crate::location::postgres_url;
 
 /// A database location as messages show it: a URL without its password.
 pub fn shown(location: &std::path::Path) -> String {

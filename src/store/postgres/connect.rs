@@ -12,11 +12,6 @@ use std::sync::Arc;
 /// The busy timeout: how long a writer waits for another (`lock_timeout`).
 pub const LOCK_TIMEOUT_MS: u64 = crate::store::sqlite::BUSY_TIMEOUT_MS;
 
-/// Whether a database location is a PostgreSQL connection URL.
-pub fn is_url(location: &str) -> bool {
-    location.starts_with("postgres://") || location.starts_with("postgresql://")
-}
-
 /// The URL without its password (and without anything but its scheme when
 /// it cannot be read), as messages show it.
 pub fn shown_url(url: &str) -> String {

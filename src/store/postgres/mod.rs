@@ -24,7 +24,7 @@ mod users;
 use super::{Store, Tx};
 use crate::error::{Absent, DbFault, Result};
 use anyhow::Context;
-pub use connect::{is_url, shown_url};
+pub use connect::shown_url;
 use postgres::Client;
 
 /// Embedded migrations, numbered as SQLite's (the index + 1 is the schema
