@@ -196,6 +196,32 @@ pub enum DbFault {
     DestinationExists {
         location: String,
     },
+    /// The destination of `db copy` already holds an account.
+    HoldsAccount,
+    /// A PostgreSQL database that holds tables of something else.
+    Foreign {
+        location: String,
+    },
+    /// A connection URL that cannot be read (`why` says what is wrong).
+    BadUrl {
+        location: String,
+        why: String,
+        hint: Option<&'static str>,
+    },
+    /// The server could not be reached or refused the connection.
+    Unreachable {
+        location: String,
+        why: String,
+    },
+    /// The root certificates named by `sslrootcert` cannot be used.
+    RootCert {
+        path: String,
+        why: String,
+    },
+    /// Another writer held the write lock for the whole busy timeout.
+    Busy {
+        seconds: u64,
+    },
 }
 
 /// Why nothing could be opened.
@@ -210,7 +236,12 @@ pub enum Absent {
 impl DbFault {
     pub fn kind(&self) -> Kind {
         match self {
-            DbFault::Exists { .. } | DbFault::LinkToNothing { .. } | DbFault::DestinationExists { .. } => Kind::Conflict,
+            DbFault::Exists { .. }
+            | DbFault::LinkToNothing { .. }
+            | DbFault::DestinationExists { .. }
+            | DbFault::HoldsAccount
+            | DbFault::Foreign { .. } => Kind::Conflict,
+            DbFault::BadUrl { .. } => Kind::Usage,
             _ => Kind::Failure,
         }
     }
@@ -235,6 +266,13 @@ impl DbFault {
                 "the database was left as it was; restore it from a backup made with 'acct db backup' if it is damaged"
             }
             DbFault::DestinationExists { .. } => "choose a new file name",
+            DbFault::HoldsAccount => "copy into a new file or an empty database",
+            DbFault::Foreign { .. } => "create an empty database for acct (createdb), or name another with --db",
+            DbFault::BadUrl { hint, .. } => return *hint,
+            DbFault::Unreachable { .. } | DbFault::RootCert { .. } => return None,
+            DbFault::Busy { .. } => {
+                "pg_stat_activity shows the holder (application_name 'acct PID'); try again when it has finished"
+            }
         })
     }
 }
@@ -268,6 +306,16 @@ impl fmt::Display for DbFault {
             }
             DbFault::MigrationFailed { version, why } => write!(f, "migration {version} failed: {}", one_line(why)),
             DbFault::DestinationExists { location } => write!(f, "{location} already exists"),
+            DbFault::HoldsAccount => write!(f, "the destination already holds an account"),
+            DbFault::Foreign { location } => {
+                write!(f, "the database {location} is not empty and is not an acct database; it was left as it was")
+            }
+            DbFault::BadUrl { location, why, .. } => write!(f, "cannot read the database URL {location}: {}", one_line(why)),
+            DbFault::Unreachable { location, why } => write!(f, "cannot connect to the database {location}: {}", one_line(why)),
+            DbFault::RootCert { path, why } => write!(f, "cannot use sslrootcert {}: {}", one_line(path), one_line(why)),
+            DbFault::Busy { seconds } => {
+                write!(f, "the database is busy: another acct command held the write lock for {seconds} s; nothing was changed")
+            }
         }
     }
 }

@@ -129,9 +129,7 @@ pub type Copied = Vec<(&'static str, u64)>;
 pub fn copy(from: &mut dyn Store, to: &mut dyn Store) -> Result<Copied> {
     let src = from.read()?;
     let mut dst = to.write()?;
-    let permit = crate::authz::decide_init(!dst.is_initialized()?).map_err(|_| {
-        crate::error::conflict("the destination already holds an account").with_hint("copy into a new file or an empty database")
-    })?;
+    let permit = crate::authz::decide_init(!dst.is_initialized()?).map_err(|_| crate::error::DbFault::HoldsAccount)?;
     let mut copied = Vec::new();
     for (table, columns, key) in TABLES {
         let mut batch: Vec<Vec<Cell>> = Vec::with_capacity(BATCH);

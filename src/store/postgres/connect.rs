@@ -3,7 +3,7 @@
 //! (through rustls) and `sslrootcert`. The password is never shown: messages
 //! name the URL without it.
 
-use crate::error::{AppError, Kind, Result};
+use crate::error::{DbFault, Result};
 use anyhow::Context;
 use postgres::Client;
 use postgres::config::SslMode;
@@ -65,11 +65,11 @@ fn tls_params(url: &str) -> Result<(String, Tls, Option<String>)> {
                     "verify-ca" => Tls::VerifyCa,
                     "verify-full" => Tls::VerifyFull,
                     other => {
-                        return Err(AppError::new(
-                            Kind::Usage,
-                            format!("invalid sslmode '{}' in the database URL", crate::error::one_line(other)),
-                        )
-                        .with_hint("use disable, prefer, require, verify-ca or verify-full")
+                        return Err(DbFault::BadUrl {
+                            location: shown_url(url),
+                            why: format!("invalid sslmode '{other}'"),
+                            hint: Some("use disable, prefer, require, verify-ca or verify-full"),
+                        }
                         .into());
                     }
                 }
@@ -108,9 +108,8 @@ fn percent_decode(s: &str) -> String {
 pub fn client(url: &str) -> Result<Client> {
     let shown = shown_url(url);
     let (url, tls, root) = tls_params(url)?;
-    let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
-        AppError::new(Kind::Usage, format!("cannot read the database URL {shown}: {}", crate::error::one_line(&e.to_string())))
-    })?;
+    let mut config: postgres::Config =
+        url.parse().map_err(|e: postgres::Error| DbFault::BadUrl { location: shown.clone(), why: e.to_string(), hint: None })?;
     if config.get_password().is_none() {
         if let Some(p) = std::env::var_os("PGPASSWORD").filter(|p| !p.is_empty()) {
             config.password(p.as_encoded_bytes());
@@ -138,7 +137,7 @@ pub fn client(url: &str) -> Result<Client> {
             }
             s
         });
-        crate::error::failure(format!("cannot connect to the database {shown}: {}", crate::error::one_line(&why)))
+        DbFault::Unreachable { location: shown.clone(), why }
     })?;
     client
         .batch_execute(&format!(
@@ -226,11 +225,10 @@ fn tls_config(tls: Tls, root: Option<&str>) -> Result<rustls::ClientConfig> {
     match root {
         Some(path) => {
             use rustls_pki_types::pem::PemObject;
-            let certs = rustls_pki_types::CertificateDer::pem_file_iter(path)
-                .map_err(|e| crate::error::failure(format!("cannot read sslrootcert {path}: {e}")))?;
+            let bad = |why: String| DbFault::RootCert { path: path.to_string(), why };
+            let certs = rustls_pki_types::CertificateDer::pem_file_iter(path).map_err(|e| bad(e.to_string()))?;
             for c in certs {
-                let c = c.map_err(|e| crate::error::failure(format!("cannot read sslrootcert {path}: {e}")))?;
-                roots.add(c).map_err(|e| crate::error::failure(format!("sslrootcert {path}: {e}")))?;
+                roots.add(c.map_err(|e| bad(e.to_string()))?).map_err(|e| bad(e.to_string()))?;
             }
         }
         None if matches!(tls, Tls::VerifyCa | Tls::VerifyFull) => {
@@ -313,15 +311,7 @@ impl rustls::client::danger::ServerCertVerifier for Lenient {
 pub fn lock_wait(e: &postgres::Error) -> anyhow::Error {
     let timed_out = e.as_db_error().is_some_and(|d| d.code() == &postgres::error::SqlState::LOCK_NOT_AVAILABLE);
     if timed_out {
-        return AppError::new(
-            Kind::Failure,
-            format!(
-                "the database is busy: another acct command held the write lock for {} s; nothing was changed",
-                LOCK_TIMEOUT_MS / 1000
-            ),
-        )
-        .with_hint("pg_stat_activity shows the holder (application_name 'acct PID'); try again when it has finished")
-        .into();
+        return DbFault::Busy { seconds: LOCK_TIMEOUT_MS / 1000 }.into();
     }
     anyhow::anyhow!("waiting for the other acct writers: {e}")
 }

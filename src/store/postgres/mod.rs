@@ -77,12 +77,7 @@ impl PgStore {
             return Err(DbFault::Exists { location: store.location.clone() }.into());
         }
         if store.foreign_tables()? > 0 {
-            return Err(crate::error::conflict(format!(
-                "the database {} is not empty and is not an acct database; it was left as it was",
-                store.location
-            ))
-            .with_hint("create an empty database for acct (createdb), or name another with --db")
-            .into());
+            return Err(DbFault::Foreign { location: store.location.clone() }.into());
         }
         store.migrate()?;
         Ok(store)
