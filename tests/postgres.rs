@@ -486,3 +486,48 @@ fn a_writer_waits_for_another_at_most_the_busy_timeout() {
     assert_eq!(pg.run(&["audit", "list", "--format", "jsonl"]).ok().lines().count(), before);
     pg.run(&["user", "edit", "ada@example.com", "--first-name", "Ada"]).ok();
 }
+
+/// TLS by `sslmode`, against a server with a certificate for `db.example`
+/// signed by a test CA (`ACCT_TEST_POSTGRES_CA`, set by `.ci/run`):
+/// require encrypts without checking, verify-ca checks the chain only,
+/// verify-full the chain and the host name; an unknown issuer is refused.
+#[test]
+fn tls_follows_sslmode_and_sslrootcert() {
+    let Some(server) = server() else { return };
+    let Ok(ca) = std::env::var("ACCT_TEST_POSTGRES_CA") else {
+        assert!(std::env::var_os("ACCT_REQUIRE_POSTGRES").is_none(), "ACCT_TEST_POSTGRES_CA names no test CA");
+        eprintln!("skipped: ACCT_TEST_POSTGRES_CA names no CA of the server's certificate");
+        return;
+    };
+    let (pg, url) = pg_env(&server);
+    let encrypted = |u: &str| {
+        let r = pg.run(&["--db", u, "whoami", "--format", "json"]);
+        (r.code, r.stderr)
+    };
+    let port = url.split("127.0.0.1:").nth(1).unwrap().split('/').next().unwrap().to_string();
+    let by_name = url.replacen(&format!("127.0.0.1:{port}"), &format!("db.example:{port}"), 1);
+    let q = |base: &str, params: &str| format!("{base}?{params}");
+    // The server's certificate names db.example, reached at 127.0.0.1.
+    assert_eq!(encrypted(&q(&url, "sslmode=require")).0, 0);
+    assert_eq!(encrypted(&q(&url, "sslmode=disable")).0, 0);
+    assert_eq!(encrypted(&q(&by_name, &format!("hostaddr=127.0.0.1&sslmode=verify-full&sslrootcert={ca}"))).0, 0);
+    assert_eq!(encrypted(&q(&url, &format!("sslmode=verify-ca&sslrootcert={ca}"))).0, 0);
+    // verify-full to 127.0.0.1: not the name in the certificate.
+    let (code, err) = encrypted(&q(&url, &format!("sslmode=verify-full&sslrootcert={ca}")));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.starts_with("error: cannot connect to the database postgres://postgres@127.0.0.1:"), "{err}");
+    assert!(err.contains("invalid peer certificate: certificate not valid for name"), "{err}");
+    // The system's roots do not know the test CA.
+    let (code, err) = encrypted(&q(&by_name, "hostaddr=127.0.0.1&sslmode=verify-full"));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("invalid peer certificate: UnknownIssuer"), "{err}");
+    // A root file that is not PEM.
+    let bogus = pg.home().join("bogus.pem");
+    std::fs::write(&bogus, "not a certificate").unwrap();
+    let (code, err) = encrypted(&q(&url, &format!("sslmode=verify-ca&sslrootcert={}", bogus.display())));
+    assert_eq!(code, 1, "{err}");
+    let (code, err) = encrypted(&q(&url, "sslmode=sometimes"));
+    let expect = format!("error: cannot read the database URL {}?sslmode=sometimes: invalid sslmode 'sometimes'", shown(&url));
+    assert_eq!((code, err.lines().next().unwrap_or("")), (2, expect.as_str()));
+    assert!(err.contains("hint: use disable, prefer, require, verify-ca or verify-full"), "{err}");
+}
