@@ -316,6 +316,9 @@ def main():
     ap.add_argument("--sqlite3", default=shutil.which("sqlite3"), help="sqlite3 shell (default: on PATH)")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for every process (repeatable), e.g. to try a build's switches")
+    ap.add_argument("--postgres", metavar="URL",
+                    help="also import into a new database on this PostgreSQL server (a URL whose user may create "
+                         "databases), reported against acct's SQLite import")
     ap.add_argument("--tmpdir", help="where to put the scratch directory (default: the system's)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory (CSV and databases)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
@@ -592,6 +595,24 @@ def bench(a, n, import_runs, acct, sqlite3, scratch, log):
            note=f"{rate:,.0f} rows/s")
     for s in ("", "-wal", "-shm"):
         Path(f"{scratch / 'bulk.db'}{s}").unlink(missing_ok=True)
+    if a.postgres:
+        psql = shutil.which("psql") or sys.exit("benchmark: --postgres needs psql on PATH")
+        base, _, _ = a.postgres.partition("?")
+        server_root = base.rsplit("/", 1)[0] if base.count("/") > 2 else base
+        pr = []
+        for i in range(import_runs):
+            name = f"acct_bench_{os.getpid()}_{i}"
+            for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
+                subprocess.run([psql, a.postgres, "-qc", sql], check=True, capture_output=True)
+            url = f"{server_root}/{name}"
+            penv = sealed_env(scratch / f"pg{i}")
+            spawn([acct, "--db", url, "init", "--org", ORG, "--admin", ADMIN], penv, errfile=err)
+            pr.append(spawn([acct, "--db", url, "user", "import", str(csv_path), "--no-send"], penv, errfile=err))
+            log(f"  acct import on PostgreSQL {pr[-1].wall:.2f} s")
+            subprocess.run([psql, a.postgres, "-qc", f"DROP DATABASE {name}"], capture_output=True)
+        record("import on PostgreSQL vs on SQLite", pr, ai, target="<= 1.0x", check=lambda am, ratio: ratio <= 1.0,
+               base_label="acct user import into SQLite (the row above)",
+               note=f"{n / med([r.wall for r in pr]):,.0f} rows/s")
     if not a.no_full_baseline:
         users_only = base_import(baseline_import_sql, "baseline")
         fr = [users_only() for _ in range(1)]
