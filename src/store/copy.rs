@@ -25,46 +25,7 @@ pub const TABLES: &[(&str, &[&str], &str)] = &[
     ("acct_meta", &["key", "value"], "key"),
     ("orgs", &["id", "slug", "display_name", "sso", "sms_2fa", "created_at"], "id"),
     ("groups", &["id", "org_id", "slug", "display_name", "created_at"], "id"),
-    (
-        "users",
-        &[
-            "id",
-            "username",
-            "email",
-            "email_key",
-            "first_name",
-            "last_name",
-            "full_name",
-            "initials",
-            "phone",
-            "timezone",
-            "notify",
-            "robot",
-            "sso_disabled",
-            "sms_auto_send",
-            "require_2fa",
-            "status",
-            "accepted",
-            "two_factor",
-            "primary_group_id",
-            "password_hash",
-            "totp_secret",
-            "totp_last_step",
-            "totp_enrolled_at",
-            "twofa_failures",
-            "twofa_locked_until",
-            "trashed_at",
-            "trash_org_id",
-            "trash_roles",
-            "search_key",
-            "created_at",
-            "updated_at",
-            "full_name_set",
-            "initials_set",
-            "db_login",
-        ],
-        "id",
-    ),
+    ("users", USER_COLUMNS, "id"),
     ("memberships", &["org_id", "user_id", "created_at", "role_key"], "org_id, user_id"),
     ("roles", &["id", "org_id", "name", "display_name", "scope", "builtin", "created_at"], "id"),
     ("role_permissions", &["role_id", "permission"], "role_id, permission"),
@@ -116,6 +77,20 @@ pub const TABLES: &[(&str, &[&str], &str)] = &[
 /// its audit sequence, the e-mail key rule it was brought to when opened)
 /// and are not copied.
 pub const BACKEND_META: &[&str] = &["schema_version", "application", "audit_seq", "email_key_version"];
+
+/// The columns of `users`: the plain attributes of the attribute table
+/// (`src/attributes.rs`), and the others.
+macro_rules! user_columns {
+    ([] $(($kind:ident, $name:ident, $($rest:tt)*),)*) => {
+        const USER_COLUMNS: &[&str] = &[
+            "id", "username", "email", "email_key", $(stringify!($name),)* "status", "accepted", "two_factor",
+            "primary_group_id", "password_hash", "totp_secret", "totp_last_step", "totp_enrolled_at", "twofa_failures",
+            "twofa_locked_until", "trashed_at", "trash_org_id", "trash_roles", "search_key", "created_at", "updated_at",
+            "full_name_set", "initials_set", "db_login",
+        ];
+    };
+}
+crate::attributes::plain_attributes! { user_columns }
 
 /// Rows handed to the destination at a time.
 const BATCH: usize = 1000;
