@@ -15,17 +15,19 @@ use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
 pub enum DbCmd {
-    /// Copy the database with SQLite's online backup (safe while in use)
+    /// Copy the database into a new SQLite file (safe while in use)
     ///
     /// Copies the database into FILE with SQLite's online backup, which is safe while other acct
-    /// processes use it; the copy is created with mode 0600. An existing FILE is refused (exit 5)
-    /// unless --force, which replaces it atomically; FILE is never the database or one of its side
-    /// files.
+    /// processes use it; on PostgreSQL, FILE is a consistent snapshot of the whole account written
+    /// as an acct SQLite file (as 'db copy' writes it). The copy is created with mode 0600. An
+    /// existing FILE is refused (exit 5) unless --force, which replaces it atomically; FILE is
+    /// never the database or one of its side files.
     Backup(backup::BackupArgs),
-    /// Run integrity_check and foreign_key_check, and verify the audit chain
+    /// Check the database (SQLite integrity, or the server's consistency) and verify the audit chain
     ///
-    /// Runs SQLite's integrity_check and foreign_key_check, acct's own consistency checks, and the
-    /// verification of the audit chain. Prints one row per problem on stdout and exits 1 when there
+    /// Runs SQLite's integrity_check and foreign_key_check (on PostgreSQL, whose server keeps the
+    /// keys, acct's consistency queries: member counts and role keys), acct's own consistency
+    /// checks, and the verification of the audit chain. Prints one row per problem on stdout and exits 1 when there
     /// is any; exit 0 when the database is healthy. Warns about users waiting to be purged.
     Check,
     /// Copy the whole account into a new SQLite file or an empty PostgreSQL database
