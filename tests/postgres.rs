@@ -465,6 +465,9 @@ fn bound_actors_act_only_on_their_own_database_login() {
         "error: permission denied: carol@example.com is bound to no database login, and this database requires one\n\
          hint: an administrator binds it with 'acct user edit USER --db-login NAME'\n"
     );
+    // Nobody unbinds themself out of a database that requires bindings.
+    let out = pg.run(&["--db", &as_ada, "user", "edit", "ada@example.com", "--db-login", ""]).fails(5).to_string();
+    assert!(out.starts_with("error: ada@example.com cannot unbind their own login while this database requires one"), "{out}");
     let audit = pg.run(&["--db", &as_ada, "audit", "list", "--action", "db.set", "--format", "csv"]);
     assert!(audit.ok().contains("require_login_binding"), "{}", audit.stdout);
     pg.run(&["--db", &as_ada, "db", "set", "require-login-binding", "off"]).ok();

@@ -80,6 +80,14 @@ pub fn bind(
     if before.as_deref() == login {
         return Ok((target.label, None));
     }
+    if login.is_none() && target.id == actor.id && required(&*tx)? {
+        return Err(error::conflict(format!(
+            "{} cannot unbind their own login while this database requires one: it would lock them out",
+            target.label
+        ))
+        .with_hint("turn the requirement off first ('acct db set require-login-binding off'), or bind another login")
+        .into());
+    }
     if let Some(l) = login
         && let Some(other) = tx.user_of_login(l)?
     {
