@@ -34,6 +34,32 @@ impl Run {
     }
 }
 
+/// The PostgreSQL server the integration tests run on, when
+/// `ACCT_TEST_BACKEND=postgres` asks for it.
+pub fn postgres_server() -> Option<String> {
+    if std::env::var("ACCT_TEST_BACKEND").as_deref() != Ok("postgres") {
+        return None;
+    }
+    Some(std::env::var("ACCT_TEST_POSTGRES").expect("ACCT_TEST_BACKEND=postgres needs ACCT_TEST_POSTGRES"))
+}
+
+/// A new, empty database on `server`; its URL.
+pub fn new_postgres_database(server: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let name = format!("acct_env_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+    let mut c = postgres::Client::connect(server, postgres::NoTls).expect("the test server");
+    c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
+    c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
+    let start = base.find("://").map_or(0, |i| i + 3);
+    let base = base[start..].find('/').map_or(base, |i| &base[..start + i]);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_acct"))
 }
@@ -44,10 +70,21 @@ impl Env {
         Env { dir: tempfile::tempdir().expect("tempdir") }
     }
 
-    /// `acct init --org acme --admin ada@example.com`.
+    /// `acct init --org acme --admin ada@example.com`: a SQLite file, or
+    /// with `ACCT_TEST_BACKEND=postgres` a new database on the server of
+    /// `ACCT_TEST_POSTGRES` (the configuration then names it).
     pub fn new() -> Env {
         let env = Env::empty();
-        env.run(&["init", "--org", "acme", "--admin", "ada@example.com", "--name", "Acme Corp"]).ok();
+        match postgres_server() {
+            Some(server) => {
+                let url = new_postgres_database(&server);
+                env.run(&["--db", &url, "init", "--org", "acme", "--admin", "ada@example.com", "--name", "Acme Corp"]).ok();
+                env.run(&["config", "set", "database", &url]).ok();
+            }
+            None => {
+                env.run(&["init", "--org", "acme", "--admin", "ada@example.com", "--name", "Acme Corp"]).ok();
+            }
+        }
         env
     }
 
