@@ -8,6 +8,39 @@ use std::process::{Command, Output, Stdio};
 
 pub struct Env {
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database of the account (`ACCT_TEST_BACKEND=postgres`).
+    pub pg: Option<String>,
+}
+
+/// A parameter of a statement run by a test on either backend.
+#[derive(Debug, Clone)]
+pub enum Param {
+    Int(i64),
+    Text(String),
+}
+
+impl From<i64> for Param {
+    fn from(v: i64) -> Param {
+        Param::Int(v)
+    }
+}
+
+impl From<&str> for Param {
+    fn from(v: &str) -> Param {
+        Param::Text(v.to_string())
+    }
+}
+
+impl From<String> for Param {
+    fn from(v: String) -> Param {
+        Param::Text(v)
+    }
+}
+
+impl From<&String> for Param {
+    fn from(v: &String) -> Param {
+        Param::Text(v.clone())
+    }
 }
 
 /// What one run of acct did.
@@ -67,19 +100,20 @@ pub fn bin() -> PathBuf {
 impl Env {
     /// An empty environment (no database yet).
     pub fn empty() -> Env {
-        Env { dir: tempfile::tempdir().expect("tempdir") }
+        Env { dir: tempfile::tempdir().expect("tempdir"), pg: None }
     }
 
     /// `acct init --org acme --admin ada@example.com`: a SQLite file, or
     /// with `ACCT_TEST_BACKEND=postgres` a new database on the server of
     /// `ACCT_TEST_POSTGRES` (the configuration then names it).
     pub fn new() -> Env {
-        let env = Env::empty();
+        let mut env = Env::empty();
         match postgres_server() {
             Some(server) => {
                 let url = new_postgres_database(&server);
                 env.run(&["--db", &url, "init", "--org", "acme", "--admin", "ada@example.com", "--name", "Acme Corp"]).ok();
                 env.run(&["config", "set", "database", &url]).ok();
+                env.pg = Some(url);
             }
             None => {
                 env.run(&["init", "--org", "acme", "--admin", "ada@example.com", "--name", "Acme Corp"]).ok();
@@ -193,8 +227,86 @@ impl Env {
         rusqlite::Connection::open(self.db_path()).expect("open db")
     }
 
+    /// Rows of a statement on the account's database (either backend), each
+    /// cell as SQLite's shell shows it: integers and flags as numbers, NULL
+    /// as `NULL`. `?N` parameters.
+    pub fn sql(&self, sql: &str, params: &[Param]) -> Vec<Vec<String>> {
+        match &self.pg {
+            Some(url) => {
+                let mut c = postgres::Client::connect(url, postgres::NoTls).expect("the test database");
+                let mut text = sql.to_string();
+                for n in (1..=params.len()).rev() {
+                    text = text.replace(&format!("?{n}"), &format!("${n}"));
+                }
+                let values: Vec<Box<dyn postgres::types::ToSql + Sync>> = params
+                    .iter()
+                    .map(|p| -> Box<dyn postgres::types::ToSql + Sync> {
+                        match p {
+                            Param::Int(i) => Box::new(*i),
+                            Param::Text(t) => Box::new(t.clone()),
+                        }
+                    })
+                    .collect();
+                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|b| &**b).collect();
+                let rows = c.query(text.as_str(), &refs).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                rows.iter()
+                    .map(|r| {
+                        (0..r.len())
+                            .map(|i| {
+                                use postgres::types::Type;
+                                let t = r.columns()[i].type_().clone();
+                                let shown = match t {
+                                    Type::INT8 => r.get::<_, Option<i64>>(i).map(|v| v.to_string()),
+                                    Type::INT4 => r.get::<_, Option<i32>>(i).map(|v| v.to_string()),
+                                    Type::BOOL => r.get::<_, Option<bool>>(i).map(|v| (v as i64).to_string()),
+                                    Type::BYTEA => r.get::<_, Option<Vec<u8>>>(i).map(|v| format!("{v:?}")),
+                                    _ => r.get::<_, Option<String>>(i),
+                                };
+                                shown.unwrap_or_else(|| "NULL".to_string())
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+            None => {
+                let db = self.db();
+                let mut st = db.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                let n = st.column_count();
+                let values = params.iter().map(|p| match p {
+                    Param::Int(i) => rusqlite::types::Value::Integer(*i),
+                    Param::Text(t) => rusqlite::types::Value::Text(t.clone()),
+                });
+                st.query_map(rusqlite::params_from_iter(values), |r| {
+                    (0..n)
+                        .map(|i| {
+                            let v: rusqlite::types::Value = r.get(i)?;
+                            Ok(match v {
+                                rusqlite::types::Value::Null => "NULL".to_string(),
+                                rusqlite::types::Value::Integer(i) => i.to_string(),
+                                rusqlite::types::Value::Real(f) => f.to_string(),
+                                rusqlite::types::Value::Text(t) => t,
+                                rusqlite::types::Value::Blob(b) => format!("{b:?}"),
+                            })
+                        })
+                        .collect::<rusqlite::Result<Vec<String>>>()
+                })
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .collect::<Result<_, _>>()
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+        }
+    }
+
     /// One value from the database.
     pub fn query(&self, sql: &str) -> String {
+        if self.pg.is_some() {
+            return self
+                .sql(sql, &[])
+                .into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next())
+                .unwrap_or_else(|| panic!("{sql}: no row"));
+        }
         self.db()
             .query_row(sql, [], |r| {
                 let v: rusqlite::types::Value = r.get(0)?;

@@ -4,8 +4,7 @@
 
 #![allow(dead_code)]
 
-use crate::common::Env;
-use rusqlite::params;
+use crate::common::{Env, Param};
 use serde_json::Value;
 
 pub const T0: &str = "2026-01-01T00:00:00Z";
@@ -18,21 +17,18 @@ pub fn add_user(env: &Env, username: &str, org: &str, roles: &[&str]) -> i64 {
 
 /// Insert a member with a status and a primary group (a group slug of `org`).
 pub fn add_user_with(env: &Env, username: &str, org: &str, roles: &[&str], status: &str, primary_group: &str) -> i64 {
-    let db = env.db();
     let email = format!("{username}@example.com");
-    let org_id: i64 = db.query_row("SELECT id FROM orgs WHERE slug = ?1", [org], |r| r.get(0)).expect("org");
-    let group: i64 = db
-        .query_row("SELECT id FROM groups WHERE org_id = ?1 AND slug = ?2", params![org_id, primary_group], |r| r.get(0))
-        .expect("group");
-    db.execute(
+    let one = |sql: &str, params: &[Param]| -> i64 {
+        env.sql(sql, params).first().and_then(|r| r.first()).unwrap_or_else(|| panic!("{sql}: no row")).parse().expect(sql)
+    };
+    let org_id = one("SELECT id FROM orgs WHERE slug = ?1", &[org.into()]);
+    let group = one("SELECT id FROM groups WHERE org_id = ?1 AND slug = ?2", &[org_id.into(), primary_group.into()]);
+    let id = one(
         "INSERT INTO users (username, email, email_key, status, created_at, updated_at, primary_group_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
-        params![username, email, email.to_lowercase(), status, T0, group],
-    )
-    .expect("insert user");
-    let id = db.last_insert_rowid();
-    db.execute("INSERT INTO memberships (org_id, user_id, created_at) VALUES (?1, ?2, ?3)", params![org_id, id, T0])
-        .expect("membership");
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) RETURNING id",
+        &[username.into(), (&email).into(), email.to_lowercase().into(), status.into(), T0.into(), group.into()],
+    );
+    env.sql("INSERT INTO memberships (org_id, user_id, created_at) VALUES (?1, ?2, ?3)", &[org_id.into(), id.into(), T0.into()]);
     for role in roles {
         give_role(env, id, org, role);
     }
@@ -41,55 +37,31 @@ pub fn add_user_with(env: &Env, username: &str, org: &str, roles: &[&str], statu
 
 /// Give an organization role (built-in or custom of `org`) directly.
 pub fn give_role(env: &Env, user: i64, org: &str, role: &str) {
-    let db = env.db();
-    let org_id: i64 = db.query_row("SELECT id FROM orgs WHERE slug = ?1", [org], |r| r.get(0)).expect("org");
-    let role_id: i64 = db
-        .query_row(
-            "SELECT id FROM roles WHERE name = ?1 AND scope = 'org' AND (org_id IS NULL OR org_id = ?2)",
-            params![role, org_id],
-            |r| r.get(0),
-        )
-        .expect("role");
-    db.execute("INSERT INTO user_roles (org_id, user_id, role_id) VALUES (?1, ?2, ?3)", params![org_id, user, role_id])
-        .expect("user role");
+    let given = env.sql(
+        "INSERT INTO user_roles (org_id, user_id, role_id)
+         SELECT o.id, ?1, r.id FROM orgs o JOIN roles r ON r.name = ?2 AND r.scope = 'org' AND (r.org_id IS NULL OR r.org_id = o.id)
+         WHERE o.slug = ?3 RETURNING role_id",
+        &[user.into(), role.into(), org.into()],
+    );
+    assert_eq!(given.len(), 1, "no role {role} in {org}");
 }
 
 /// Give a global role directly.
 pub fn give_global(env: &Env, user: i64, role: &str) {
-    env.db()
-        .execute(
-            "INSERT INTO global_roles (user_id, role_id) SELECT ?1, id FROM roles WHERE name = ?2 AND scope = 'global'",
-            params![user, role],
-        )
-        .expect("global role");
+    let given = env.sql(
+        "INSERT INTO global_roles (user_id, role_id) SELECT ?1, id FROM roles WHERE name = ?2 AND scope = 'global' RETURNING role_id",
+        &[user.into(), role.into()],
+    );
+    assert_eq!(given.len(), 1, "no global role {role}");
 }
 
 pub fn set_status(env: &Env, username: &str, status: &str) {
-    env.db().execute("UPDATE users SET status = ?1 WHERE username = ?2", params![status, username]).expect("status");
+    env.sql("UPDATE users SET status = ?1 WHERE username = ?2", &[status.into(), username.into()]);
 }
 
 /// Rows of a query as strings, one line per row with `|` between columns.
 pub fn rows(env: &Env, sql: &str) -> Vec<String> {
-    let db = env.db();
-    let mut st = db.prepare(sql).expect(sql);
-    let n = st.column_count();
-    st.query_map([], |r| {
-        let mut cells = Vec::with_capacity(n);
-        for i in 0..n {
-            let v: rusqlite::types::Value = r.get(i)?;
-            cells.push(match v {
-                rusqlite::types::Value::Null => "NULL".to_string(),
-                rusqlite::types::Value::Integer(i) => i.to_string(),
-                rusqlite::types::Value::Real(f) => f.to_string(),
-                rusqlite::types::Value::Text(t) => t,
-                rusqlite::types::Value::Blob(b) => format!("{b:?}"),
-            });
-        }
-        Ok(cells.join("|"))
-    })
-    .expect(sql)
-    .collect::<Result<_, _>>()
-    .expect(sql)
+    env.sql(sql, &[]).into_iter().map(|r| r.join("|")).collect()
 }
 
 /// A digest of everything a mutation could change: every table's rows.

@@ -187,6 +187,9 @@ struct Planner<'a> {
     /// the chunk's addresses (their user) and usernames (taken or not).
     known_users: HashMap<String, Option<i64>>,
     known_taken: HashMap<String, bool>,
+    /// For the username bases that collided in this pass, the number to try
+    /// next (the others are not kept: memory stays with the collisions).
+    next_number: HashMap<Box<str>, u64>,
 }
 
 /// A record parsed, or its address and why it is refused.
@@ -202,7 +205,14 @@ impl<'a> Planner<'a> {
             taken: HashSet::new(),
             known_users: HashMap::new(),
             known_taken: HashMap::new(),
+            next_number: HashMap::new(),
         }
+    }
+
+    /// A new pass over the input decides every row from the start again.
+    fn start_pass(&mut self) {
+        self.written();
+        self.next_number.clear();
     }
 
     /// Forget the rows seen so far: they are in the database now, where the
@@ -344,15 +354,22 @@ impl<'a> Planner<'a> {
                 u.clone()
             }
             None => {
+                // A base that collided before goes on from the number after
+                // the last one given in this pass: every number below is
+                // taken (3,000 rows of ann@… asked 4.5 million times).
                 let base = validate::username_base(&p.email.display);
-                let mut n = 1;
-                loop {
+                let mut n = self.next_number.get(base.as_str()).copied().unwrap_or(1);
+                let c = loop {
                     let c = validate::username_candidate(&base, n);
                     if !self.username_taken(tx, &c)? {
                         break c;
                     }
                     n += 1;
+                };
+                if n > 1 {
+                    self.next_number.insert(base.into(), n + 1);
                 }
+                c
             }
         };
         self.taken.insert(username.as_str().into());
@@ -446,7 +463,7 @@ pub fn import(
         }
     }
     drop(rdr);
-    planner.written();
+    planner.start_pass();
     let permit = authz::decide(actor, &Request::UserAdd { org: &org.facts(), roles: perms, target: None })?;
     if counts.errors > 0 || opts.plan_only {
         return Ok(Imported { lines, counts, applied: false, mails: vec![], permit });
