@@ -31,18 +31,6 @@ impl From<&str> for Param {
     }
 }
 
-impl From<String> for Param {
-    fn from(v: String) -> Param {
-        Param::Text(v)
-    }
-}
-
-impl From<&String> for Param {
-    fn from(v: &String) -> Param {
-        Param::Text(v.clone())
-    }
-}
-
 /// What one run of acct did.
 #[derive(Debug)]
 pub struct Run {
@@ -299,26 +287,7 @@ impl Env {
 
     /// One value from the database.
     pub fn query(&self, sql: &str) -> String {
-        if self.pg.is_some() {
-            return self
-                .sql(sql, &[])
-                .into_iter()
-                .next()
-                .and_then(|r| r.into_iter().next())
-                .unwrap_or_else(|| panic!("{sql}: no row"));
-        }
-        self.db()
-            .query_row(sql, [], |r| {
-                let v: rusqlite::types::Value = r.get(0)?;
-                Ok(match v {
-                    rusqlite::types::Value::Null => "NULL".to_string(),
-                    rusqlite::types::Value::Integer(i) => i.to_string(),
-                    rusqlite::types::Value::Real(f) => f.to_string(),
-                    rusqlite::types::Value::Text(t) => t,
-                    rusqlite::types::Value::Blob(b) => format!("{b:?}"),
-                })
-            })
-            .expect(sql)
+        self.sql(sql, &[]).into_iter().next().and_then(|r| r.into_iter().next()).unwrap_or_else(|| panic!("{sql}: no row"))
     }
 
     /// The number of audit entries.

@@ -26,7 +26,7 @@ pub fn add_user_with(env: &Env, username: &str, org: &str, roles: &[&str], statu
     let id = one(
         "INSERT INTO users (username, email, email_key, status, created_at, updated_at, primary_group_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) RETURNING id",
-        &[username.into(), (&email).into(), email.to_lowercase().into(), status.into(), T0.into(), group.into()],
+        &[username.into(), email.as_str().into(), email.to_lowercase().as_str().into(), status.into(), T0.into(), group.into()],
     );
     env.sql("INSERT INTO memberships (org_id, user_id, created_at) VALUES (?1, ?2, ?3)", &[org_id.into(), id.into(), T0.into()]);
     for role in roles {
