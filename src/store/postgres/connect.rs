@@ -16,26 +16,20 @@ pub const LOCK_TIMEOUT_MS: u64 = crate::store::sqlite::BUSY_TIMEOUT_MS;
 /// it cannot be read), as messages show it.
 pub fn shown_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return "(a PostgreSQL URL)".into() };
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
+    let (before_query, query) = match rest.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (rest, None),
     };
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            format!("{user}@{host}")
-        }
-        None => authority.to_string(),
+    // Everything up to the last '@' is user information, whatever it holds
+    // (a password with an unescaped '/' or '@' included): only the user is kept.
+    let shown = match before_query.rsplit_once('@') {
+        Some((userinfo, host)) => format!("{}@{host}", userinfo.split(':').next().unwrap_or("")),
+        None => before_query.to_string(),
     };
     // Query parameters other than the password are shown.
-    let tail = match tail.split_once('?') {
-        Some((path, query)) => {
-            let kept: Vec<&str> = query.split('&').filter(|kv| !kv.starts_with("password=")).collect();
-            if kept.is_empty() { path.to_string() } else { format!("{path}?{}", kept.join("&")) }
-        }
-        None => tail.to_string(),
-    };
-    crate::error::one_line(&format!("{scheme}://{authority}{tail}"))
+    let query = query.map(|q| q.split('&').filter(|kv| !kv.starts_with("password=")).collect::<Vec<_>>().join("&"));
+    let query = query.filter(|q| !q.is_empty()).map(|q| format!("?{q}")).unwrap_or_default();
+    crate::error::one_line(&format!("{scheme}://{shown}{query}"))
 }
 
 /// What `sslmode` asks for, as libpq defines it.
@@ -326,6 +320,8 @@ mod tests {
         assert_eq!(shown_url("postgresql://db/acct?password=x&sslmode=require"), "postgresql://db/acct?sslmode=require");
         assert_eq!(shown_url("postgres://ada@db"), "postgres://ada@db");
         assert_eq!(shown_url("postgres://a:b:c@h/d"), "postgres://a@h/d");
+        assert_eq!(shown_url("postgres://a:p/w@rd@h:5432/d?sslmode=require"), "postgres://a@h:5432/d?sslmode=require");
+        assert_eq!(shown_url("postgresql://h/d?password=x"), "postgresql://h/d");
     }
 
     #[test]
