@@ -47,6 +47,23 @@ pub fn perms_from(names: Option<String>) -> PermSet {
     PermSet::of(&v)
 }
 
+/// The slugs of the further organizations that see entries written under
+/// `p` (besides `org`, the entry's own), sorted; `slug_of` names an
+/// organization by its id.
+pub fn audience(p: &Permit, org: Option<&str>, slug_of: impl Fn(i64) -> Result<Option<String>>) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for o in p.audience() {
+        if let Some(slug) = slug_of(*o)?
+            && Some(slug.as_str()) != org
+            && !out.contains(&slug)
+        {
+            out.push(slug);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// An audit entry written under `p` as it will be chained, without its id
 /// and its audience.
 pub struct Entry<'a> {

@@ -267,6 +267,25 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// The next chunk of records (empty at the end of the input), decided:
+    /// each line's outcome and, for a row to apply, what to write and the
+    /// permissions its roles grant.
+    fn chunk<R: Read>(
+        &mut self,
+        tx: &dyn Tx,
+        org: &Org,
+        rdr: &mut csv_records::Reader<R>,
+        pool: &mut Vec<Record>,
+        cols: &HashMap<&str, usize>,
+        width: usize,
+    ) -> Result<Vec<(Line, Option<(ImportRow, PermSet)>)>> {
+        let (at, rows): (Vec<u64>, Vec<Parse>) = read_chunk(rdr, pool, cols, width)?.into_iter().unzip();
+        if !rows.is_empty() {
+            self.prefetch(tx, &rows)?;
+        }
+        Ok(at.into_iter().zip(rows).map(|(n, p)| self.row(tx, org, n, p)).collect())
+    }
+
     /// The outcome of one parsed record and, for a row to apply, what to
     /// write and the permissions its roles grant.
     fn row(&mut self, tx: &dyn Tx, org: &Org, line: u64, parsed: Parse) -> (Line, Option<(ImportRow, PermSet)>) {
@@ -446,14 +465,11 @@ pub fn import(
     let mut planner = Planner::new(opts);
     let mut pool = Vec::new();
     loop {
-        let parsed = read_chunk(&mut rdr, &mut pool, &cols, width)?;
-        if parsed.is_empty() {
+        let decided = planner.chunk(&*tx, org, &mut rdr, &mut pool, &cols, width)?;
+        if decided.is_empty() {
             break;
         }
-        let (at, rows): (Vec<u64>, Vec<Parse>) = parsed.into_iter().unzip();
-        planner.prefetch(&*tx, &rows)?;
-        for (n, p) in at.into_iter().zip(rows) {
-            let (line, row) = planner.row(&*tx, org, n, p);
+        for (line, row) in decided {
             if let Some((_, granted)) = row {
                 perms = perms.union(granted);
             }
@@ -500,14 +516,11 @@ pub fn import(
         Ok(())
     };
     loop {
-        let parsed = read_chunk(&mut rdr, &mut pool, &cols, width)?;
-        if parsed.is_empty() {
+        let decided = planner.chunk(&*tx, org, &mut rdr, &mut pool, &cols, width)?;
+        if decided.is_empty() {
             break;
         }
-        let (at, rows): (Vec<u64>, Vec<Parse>) = parsed.into_iter().unzip();
-        planner.prefetch(&*tx, &rows)?;
-        for (n, p) in at.into_iter().zip(rows) {
-            let (line, row) = planner.row(&*tx, org, n, p);
+        for (line, row) in decided {
             counted.count(&line.outcome);
             fingerprint(&mut again, &line);
             if let Some((r, _)) = row {

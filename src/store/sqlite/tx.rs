@@ -79,19 +79,10 @@ impl<'c> SqliteTx<'c> {
 
     /// The slugs of the further organizations that see entries written under `p`.
     pub(super) fn audience(&self, p: &Permit, org: Option<&str>) -> Result<Vec<String>> {
-        let mut out: Vec<String> = Vec::new();
-        for o in p.audience() {
-            if let Some(slug) = self
-                .maybe("SELECT slug FROM orgs WHERE id = ?1", [o], |r| r.get::<_, String>("slug"))
-                .context("reading an organization of the audit audience")?
-                && Some(slug.as_str()) != org
-                && !out.contains(&slug)
-            {
-                out.push(slug);
-            }
-        }
-        out.sort();
-        Ok(out)
+        crate::store::shared::audience(p, org, |o| {
+            self.maybe("SELECT slug FROM orgs WHERE id = ?1", [o], |r| r.get::<_, String>("slug"))
+                .context("reading an organization of the audit audience")
+        })
     }
 
     /// The entry as it will be chained, without its id.
