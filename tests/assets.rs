@@ -165,7 +165,7 @@ fn bash_completes_commands_flags_and_values_from_the_database() {
     // Fixed sets of values are offered too (SPEC §5; this said "free text" before).
     assert_eq!(bash_complete(&env, &["acct", "user", "list", "--status", ""]), ["active", "inactive", "invited", "removed"]);
     // Nothing is offered to someone who may not read it.
-    env.db().execute("UPDATE users SET status = 'active', accepted = 1 WHERE email = 'bea@example.com'", []).unwrap();
+    env.activate("bea@example.com");
     std::fs::write(
         env.config_path(),
         std::fs::read_to_string(env.config_path()).unwrap().replace("ada@example.com", "bea@example.com"),

@@ -45,9 +45,38 @@ fn last_id(env: &Env) -> i64 {
     env.query("SELECT max(id) FROM audit").parse().unwrap()
 }
 
-fn sqlite(env: &Env, sql: &str) {
-    let out = std::process::Command::new("sqlite3").arg(env.db_path()).arg(sql).output().expect("sqlite3");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+/// Statements run behind acct's back, as someone with direct access to the
+/// database would (the `sqlite3` shell on a file).
+fn tamper(env: &Env, sql: &str) {
+    match env.on_postgres() {
+        true => sql.split("; ").for_each(|s| {
+            env.exec(s, &[]);
+        }),
+        false => {
+            let out = std::process::Command::new("sqlite3").arg(env.db_path()).arg(sql).output().expect("sqlite3");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+}
+
+/// `audit_chain.py` on the account's database: on a file it reads the file
+/// itself; on PostgreSQL the rows come as JSON (the server types them).
+fn python_chain(env: &Env) -> std::process::Output {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/audit_chain.py");
+    let mut c = std::process::Command::new("python3");
+    c.arg(script);
+    let Some(_) = &env.pg else {
+        return c.arg(env.db_path()).output().expect("python3");
+    };
+    let rows = env.query(
+        "SELECT json_build_object(
+           'audit', (SELECT json_agg(json_build_array(id, at, actor_id, actor, org, action, target_id, target, changes,
+                                                      change_id, reverts, hash) ORDER BY id) FROM audit),
+           'audience', (SELECT coalesce(json_agg(json_build_array(org, audit_id)), '[]') FROM audit_orgs))::text",
+    );
+    let input = env.home().join("audit.json");
+    std::fs::write(&input, rows).unwrap();
+    c.arg("-").stdin(std::fs::File::open(input).unwrap()).output().expect("python3")
 }
 
 fn head(env: &Env) -> String {
@@ -109,8 +138,7 @@ fn an_intact_chain_verifies_and_python_computes_the_same_hashes() {
     assert!(env.query("SELECT count(*) FROM audit_orgs").parse::<i64>().unwrap() > 0, "some entries have a further audience");
 
     // A second implementation, in Python, agrees with every stored hash.
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/audit_chain.py");
-    let out = std::process::Command::new("python3").arg(script).arg(env.db_path()).output().expect("python3");
+    let out = python_chain(&env);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let lines: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect();
     assert_eq!(lines.len() as i64, n);
@@ -120,12 +148,8 @@ fn an_intact_chain_verifies_and_python_computes_the_same_hashes() {
         assert_eq!(p[1].len(), 64);
     }
     // ...and notices an alteration too.
-    sqlite(&env, "UPDATE audit SET actor = 'mallory@example.com' WHERE id = 3");
-    let out = std::process::Command::new("python3")
-        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/audit_chain.py"))
-        .arg(env.db_path())
-        .output()
-        .unwrap();
+    tamper(&env, "UPDATE audit SET actor = 'mallory@example.com' WHERE id = 3");
+    let out = python_chain(&env);
     let bad: Vec<String> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -138,7 +162,7 @@ fn an_intact_chain_verifies_and_python_computes_the_same_hashes() {
 #[test]
 fn an_edited_row_is_named() {
     let env = session();
-    sqlite(&env, "UPDATE audit SET changes = '{\"last_name\":{\"old\":null,\"new\":\"Nobody\"}}' WHERE id = 5");
+    tamper(&env, "UPDATE audit SET changes = '{\"last_name\":{\"old\":null,\"new\":\"Nobody\"}}' WHERE id = 5");
     let r = env.run(&["audit", "verify"]);
     assert_eq!(
         r.fails(1),
@@ -153,14 +177,14 @@ fn an_edited_row_is_named() {
     assert_eq!(r.fails(1), "error: the database has 1 problem(s)\nhint: restore from a backup made with 'acct db backup'\n");
     // A recomputed hash of the edited row does not help: the next one no longer chains.
     let env = session();
-    sqlite(&env, "UPDATE audit SET target = 'someone@else' WHERE id = 7");
+    tamper(&env, "UPDATE audit SET target = 'someone@else' WHERE id = 7");
     assert!(env.run(&["audit", "verify"]).fails(1).starts_with("error: the audit log was tampered with: entry 7 was altered"));
 }
 
 #[test]
 fn a_deleted_row_is_named() {
     let env = session();
-    sqlite(&env, "DELETE FROM audit_orgs WHERE audit_id = 6; DELETE FROM audit WHERE id = 6");
+    tamper(&env, "DELETE FROM audit_orgs WHERE audit_id = 6; DELETE FROM audit WHERE id = 6");
     assert_eq!(
         env.run(&["audit", "verify"]).fails(1),
         format!("error: the audit log was tampered with: entry 6 was removed\n{HINT}")
@@ -172,7 +196,7 @@ fn a_deleted_row_is_named() {
         format!("error: the audit log was tampered with: entry 6 was removed\n{HINT}")
     );
     let env = session();
-    sqlite(&env, "DELETE FROM audit WHERE id IN (2, 3)");
+    tamper(&env, "DELETE FROM audit WHERE id IN (2, 3)");
     assert_eq!(
         env.run(&["audit", "verify"]).fails(1),
         format!("error: the audit log was tampered with: entries 2 to 3 were removed\n{HINT}")
@@ -183,9 +207,12 @@ fn a_deleted_row_is_named() {
 fn an_inserted_row_is_named() {
     let env = session();
     let n = last_id(&env);
-    sqlite(
+    tamper(
         &env,
-        "INSERT INTO audit (at, actor, org, action, target, changes) VALUES ('2026-01-01T00:00:00Z', 'ada@example.com', 'acme', 'user.edit', 'x@example.com', '{}')",
+        &format!(
+            "INSERT INTO audit (id, at, actor, org, action, target, changes) VALUES ({}, '2026-01-01T00:00:00Z', 'ada@example.com', 'acme', 'user.edit', 'x@example.com', '{{}}')",
+            n + 1
+        ),
     );
     assert_eq!(
         env.run(&["audit", "verify"]).fails(1),
@@ -193,10 +220,11 @@ fn an_inserted_row_is_named() {
     );
     // With a made-up hash it is an entry that does not match its hash.
     let env = session();
-    sqlite(
+    tamper(
         &env,
         &format!(
-            "INSERT INTO audit (at, actor, action, changes, hash) VALUES ('t', 'x', 'user.edit', '{{}}', '{}')",
+            "INSERT INTO audit (id, at, actor, action, changes, hash) VALUES ({}, 't', 'x', 'user.edit', '{{}}', '{}')",
+            n + 1,
             "ab".repeat(32)
         ),
     );
@@ -214,14 +242,14 @@ fn a_truncated_tail_is_detected_through_the_head() {
     let env = session();
     let n = last_id(&env);
     let kept = head(&env);
-    // Cut off the last three entries, covering the traces in sqlite_sequence.
-    sqlite(
-        &env,
-        &format!(
-            "DELETE FROM audit_orgs WHERE audit_id > {0}; DELETE FROM audit WHERE id > {0}; UPDATE sqlite_sequence SET seq = {0} WHERE name = 'audit'",
-            n - 3
-        ),
-    );
+    // Cut off the last three entries, covering the traces of the numbering
+    // (sqlite_sequence in a file, acct_meta's audit_seq on PostgreSQL).
+    let numbering = match env.on_postgres() {
+        true => "UPDATE acct_meta SET value = '{0}' WHERE key = 'audit_seq'",
+        false => "UPDATE sqlite_sequence SET seq = {0} WHERE name = 'audit'",
+    };
+    let cut = format!("DELETE FROM audit_orgs WHERE audit_id > {0}; DELETE FROM audit WHERE id > {0}; ", n - 3);
+    tamper(&env, &(cut + &numbering.replace("{0}", &(n - 3).to_string())));
     let r = env.run(&["audit", "verify"]);
     assert_eq!(r.ok(), format!("intact: {} entries; head {}\n", n - 3, head(&env)), "without a head, a clean cut cannot be seen");
     let r = env.run(&["audit", "verify", "--head", &kept]);
@@ -247,7 +275,7 @@ fn a_truncated_tail_is_detected_through_the_head() {
     // A cut that leaves sqlite_sequence as it was is seen without a head.
     let env = session();
     let n = last_id(&env);
-    sqlite(&env, &format!("DELETE FROM audit_orgs WHERE audit_id > {0}; DELETE FROM audit WHERE id > {0}", n - 2));
+    tamper(&env, &format!("DELETE FROM audit_orgs WHERE audit_id > {0}; DELETE FROM audit WHERE id > {0}", n - 2));
     assert_eq!(
         env.run(&["audit", "verify"]).fails(1),
         format!("error: the audit log was tampered with: entries {} to {n} were removed from the end of the log\n{HINT}", n - 1)

@@ -12,8 +12,7 @@ use support::*;
 
 /// `acct init --org acme --admin root@acme.test`, as in the reproductions.
 fn acme() -> Env {
-    let env = Env::empty();
-    env.run(&["init", "--org", "acme", "--admin", "root@acme.test"]).ok();
+    let env = Env::init(&["--org", "acme", "--admin", "root@acme.test"]);
     env
 }
 
@@ -42,20 +41,20 @@ fn mk_in(env: &Env, org: Option<&str>, email: &str, roles: &[&str]) {
         un.extend(["role", "unassign", email, "read-only"]);
         env.run(&un).ok();
     }
-    env.db().execute("UPDATE users SET status = 'active', accepted = 1 WHERE email = ?1", [email]).expect("activate");
+    env.activate(email);
 }
 
 fn perms_of(env: &Env, role: &str) -> String {
     env.query(&format!(
         "SELECT group_concat(permission, ' ') FROM (SELECT rp.permission FROM role_permissions rp JOIN roles r ON r.id = rp.role_id
-         WHERE r.name = '{role}' ORDER BY rp.permission)"
+         WHERE r.name = '{role}' ORDER BY rp.permission) x"
     ))
 }
 
 fn roles_of(env: &Env, email: &str, org: &str) -> String {
     env.query(&format!(
         "SELECT ifnull(group_concat(name, ' '), '') FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-         JOIN users u ON u.id = ur.user_id JOIN orgs o ON o.id = ur.org_id WHERE u.email = '{email}' AND o.slug = '{org}' ORDER BY r.name)"
+         JOIN users u ON u.id = ur.user_id JOIN orgs o ON o.id = ur.org_id WHERE u.email = '{email}' AND o.slug = '{org}' ORDER BY r.name) x"
     ))
 }
 
@@ -436,7 +435,7 @@ fn purging_global_roles_needs_global_admin_and_the_entry_lists_what_went() {
     mk(&env, "ga@acme.test", &["read-only"]);
     env.run(&["access", "grant", "ga@acme.test", "global-read-only"]).ok();
     env.run(&["user", "remove", "ga@acme.test", "--yes"]).ok();
-    env.db().execute("UPDATE users SET trashed_at = '2020-01-01T00:00:00Z' WHERE email = 'ga@acme.test'", []).unwrap();
+    env.exec("UPDATE users SET trashed_at = '2020-01-01T00:00:00Z' WHERE email = 'ga@acme.test'", &[]);
     mk_in(&env, Some("beta"), "binv@beta.test", &["full-admin"]);
     let before = snapshot(&env);
     let r = env.run_as("binv@beta.test", &["--org", "beta", "user", "add", "ga@acme.test", "--role", "read-only", "--no-send"]);

@@ -17,14 +17,13 @@ use support::*;
 /// - boss: member of acme (primary group ops) and full-admin of beta;
 /// - inv: invited, never accepted; gone: removed (in the trash); off: inactive.
 fn world() -> Env {
-    let env = Env::empty();
-    env.run(&["init", "--org", "acme", "--admin", "root@acme.test"]).ok();
+    let env = Env::init(&["--org", "acme", "--admin", "root@acme.test"]);
     env.run(&["org", "create", "beta"]).ok();
     env.run(&["role", "create", "assigner", "--permission", "role:assign", "--permission", "user:read"]).ok();
     env.run(&["group", "create", "ops"]).ok();
     let add = |org: &str, email: &str, role: &str| {
         env.run(&["--org", org, "user", "add", email, "--role", role, "--no-send"]).ok();
-        env.db().execute("UPDATE users SET status = 'active', accepted = 1 WHERE email = ?1", [email]).unwrap();
+        env.activate(email);
     };
     add("acme", "adm@acme.test", "full-admin");
     add("acme", "hd@acme.test", "helpdesk");

@@ -98,7 +98,7 @@ fn second_init_is_a_conflict_and_changes_nothing() {
             r.fails(5),
             format!(
                 "error: a database already exists at {}\nhint: acct init runs once; use --db to create another database\n",
-                env.db_path().display()
+                env.db_location()
             )
         );
         assert_eq!(r.stdout, "");
@@ -163,7 +163,7 @@ fn config_get_prints_values_and_defaults() {
     let get = |k: &str| env.run(&["config", "get", k]).ok().to_string();
     assert_eq!(get("actor"), "ada@example.com\n");
     assert_eq!(get("org"), "acme\n");
-    assert_eq!(get("database"), format!("{}\n", env.db_path().display()));
+    assert_eq!(get("database"), format!("{}\n", env.db_location()));
     assert_eq!(get("mail.from"), "acct <noreply@localhost>\n");
     assert_eq!(get("mail.invite_url"), "https://localhost/invite/{token}\n");
     assert_eq!(get("mail.transport"), "outbox\n");
@@ -216,7 +216,7 @@ fn config_set_keeps_comments() {
 fn config_path_and_list() {
     let env = Env::new();
     assert_eq!(env.run(&["config", "path"]).ok(), format!("{}\n", env.config_path().display()));
-    let db = env.db_path().display().to_string();
+    let db = env.db_location();
     assert_eq!(
         env.run(&["config", "list"]).ok(),
         format!("KEY       VALUE\ndatabase  {db}\nactor     ada@example.com\norg       acme\n")
@@ -314,7 +314,7 @@ fn config_file_with_an_unknown_key_is_a_clear_error() {
 #[test]
 fn config_file_with_invalid_toml_is_a_clear_error() {
     let env = Env::new();
-    std::fs::write(env.config_path(), "actor = \n").unwrap();
+    std::fs::write(env.config_path(), format!("{}{}", server_line(&env), "actor = \n")).unwrap();
     let r = env.run(&["whoami"]);
     let err = r.fails(6);
     assert!(
@@ -324,7 +324,11 @@ fn config_file_with_invalid_toml_is_a_clear_error() {
     assert_eq!(err.lines().count(), 1, "{err}");
     // A value of the wrong type or range is as clear, for the commands that
     // need it (SPEC §5: it stops only those, never the config commands).
-    std::fs::write(env.config_path(), "actor = \"ada@example.com\"\norg = \"acme\"\n[invite]\nttl_days = 0\n").unwrap();
+    std::fs::write(
+        env.config_path(),
+        format!("{}{}", server_line(&env), "actor = \"ada@example.com\"\norg = \"acme\"\n[invite]\nttl_days = 0\n"),
+    )
+    .unwrap();
     assert_eq!(
         env.run(&["user", "add", "zed@example.com", "--role", "read-only"]).fails(6),
         format!(
@@ -339,8 +343,11 @@ fn a_bad_value_stops_only_the_commands_that_need_it() {
     let env = Env::new();
     let path = env.config_path().display().to_string();
     for bad in ["0", "9999", "\"7\"", "-5", "3.0"] {
-        std::fs::write(env.config_path(), format!("actor = \"ada@example.com\"\norg = \"acme\"\n[invite]\nttl_days = {bad}\n"))
-            .unwrap();
+        std::fs::write(
+            env.config_path(),
+            format!("{}actor = \"ada@example.com\"\norg = \"acme\"\n[invite]\nttl_days = {bad}\n", server_line(&env)),
+        )
+        .unwrap();
         let err = env.run(&["user", "add", "zed@example.com", "--role", "read-only"]).fails(6).to_string();
         assert_eq!(
             err,
@@ -359,10 +366,20 @@ fn a_bad_value_stops_only_the_commands_that_need_it() {
     }
     env.run(&["user", "add", "zed@example.com", "--role", "read-only"]).ok();
     // An unknown key stops the other commands, and `config unset` removes it.
-    std::fs::write(env.config_path(), "actor = \"ada@example.com\"\norg = \"acme\"\nbogus = 1\n").unwrap();
+    std::fs::write(
+        env.config_path(),
+        format!("{}{}", server_line(&env), "actor = \"ada@example.com\"\norg = \"acme\"\nbogus = 1\n"),
+    )
+    .unwrap();
     assert!(env.run(&["whoami"]).fails(6).starts_with("error: unknown configuration key 'bogus' in "));
     env.run(&["config", "unset", "bogus"]).ok();
     env.run(&["whoami"]).ok();
+}
+
+/// The `database` line a configuration file written by a test keeps on
+/// PostgreSQL, where the account is not the default file.
+fn server_line(env: &Env) -> String {
+    env.pg.as_ref().map_or_else(String::new, |url| format!("database = \"{url}\"\n"))
 }
 
 // ---------------------------------------------------------------- precedence
@@ -394,6 +411,9 @@ fn org_precedence_flag_over_env_over_config() {
 
 #[test]
 fn db_precedence_flag_over_env_over_config_over_default() {
+    if common::sqlite_only("the default database is a file in the data directory") {
+        return;
+    }
     let env = Env::new();
     let other = env.home().join("other.db");
     let third = env.home().join("third.db");

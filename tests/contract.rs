@@ -9,7 +9,7 @@ use support::*;
 
 fn member(env: &Env, email: &str, role: &str) {
     env.run(&["user", "add", email, "--role", role, "--no-send"]).ok();
-    env.db().execute("UPDATE users SET status = 'active', accepted = 1 WHERE email = ?1", [email]).unwrap();
+    env.activate(email);
 }
 
 #[test]
@@ -101,7 +101,11 @@ fn commands_with_a_result_give_it_as_data_in_every_format() {
     assert_eq!(json(env.run(&["db", "check", "--format", "json"]).ok()), serde_json::json!([]));
     let r = env.run(&["-q", "db", "check", "--format", "csv"]);
     assert_eq!((r.ok(), r.stderr.as_str()), ("problem\r\n", ""));
-    let version = env.query("PRAGMA user_version").parse::<i64>().unwrap();
+    let version = match env.on_postgres() {
+        true => env.query("SELECT value FROM acct_meta WHERE key = 'schema_version'"),
+        false => env.query("PRAGMA user_version"),
+    };
+    let version = version.parse::<i64>().unwrap();
     assert_eq!(
         json(env.run(&["db", "migrate", "--format", "json"]).ok()),
         serde_json::json!({"version_before": version, "version": version})
@@ -183,12 +187,10 @@ fn sort_by_role_follows_every_role_change_and_db_check_verifies_the_key() {
         ]
     );
     assert_eq!(json(env.run(&["db", "check", "--format", "json"]).ok()), serde_json::json!([]));
-    env.db()
-        .execute(
-            "UPDATE memberships SET role_key = 'zzz' WHERE user_id = (SELECT id FROM users WHERE email = 'bob@example.com')",
-            [],
-        )
-        .unwrap();
+    env.exec(
+        "UPDATE memberships SET role_key = 'zzz' WHERE user_id = (SELECT id FROM users WHERE email = 'bob@example.com')",
+        &[],
+    );
     let r = env.run(&["db", "check", "--format", "json"]);
     r.fails(1);
     assert_eq!(
@@ -198,7 +200,10 @@ fn sort_by_role_follows_every_role_change_and_db_check_verifies_the_key() {
 }
 
 fn index_names(env: &Env) -> Vec<String> {
-    rows(env, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+    match env.on_postgres() {
+        true => rows(env, "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname"),
+        false => rows(env, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"),
+    }
 }
 
 #[test]

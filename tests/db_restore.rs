@@ -69,6 +69,9 @@ fn change(env: &Env) {
 
 #[test]
 fn a_backup_restored_gives_exactly_the_backed_up_state_and_the_old_file_is_kept() {
+    if common::sqlite_only("db restore replaces a SQLite file") {
+        return;
+    }
     let (env, backup) = backed_up();
     let backed = tables_of(&backup);
     change(&env);
@@ -137,6 +140,9 @@ fn a_backup_restored_gives_exactly_the_backed_up_state_and_the_old_file_is_kept(
 
 #[test]
 fn a_file_that_is_not_a_healthy_acct_database_is_refused_and_nothing_changes() {
+    if common::sqlite_only("db restore replaces a SQLite file") {
+        return;
+    }
     let (env, backup) = backed_up();
     let home = env.home().to_path_buf();
     let state = tables_of(&env.db_path());
@@ -233,6 +239,9 @@ fn a_file_that_is_not_a_healthy_acct_database_is_refused_and_nothing_changes() {
 
 #[test]
 fn the_dry_run_checks_and_says_what_would_happen_and_without_a_terminal_yes_is_needed() {
+    if common::sqlite_only("db restore replaces a SQLite file") {
+        return;
+    }
     let (env, backup) = backed_up();
     change(&env);
     let state = tables_of(&env.db_path());
@@ -302,6 +311,9 @@ fn drain(mut child: std::process::Child) {
 
 #[test]
 fn a_restore_waits_for_a_reader_and_then_replaces_the_file() {
+    if common::sqlite_only("db restore replaces a SQLite file") {
+        return;
+    }
     let (env, backup) = backed_up();
     let reader = stalled_reader(&env);
     let during = tables_of(&env.db_path());
@@ -321,6 +333,9 @@ fn a_restore_waits_for_a_reader_and_then_replaces_the_file() {
 
 #[test]
 fn a_restore_gives_up_on_a_reader_that_stays_and_changes_nothing() {
+    if common::sqlite_only("db restore replaces a SQLite file") {
+        return;
+    }
     let (env, backup) = backed_up();
     let reader = stalled_reader(&env);
     let state = tables_of(&env.db_path());

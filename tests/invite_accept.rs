@@ -18,7 +18,7 @@ fn invited(env: &Env, email: &str) -> String {
 
 fn user_state(env: &Env, email: &str) -> String {
     env.query(&format!(
-        "SELECT u.status || '|' || u.accepted || '|' || u.two_factor || '|' || (u.password_hash IS NOT NULL) || '|' || i.state
+        "SELECT u.status, u.accepted, u.two_factor, (u.password_hash IS NOT NULL), i.state
          FROM users u JOIN invitations i ON i.user_id = u.id WHERE u.email = '{email}' ORDER BY i.id DESC LIMIT 1"
     ))
 }
@@ -175,7 +175,7 @@ fn a_token_replaced_by_resend_is_refused() {
 fn an_expired_token_is_refused_and_resend_makes_a_new_one() {
     let env = Env::new();
     let token = invited(&env, "bob@example.com");
-    env.db().execute("UPDATE invitations SET expires_at = '2020-01-01T00:00:00Z'", []).unwrap();
+    env.exec("UPDATE invitations SET expires_at = '2020-01-01T00:00:00Z'", &[]);
     let audit = env.audit_count();
     let run = accept(&env, &token, format!("{PASSWORD}\n").as_bytes());
     assert_eq!(
@@ -186,7 +186,7 @@ fn an_expired_token_is_refused_and_resend_makes_a_new_one() {
     assert_eq!(env.audit_count(), audit);
     // A second ago is expired too.
     let past = (chrono::Utc::now() - chrono::TimeDelta::seconds(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    env.db().execute("UPDATE invitations SET expires_at = ?1", [&past]).unwrap();
+    env.exec("UPDATE invitations SET expires_at = ?1", &[past.as_str().into()]);
     accept(&env, &token, format!("{PASSWORD}\n").as_bytes()).fails(5);
 
     env.run(&["invite", "resend", "bob"]).ok();
@@ -341,7 +341,7 @@ fn the_invitation_of_a_removed_member_no_longer_works() {
     // ... and the token must not activate the removed identity.
     let run = accept(&env, &token, format!("{PASSWORD}\n").as_bytes());
     assert_eq!(run.code, 4, "{run:?}");
-    assert_eq!(env.query("SELECT status || '|' || (password_hash IS NULL) FROM users WHERE username = 'bob'"), "invited|1");
+    assert_eq!(env.query("SELECT status, (password_hash IS NULL) FROM users WHERE username = 'bob'"), "invited|1");
     assert_eq!(env.audit_count(), audit);
 }
 
@@ -352,7 +352,7 @@ fn a_token_beginning_with_a_dash_is_accepted() {
     // A token as the generator may produce it (43 base64url characters; the
     // first one is '-' for 1 token in 64), put in place of the issued one.
     let token = "-J0z8wTQbKkqvV7pXc2m3N4r5s6t7u8v9w0x1y2z3A4";
-    env.db().execute("UPDATE invitations SET token_hash = ?1", [sha256(token)]).unwrap();
+    env.exec("UPDATE invitations SET token_hash = ?1", &[sha256(token).into()]);
     // As the mail and `acct invite accept --help` tell users to type it.
     let run = env.run_with(&["invite", "accept", token, "--password-stdin"], &[], Some(format!("{PASSWORD}\n").as_bytes()));
     assert_eq!(run.code, 0, "{run:?}");
@@ -364,7 +364,7 @@ fn a_token_beginning_with_a_dash_works_after_double_dash() {
     let env = Env::new();
     invited(&env, "bob@example.com");
     let token = "-J0z8wTQbKkqvV7pXc2m3N4r5s6t7u8v9w0x1y2z3A4";
-    env.db().execute("UPDATE invitations SET token_hash = ?1", [sha256(token)]).unwrap();
+    env.exec("UPDATE invitations SET token_hash = ?1", &[sha256(token).into()]);
     accept(&env, token, format!("{PASSWORD}\n").as_bytes()).ok();
     assert_eq!(user_state(&env, "bob@example.com"), "active|1|email|1|accepted");
 }

@@ -142,7 +142,7 @@ fn smtp_credentials_come_from_the_environment() {
     assert_eq!(msgs[0].auth.as_deref(), Some("mailer"));
     assert_eq!(msgs[0].rcpt, ["bob@example.com"]);
     // Neither password reached the database (delivery errors, audit).
-    let dump = support::rows(&env, "SELECT ifnull(delivery_error, '') FROM invitations")
+    let dump = support::rows(&env, "SELECT coalesce(delivery_error, '') FROM invitations")
         .into_iter()
         .chain(support::rows(&env, "SELECT changes FROM audit"))
         .collect::<Vec<_>>()
@@ -170,7 +170,7 @@ fn an_unreachable_server_keeps_the_account_and_resend_delivers_later() {
     // The account change was committed before the mail was attempted.
     assert_eq!(
         env.query(
-            "SELECT u.status || '|' || r.name FROM users u JOIN user_roles ur ON ur.user_id = u.id
+            "SELECT u.status, r.name FROM users u JOIN user_roles ur ON ur.user_id = u.id
              JOIN roles r ON r.id = ur.role_id WHERE u.email = 'bob@example.com'"
         ),
         "invited|read-only"
@@ -179,7 +179,7 @@ fn an_unreachable_server_keeps_the_account_and_resend_delivers_later() {
     let reason = env.query("SELECT delivery_error FROM invitations");
     assert!(reason.starts_with(&reason_prefix), "{reason}");
     assert_eq!(lines[1], format!("warning: the invitation to bob@example.com could not be delivered: {reason}"));
-    assert_eq!(env.query("SELECT delivery || '|' || state FROM invitations"), "failed|open");
+    assert_eq!(env.query("SELECT delivery, state FROM invitations"), "failed|open");
     assert_eq!(invitations(&env), [inv("bob@example.com", "failed", Some(&reason))]);
     let table = env.run(&["invite", "list"]).ok().to_string();
     let rows: Vec<&str> = table.lines().collect();
@@ -235,7 +235,7 @@ fn resend_over_smtp_invalidates_the_delivered_token() {
         run.fails(4),
         "error: the invitation token is not valid\nhint: it may have been replaced by a newer invitation; ask an administrator for 'acct invite resend'\n"
     );
-    assert_eq!(env.query("SELECT status || '|' || (password_hash IS NULL) FROM users WHERE username = 'bob'"), "invited|1");
+    assert_eq!(env.query("SELECT status, (password_hash IS NULL) FROM users WHERE username = 'bob'"), "invited|1");
     accept(&env, &second, b"correct horse battery staple\n").ok();
     // Once accepted there is nothing to resend.
     let run = env.run(&["invite", "resend", "bob"]);
@@ -294,11 +294,8 @@ fn no_send_then_invite_send_one_and_all() {
     assert_eq!(msgs[0].rcpt, ["bob@example.com"]);
     let bob_hash = token_hash(&env, "bob@example.com");
     assert_eq!(bob_hash, hex(&sha256(&msgs[0].token())));
-    let (sent_at, expires_at) = env
-        .db()
-        .query_row("SELECT sent_at, expires_at FROM invitations WHERE id = 1", [], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))
-        .unwrap();
-    let exp: String = expires_at;
+    let times = env.sql("SELECT sent_at, expires_at FROM invitations WHERE id = 1", &[]);
+    let [sent_at, exp] = [times[0][0].clone(), times[0][1].clone()];
     assert_eq!(
         chrono::DateTime::parse_from_rfc3339(&exp).unwrap() - chrono::DateTime::parse_from_rfc3339(&sent_at).unwrap(),
         chrono::TimeDelta::days(7)

@@ -570,14 +570,13 @@ fn a_pipe_closed_in_the_middle_of_a_long_listing_is_success() {
 
 /// A long audit log: far more than a pipe buffer of output.
 fn long_audit_log(env: &Env) {
-    let db = env.db();
-    db.execute_batch(
+    env.exec(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
-         INSERT INTO audit (at, actor_id, actor, org, action, target, changes)
-         SELECT '2026-01-01T00:00:00Z', 1, 'ada@example.com', 'acme', 'group.create', 'g' || i,
-                '{\"display_name\":{\"old\":null,\"new\":\"a rather long display name to fill the pipe quickly\"}}' FROM n;",
-    )
-    .unwrap();
+         INSERT INTO audit (id, at, actor_id, actor, org, action, target, changes)
+         SELECT (SELECT max(id) FROM audit) + i, '2026-01-01T00:00:00Z', 1, 'ada@example.com', 'acme', 'group.create', 'g' || i,
+                '{\"display_name\":{\"old\":null,\"new\":\"a rather long display name to fill the pipe quickly\"}}' FROM n",
+        &[],
+    );
 }
 
 #[test]
@@ -652,7 +651,7 @@ fn dry_run_changes_nothing_and_says_so() {
     let backup = env.home().join("b.db");
     assert_eq!(
         unchanged(&env, &["db", "backup", backup.to_str().unwrap()]),
-        format!("would copy {} to {}\n", env.db_path().display(), backup.display())
+        format!("would copy {} to {}\n", env.db_location(), backup.display())
     );
     assert!(!backup.exists());
 }

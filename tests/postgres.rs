@@ -144,7 +144,7 @@ fn regex_lite(s: &str) -> String {
 #[test]
 fn the_same_commands_give_the_same_results_on_both_backends() {
     let Some(server) = server() else { return };
-    let lite = Env::new();
+    let lite = Env::new_sqlite();
     let (pg, url) = pg_env(&server);
     std::fs::write(
         lite.home().join("people.csv"),
@@ -342,7 +342,7 @@ fn the_password_is_never_printed() {
 #[test]
 fn db_copy_moves_an_account_from_sqlite_to_postgresql_and_back() {
     let Some(server) = server() else { return };
-    let lite = Env::new();
+    let lite = Env::new_sqlite();
     lite.run(&["user", "add", "bob@example.com", "--role", "helpdesk", "--no-send"]).ok();
     lite.run(&["group", "create", "eng"]).ok();
     lite.run(&["group", "add-member", "eng", "bob@example.com"]).ok();
@@ -537,7 +537,7 @@ fn bound_actors_act_only_on_their_own_database_login() {
 /// there (exit 2) and changes nothing.
 #[test]
 fn a_sqlite_file_has_no_logins_to_bind() {
-    let env = Env::new();
+    let env = Env::new_sqlite();
     let before = env.audit_count();
     assert_eq!(
         env.run(&["user", "edit", "ada@example.com", "--db-login", "ada"]).fails(2),

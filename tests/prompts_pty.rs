@@ -35,21 +35,14 @@ fn finish(mut p: PtySession) -> (String, i32) {
     (rest, code)
 }
 
-fn activate(env: &Env, email: &str) {
-    let n = env.db().execute("UPDATE users SET status = 'active', accepted = 1 WHERE email = ?1", [email]).expect("activate");
-    assert_eq!(n, 1, "{email}");
-}
-
 /// The roles of a user, comma-separated.
 fn roles_of(env: &Env, email: &str) -> String {
-    env.db()
-        .query_row(
-            "SELECT group_concat(r.name) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-             JOIN users u ON u.id = ur.user_id WHERE u.email = ?1",
-            [email],
-            |r| r.get(0),
-        )
-        .expect("roles")
+    env.rows(
+        "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+         JOIN users u ON u.id = ur.user_id WHERE u.email = ?1 ORDER BY ur.role_id",
+        &[email.into()],
+    )
+    .join(",")
 }
 
 #[test]
@@ -137,7 +130,7 @@ fn user_remove_asks_and_n_changes_nothing() {
 fn user_reset_2fa_asks_for_confirmation() {
     let env = Env::new();
     env.run(&["user", "add", "bob@example.com", "--role", "read-only", "--no-send"]).ok();
-    env.db().execute("UPDATE users SET two_factor = 'app', totp_secret = 'JBSWY3DPEHPK3PXP' WHERE username = 'bob'", []).unwrap();
+    env.exec("UPDATE users SET two_factor = 'app', totp_secret = 'JBSWY3DPEHPK3PXP' WHERE username = 'bob'", &[]);
     let mut p = pty(&env, &["user", "reset-2fa", "bob"], &[]);
     p.exp_string("Reset two-factor authentication of bob?").expect("the confirmation");
     send(&mut p, "y");
@@ -145,7 +138,7 @@ fn user_reset_2fa_asks_for_confirmation() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("reset the 2FA of bob; they now use e-mail codes"), "{out}");
     assert_eq!(
-        env.query("SELECT two_factor || '/' || ifnull(totp_secret, 'NULL') FROM users WHERE username = 'bob'"),
+        env.query("SELECT two_factor || '/' || coalesce(totp_secret, 'NULL') FROM users WHERE username = 'bob'"),
         "email/NULL"
     );
 }
@@ -259,7 +252,7 @@ sed -i 's/^first_name = .*/first_name = "Robert"/; s/^timezone = .*/timezone = "
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("bob@example.com: changed first_name: Bob → Robert"), "{out}");
     assert!(out.contains("bob@example.com: changed timezone: ∅ → Europe/Berlin"), "{out}");
-    assert_eq!(env.query("SELECT first_name || '|' || timezone FROM users WHERE username = 'bob'"), "Robert|Europe/Berlin");
+    assert_eq!(env.query("SELECT first_name, timezone FROM users WHERE username = 'bob'"), "Robert|Europe/Berlin");
     assert_eq!(env.audit_count(), audit + 1);
     assert_eq!(
         env.query("SELECT changes FROM audit ORDER BY id DESC LIMIT 1"),
@@ -317,7 +310,7 @@ fn user_edit_in_editor_rejects_invalid_toml() {
 fn user_edit_in_editor_by_the_user_themself() {
     let env = Env::new();
     bob(&env);
-    activate(&env, "bob@example.com");
+    env.activate("bob@example.com");
     let editor = script(&env, "phone.sh", r#"sed -i 's/^phone = .*/phone = "+4915112345678"/' "$1""#);
     let p = pty(&env, &["user", "edit", "bob"], &[("EDITOR", &editor), ("ACCT_ACTOR", "bob")]);
     let (out, code) = finish(p);
@@ -432,10 +425,10 @@ fn deleting_a_key_in_the_editor_is_refused() {
 fn the_editor_is_not_a_way_around_user_read() {
     let env = Env::new();
     bob(&env);
-    env.db().execute("UPDATE users SET phone = '+4915100000001' WHERE username = 'bob'", []).unwrap();
+    env.exec("UPDATE users SET phone = '+4915100000001' WHERE username = 'bob'", &[]);
     env.run(&["role", "create", "auditor", "--permission", "audit:read"]).ok();
     env.run(&["user", "add", "eve@example.com", "--role", "auditor", "--no-send"]).ok();
-    activate(&env, "eve@example.com");
+    env.activate("eve@example.com");
     // 'user show' is refused ...
     assert_eq!(env.run_as("eve", &["user", "show", "bob"]).code, 4);
     // ... and so must the editor be, before it shows anything.

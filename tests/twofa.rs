@@ -33,8 +33,8 @@ fn status_json(env: &Env, actor: &str) -> serde_json::Value {
 /// The TOTP columns of a user.
 fn totp_row(env: &Env, username: &str) -> String {
     env.query(&format!(
-        "SELECT two_factor || '|' || ifnull(totp_secret, 'NULL') || '|' || ifnull(totp_last_step, 'NULL') || '|' ||
-                twofa_failures || '|' || ifnull(twofa_locked_until, 'NULL')
+        "SELECT two_factor, totp_secret, totp_last_step,
+                twofa_failures, twofa_locked_until
          FROM users WHERE username = '{username}'"
     ))
 }
@@ -44,7 +44,7 @@ fn recovery_rows(env: &Env, username: &str) -> Vec<String> {
     support::rows(
         env,
         &format!(
-            "SELECT code_hash || '|' || (used_at IS NOT NULL) FROM recovery_codes
+            "SELECT code_hash, (used_at IS NOT NULL) FROM recovery_codes
              WHERE user_id = (SELECT id FROM users WHERE username = '{username}') ORDER BY code_hash"
         ),
     )
@@ -346,7 +346,7 @@ fn five_failures_in_a_row_lock_verification() {
     assert_eq!(status["locked_until"], until.as_str());
 
     // The lock is persisted: it lapses only with time (moved to the past here).
-    env.db().execute("UPDATE users SET twofa_locked_until = '2020-01-01T00:00:00Z' WHERE username = 'ada'", []).unwrap();
+    env.exec("UPDATE users SET twofa_locked_until = '2020-01-01T00:00:00Z' WHERE username = 'ada'", &[]);
     let run = verify(&env, "ada", &code_at(&secret, e + 1));
     assert_eq!(run.stderr, "ok: the code is valid\n");
     assert_eq!(totp_row(&env, "ada"), format!("app|{secret}|{}|0|NULL", e + 1));

@@ -120,7 +120,7 @@ fn every_reversible_action_round_trips() {
         vec!["user", "remove", "bob", "--yes"],
     ];
     // The phone is the user's own: bob sets it, bob undoes it.
-    env.db().execute("UPDATE users SET status = 'active', accepted = 1 WHERE username = 'bob'", []).unwrap();
+    env.exec("UPDATE users SET status = 'active', accepted = TRUE WHERE username = 'bob'", &[]);
     env.run(&["user", "edit", "bob", "--phone", "+4915112345678"]).fails(4);
     let before = state(&env);
     env.run_as("bob", &["user", "edit", "bob", "--phone", "+4915112345678"]).ok();

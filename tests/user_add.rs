@@ -3,7 +3,7 @@
 
 mod common;
 use base64::Engine;
-use common::Env;
+use common::{Env, hex_upper};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
@@ -23,13 +23,8 @@ fn roles_of(env: &Env, email: &str) -> String {
     env.query(&format!(
         "SELECT ifnull(group_concat(name, ','), '') FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
          JOIN users u ON u.id = ur.user_id JOIN orgs o ON o.id = ur.org_id
-         WHERE u.email = '{email}' AND o.slug = 'acme' ORDER BY r.name)"
+         WHERE u.email = '{email}' AND o.slug = 'acme' ORDER BY r.name) x"
     ))
-}
-
-fn activate(env: &Env, email: &str) {
-    let n = env.db().execute("UPDATE users SET status = 'active', accepted = 1 WHERE email = ?1", [email]).expect("activate");
-    assert_eq!(n, 1, "{email}");
 }
 
 /// The body of a message, decoded when it is quoted-printable.
@@ -78,8 +73,8 @@ fn a_new_identity_is_invited_with_a_token_in_the_outbox() {
     // The database: an invited identity in the everyone group with its role.
     assert_eq!(
         env.query(
-            "SELECT u.username || '|' || u.status || '|' || u.accepted || '|' || u.first_name || '|' || u.last_name || '|' ||
-                    u.full_name || '|' || u.initials || '|' || g.slug
+            "SELECT u.username, u.status, u.accepted, u.first_name, u.last_name,
+                    u.full_name, u.initials, g.slug
              FROM users u JOIN groups g ON g.id = u.primary_group_id WHERE u.email = 'bob@example.com'"
         ),
         "bob|invited|0|Bob|Smith|Bob Smith|BS|everyone"
@@ -97,21 +92,17 @@ fn a_new_identity_is_invited_with_a_token_in_the_outbox() {
     assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{token}");
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).expect("base64url");
     assert_eq!(raw.len(), 32);
-    let (hash, delivery, state, sent, expires): (Vec<u8>, String, String, Option<String>, Option<String>) = env
-        .db()
-        .query_row(
-            "SELECT i.token_hash, i.delivery, i.state, i.sent_at, i.expires_at FROM invitations i
-             JOIN users u ON u.id = i.user_id WHERE u.email = 'bob@example.com'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
-        .unwrap();
-    assert_eq!(hash, Sha256::digest(token.as_bytes()).to_vec());
+    let row = env.sql(
+        "SELECT i.token_hash, i.delivery, i.state, i.sent_at, i.expires_at FROM invitations i
+         JOIN users u ON u.id = i.user_id WHERE u.email = 'bob@example.com'",
+        &[],
+    );
+    let [hash, delivery, state, sent, expires] = <[String; 5]>::try_from(row[0].clone()).unwrap();
+    assert_eq!(hash, hex_upper(&Sha256::digest(token.as_bytes())));
     assert_eq!((delivery.as_str(), state.as_str()), ("sent", "open"));
-    assert!(sent.is_some());
     // Expires after the default ttl of 7 days.
-    let sent = chrono::DateTime::parse_from_rfc3339(&sent.unwrap()).unwrap();
-    let expires = chrono::DateTime::parse_from_rfc3339(&expires.unwrap()).unwrap();
+    let sent = chrono::DateTime::parse_from_rfc3339(&sent).unwrap();
+    let expires = chrono::DateTime::parse_from_rfc3339(&expires).unwrap();
     assert_eq!((expires - sent).num_days(), 7);
     // The token itself is nowhere in the database.
     assert_eq!(env.query(&format!("SELECT count(*) FROM audit WHERE changes LIKE '%{token}%'")), "0");
@@ -129,8 +120,7 @@ fn the_invitation_url_comes_from_the_config() {
     let url = url_in(&body(&mail), "https://accounts.example.net/accept?t=");
     let token = url.strip_prefix("https://accounts.example.net/accept?t=").unwrap().strip_suffix("&x=1").unwrap();
     assert_eq!(token.len(), 43);
-    let hash: Vec<u8> = env.db().query_row("SELECT token_hash FROM invitations", [], |r| r.get(0)).unwrap();
-    assert_eq!(hash, Sha256::digest(token.as_bytes()).to_vec());
+    assert_eq!(env.query("SELECT token_hash FROM invitations"), hex_upper(&Sha256::digest(token.as_bytes())));
 }
 
 #[test]
@@ -140,9 +130,7 @@ fn the_audit_entry_records_the_new_user_and_roles() {
     env.run(&["user", "add", "bob@example.com", "--role", "read-only", "--role", "helpdesk"]).ok();
     assert_eq!(env.audit_count(), before + 1);
     assert_eq!(
-        env.query(
-            "SELECT actor || '|' || org || '|' || action || '|' || target || '|' || changes FROM audit ORDER BY id DESC LIMIT 1"
-        ),
+        env.query("SELECT actor, org, action, target, changes FROM audit ORDER BY id DESC LIMIT 1"),
         r#"ada@example.com|acme|user.add|bob@example.com|{"user":{"old":null,"new":"bob@example.com"},"roles":{"old":[],"new":["read-only","helpdesk"]}}"#
     );
     assert_eq!(roles_of(&env, "bob@example.com"), "helpdesk,read-only");
@@ -154,9 +142,8 @@ fn usernames_are_derived_from_the_address_with_a_suffix_on_collision() {
     env.run(&["user", "add", "bob@example.com", "Bob@other.org", "BOB@third.net", "--role", "read-only", "--no-send"]).ok();
     env.run(&["user", "add", "Mary-Ann.O'Neil+tag@example.com", "--role", "read-only", "--no-send"]).ok();
     env.run(&["user", "add", "42ops@example.com", "--role", "read-only", "--no-send"]).ok();
-    let db = env.db();
-    let mut st = db.prepare("SELECT email, username FROM users ORDER BY id").unwrap();
-    let rows: Vec<(String, String)> = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+    let rows: Vec<(String, String)> =
+        env.sql("SELECT email, username FROM users ORDER BY id", &[]).into_iter().map(|r| (r[0].clone(), r[1].clone())).collect();
     let expected = [
         ("ada@example.com", "ada"),
         ("bob@example.com", "bob"),
@@ -227,7 +214,7 @@ fn an_existing_identity_of_another_org_gets_the_membership_and_no_mail() {
     );
     assert_eq!(env.audit_count(), audit + 1);
     assert_eq!(
-        env.query("SELECT org || '|' || changes FROM audit ORDER BY id DESC LIMIT 1"),
+        env.query("SELECT org, changes FROM audit ORDER BY id DESC LIMIT 1"),
         r#"acme|{"member":{"old":false,"new":true},"roles":{"old":[],"new":["read-only"]}}"#
     );
 }
@@ -313,8 +300,8 @@ fn no_send_records_a_pending_invitation_without_a_token() {
     assert_eq!(run.stderr, "dan@example.com invited to acme; the invitation is pending (send it with 'acct invite send')\n");
     assert_eq!(
         env.query(
-            "SELECT ifnull(i.token_hash, 'NULL') || '|' || ifnull(i.sent_at, 'NULL') || '|' || ifnull(i.expires_at, 'NULL') || '|' ||
-                    i.delivery || '|' || i.state || '|' || u.status
+            "SELECT i.token_hash, i.sent_at, i.expires_at,
+                    i.delivery, i.state, u.status
              FROM invitations i JOIN users u ON u.id = i.user_id WHERE u.email = 'dan@example.com'"
         ),
         "NULL|NULL|NULL|pending|open|invited"
@@ -450,8 +437,8 @@ fn adding_needs_user_invite_and_no_escalation() {
     env.run(&["role", "create", "inviter", "--permission", "user:invite", "--permission", "user:read"]).ok();
     env.run(&["user", "add", "jo@example.com", "--role", "inviter", "--no-send"]).ok();
     env.run(&["user", "add", "hd@example.com", "--role", "helpdesk", "--no-send"]).ok();
-    activate(&env, "jo@example.com");
-    activate(&env, "hd@example.com");
+    env.activate("jo@example.com");
+    env.activate("hd@example.com");
     let run = env.run_as("hd@example.com", &["user", "add", "kim@example.com", "--role", "helpdesk"]);
     assert_eq!(run.fails(4), "error: permission denied: 'user:invite' is needed in acme (you have user:read user:reset-2fa)\n");
     let run = env.run_as("jo", &["user", "add", "kim@example.com", "--role", "read-only"]);
@@ -479,8 +466,8 @@ fn the_token_expires_after_ttl_days() {
     let env = Env::new();
     env.run(&["config", "set", "invite.ttl_days", "3"]).ok();
     env.run(&["user", "add", "bob@example.com", "--role", "read-only"]).ok();
-    let (sent, expires): (String, String) =
-        env.db().query_row("SELECT sent_at, expires_at FROM invitations", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    let times = env.sql("SELECT sent_at, expires_at FROM invitations", &[]);
+    let (sent, expires) = (times[0][0].clone(), times[0][1].clone());
     let sent = chrono::DateTime::parse_from_rfc3339(&sent).unwrap();
     let expires = chrono::DateTime::parse_from_rfc3339(&expires).unwrap();
     assert_eq!(expires - sent, chrono::TimeDelta::days(3));
@@ -495,6 +482,7 @@ fn the_token_expires_after_ttl_days() {
 fn a_failed_delivery_keeps_the_account_and_records_the_failure() {
     let env = Env::new();
     // The outbox cannot be created: a file stands in its place.
+    std::fs::create_dir_all(env.outbox().parent().unwrap()).unwrap();
     std::fs::write(env.outbox(), "not a directory").unwrap();
     let run = env.run(&["user", "add", "bob@example.com", "--role", "read-only"]);
     let err = run.fails(1);
@@ -506,10 +494,7 @@ fn a_failed_delivery_keeps_the_account_and_records_the_failure() {
     assert_eq!(lines[3], "hint: retry with 'acct invite resend USER'");
     // The account change was committed before the mail was attempted.
     assert_eq!(env.query("SELECT status FROM users WHERE email = 'bob@example.com'"), "invited");
-    assert_eq!(
-        env.query("SELECT delivery || '|' || (delivery_error IS NOT NULL) || '|' || state FROM invitations"),
-        "failed|1|open"
-    );
+    assert_eq!(env.query("SELECT delivery, (delivery_error IS NOT NULL), state FROM invitations"), "failed|1|open");
 }
 
 #[test]

@@ -6,11 +6,6 @@ mod common;
 use common::Env;
 use serde_json::{Value, json};
 
-fn activate(env: &Env, email: &str) {
-    let n = env.db().execute("UPDATE users SET status = 'active', accepted = 1 WHERE email = ?1", [email]).expect("activate");
-    assert_eq!(n, 1, "{email}");
-}
-
 /// acme with sso on; bob (read-only, active, phone set) in the primary group
 /// eng; carol (read-only, active) manages eng and ops; dave (read-only,
 /// active) is unrelated to bob; groups eng, ops and qa.
@@ -35,9 +30,9 @@ fn setup() -> Env {
     .ok();
     env.run(&["user", "add", "carol@example.com", "dave@example.com", "--role", "read-only", "--no-send"]).ok();
     for u in ["bob@example.com", "carol@example.com", "dave@example.com"] {
-        activate(&env, u);
+        env.activate(u);
     }
-    env.db().execute("UPDATE users SET phone = '+4915100000001' WHERE username = 'bob'", []).unwrap();
+    env.exec("UPDATE users SET phone = '+4915100000001' WHERE username = 'bob'", &[]);
     env.run(&["user", "edit", "bob", "--primary-group", "eng"]).ok();
     env.run(&["group", "add-manager", "eng", "carol"]).ok();
     env.run(&["group", "add-manager", "ops", "carol"]).ok();
@@ -47,21 +42,17 @@ fn setup() -> Env {
 /// Everything about bob that an edit can touch.
 fn snapshot(env: &Env) -> String {
     env.query(
-        "SELECT json_array(u.username, u.email, u.email_key, u.first_name, u.last_name, u.full_name, u.initials, u.phone,
+        "SELECT u.username, u.email, u.email_key, u.first_name, u.last_name, u.full_name, u.initials, u.phone,
                 u.timezone, u.notify, u.robot, u.sso_disabled, u.sms_auto_send, u.require_2fa, u.status, u.primary_group_id,
                 u.updated_at, (SELECT group_concat(group_id) FROM group_members WHERE user_id = u.id),
-                (SELECT count(*) FROM audit))
+                (SELECT count(*) FROM audit)
          FROM users u WHERE u.username = 'bob'",
     )
 }
 
 fn last_audit(env: &Env) -> (String, String, String, Value) {
-    let (actor, action, target, changes): (String, String, String, String) = env
-        .db()
-        .query_row("SELECT actor, action, target, changes FROM audit ORDER BY id DESC LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .unwrap();
+    let row = env.sql("SELECT actor, action, target, changes FROM audit ORDER BY id DESC LIMIT 1", &[]);
+    let [actor, action, target, changes] = <[String; 4]>::try_from(row[0].clone()).unwrap();
     (actor, action, target, serde_json::from_str(&changes).unwrap())
 }
 
@@ -422,7 +413,7 @@ fn an_empty_value_clears_a_text_field() {
     // Initials are derived from the names once cleared (SPEC §1).
     assert_eq!(run.stderr, "bob@example.com: changed initials: RS → BS\nbob@example.com: changed timezone: Europe/Berlin → ∅\n");
     assert_eq!(
-        env.query("SELECT ifnull(timezone, 'NULL') || ifnull(initials, 'NULL') FROM users WHERE username = 'bob'"),
+        env.query("SELECT coalesce(timezone, 'NULL') || coalesce(initials, 'NULL') FROM users WHERE username = 'bob'"),
         "NULLBS"
     );
 }
@@ -467,14 +458,17 @@ fn sso_disabled_needs_sso_on() {
 fn sms_auto_send_needs_a_phone_and_sms_2fa_allowed() {
     let env = Env::new();
     env.run(&["user", "add", "bob@example.com", "--role", "read-only", "--no-send"]).ok();
-    activate(&env, "bob@example.com");
+    env.activate("bob@example.com");
     let run = env.run(&["user", "edit", "bob", "--sms-auto-send", "true"]);
     assert_eq!(run.fails(5), "error: 'sms_auto_send' needs a phone number\nhint: set --phone first (only the user can)\n");
     assert_eq!(env.query("SELECT sms_auto_send FROM users WHERE username = 'bob'"), "0");
     // The user may set both at once: the phone is there once the edit is applied.
     let run = env.run_as("bob", &["user", "edit", "bob", "--phone", "+4915112345678", "--sms-auto-send", "true"]);
     assert_eq!(run.ok(), "");
-    assert_eq!(env.query("SELECT phone || ' ' || sms_auto_send FROM users WHERE username = 'bob'"), "+4915112345678 1");
+    assert_eq!(
+        env.query("SELECT coalesce(phone, 'NULL') || ' ' || CAST(sms_auto_send AS INTEGER) FROM users WHERE username = 'bob'"),
+        "+4915112345678 1"
+    );
     // Clearing the phone while turning it on is refused.
     env.run(&["user", "edit", "bob", "--sms-auto-send", "false"]).ok();
     let run = env.run_as("bob", &["user", "edit", "bob", "--phone", "", "--sms-auto-send", "true"]);
@@ -490,11 +484,12 @@ fn sms_auto_send_needs_a_phone_and_sms_2fa_allowed() {
 fn clearing_the_phone_does_not_leave_sms_auto_send_on() {
     let env = Env::new();
     env.run(&["user", "add", "bob@example.com", "--role", "read-only", "--no-send"]).ok();
-    activate(&env, "bob@example.com");
+    env.activate("bob@example.com");
     env.run_as("bob", &["user", "edit", "bob", "--phone", "+4915112345678", "--sms-auto-send", "true"]).ok();
     let run = env.run_as("bob", &["user", "edit", "bob", "--phone", ""]);
     // Either refused as a conflict, or sms_auto_send is turned off with the phone.
-    let state = env.query("SELECT ifnull(phone, 'NULL') || ' ' || sms_auto_send FROM users WHERE username = 'bob'");
+    let state =
+        env.query("SELECT coalesce(phone, 'NULL') || ' ' || CAST(sms_auto_send AS INTEGER) FROM users WHERE username = 'bob'");
     assert!(
         (run.code == 5 && state == "+4915112345678 1") || (run.code == 0 && state == "NULL 0"),
         "exit {} with phone/sms_auto_send = {state}\n{run:?}",
@@ -590,7 +585,7 @@ fn deactivation_keeps_the_last_admin_and_respects_privilege() {
     assert_eq!(env.query("SELECT status FROM users WHERE username = 'ada'"), "active");
     // A manager cannot deactivate a member of their group who holds more.
     env.run(&["user", "add", "root@example.com", "--role", "full-admin", "--group", "eng", "--no-send"]).ok();
-    activate(&env, "root@example.com");
+    env.activate("root@example.com");
     let run = env.run_as("carol", &["user", "edit", "root", "--active", "false"]);
     let err = run.fails(4);
     assert!(err.starts_with("error: permission denied: cannot deactivate root@example.com: they hold "), "{err}");

@@ -7,11 +7,6 @@ use serde_json::json;
 
 const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-fn activate(env: &Env, email: &str) {
-    let n = env.db().execute("UPDATE users SET status = 'active', accepted = 1 WHERE email = ?1", [email]).expect("activate");
-    assert_eq!(n, 1, "{email}");
-}
-
 /// Users whose names a spreadsheet would run, quote or split.
 fn hostile() -> Env {
     let env = Env::new();
@@ -25,15 +20,16 @@ fn hostile() -> Env {
     add("f4@example.com", "T", "C");
     add("f5@example.com", "Ünïcödé", "O'Brien");
     // Values that acct itself refuses but a database may hold (older data, other tools).
-    let db = env.db();
-    db.execute_batch(
-        "UPDATE users SET last_name = 'multi' || char(10) || 'line, \"quoted\"' || char(13) || char(10) || 'end'
-           WHERE email = 'f3@example.com';
-         UPDATE users SET first_name = char(9) || 'Tab', last_name = char(13) || 'CR' WHERE email = 'f4@example.com';
-         UPDATE users SET first_name = char(10) || 'LF', phone = '+4915112345678', full_name = '=HYPERLINK(\"http://x\")'
-           WHERE email = 'f5@example.com';",
-    )
-    .unwrap();
+    let set = |sql: &str, values: &[&str]| {
+        let params: Vec<_> = values.iter().map(|v| (*v).into()).collect();
+        assert_eq!(env.exec(sql, &params), 1, "{sql}");
+    };
+    set("UPDATE users SET last_name = ?1 WHERE email = 'f3@example.com'", &["multi\nline, \"quoted\"\r\nend"]);
+    set("UPDATE users SET first_name = ?1, last_name = ?2 WHERE email = 'f4@example.com'", &["\tTab", "\rCR"]);
+    set(
+        "UPDATE users SET first_name = ?1, phone = '+4915112345678', full_name = ?2 WHERE email = 'f5@example.com'",
+        &["\nLF", "=HYPERLINK(\"http://x\")"],
+    );
     env.run(&["role", "assign", "f5@example.com", "helpdesk"]).ok();
     env
 }
@@ -43,10 +39,11 @@ fn stored(env: &Env, id: &str, field: &str) -> String {
     if field == "role" {
         return env.query(&format!(
             "SELECT ifnull(group_concat(name, ';'), '') FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-             WHERE ur.user_id = {id} ORDER BY r.name)"
+             WHERE ur.user_id = {id} ORDER BY r.name) x"
         ));
     }
-    let v = env.query(&format!("SELECT ifnull({field}, '') FROM users WHERE id = {id}"));
+    let v = env.sql(&format!("SELECT {field} FROM users WHERE id = {id}"), &[]).remove(0).remove(0);
+    let v = if v == "NULL" { String::new() } else { v };
     v
 }
 
@@ -250,7 +247,7 @@ fn selected_users_only() {
 #[test]
 fn list_filters_and_sort_apply() {
     let env = hostile();
-    activate(&env, "f2@example.com");
+    env.activate("f2@example.com");
     let run = env.run(&["user", "export", "--fields", "email", "--status", "active"]);
     assert_eq!(run.ok(), "email\r\nada@example.com\r\nf2@example.com\r\n");
     let run = env.run(&["user", "export", "--fields", "email", "--role", "helpdesk"]);
@@ -291,7 +288,7 @@ fn tables_are_not_an_export_format() {
 fn export_needs_user_export() {
     let env = Env::new();
     env.run(&["user", "add", "ro@example.com", "--role", "read-only", "--no-send"]).ok();
-    activate(&env, "ro@example.com");
+    env.activate("ro@example.com");
     let run = env.run_as("ro", &["user", "export"]);
     assert_eq!(
         run.fails(4),

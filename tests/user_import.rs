@@ -33,7 +33,7 @@ fn a_clean_file_is_imported_in_one_transaction_with_invitations_after_commit() {
     assert_eq!(run.stderr.lines().next(), Some("imported 3 row(s): 3 invited, 0 existing accounts added, 0 skipped"));
     assert_eq!(count(&env), "4");
     assert_eq!(
-        env.query("SELECT first_name || '|' || last_name || '|' || username FROM users WHERE email = 'carol@example.com'"),
+        env.query("SELECT first_name, last_name, username FROM users WHERE email = 'carol@example.com'"),
         "Ca, \"CJ\"|Line\nBreak|cjones"
     );
     assert_eq!(
@@ -137,7 +137,7 @@ fn the_batch_is_authorized_once_and_cannot_escalate() {
     let env = Env::new();
     env.run(&["role", "create", "inviter", "--permission", "user:invite", "--permission", "user:read"]).ok();
     env.run(&["user", "add", "ivy@example.com", "--role", "inviter", "--no-send"]).ok();
-    env.db().execute("UPDATE users SET status = 'active', accepted = 1 WHERE email = 'ivy@example.com'", []).unwrap();
+    env.activate("ivy@example.com");
     let file = write(&env, "p.csv", b"email,role\na@example.com,read-only\nb@example.com,full-admin\n");
     let run = env.run_as("ivy", &["user", "import", &file]);
     assert_eq!(

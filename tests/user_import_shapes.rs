@@ -17,8 +17,8 @@ fn write(env: &Env, name: &str, bytes: &[u8]) -> String {
 fn people(env: &Env) -> Vec<String> {
     support::rows(
         env,
-        "SELECT u.email || '|' || coalesce(u.first_name, '') || '|' || coalesce(u.last_name, '') || '|' ||
-                coalesce((SELECT group_concat(name, ';') FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id ORDER BY 1)), '')
+        "SELECT u.email, coalesce(u.first_name, ''), coalesce(u.last_name, ''),
+                coalesce((SELECT group_concat(name, ';') FROM (SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id ORDER BY 1) x), '')
          FROM users u WHERE u.email <> 'ada@example.com' ORDER BY u.id",
     )
 }

@@ -4,11 +4,6 @@ mod common;
 use common::Env;
 use serde_json::json;
 
-fn activate(env: &Env, email: &str) {
-    let n = env.db().execute("UPDATE users SET status = 'active', accepted = 1 WHERE email = ?1", [email]).expect("activate");
-    assert_eq!(n, 1, "{email}");
-}
-
 /// ada (full-admin, active), bob (read-only, active, TOTP, primary group eng),
 /// carol (helpdesk, invited, SMS, additional group eng), dave (helpdesk and
 /// read-only, inactive).
@@ -56,12 +51,13 @@ fn fixture() -> Env {
         "--no-send",
     ])
     .ok();
-    activate(&env, "bob@example.com");
-    activate(&env, "dave@example.com");
+    env.activate("bob@example.com");
+    env.activate("dave@example.com");
     env.run(&["user", "edit", "dave", "--active", "false"]).ok();
     env.run(&["user", "edit", "bob", "--primary-group", "eng"]).ok();
     env.run(&["user", "edit", "carol", "--add-group", "eng"]).ok();
-    env.db().execute_batch("UPDATE users SET two_factor = 'app' WHERE username = 'bob'; UPDATE users SET two_factor = 'sms' WHERE username = 'carol';").unwrap();
+    env.exec("UPDATE users SET two_factor = 'app' WHERE username = 'bob'", &[]);
+    env.exec("UPDATE users SET two_factor = 'sms' WHERE username = 'carol'", &[]);
     env
 }
 
@@ -382,7 +378,7 @@ fn listing_needs_user_read() {
     let env = fixture();
     env.run(&["role", "create", "auditor", "--permission", "audit:read"]).ok();
     env.run(&["user", "add", "eve@example.com", "--role", "auditor", "--no-send"]).ok();
-    activate(&env, "eve@example.com");
+    env.activate("eve@example.com");
     let run = env.run_as("eve", &["user", "list"]);
     assert_eq!(run.fails(4), "error: permission denied: 'user:read' is needed in acme (you have audit:read)\n");
     assert_eq!(run.stdout, "");
@@ -579,7 +575,7 @@ fn show_needs_user_read_except_for_oneself() {
     let env = fixture();
     env.run(&["role", "create", "auditor", "--permission", "audit:read"]).ok();
     env.run(&["user", "add", "eve@example.com", "--role", "auditor", "--no-send"]).ok();
-    activate(&env, "eve@example.com");
+    env.activate("eve@example.com");
     let run = env.run_as("eve", &["user", "show", "bob"]);
     assert_eq!(run.fails(4), "error: permission denied: 'user:read' is needed in acme (you have audit:read)\n");
     let run = env.run_as("eve", &["user", "show", "eve", "--format", "json"]);
@@ -664,7 +660,7 @@ fn a_manager_without_user_read_is_shown_the_members_of_their_group_only() {
     let env = fixture();
     let mia = env.run(&["user", "add", "mia@example.com", "--role", "read-only", "--no-send"]);
     mia.ok();
-    activate(&env, "mia@example.com");
+    env.activate("mia@example.com");
     env.run(&["role", "unassign", "mia", "read-only"]).ok();
     env.run(&["group", "add-manager", "eng", "mia"]).ok();
     let bob = env.run_as("mia@example.com", &["user", "show", "bob", "--format", "json"]);

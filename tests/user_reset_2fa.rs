@@ -4,39 +4,31 @@
 mod common;
 use common::Env;
 
-fn activate(env: &Env, email: &str) {
-    let n = env.db().execute("UPDATE users SET status = 'active', accepted = 1 WHERE email = ?1", [email]).expect("activate");
-    assert_eq!(n, 1, "{email}");
-}
-
 /// Give a user a TOTP enrolment, a failure count and two recovery codes.
 fn enrol(env: &Env, username: &str) {
-    let db = env.db();
-    db.execute(
+    env.exec(
         "UPDATE users SET two_factor = 'app', totp_secret = 'JBSWY3DPEHPK3PXP', totp_last_step = 58000000,
                 totp_enrolled_at = '2026-01-01T00:00:00Z', twofa_failures = 3, twofa_locked_until = '2099-01-01T00:00:00Z'
          WHERE username = ?1",
-        [username],
-    )
-    .unwrap();
-    db.execute(
+        &[username.into()],
+    );
+    env.exec(
         "INSERT INTO recovery_codes (user_id, code_hash) SELECT id, 'hash-a-' || username FROM users WHERE username = ?1
          UNION ALL SELECT id, 'hash-b-' || username FROM users WHERE username = ?1",
-        [username],
-    )
-    .unwrap();
+        &[username.into()],
+    );
 }
 
 fn state(env: &Env, username: &str) -> String {
     env.query(&format!(
-        "SELECT json_array(two_factor, totp_secret, totp_last_step, totp_enrolled_at, twofa_failures, twofa_locked_until,
-                (SELECT count(*) FROM recovery_codes r WHERE r.user_id = u.id))
+        "SELECT two_factor, totp_secret, totp_last_step, totp_enrolled_at, twofa_failures, twofa_locked_until,
+                (SELECT count(*) FROM recovery_codes r WHERE r.user_id = u.id)
          FROM users u WHERE username = '{username}'"
     ))
 }
 
-const ENROLLED: &str = r#"["app","JBSWY3DPEHPK3PXP",58000000,"2026-01-01T00:00:00Z",3,"2099-01-01T00:00:00Z",2]"#;
-const RESET: &str = r#"["email",null,null,null,0,null,0]"#;
+const ENROLLED: &str = "app|JBSWY3DPEHPK3PXP|58000000|2026-01-01T00:00:00Z|3|2099-01-01T00:00:00Z|2";
+const RESET: &str = "email|NULL|NULL|NULL|0|NULL|0";
 
 fn setup() -> Env {
     let env = Env::new();
@@ -58,7 +50,7 @@ fn reset_clears_totp_and_recovery_codes_and_falls_back_to_email() {
     assert_eq!(state(&env, "bob"), RESET);
     assert_eq!(state(&env, "carol"), ENROLLED, "only the target");
     assert_eq!(env.audit_count(), audit + 1);
-    let changes = env.query("SELECT action || '|' || target || '|' || changes FROM audit ORDER BY id DESC LIMIT 1");
+    let changes = env.query("SELECT action, target, changes FROM audit ORDER BY id DESC LIMIT 1");
     assert_eq!(
         changes,
         r#"user.reset-2fa|bob@example.com|{"two_factor":{"old":"app","new":"email"},"recovery_codes_removed":{"old":2,"new":0}}"#
@@ -111,7 +103,7 @@ fn refused_while_the_organization_has_sso_on() {
 #[test]
 fn helpdesk_cannot_reset_an_admin() {
     let env = setup();
-    activate(&env, "bob@example.com");
+    env.activate("bob@example.com");
     enrol(&env, "ada");
     let run = env.run_as("bob", &["user", "reset-2fa", "ada", "--yes"]);
     let err = run.fails(4);
@@ -131,7 +123,7 @@ fn helpdesk_cannot_reset_an_admin() {
 fn reset_needs_the_permission() {
     let env = setup();
     env.run(&["user", "add", "ro@example.com", "--role", "read-only", "--no-send"]).ok();
-    activate(&env, "ro@example.com");
+    env.activate("ro@example.com");
     let run = env.run_as("ro", &["user", "reset-2fa", "bob", "--yes"]);
     assert_eq!(
         run.fails(4),
@@ -143,7 +135,7 @@ fn reset_needs_the_permission() {
 #[test]
 fn all_or_nothing_unless_keep_going() {
     let env = setup();
-    activate(&env, "bob@example.com");
+    env.activate("bob@example.com");
     enrol(&env, "ada");
     let run = env.run_as("bob", &["user", "reset-2fa", "carol", "ada", "--yes"]);
     assert_eq!(run.code, 4, "{run:?}");

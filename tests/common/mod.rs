@@ -17,6 +17,13 @@ pub struct Env {
 pub enum Param {
     Int(i64),
     Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl From<Vec<u8>> for Param {
+    fn from(v: Vec<u8>) -> Param {
+        Param::Bytes(v)
+    }
 }
 
 impl From<i64> for Param {
@@ -95,16 +102,35 @@ impl Env {
     /// with `ACCT_TEST_BACKEND=postgres` a new database on the server of
     /// `ACCT_TEST_POSTGRES` (the configuration then names it).
     pub fn new() -> Env {
+        Env::init(&["--org", "acme", "--admin", "ada@example.com", "--name", "Acme Corp"])
+    }
+
+    /// `acct init --org acme ...` as [`Env::new`], in a SQLite file whatever
+    /// the test backend (for tests of moving between the two).
+    pub fn new_sqlite() -> Env {
+        let env = Env::empty();
+        env.run(&["init", "--org", "acme", "--admin", "ada@example.com", "--name", "Acme Corp"]).ok();
+        env
+    }
+
+    /// `acct init ARGS` on the test backend, as [`Env::new`].
+    pub fn init(args: &[&str]) -> Env {
         let mut env = Env::empty();
+        let mut init = vec!["init"];
+        init.extend_from_slice(args);
         match postgres_server() {
             Some(server) => {
                 let url = new_postgres_database(&server);
-                env.run(&["--db", &url, "init", "--org", "acme", "--admin", "ada@example.com", "--name", "Acme Corp"]).ok();
+                let mut with_db = vec!["--db", url.as_str()];
+                with_db.extend_from_slice(&init);
+                env.run(&with_db).ok();
                 env.run(&["config", "set", "database", &url]).ok();
+                let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("the test database");
+                c.batch_execute(SQLITE_COMPAT).expect("the SQLite functions of the test queries");
                 env.pg = Some(url);
             }
             None => {
-                env.run(&["init", "--org", "acme", "--admin", "ada@example.com", "--name", "Acme Corp"]).ok();
+                env.run(&init).ok();
             }
         }
         env
@@ -212,31 +238,21 @@ impl Env {
 
     /// Open the database for assertions on its state.
     pub fn db(&self) -> rusqlite::Connection {
+        assert!(self.pg.is_none(), "Env::db opens the SQLite file; on PostgreSQL use Env::sql or Env::exec");
         rusqlite::Connection::open(self.db_path()).expect("open db")
     }
 
     /// Rows of a statement on the account's database (either backend), each
     /// cell as SQLite's shell shows it: integers and flags as numbers, NULL
-    /// as `NULL`. `?N` parameters.
+    /// as `NULL`; blobs in upper-case hex (as SQLite's `hex()`). `?N`
+    /// parameters.
     pub fn sql(&self, sql: &str, params: &[Param]) -> Vec<Vec<String>> {
         match &self.pg {
             Some(url) => {
-                let mut c = postgres::Client::connect(url, postgres::NoTls).expect("the test database");
-                let mut text = sql.to_string();
-                for n in (1..=params.len()).rev() {
-                    text = text.replace(&format!("?{n}"), &format!("${n}"));
-                }
-                let values: Vec<Box<dyn postgres::types::ToSql + Sync>> = params
-                    .iter()
-                    .map(|p| -> Box<dyn postgres::types::ToSql + Sync> {
-                        match p {
-                            Param::Int(i) => Box::new(*i),
-                            Param::Text(t) => Box::new(t.clone()),
-                        }
-                    })
-                    .collect();
+                let mut c = pg_client(url);
+                let (text, values) = pg_statement(sql, params);
                 let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|b| &**b).collect();
-                let rows = c.query(text.as_str(), &refs).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                let rows = c.query(text.as_str(), &refs).unwrap_or_else(|e| panic!("{sql}: {}", pg_error(&e)));
                 rows.iter()
                     .map(|r| {
                         (0..r.len())
@@ -247,7 +263,7 @@ impl Env {
                                     Type::INT8 => r.get::<_, Option<i64>>(i).map(|v| v.to_string()),
                                     Type::INT4 => r.get::<_, Option<i32>>(i).map(|v| v.to_string()),
                                     Type::BOOL => r.get::<_, Option<bool>>(i).map(|v| (v as i64).to_string()),
-                                    Type::BYTEA => r.get::<_, Option<Vec<u8>>>(i).map(|v| format!("{v:?}")),
+                                    Type::BYTEA => r.get::<_, Option<Vec<u8>>>(i).map(|v| hex_upper(&v)),
                                     _ => r.get::<_, Option<String>>(i),
                                 };
                                 shown.unwrap_or_else(|| "NULL".to_string())
@@ -260,10 +276,7 @@ impl Env {
                 let db = self.db();
                 let mut st = db.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
                 let n = st.column_count();
-                let values = params.iter().map(|p| match p {
-                    Param::Int(i) => rusqlite::types::Value::Integer(*i),
-                    Param::Text(t) => rusqlite::types::Value::Text(t.clone()),
-                });
+                let values = params.iter().map(sqlite_value);
                 st.query_map(rusqlite::params_from_iter(values), |r| {
                     (0..n)
                         .map(|i| {
@@ -273,7 +286,7 @@ impl Env {
                                 rusqlite::types::Value::Integer(i) => i.to_string(),
                                 rusqlite::types::Value::Real(f) => f.to_string(),
                                 rusqlite::types::Value::Text(t) => t,
-                                rusqlite::types::Value::Blob(b) => format!("{b:?}"),
+                                rusqlite::types::Value::Blob(b) => hex_upper(&b),
                             })
                         })
                         .collect::<rusqlite::Result<Vec<String>>>()
@@ -285,15 +298,125 @@ impl Env {
         }
     }
 
-    /// One value from the database.
+    /// Run a statement on the account's database (either backend); the
+    /// number of rows it changed. Flags are written `TRUE`/`FALSE`, which
+    /// both backends read.
+    pub fn exec(&self, sql: &str, params: &[Param]) -> u64 {
+        match &self.pg {
+            Some(url) => {
+                let mut c = pg_client(url);
+                let (text, values) = pg_statement(sql, params);
+                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|b| &**b).collect();
+                c.execute(text.as_str(), &refs).unwrap_or_else(|e| panic!("{sql}: {}", pg_error(&e)))
+            }
+            None => {
+                let values = params.iter().map(sqlite_value);
+                self.db().execute(sql, rusqlite::params_from_iter(values)).unwrap_or_else(|e| panic!("{sql}: {e}")) as u64
+            }
+        }
+    }
+
+    /// Make an invited user active, as accepting the invitation would.
+    #[track_caller]
+    pub fn activate(&self, email: &str) {
+        let n = self.exec("UPDATE users SET status = 'active', accepted = TRUE WHERE email = ?1", &[email.into()]);
+        assert_eq!(n, 1, "{email}");
+    }
+
+    /// Rows of a query, one line per row with `|` between the cells.
+    pub fn rows(&self, sql: &str, params: &[Param]) -> Vec<String> {
+        self.sql(sql, params).into_iter().map(|r| r.join("|")).collect()
+    }
+
+    /// Whether the account lives on PostgreSQL (`ACCT_TEST_BACKEND=postgres`).
+    pub fn on_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    /// The database option that names this environment's database: the URL
+    /// on PostgreSQL, the default file otherwise.
+    pub fn db_location(&self) -> String {
+        self.pg.clone().unwrap_or_else(|| self.db_path().display().to_string())
+    }
+
+    /// The first row of a query, its cells joined with `|` (as [`Env::sql`]
+    /// shows them: flags as 0/1, NULL as `NULL`).
     pub fn query(&self, sql: &str) -> String {
-        self.sql(sql, &[]).into_iter().next().and_then(|r| r.into_iter().next()).unwrap_or_else(|| panic!("{sql}: no row"))
+        self.sql(sql, &[]).into_iter().next().map(|r| r.join("|")).unwrap_or_else(|| panic!("{sql}: no row"))
     }
 
     /// The number of audit entries.
     pub fn audit_count(&self) -> i64 {
         self.query("SELECT count(*) FROM audit").parse().expect("count")
     }
+}
+
+/// SQLite's `group_concat` and `ifnull` for the assertion queries of the
+/// tests, in a schema of their own that only the tests' connections search
+/// (acct's connections never see it; its checks look at the current schema).
+const SQLITE_COMPAT: &str = "
+    CREATE SCHEMA acct_test_compat;
+    CREATE FUNCTION acct_test_compat.gc_step(acc text, v anyelement, sep text) RETURNS text LANGUAGE sql IMMUTABLE AS
+      $$ SELECT CASE WHEN v IS NULL THEN acc WHEN acc IS NULL THEN v::text ELSE acc || sep || v::text END $$;
+    CREATE FUNCTION acct_test_compat.gc_step(acc text, v anyelement) RETURNS text LANGUAGE sql IMMUTABLE AS
+      $$ SELECT acct_test_compat.gc_step(acc, v, ',') $$;
+    CREATE AGGREGATE acct_test_compat.group_concat(anyelement, text) (SFUNC = acct_test_compat.gc_step, STYPE = text);
+    CREATE AGGREGATE acct_test_compat.group_concat(anyelement) (SFUNC = acct_test_compat.gc_step, STYPE = text);
+    CREATE FUNCTION acct_test_compat.ifnull(a text, b text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT coalesce(a, b) $$;
+";
+
+/// The server's message of a failed statement.
+fn pg_error(e: &postgres::Error) -> String {
+    e.as_db_error().map_or_else(|| e.to_string(), |d| format!("{}: {}", d.code().code(), d.message()))
+}
+
+/// A connection of the tests to a PostgreSQL account database.
+fn pg_client(url: &str) -> postgres::Client {
+    let mut c = postgres::Client::connect(url, postgres::NoTls).expect("the test database");
+    c.batch_execute("SET search_path = public, acct_test_compat").expect("search_path");
+    c
+}
+
+/// A statement with `?N` parameters as PostgreSQL takes it.
+fn pg_statement(sql: &str, params: &[Param]) -> (String, Vec<Box<dyn postgres::types::ToSql + Sync>>) {
+    let mut text = sql.to_string();
+    for n in (1..=params.len()).rev() {
+        text = text.replace(&format!("?{n}"), &format!("${n}"));
+    }
+    let values = params
+        .iter()
+        .map(|p| -> Box<dyn postgres::types::ToSql + Sync> {
+            match p {
+                Param::Int(i) => Box::new(*i),
+                Param::Text(t) => Box::new(t.clone()),
+                Param::Bytes(b) => Box::new(b.clone()),
+            }
+        })
+        .collect();
+    (text, values)
+}
+
+fn sqlite_value(p: &Param) -> rusqlite::types::Value {
+    match p {
+        Param::Int(i) => rusqlite::types::Value::Integer(*i),
+        Param::Text(t) => rusqlite::types::Value::Text(t.clone()),
+        Param::Bytes(b) => rusqlite::types::Value::Blob(b.clone()),
+    }
+}
+
+/// Bytes in upper-case hex, as SQLite's `hex()` and [`Env::sql`] show a blob.
+pub fn hex_upper(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// Whether this test is skipped because the account lives on PostgreSQL:
+/// it is about the SQLite file itself (`why`), which a server does not have.
+pub fn sqlite_only(why: &str) -> bool {
+    let skip = postgres_server().is_some();
+    if skip {
+        eprintln!("SQLite-only ({why}): skipped on PostgreSQL");
+    }
+    skip
 }
 
 pub fn output(mut c: Command, stdin: Option<&[u8]>) -> Run {

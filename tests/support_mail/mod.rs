@@ -246,7 +246,7 @@ pub fn hex(b: &[u8]) -> String {
 /// The stored token hash of the user's newest invitation, as hex.
 pub fn token_hash(env: &Env, email: &str) -> String {
     env.query(&format!(
-        "SELECT CASE WHEN i.token_hash IS NULL THEN 'NULL' ELSE hex(i.token_hash) END FROM invitations i JOIN users u ON u.id = i.user_id
+        "SELECT i.token_hash FROM invitations i JOIN users u ON u.id = i.user_id
          WHERE u.email = '{email}' ORDER BY i.id DESC LIMIT 1"
     ))
     .to_lowercase()
