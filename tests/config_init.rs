@@ -98,7 +98,7 @@ fn second_init_is_a_conflict_and_changes_nothing() {
             r.fails(5),
             format!(
                 "error: a database already exists at {}\nhint: acct init runs once; use --db to create another database\n",
-                env.db_location()
+                env.shown_location()
             )
         );
         assert_eq!(r.stdout, "");

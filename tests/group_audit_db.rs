@@ -577,7 +577,7 @@ fn a_newer_schema_is_refused() {
     }
     let expected = format!(
         "error: the database {} has schema version 99, newer than this acct knows (8)\nhint: upgrade acct to a version that knows this schema\n",
-        env.db_location()
+        env.shown_location()
     );
     for args in [&["org", "list"][..], &["db", "migrate"][..], &["db", "check"][..], &["whoami"][..]] {
         assert_eq!(env.run(args).fails(1), expected, "{args:?}");

@@ -651,7 +651,7 @@ fn dry_run_changes_nothing_and_says_so() {
     let backup = env.home().join("b.db");
     assert_eq!(
         unchanged(&env, &["db", "backup", backup.to_str().unwrap()]),
-        format!("would copy {} to {}\n", env.db_location(), backup.display())
+        format!("would copy {} to {}\n", env.shown_location(), backup.display())
     );
     assert!(!backup.exists());
 }

@@ -339,6 +339,20 @@ impl Env {
         self.pg.clone().unwrap_or_else(|| self.db_path().display().to_string())
     }
 
+    /// The database as acct's messages name it: the location without the
+    /// password of a URL.
+    pub fn shown_location(&self) -> String {
+        let loc = self.db_location();
+        match (loc.find("://"), loc.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                let user = &loc[scheme + 3..at];
+                let user = user.split_once(':').map_or(user, |(u, _)| u);
+                format!("{}{user}{}", &loc[..scheme + 3], &loc[at..])
+            }
+            _ => loc,
+        }
+    }
+
     /// The first row of a query, its cells joined with `|` (as [`Env::sql`]
     /// shows them: flags as 0/1, NULL as `NULL`).
     pub fn query(&self, sql: &str) -> String {
