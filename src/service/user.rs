@@ -114,8 +114,18 @@ pub fn restorable(trashed_at: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// A free username: the requested one, or one derived from the address.
-pub fn free_username(tx: &dyn Tx, email: &str, requested: Option<&str>) -> Result<String> {
+/// The numbers a transaction found taken after each username base: a run
+/// that adds many addresses of one base (`info@a.example`, `info@b.example`,
+/// ...) probes every number once, not again from 1 for every address.
+#[derive(Default)]
+pub struct Usernames {
+    taken_below: std::collections::HashMap<String, u64>,
+}
+
+/// A free username: the requested one, or one derived from the address (the
+/// base, then base2, base3, ...: the first free one at or after the numbers
+/// `names` saw taken).
+pub fn free_username(tx: &dyn Tx, names: &mut Usernames, email: &str, requested: Option<&str>) -> Result<String> {
     if let Some(u) = requested {
         let u = validate::username(u)?;
         if tx.username_taken(&u)? {
@@ -124,9 +134,12 @@ pub fn free_username(tx: &dyn Tx, email: &str, requested: Option<&str>) -> Resul
         return Ok(u);
     }
     let base = validate::username_base(email);
-    for n in 1u64.. {
+    let from = names.taken_below.get(&base).copied().unwrap_or(1);
+    for n in from.. {
         let candidate = validate::username_candidate(&base, n);
         if !tx.username_taken(&candidate)? {
+            // The candidate is given to this address: the next one starts after it.
+            names.taken_below.insert(base, n + 1);
             return Ok(candidate);
         }
     }
@@ -204,6 +217,7 @@ pub fn add(tx: &mut dyn Tx, actor: &Subject, org: &Org, config: &Config, a: &Add
     let mut rows = Vec::new();
     let mut mails: Vec<PendingMail> = Vec::new();
     let mut seen = std::collections::HashSet::new();
+    let mut names = Usernames::default();
     for email in checked.emails {
         let email = match email {
             Ok(v) => v,
@@ -225,7 +239,7 @@ pub fn add(tx: &mut dyn Tx, actor: &Subject, org: &Org, config: &Config, a: &Add
             if_missing: a.if_missing,
             no_send: a.no_send,
         };
-        let r = super::in_savepoint(&mut *tx, |tx| add_one(tx, actor, config, &permit, org, email, &joining));
+        let r = super::in_savepoint(&mut *tx, |tx| add_one(tx, actor, config, &permit, org, email, &joining, &mut names));
         match r {
             Ok((row, mail)) => {
                 rows.push(row);
@@ -262,6 +276,7 @@ pub fn add_one(
     org: &Org,
     email: &validate::Email,
     j: &Joining<'_>,
+    names: &mut Usernames,
 ) -> Result<(AddRow, Option<PendingMail>)> {
     let (roles, group) = (j.roles, j.group);
     let existing = tx.find_user(&crate::store::Selector::EmailKey(email.key.clone()))?;
@@ -289,7 +304,7 @@ pub fn add_one(
             return Ok((AddRow { email: s.label.clone(), id: Some(id), username: None, outcome: Ok(Added::Joined) }, None));
         }
     }
-    let username = free_username(tx, &email.display, j.username)?;
+    let username = free_username(tx, names, &email.display, j.username)?;
     let user = super::init::new_user(email, j.first.clone(), j.last.clone(), username.clone());
     let id = record::users::add_user(&mut *tx, permit, org.id, &user, roles, group)?;
     tx.queue_invitation(permit, id, org.id)?;

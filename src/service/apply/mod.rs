@@ -138,6 +138,8 @@ struct Pass<'a> {
     members: HashMap<i64, Option<crate::store::User>>,
     /// The users the file names (not to prune).
     named: HashSet<i64>,
+    /// The usernames the run has given, per base.
+    usernames: user::Usernames,
     /// Addresses seen, by key, with their line.
     seen: HashMap<Box<str>, u64>,
     plan: Plan,
@@ -265,7 +267,7 @@ impl Pass<'_> {
             if_missing: false,
             no_send: self.opts.no_send,
         };
-        let (added, mail) = user::add_one(tx, &self.actor, self.config, &permit, org, email, &joining)?;
+        let (added, mail) = user::add_one(tx, &self.actor, self.config, &permit, org, email, &joining, &mut self.usernames)?;
         let id = added.id.ok_or_else(|| anyhow::anyhow!("internal error: an added member without an id"))?;
         let mut added_roles: Vec<String> = roles.iter().map(|r| r.name.clone()).collect();
         added_roles.sort();
@@ -360,8 +362,19 @@ pub fn apply(
         Ok(())
     })?;
     let plan = Plan { changes: Spool::new()?, rows: Spool::new()?, counts: Counts::default(), ignored, first_error: None };
-    let mut pass =
-        Pass { config, opts, actor, org, members, named: HashSet::new(), seen: HashMap::new(), plan, adds: 0, mails: Vec::new() };
+    let mut pass = Pass {
+        config,
+        opts,
+        actor,
+        org,
+        members,
+        named: HashSet::new(),
+        usernames: user::Usernames::default(),
+        seen: HashMap::new(),
+        plan,
+        adds: 0,
+        mails: Vec::new(),
+    };
     let mut n = 0u64;
     while let Some(row) = source.next(&mut pass.plan.ignored)? {
         pass.row(&mut *tx, row)?;

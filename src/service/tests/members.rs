@@ -125,13 +125,29 @@ fn a_free_username_is_the_requested_one_or_the_next_numbered_one() {
     let mut w = World::new();
     w.member("bob@example.com", &["read-only"]);
     let tx = w.read();
-    assert_eq!(user::free_username(&*tx, "bob@other.example", None).unwrap(), "bob2");
-    assert_eq!(user::free_username(&*tx, "carol@example.com", None).unwrap(), "carol");
-    assert_eq!(user::free_username(&*tx, "x@example.com", Some("robert")).unwrap(), "robert");
+    assert_eq!(user::free_username(&*tx, &mut user::Usernames::default(), "bob@other.example", None).unwrap(), "bob2");
+    assert_eq!(user::free_username(&*tx, &mut user::Usernames::default(), "carol@example.com", None).unwrap(), "carol");
+    assert_eq!(user::free_username(&*tx, &mut user::Usernames::default(), "x@example.com", Some("robert")).unwrap(), "robert");
     assert_eq!(
-        refusal(user::free_username(&*tx, "x@example.com", Some("bob"))),
+        refusal(user::free_username(&*tx, &mut user::Usernames::default(), "x@example.com", Some("bob"))),
         (Kind::Conflict, "the username 'bob' is taken".into())
     );
+}
+
+#[test]
+fn free_usernames_of_one_base_continue_after_the_last_one_given() {
+    let mut w = World::new();
+    w.member("bob@example.com", &["read-only"]);
+    w.member("bob3@example.com", &["read-only"]);
+    let tx = w.read();
+    let mut names = user::Usernames::default();
+    // The first free number, then onwards from the one given (bob3 is taken).
+    assert_eq!(user::free_username(&*tx, &mut names, "bob@a.example", None).unwrap(), "bob2");
+    assert_eq!(user::free_username(&*tx, &mut names, "bob@b.example", None).unwrap(), "bob4");
+    assert_eq!(user::free_username(&*tx, &mut names, "BOB@c.example", None).unwrap(), "bob5");
+    // Other bases keep their own count; a fresh run looks from 1 again.
+    assert_eq!(user::free_username(&*tx, &mut names, "carol@example.com", None).unwrap(), "carol");
+    assert_eq!(user::free_username(&*tx, &mut user::Usernames::default(), "bob@d.example", None).unwrap(), "bob2");
 }
 
 #[test]
