@@ -65,9 +65,9 @@ fn python_chain(env: &Env) -> std::process::Output {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/audit_chain.py");
     let mut c = std::process::Command::new("python3");
     c.arg(script);
-    let Some(_) = &env.pg else {
+    if !env.on_postgres() {
         return c.arg(env.db_path()).output().expect("python3");
-    };
+    }
     let rows = env.query(
         "SELECT json_build_object(
            'audit', (SELECT json_agg(json_build_array(id, at, actor_id, actor, org, action, target_id, target, changes,

@@ -88,6 +88,9 @@ pub fn new_postgres_database(server: &str) -> String {
     }
 }
 
+/// The `acct init` flags of [`Env::new`]'s account.
+const ACME: [&str; 6] = ["--org", "acme", "--admin", "ada@example.com", "--name", "Acme Corp"];
+
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_acct"))
 }
@@ -102,14 +105,14 @@ impl Env {
     /// with `ACCT_TEST_BACKEND=postgres` a new database on the server of
     /// `ACCT_TEST_POSTGRES` (the configuration then names it).
     pub fn new() -> Env {
-        Env::init(&["--org", "acme", "--admin", "ada@example.com", "--name", "Acme Corp"])
+        Env::init(&ACME)
     }
 
     /// `acct init --org acme ...` as [`Env::new`], in a SQLite file whatever
     /// the test backend (for tests of moving between the two).
     pub fn new_sqlite() -> Env {
         let env = Env::empty();
-        env.run(&["init", "--org", "acme", "--admin", "ada@example.com", "--name", "Acme Corp"]).ok();
+        env.run(&[&["init"][..], &ACME].concat()).ok();
         env
     }
 

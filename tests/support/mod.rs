@@ -61,7 +61,7 @@ pub fn set_status(env: &Env, username: &str, status: &str) {
 
 /// Rows of a query as strings, one line per row with `|` between columns.
 pub fn rows(env: &Env, sql: &str) -> Vec<String> {
-    env.sql(sql, &[]).into_iter().map(|r| r.join("|")).collect()
+    env.rows(sql, &[])
 }
 
 /// A digest of everything a mutation could change: every table's rows.
