@@ -160,3 +160,37 @@ fn stdin_is_accepted_and_the_progress_bar_stays_off_without_a_terminal() {
     assert_eq!(run.stderr, "imported 2 row(s): 2 invited, 0 existing accounts added, 0 skipped\n");
     assert_eq!(count(&env), "3");
 }
+
+#[test]
+fn usernames_given_out_earlier_in_the_file_are_taken_exactly() {
+    let env = Env::new();
+    // `ann` exists in the database; the file gives `ann2` explicitly, so the
+    // generated names of the ann@ rows go on past both.
+    env.run(&["user", "add", "ann@example.com", "--role", "read-only", "--no-send"]).ok();
+    let file = write(
+        &env,
+        "names.csv",
+        b"email,username\nann@one.example,ann2\nann@two.example,\nann@three.example,\nbo@example.com,bob\nbob@example.com,\n",
+    );
+    let run = env.run(&["user", "import", &file, "--no-send"]);
+    run.ok();
+    assert_eq!(
+        env.rows("SELECT email, username FROM users WHERE email <> 'ada@example.com' ORDER BY id", &[]),
+        [
+            "ann@example.com|ann",
+            "ann@one.example|ann2",
+            "ann@two.example|ann3",
+            "ann@three.example|ann4",
+            "bo@example.com|bob",
+            "bob@example.com|bob2"
+        ]
+    );
+    // An explicit username given twice in the file refuses the second row,
+    // naming it; nothing is written.
+    let file = write(&env, "twice.csv", b"email,username\ncy@example.com,cyd\ncyd@example.com,\ncx@example.com,cyd\n");
+    let before = count(&env);
+    let run = env.run(&["user", "import", &file, "--format", "csv"]);
+    assert_eq!(run.stdout, "line,email,error\r\n4,cx@example.com,the username 'cyd' is taken\r\n");
+    run.fails(6);
+    assert_eq!(count(&env), before);
+}

@@ -1,17 +1,20 @@
-//! The files of an import: the input, read twice (see [`Input`]), and the
-//! outcome of every line, kept on disk (see [`Lines`]).
+//! The files of an import: the input (see [`Input`]), the outcome of every
+//! line (see [`Lines`]) and the rows to write (see [`Decisions`]), the last
+//! two kept on disk.
 
 use super::{Line, Outcome, read_header};
 use crate::error::{self, Result, one_line};
 use crate::service::csv_records;
 use crate::service::invite;
+use crate::store::{ImportRow, NewUser};
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Seek, SeekFrom, Write};
 
-/// The input, read twice: once to validate, once to write. A regular file
-/// is read again from its start; anything else (stdin, a pipe, a device) is
-/// copied as it is read into an unnamed temporary file, which nothing can
-/// change and which vanishes with the process.
+/// The input, read once to decide every row, and again only when a
+/// refusal has to be decided exactly (see `keys`). A regular file is read
+/// again from its start; anything else (stdin, a pipe, a device) is copied
+/// as it is read into an unnamed temporary file, which nothing can change
+/// and which vanishes with the process.
 pub struct Input {
     file: std::fs::File,
     stream: Option<Box<dyn Read>>,
@@ -153,4 +156,156 @@ pub fn open_input(path: &str) -> Result<Input> {
         return Ok(Input { file: f, stream: None });
     }
     Ok(Input { file: spool()?, stream: Some(Box::new(f)) })
+}
+
+/// The rows to write, as the first pass decided them, kept in an unnamed
+/// temporary file: the second pass writes them from here, neither reading
+/// the input again nor asking the database the same questions.
+pub(super) struct Decisions {
+    out: std::io::BufWriter<std::fs::File>,
+    rows: u64,
+}
+
+impl Decisions {
+    pub(super) fn new() -> Result<Decisions> {
+        let f = tempfile::tempfile().map_err(|e| error::failure(format!("cannot create a temporary file: {e}")))?;
+        Ok(Decisions { out: std::io::BufWriter::new(f), rows: 0 })
+    }
+
+    pub(super) fn push(&mut self, r: &ImportRow) -> Result<()> {
+        let w = &mut self.out;
+        match &r.new {
+            Some(u) => {
+                if u.status.is_some() {
+                    return Err(anyhow::anyhow!("internal error: an imported user with a status of its own"));
+                }
+                w.write_all(&[1])?;
+                for s in [&u.username, &u.email, &u.email_key] {
+                    put_text(w, Some(s))?;
+                }
+                for s in [&u.first_name, &u.last_name, &u.full_name, &u.initials] {
+                    put_text(w, s.as_ref())?;
+                }
+            }
+            None => w.write_all(&[0])?,
+        }
+        put_number(w, r.existing)?;
+        put_number(w, r.group)?;
+        if r.roles.len() != r.role_names.len() {
+            return Err(anyhow::anyhow!("internal error: an import row's roles and their names differ"));
+        }
+        w.write_all(&(r.roles.len() as u64).to_le_bytes())?;
+        for (id, name) in r.roles.iter().zip(&r.role_names) {
+            w.write_all(&id.to_le_bytes())?;
+            put_text(w, Some(name))?;
+        }
+        put_text(w, Some(&r.changes))?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// How many rows are kept.
+    pub(super) fn len(&self) -> u64 {
+        self.rows
+    }
+
+    /// Hands the rows back in their order, up to `chunk` at a time.
+    pub(super) fn each_chunk(self, chunk: usize, mut f: impl FnMut(&mut Vec<ImportRow>) -> Result<()>) -> Result<()> {
+        let mut file = self.out.into_inner().map_err(|e| e.into_error())?;
+        file.seek(SeekFrom::Start(0))?;
+        let mut r = std::io::BufReader::new(file);
+        let mut rows = Vec::with_capacity(chunk);
+        for _ in 0..self.rows {
+            rows.push(read_row(&mut r)?);
+            if rows.len() == chunk {
+                f(&mut rows)?;
+                rows.clear();
+            }
+        }
+        if !rows.is_empty() {
+            f(&mut rows)?;
+        }
+        Ok(())
+    }
+}
+
+fn put_text(w: &mut impl Write, s: Option<&String>) -> Result<()> {
+    match s {
+        None => w.write_all(&u64::MAX.to_le_bytes())?,
+        Some(s) => {
+            w.write_all(&(s.len() as u64).to_le_bytes())?;
+            w.write_all(s.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+fn put_number(w: &mut impl Write, n: Option<i64>) -> Result<()> {
+    match n {
+        None => w.write_all(&[0])?,
+        Some(n) => {
+            w.write_all(&[1])?;
+            w.write_all(&n.to_le_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+fn word(r: &mut impl Read) -> Result<u64> {
+    let mut b = [0u8; 8];
+    r.read_exact(&mut b)?;
+    Ok(u64::from_le_bytes(b))
+}
+
+fn byte(r: &mut impl Read) -> Result<u8> {
+    let mut b = [0u8; 1];
+    r.read_exact(&mut b)?;
+    Ok(b[0])
+}
+
+fn get_text(r: &mut impl Read) -> Result<Option<String>> {
+    let n = word(r)?;
+    if n == u64::MAX {
+        return Ok(None);
+    }
+    let mut b = vec![0u8; usize::try_from(n)?];
+    r.read_exact(&mut b)?;
+    Ok(Some(String::from_utf8(b)?))
+}
+
+fn need_text(r: &mut impl Read) -> Result<String> {
+    get_text(r)?.ok_or_else(|| anyhow::anyhow!("internal error: a value missing in the import's temporary file"))
+}
+
+fn get_number(r: &mut impl Read) -> Result<Option<i64>> {
+    Ok(match byte(r)? {
+        0 => None,
+        _ => Some(word(r)? as i64),
+    })
+}
+
+fn read_row(r: &mut impl Read) -> Result<ImportRow> {
+    let new = match byte(r)? {
+        0 => None,
+        _ => Some(NewUser {
+            username: need_text(r)?,
+            email: need_text(r)?,
+            email_key: need_text(r)?,
+            first_name: get_text(r)?,
+            last_name: get_text(r)?,
+            full_name: get_text(r)?,
+            initials: get_text(r)?,
+            status: None,
+        }),
+    };
+    let existing = get_number(r)?;
+    let group = get_number(r)?;
+    let n = word(r)?;
+    let (mut roles, mut role_names) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        roles.push(word(r)? as i64);
+        role_names.push(need_text(r)?);
+    }
+    let changes = need_text(r)?;
+    Ok(ImportRow { new, existing, roles, role_names, group, changes })
 }

@@ -1,27 +1,28 @@
 //! `user import`: bulk add from CSV, validated whole before anything is
 //! written, applied in one transaction, authorized once for the batch.
 //!
-//! The input is streamed twice (see [`Input`]): the first pass validates
-//! every row and keeps only what the duplicate checks need, the second
-//! makes the same decisions again and writes, a chunk at a time, so memory
-//! does not grow with the rows.
+//! The input is streamed once: the first pass validates every row, keeping
+//! in memory only hashes of what the duplicate checks need (see
+//! [`keys`]) and on disk the outcome of each line and the rows to write;
+//! the second pass writes those rows a chunk at a time, so memory does not
+//! grow with the rows.
 
 use super::csv_records::{self, Record};
 use super::invite::{self, PendingMail};
 use crate::authz::{self, PermSet, Request};
 use crate::config::Config;
-use crate::error::{self, AppError, Kind, Result, one_line};
+use crate::error::{AppError, Kind, Result, one_line};
 use crate::store::{ImportRow, NewUser, Org, Role, Selector, Tx};
 use crate::validate;
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use keys::SeenKeys;
+use std::collections::HashMap;
 use std::io::Read;
 
 pub use super::csv_records::{NOT_UTF8, UTF8_HINT};
 pub use files::{Lines, Source, open_input};
 
 mod files;
+mod keys;
 
 pub const COLUMNS: [&str; 6] = ["email", "first_name", "last_name", "username", "role", "group"];
 
@@ -176,13 +177,13 @@ impl Counts {
 
 /// Decides each row against the rows before it and the database. Of the
 /// rows before, it keeps only what the duplicate checks need: the e-mail
-/// keys (with their lines) and the usernames given out.
+/// keys (with their lines) and the usernames given out, as hashes.
 struct Planner<'a> {
     opts: &'a Options,
     role_cache: HashMap<String, Option<Role>>,
     group_cache: HashMap<String, Option<i64>>,
-    seen_email: HashMap<Box<str>, u64>,
-    taken: HashSet<Box<str>>,
+    seen_email: SeenKeys<u64>,
+    taken: SeenKeys<()>,
     /// What the database said, in one question per chunk of rows, about
     /// the chunk's addresses (their user) and usernames (taken or not).
     known_users: HashMap<String, Option<i64>>,
@@ -197,31 +198,34 @@ type Parse = Result<Parsed, (String, String)>;
 
 impl<'a> Planner<'a> {
     fn new(opts: &'a Options) -> Self {
+        let state = std::hash::RandomState::new();
         Planner {
             opts,
             role_cache: HashMap::new(),
             group_cache: HashMap::new(),
-            seen_email: HashMap::new(),
-            taken: HashSet::new(),
+            seen_email: SeenKeys::new(state.clone()),
+            taken: SeenKeys::new(state),
             known_users: HashMap::new(),
             known_taken: HashMap::new(),
             next_number: HashMap::new(),
         }
     }
 
-    /// A new pass over the input decides every row from the start again.
-    fn start_pass(&mut self) {
-        self.written();
-        self.next_number.clear();
+    /// After a pass, whether a refusal rested on a hash that two keys may
+    /// share; if so, the next pass keeps those keys exactly (see [`keys`]).
+    fn needs_exact_pass(&mut self) -> bool {
+        let e = self.seen_email.take_hits();
+        let t = self.taken.take_hits();
+        !(e.is_empty() && t.is_empty())
     }
 
-    /// Forget the rows seen so far: they are in the database now, where the
-    /// checks find them.
-    fn written(&mut self) {
-        self.seen_email = HashMap::new();
-        self.taken = HashSet::new();
+    /// A new pass over the input decides every row from the start again.
+    fn start_pass(&mut self) {
+        self.seen_email.clear();
+        self.taken.clear();
         self.known_users.clear();
         self.known_taken.clear();
+        self.next_number.clear();
     }
 
     /// Ask the database once about a chunk's addresses and the usernames
@@ -257,8 +261,10 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn username_taken(&self, tx: &dyn Tx, name: &str) -> Result<bool, String> {
-        if self.taken.contains(name) {
+    /// Whether `name` is given out already. With `refuses`, taken means the
+    /// row is refused; without, the next number is tried.
+    fn username_taken(&mut self, tx: &dyn Tx, name: &str, refuses: bool) -> Result<bool, String> {
+        if self.taken.get(name, refuses).is_some() {
             return Ok(true);
         }
         match self.known_taken.get(name) {
@@ -302,10 +308,10 @@ impl<'a> Planner<'a> {
     }
 
     fn decide(&mut self, tx: &dyn Tx, org: &Org, p: &Parsed) -> Result<(Outcome, Option<(ImportRow, PermSet)>), String> {
-        if let Some(first) = self.seen_email.get(p.email.key.as_str()) {
+        if let Some(first) = self.seen_email.get(&p.email.key, true) {
             return Err(format!("{} appears again (first on line {first})", p.email.display));
         }
-        self.seen_email.insert(p.email.key.as_str().into(), p.line);
+        self.seen_email.insert(&p.email.key, p.line);
         let mut roles = Vec::new();
         for r in &p.roles {
             let role = match self.role_cache.get(r) {
@@ -367,7 +373,7 @@ impl<'a> Planner<'a> {
         }
         let username = match &p.username {
             Some(u) => {
-                if self.username_taken(tx, u)? {
+                if self.username_taken(tx, u, true)? {
                     return Err(format!("the username '{u}' is taken"));
                 }
                 u.clone()
@@ -380,7 +386,7 @@ impl<'a> Planner<'a> {
                 let mut n = self.next_number.get(base.as_str()).copied().unwrap_or(1);
                 let c = loop {
                     let c = validate::username_candidate(&base, n);
-                    if !self.username_taken(tx, &c)? {
+                    if !self.username_taken(tx, &c, false)? {
                         break c;
                     }
                     n += 1;
@@ -391,7 +397,7 @@ impl<'a> Planner<'a> {
                 c
             }
         };
-        self.taken.insert(username.as_str().into());
+        self.taken.insert(&username, ());
         let user = super::init::new_user(&p.email, p.first.clone(), p.last.clone(), username);
         Ok((Outcome::Add, Some(row(Some(user), None))))
     }
@@ -423,17 +429,56 @@ fn read_chunk<R: Read>(
     Ok(pool[..n].iter().map(|r| (r.line, parse_row(r, cols, width, r.line))).collect())
 }
 
-/// A fingerprint of the lines' outcomes, so that the second pass can prove
-/// it read what the first one validated.
-fn fingerprint(h: &mut impl Hasher, l: &Line) {
-    l.line.hash(h);
-    l.email.hash(h);
-    std::mem::discriminant(&l.outcome).hash(h);
-}
-
 /// From how many rows a batch sets the secondary indexes aside (when it is
 /// also at least half the size of the organization).
 const BULK_INDEX_ROWS: u64 = 20_000;
+
+/// What a first pass found: every line's outcome, the rows to write (unless
+/// a row is refused or nothing is to be written) and the permissions the
+/// rows' roles grant.
+struct Planned {
+    lines: Lines,
+    counts: Counts,
+    perms: PermSet,
+    rows: Option<files::Decisions>,
+}
+
+/// Decide every row of `rdr`, from its first record on.
+fn plan<R: Read>(
+    planner: &mut Planner,
+    tx: &dyn Tx,
+    org: &Org,
+    rdr: &mut csv_records::Reader<R>,
+    cols: &HashMap<&str, usize>,
+    width: usize,
+) -> Result<Planned> {
+    let mut lines = Lines::new()?;
+    let mut counts = Counts::default();
+    let mut perms = PermSet::EMPTY;
+    let mut rows = if planner.opts.plan_only { None } else { Some(files::Decisions::new()?) };
+    let mut pool = Vec::new();
+    loop {
+        let decided = planner.chunk(tx, org, rdr, &mut pool, cols, width)?;
+        if decided.is_empty() {
+            break;
+        }
+        for (line, row) in decided {
+            if let Some((r, granted)) = row {
+                perms = perms.union(granted);
+                if let Some(d) = &mut rows {
+                    d.push(&r)?;
+                }
+            }
+            counts.count(&line.outcome);
+            if counts.errors > 0 {
+                // Nothing will be written: the rows are not kept.
+                rows = None;
+            }
+            lines.push(&line)?;
+        }
+    }
+    Ok(Planned { lines, counts, perms, rows })
+}
 
 /// `user import`: validate every row of `source`, then, when none is in
 /// error and this is not `plan_only`, write them all in the transaction;
@@ -449,8 +494,9 @@ pub fn import(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Imported> {
     let Source { mut input, mut rdr, cols, width, .. } = source;
-    // Pass one: validate every row, keep each line's outcome on disk and
-    // only the keys the duplicate checks need in memory.
+    // Pass one: validate every row, keep each line's outcome and the rows
+    // to write on disk, and only hashes of the keys the duplicate checks
+    // need in memory.
     // Decide first, then look: nothing about the rows (which addresses are
     // accounts or members) is reported to an actor who may not import, and
     // the roles of the whole batch are decided before the plan is shown.
@@ -458,49 +504,36 @@ pub fn import(
     // An address removed more than 30 days ago is added anew: its expired
     // trash record is purged first (where the actor may), as `user add` does.
     super::user::purge_expired(&mut *tx, actor)?;
-    let mut lines = Lines::new()?;
-    let mut counts = Counts::default();
-    let mut perms = PermSet::EMPTY;
-    let mut planned = DefaultHasher::new();
     let mut planner = Planner::new(opts);
-    let mut pool = Vec::new();
-    loop {
-        let decided = planner.chunk(&*tx, org, &mut rdr, &mut pool, &cols, width)?;
-        if decided.is_empty() {
-            break;
-        }
-        for (line, row) in decided {
-            if let Some((_, granted)) = row {
-                perms = perms.union(granted);
-            }
-            counts.count(&line.outcome);
-            fingerprint(&mut planned, &line);
-            lines.push(&line)?;
-        }
-    }
+    let mut planned = plan(&mut planner, &*tx, org, &mut rdr, &cols, width)?;
     drop(rdr);
-    planner.start_pass();
-    let permit = authz::decide(actor, &Request::UserAdd { org: &org.facts(), roles: perms, target: None })?;
-    if counts.errors > 0 || opts.plan_only {
-        return Ok(Imported { lines, counts, applied: false, mails: vec![], permit });
+    // A refusal that rested on a shared hash: the input is decided again,
+    // keeping those keys exactly (a file is read twice only then).
+    while planner.needs_exact_pass() {
+        planner.start_pass();
+        let mut again = csv_records::Reader::new(input.second_pass()?);
+        read_header(&mut again)?;
+        planned = plan(&mut planner, &*tx, org, &mut again, &cols, width)?;
     }
+    drop(planner);
+    let Planned { lines, counts, perms, rows } = planned;
+    let permit = authz::decide(actor, &Request::UserAdd { org: &org.facts(), roles: perms, target: None })?;
+    let rows = match rows {
+        Some(rows) if counts.errors == 0 && !opts.plan_only => rows,
+        _ => return Ok(Imported { lines, counts, applied: false, mails: vec![], permit }),
+    };
     // A batch large beside the organization builds its secondary indexes
     // once at the end: sorting once beats inserting into them a row at a time.
-    let batch = (counts.add + counts.join) as u64;
+    let batch = rows.len();
     let suspended = batch >= BULK_INDEX_ROWS && batch * 2 >= tx.org_member_count(org.id)?;
     if suspended {
         tx.suspend_indexes()?;
     }
-    // Pass two: the same decisions again, row by row against the database
-    // as it fills, written a chunk at a time in the one transaction.
-    let mut rdr = csv_records::Reader::new(input.second_pass()?);
-    read_header(&mut rdr)?;
-    let mut again = DefaultHasher::new();
-    let mut counted = Counts::default();
-    let mut chunk: Vec<ImportRow> = Vec::with_capacity(CHUNK);
+    // Pass two: the rows as decided, written a chunk at a time in the one
+    // transaction.
     let mut invitees: Vec<(i64, String, Option<String>)> = Vec::new();
     let mut written = 0u64;
-    let mut flush = |tx: &mut dyn Tx, chunk: &mut Vec<ImportRow>, planner: &mut Planner| -> Result<()> {
+    rows.each_chunk(CHUNK, |chunk| {
         let ids = tx.import_members(&permit, org.id, chunk, &mut |_| {})?;
         if !opts.no_send {
             for (r, id) in chunk.iter().zip(&ids) {
@@ -511,33 +544,8 @@ pub fn import(
         }
         written += chunk.len() as u64;
         progress(written, batch);
-        chunk.clear();
-        planner.written();
         Ok(())
-    };
-    loop {
-        let decided = planner.chunk(&*tx, org, &mut rdr, &mut pool, &cols, width)?;
-        if decided.is_empty() {
-            break;
-        }
-        for (line, row) in decided {
-            counted.count(&line.outcome);
-            fingerprint(&mut again, &line);
-            if let Some((r, _)) = row {
-                chunk.push(r);
-            }
-        }
-        // Written at the end of each chunk of records, so that the next
-        // chunk's questions see these rows in the database.
-        if !chunk.is_empty() {
-            flush(&mut *tx, &mut chunk, &mut planner)?;
-        }
-    }
-    drop(rdr);
-    if counted != counts || again.finish() != planned.finish() {
-        // The file changed between the passes; the transaction rolls back.
-        return Err(error::failure("the input changed while it was being imported; nothing was imported").into());
-    }
+    })?;
     if suspended {
         tx.resume_indexes()?;
     }
