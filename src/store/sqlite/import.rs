@@ -8,7 +8,7 @@ use crate::authz::{Op, Permit};
 use crate::error::Result;
 use crate::store::model::ImportRow;
 use anyhow::Context;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, ToSql, params};
 
 /// Secondary indexes that a bulk load may set aside: none of them is read
 /// while the rows are checked and written (the unique keys are, and so are
@@ -32,6 +32,23 @@ const SUSPENDABLE: &[&str] = &[
     "audit_action",
 ];
 
+/// Rows per multi-row INSERT: one statement's run (its cursors, its
+/// statement journal, the AUTOINCREMENT counter) serves this many rows.
+const ROWS_PER_INSERT: usize = 64;
+
+/// Runs `INSERT … VALUES` for `values` in order, a row of them for each
+/// `?` of `one` (a row's parenthesised values), up to [`ROWS_PER_INSERT`]
+/// rows a statement.
+fn insert_many(tx: &rusqlite::Transaction<'_>, head: &str, one: &str, values: &[&dyn ToSql]) -> Result<()> {
+    let width = one.matches('?').count();
+    for rows in values.chunks(width * ROWS_PER_INSERT) {
+        let n = rows.len() / width;
+        let sql = format!("{head} {}", vec![one; n].join(", "));
+        tx.prepare_cached(&sql)?.execute(rows)?;
+    }
+    Ok(())
+}
+
 impl SqliteTx<'_> {
     pub(super) fn bulk_import(
         &mut self,
@@ -46,48 +63,34 @@ impl SqliteTx<'_> {
         }
         let t = now();
         let everyone = self.everyone_group(org)?;
-        let mut ids = Vec::with_capacity(rows.len());
-        let mut ins_user = self.tx.prepare_cached(
-            "INSERT INTO users (username, email, email_key, first_name, last_name, full_name, initials, status, accepted,
-                                primary_group_id, created_at, updated_at, search_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'invited', 0, ?8, ?9, ?9, ?10)",
+        // New users get ids in row order from the highest ever assigned on
+        // (the write lock is held: nobody else assigns any meanwhile).
+        let mut next_user: i64 = self.tx.query_row(
+            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'users'), 0),
+                        coalesce((SELECT max(id) FROM users), 0)) + 1",
+            [],
+            |r| r.get(0),
         )?;
-        let mut ins_member =
-            self.tx.prepare_cached("INSERT INTO memberships (org_id, user_id, created_at, role_key) VALUES (?1, ?2, ?3, ?4)")?;
-        let mut ins_role =
-            self.tx.prepare_cached("INSERT OR IGNORE INTO user_roles (org_id, user_id, role_id) VALUES (?1, ?2, ?3)")?;
-        let mut ins_inv = self.tx.prepare_cached("INSERT INTO invitations (user_id, org_id, created_at) VALUES (?1, ?2, ?3)")?;
-        let mut ins_group = self.tx.prepare_cached("INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?1, ?2)")?;
+        let mut email_of = self.tx.prepare_cached("SELECT email FROM users WHERE id = ?1")?;
         let mut set_primary =
             self.tx.prepare_cached("UPDATE users SET primary_group_id = ?1 WHERE id = ?2 AND primary_group_id IS NULL")?;
-        // Every entry is chained like any other: the tail once, then in memory.
-        let mut entry = self.chain_entry(p, p.org_slug(), None, None, String::new());
-        entry.at = t.clone();
-        entry.audience = self.audience(p, p.org_slug())?;
-        let (mut next_id, mut prev) = super::chain::tail(&self.tx)?;
-        let mut email_of = self.tx.prepare_cached("SELECT email FROM users WHERE id = ?1")?;
-        for (n, row) in rows.iter().enumerate() {
-            let (id, email) = match (&row.new, row.existing) {
+        let mut ins_group = self.tx.prepare_cached("INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?1, ?2)")?;
+        let mut ids = Vec::with_capacity(rows.len());
+        let mut targets = Vec::with_capacity(rows.len());
+        let mut search = Vec::new();
+        let mut groups = Vec::new();
+        for row in rows {
+            match (&row.new, row.existing) {
                 (Some(u), _) => {
-                    ins_user.execute(params![
-                        u.username,
-                        u.email,
-                        u.email_key,
-                        u.first_name,
-                        u.last_name,
-                        u.full_name,
-                        u.initials,
-                        row.group.unwrap_or(everyone),
-                        t,
-                        search_key(
-                            &u.email,
-                            &u.username,
-                            [u.first_name.as_deref(), u.last_name.as_deref(), u.full_name.as_deref()]
-                        )
-                    ])?;
-                    let id = self.tx.last_insert_rowid();
-                    ins_inv.execute(params![id, org, t])?;
-                    (id, u.email.clone())
+                    ids.push(next_user);
+                    next_user += 1;
+                    targets.push(u.email.clone());
+                    search.push(search_key(
+                        &u.email,
+                        &u.username,
+                        [u.first_name.as_deref(), u.last_name.as_deref(), u.full_name.as_deref()],
+                    ));
+                    groups.push(row.group.unwrap_or(everyone));
                 }
                 (None, Some(id)) => {
                     let email: String = email_of.query_row([id], |r| r.get(0))?;
@@ -95,27 +98,112 @@ impl SqliteTx<'_> {
                     if set_primary.execute(params![g, id])? == 0 && row.group.is_some() {
                         ins_group.execute(params![g, id])?;
                     }
-                    (id, email)
+                    ids.push(id);
+                    targets.push(email);
                 }
                 (None, None) => return Err(anyhow::anyhow!("internal error: an import row without a user")),
-            };
-            let mut key: Vec<&str> = row.role_names.iter().map(String::as_str).collect();
-            key.sort_unstable();
-            key.dedup();
-            ins_member.execute(params![org, id, t, key.join(";")])?;
+            }
+        }
+        drop((email_of, set_primary, ins_group));
+        // The new users and their invitations.
+        let (mut users, mut invitations): (Vec<&dyn ToSql>, Vec<&dyn ToSql>) = Default::default();
+        let mut k = 0;
+        for (row, id) in rows.iter().zip(&ids) {
+            let Some(u) = &row.new else { continue };
+            users.extend([
+                id as &dyn ToSql,
+                &u.username,
+                &u.email,
+                &u.email_key,
+                &u.first_name,
+                &u.last_name,
+                &u.full_name,
+                &u.initials,
+                &groups[k],
+                &t,
+                &t,
+                &search[k],
+            ]);
+            invitations.extend([id as &dyn ToSql, &org, &t]);
+            k += 1;
+        }
+        insert_many(
+            &self.tx,
+            "INSERT INTO users (id, username, email, email_key, first_name, last_name, full_name, initials,
+                                primary_group_id, created_at, updated_at, search_key, status, accepted) VALUES",
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'invited', 0)",
+            &users,
+        )?;
+        insert_many(&self.tx, "INSERT INTO invitations (user_id, org_id, created_at) VALUES", "(?, ?, ?)", &invitations)?;
+        // Every row's membership, with its role key, and roles.
+        let keys: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                let mut key: Vec<&str> = row.role_names.iter().map(String::as_str).collect();
+                key.sort_unstable();
+                key.dedup();
+                key.join(";")
+            })
+            .collect();
+        let (mut members, mut roles): (Vec<&dyn ToSql>, Vec<&dyn ToSql>) = Default::default();
+        for ((row, id), key) in rows.iter().zip(&ids).zip(&keys) {
+            members.extend([&org as &dyn ToSql, id, &t, key]);
             for r in &row.roles {
-                ins_role.execute(params![org, id, r])?;
+                roles.extend([&org as &dyn ToSql, id, r]);
             }
+        }
+        insert_many(&self.tx, "INSERT INTO memberships (org_id, user_id, created_at, role_key) VALUES", "(?, ?, ?, ?)", &members)?;
+        insert_many(&self.tx, "INSERT OR IGNORE INTO user_roles (org_id, user_id, role_id) VALUES", "(?, ?, ?)", &roles)?;
+        // Every entry is chained like any other: the tail once, then in memory.
+        let mut entry = self.chain_entry(p, p.org_slug(), None, None, String::new());
+        entry.at = t.clone();
+        entry.audience = self.audience(p, p.org_slug())?;
+        let (mut next_id, mut prev) = super::chain::tail(&self.tx)?;
+        let first_entry = next_id;
+        let mut hashes = Vec::with_capacity(rows.len());
+        for ((row, id), target) in rows.iter().zip(&ids).zip(&targets) {
             entry.id = next_id;
-            entry.target_id = Some(id);
-            entry.target = Some(email);
+            entry.target_id = Some(*id);
+            entry.target = Some(target.clone());
             entry.changes.clone_from(&row.changes);
-            prev = super::chain::insert(&self.tx, &entry, &prev)?;
+            prev = crate::store::chain::hash(&prev, &entry);
+            hashes.push(prev.clone());
             next_id += 1;
-            ids.push(id);
-            if n % 4096 == 4095 {
-                progress(n as u64 + 1);
+        }
+        let entry_ids: Vec<i64> = (first_entry..next_id).collect();
+        let at_unix = super::chain::unix_seconds(&entry.at);
+        let mut audit: Vec<&dyn ToSql> = Vec::with_capacity(rows.len() * 13);
+        for (((row, id), target), (eid, h)) in rows.iter().zip(&ids).zip(&targets).zip(entry_ids.iter().zip(&hashes)) {
+            audit.extend([
+                eid as &dyn ToSql,
+                &entry.at,
+                &entry.actor_id,
+                &entry.actor,
+                &entry.org,
+                &entry.action,
+                id,
+                target,
+                &row.changes,
+                &entry.change_id,
+                &entry.reverts,
+                h,
+                &at_unix,
+            ]);
+        }
+        insert_many(
+            &self.tx,
+            "INSERT INTO audit (id, at, actor_id, actor, org, action, target_id, target, changes, change_id, reverts, hash, at_unix) VALUES",
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            &audit,
+        )?;
+        if !entry.audience.is_empty() {
+            let mut audience: Vec<&dyn ToSql> = Vec::new();
+            for eid in &entry_ids {
+                for o in &entry.audience {
+                    audience.extend([o as &dyn ToSql, eid]);
+                }
             }
+            insert_many(&self.tx, "INSERT OR IGNORE INTO audit_orgs (org, audit_id) VALUES", "(?, ?)", &audience)?;
         }
         progress(rows.len() as u64);
         Ok(ids)
