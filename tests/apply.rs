@@ -458,7 +458,7 @@ fn role_set_makes_the_roles_exactly_these_in_one_transaction() {
         ["role.assign bob@example.com", "role.assign bob@example.com", "role.unassign bob@example.com"]
     );
     let run = env.run(&["role", "set", "bob@example.com", "full-admin", "helpdesk"]);
-    assert_eq!(run.stderr, "bob@example.com already holds exactly full-admin, helpdesk: unchanged\n");
+    assert_eq!(run.stderr, "bob@example.com already holds exactly full-admin, helpdesk (unchanged)\n");
     // A refused step leaves every role as it was; global roles are not for 'role'.
     let snap = support::snapshot(&env);
     assert_eq!(

@@ -150,6 +150,15 @@ fn fields(e: &AuditEntry) -> Vec<(String, Value, Value)> {
         .unwrap_or_default()
 }
 
+/// What reversing `e` changes: its fields with `old` and `new` swapped.
+pub fn reversed(e: &AuditEntry) -> Value {
+    let mut m = serde_json::Map::new();
+    for (f, old, new) in fields(e) {
+        m.insert(f, serde_json::json!({"old": new, "new": old}));
+    }
+    Value::Object(m)
+}
+
 fn field(e: &AuditEntry, name: &str) -> (Value, Value) {
     (e.changes[name]["old"].clone(), e.changes[name]["new"].clone())
 }
