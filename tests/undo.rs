@@ -140,6 +140,55 @@ fn every_reversible_action_round_trips() {
 }
 
 #[test]
+fn undo_gives_the_entries_it_reverted_and_its_change_as_data() {
+    use serde_json::json;
+    let env = base();
+    env.run(&["user", "edit", "bob", "--last-name", "Builder"]).ok();
+    let id = last_id(&env);
+    let reversal = |change: serde_json::Value| {
+        json!([{
+            "reverts": id,
+            "action": "user.edit",
+            "target": "bob@example.com",
+            "changes": {
+                "last_name": {"old": "Builder", "new": null},
+                "full_name": {"old": "Builder", "new": null},
+                "initials": {"old": "B", "new": null}
+            },
+            "change": change,
+            "changed": true
+        }])
+    };
+    // A dry run: what it would revert, and no change id (nothing recorded).
+    let r = env.run(&["undo", &id.to_string(), "--dry-run", "--format", "json"]);
+    assert_eq!(json(r.ok()), reversal(json!(null)));
+    assert_eq!(last_id(&env), id);
+    let r = env.run(&["undo", &id.to_string(), "--format", "json"]);
+    let change = last_change(&env);
+    assert_eq!(json(r.ok()), reversal(json!(change)));
+    // jsonl: one line per entry; a change of two entries, newest first.
+    env.run(&["role", "set", "bob", "helpdesk"]).ok();
+    let set = last_change(&env);
+    let ids: Vec<i64> = rows(&env, &format!("SELECT id FROM audit WHERE change_id = '{set}' ORDER BY id DESC"))
+        .iter()
+        .map(|i| i.parse().unwrap())
+        .collect();
+    let r = env.run(&["undo", "--change", &set, "--yes", "--format", "jsonl"]);
+    let change = last_change(&env);
+    assert_eq!(
+        r.ok(),
+        format!(
+            "{{\"reverts\":{},\"action\":\"role.unassign\",\"target\":\"bob@example.com\",\"changes\":{{\"role\":{{\"old\":null,\"new\":\"read-only\"}}}},\"change\":\"{change}\",\"changed\":true}}\n\
+             {{\"reverts\":{},\"action\":\"role.assign\",\"target\":\"bob@example.com\",\"changes\":{{\"role\":{{\"old\":\"helpdesk\",\"new\":null}}}},\"change\":\"{change}\",\"changed\":true}}\n",
+            ids[0], ids[1]
+        )
+    );
+    // A refusal keeps its exit code and prints no data.
+    let r = env.run(&["undo", &id.to_string(), "--format", "json"]);
+    assert_eq!((r.code, r.stdout.as_str()), (5, ""));
+}
+
+#[test]
 fn undo_prints_the_reversal_and_records_what_it_reverts() {
     let env = base();
     env.run(&["user", "edit", "bob", "--last-name", "Builder"]).ok();
