@@ -31,7 +31,8 @@
 /// (an expression of the repository's own, named after the attribute);
 /// a flag's `(check)` is its default, what an empty `apply` cell sets.
 /// A `column` row has `_` for its matrix; the change position of an
-/// attribute an edit never changes is 0.
+/// attribute an edit never changes is 0 (`organization` is not edited, but
+/// changes with the primary group, after which an edit records it).
 macro_rules! user_attributes {
     ($then:path $(, $($extra:tt)*)?) => {
         $then! { [$($($extra)*)?]
@@ -45,7 +46,7 @@ macro_rules! user_attributes {
                 ($crate::validate::initials), [value_name = "TEXT", help = "Display initials (at most 8 characters)"]),
             (special, username, Username, "Username", 20, 0, (false, false, false), exact, (), []),
             (special, id, Id, "User ID", 0, 0, (false, false, false), exact, (), []),
-            (special, organization, Organization, "Organization", 180, 0, (false, false, false), joined, (), []),
+            (special, organization, Organization, "Organization", 180, 155, (false, false, false), joined, (), []),
             (special, email, Email, "Email Address", 10, 50, (true, false, true), caseless, (), []),
             (text, phone, Phone, "Phone Number", 100, 60, (true, false, false), exact,
                 ($crate::validate::phone), [value_name = "PHONE", help = "E.164, e.g. +4915112345678"]),

@@ -50,6 +50,32 @@ fn key_hint(key: &str) -> String {
     )
 }
 
+/// What `config set` or `config unset` did to a key: its value in the file
+/// before and after (`None`: not set), and whether the file changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    pub old: Option<String>,
+    pub new: Option<String>,
+    pub changed: bool,
+}
+
+fn item_in<'d>(doc: &'d DocumentMut, key: &str) -> Option<&'d Value> {
+    match split_key(key) {
+        (Some(s), k) => doc.get(s)?.as_table()?.get(k)?.as_value(),
+        (None, k) => doc.get(k)?.as_value(),
+    }
+}
+
+/// A value as text, as `config get` shows it (arrays joined with commas).
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.value().clone(),
+        Value::Integer(i) => i.value().to_string(),
+        Value::Array(a) => a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(","),
+        other => other.to_string().trim().to_string(),
+    }
+}
+
 fn split_key(key: &str) -> (Option<&str>, &str) {
     match key.split_once('.') {
         Some((s, k)) => (Some(s), k),
@@ -141,20 +167,12 @@ impl Config {
     }
 
     fn item(&self, key: &str) -> Option<&Value> {
-        match split_key(key) {
-            (Some(s), k) => self.doc.get(s)?.as_table()?.get(k)?.as_value(),
-            (None, k) => self.doc.get(k)?.as_value(),
-        }
+        item_in(&self.doc, key)
     }
 
     /// A string value (arrays are joined with commas).
     pub fn get(&self, key: &str) -> Option<String> {
-        match self.item(key)? {
-            Value::String(s) => Some(s.value().clone()),
-            Value::Integer(i) => Some(i.value().to_string()),
-            Value::Array(a) => Some(a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(",")),
-            other => Some(other.to_string().trim().to_string()),
-        }
+        self.item(key).map(text)
     }
 
     pub fn ttl_days(&self) -> Result<i64, AppError> {
@@ -176,12 +194,19 @@ impl Config {
         }
     }
 
-    /// Set a key, validating its value, and write the file.
-    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+    /// Set a key, validating its value, and write the file (not in a dry
+    /// run, nor when the key already holds the value).
+    pub fn set(&mut self, key: &str, value: &str, dry_run: bool) -> Result<Setting> {
         self.check_key(key)?;
         let v = typed(key, value)?;
+        let new = text(&v);
         let path = self.path.clone();
-        self.change(|doc| {
+        let mut old = None;
+        self.change(dry_run, |doc| {
+            old = item_in(doc, key).map(text);
+            if old.as_deref() == Some(new.as_str()) {
+                return Ok(false);
+            }
             match split_key(key) {
                 (Some(s), k) => {
                     if !doc.contains_key(s) {
@@ -198,16 +223,19 @@ impl Config {
             }
             Ok(true)
         })
-        .map(|_| ())
+        .map(|changed| Setting { old, new: Some(new.clone()), changed })
     }
 
-    /// Remove a key; true when it was set.
-    pub fn unset(&mut self, key: &str) -> Result<bool> {
+    /// Remove a key and write the file (not in a dry run); `changed` is
+    /// false when it was not set.
+    pub fn unset(&mut self, key: &str, dry_run: bool) -> Result<Setting> {
         // An unknown key that is in the file may be removed: that repairs it.
         if !self.problems.iter().any(|(k, _)| k == key) {
             self.check_key(key)?;
         }
-        self.change(|doc| {
+        let mut old = None;
+        self.change(dry_run, |doc| {
+            old = item_in(doc, key).map(text);
             Ok(match split_key(key) {
                 (Some(s), k) => {
                     let r = doc.get_mut(s).and_then(|t| t.as_table_mut()).and_then(|t| t.remove(k)).is_some();
@@ -219,6 +247,7 @@ impl Config {
                 (None, k) => doc.remove(k).is_some(),
             })
         })
+        .map(|changed| Setting { old, new: None, changed })
     }
 
     /// Read, change and write the file under an exclusive lock, so that
@@ -226,8 +255,9 @@ impl Config {
     /// is read again once the lock is held. The lock is an flock on a
     /// sidecar file (`config.toml.lock`) beside the file a symlink names,
     /// because the file itself is replaced by a rename. `change` returns
-    /// whether it changed anything; the file is written only then.
-    fn change(&mut self, change: impl FnOnce(&mut DocumentMut) -> Result<bool>) -> Result<bool> {
+    /// whether it changed anything; the file is written only then, and never
+    /// in a dry run.
+    fn change(&mut self, dry_run: bool, change: impl FnOnce(&mut DocumentMut) -> Result<bool>) -> Result<bool> {
         use std::os::fd::AsRawFd;
         use std::os::unix::fs::OpenOptionsExt;
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -259,7 +289,7 @@ impl Config {
         self.doc = fresh.doc;
         let changed = change(&mut self.doc)?;
         self.problems = self.validate();
-        if changed {
+        if changed && !dry_run {
             self.save()?;
         }
         drop(lock);

@@ -458,7 +458,7 @@ fn role_set_makes_the_roles_exactly_these_in_one_transaction() {
         ["role.assign bob@example.com", "role.assign bob@example.com", "role.unassign bob@example.com"]
     );
     let run = env.run(&["role", "set", "bob@example.com", "full-admin", "helpdesk"]);
-    assert_eq!(run.stderr, "bob@example.com already holds exactly full-admin, helpdesk: unchanged\n");
+    assert_eq!(run.stderr, "bob@example.com already holds exactly full-admin, helpdesk (unchanged)\n");
     // A refused step leaves every role as it was; global roles are not for 'role'.
     let snap = support::snapshot(&env);
     assert_eq!(
@@ -474,4 +474,30 @@ fn role_set_makes_the_roles_exactly_these_in_one_transaction() {
         "error: 'global-admin' is a global role and cannot be assigned with 'acct role'\nhint: use 'acct access grant'\n"
     );
     assert_eq!(support::snapshot(&env), snap);
+}
+
+#[test]
+fn role_set_gives_the_roles_before_and_after_as_data() {
+    let env = team();
+    let run = env.run(&["role", "set", "bob", "helpdesk", "full-admin", "--format", "json"]);
+    assert_eq!(
+        run.ok(),
+        "[\n{\"user\":\"bob\",\"old\":[\"read-only\"],\"new\":[\"full-admin\",\"helpdesk\"],\"changed\":true}\n]\n"
+    );
+    // The roles held: a no-op, exit 0, no audit entry, changed false.
+    let audits = env.audit_count();
+    let run = env.run(&["role", "set", "bob@example.com", "helpdesk", "full-admin", "--format", "jsonl"]);
+    assert_eq!(
+        run.ok(),
+        "{\"user\":\"bob@example.com\",\"old\":[\"full-admin\",\"helpdesk\"],\"new\":[\"full-admin\",\"helpdesk\"],\"changed\":false}\n"
+    );
+    assert_eq!(run.stderr, "bob@example.com already holds exactly full-admin, helpdesk (unchanged)\n");
+    assert_eq!(env.audit_count(), audits);
+    // A dry run gives what it would do; CSV joins the roles with ';'.
+    let run = env.run(&["role", "set", "bob@example.com", "read-only", "--dry-run", "--format", "csv"]);
+    assert_eq!(run.ok(), "user,old,new,changed\r\nbob@example.com,full-admin;helpdesk,read-only,true\r\n");
+    assert_eq!(roles(&env, "bob@example.com"), "full-admin;helpdesk");
+    // A refusal prints no data and keeps its exit code.
+    let run = env.run(&["role", "set", "ada@example.com", "read-only", "--format", "json"]);
+    assert_eq!((run.code, run.stdout.as_str()), (5, ""));
 }

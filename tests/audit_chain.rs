@@ -59,26 +59,6 @@ fn tamper(env: &Env, sql: &str) {
     }
 }
 
-/// `audit_chain.py` on the account's database: on a file it reads the file
-/// itself; on PostgreSQL the rows come as JSON (the server types them).
-fn python_chain(env: &Env) -> std::process::Output {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/audit_chain.py");
-    let mut c = std::process::Command::new("python3");
-    c.arg(script);
-    if !env.on_postgres() {
-        return c.arg(env.db_path()).output().expect("python3");
-    }
-    let rows = env.query(
-        "SELECT json_build_object(
-           'audit', (SELECT json_agg(json_build_array(id, at, actor_id, actor, org, action, target_id, target, changes,
-                                                      change_id, reverts, hash) ORDER BY id) FROM audit),
-           'audience', (SELECT coalesce(json_agg(json_build_array(org, audit_id)), '[]') FROM audit_orgs))::text",
-    );
-    let input = env.home().join("audit.json");
-    std::fs::write(&input, rows).unwrap();
-    c.arg("-").stdin(std::fs::File::open(input).unwrap()).output().expect("python3")
-}
-
 fn head(env: &Env) -> String {
     env.run(&["audit", "head"]).ok().trim_end().to_string()
 }

@@ -237,7 +237,7 @@ fn identity_changes_appear_in_the_audit_log_of_every_org_of_the_identity() {
     assert_eq!(
         changes,
         [
-            r#"{"primary_group":{"old":"acme/everyone","new":"acme/ops"}}"#.to_string(),
+            r#"{"primary_group":{"old":"everyone","new":"ops"}}"#.to_string(),
             r#"{"email":{"old":"boss@acme.test","new":"chief@acme.test"}}"#.to_string(),
             // full_name and initials follow the names (SPEC §1).
             r#"{"first_name":{"old":null,"new":"Chief"},"full_name":{"old":null,"new":"Chief"},"initials":{"old":null,"new":"C"}}"#

@@ -193,14 +193,92 @@ fn config_set_get_unset_round_trip() {
     );
     let r = env.run(&["config", "unset", "mail.from"]);
     assert_eq!(r.ok(), "");
-    assert_eq!(r.stderr, "");
+    assert_eq!(r.stderr, "unset mail.from\n");
     assert_eq!(env.run(&["config", "get", "mail.from"]).ok(), "acct <noreply@localhost>\n");
     env.run(&["config", "unset", "mail.invite_url"]).ok();
     // The emptied section goes away with its last key.
     assert!(!read(&env.config_path()).contains("[mail]"));
     let r = env.run(&["config", "unset", "mail.invite_url"]);
     r.ok();
-    assert_eq!(r.stderr, "'mail.invite_url' was not set\n");
+    assert_eq!(r.stderr, "'mail.invite_url' was not set (unchanged)\n");
+}
+
+#[test]
+fn config_set_and_unset_give_the_key_old_and_new_value_as_data() {
+    let env = Env::new();
+    let set = |args: &[&str]| {
+        let r = env.run(args);
+        (r.code, r.stdout.clone(), r.stderr.clone())
+    };
+    assert_eq!(
+        set(&["config", "set", "invite.ttl_days", "14", "--format", "json"]),
+        (
+            0,
+            "[\n{\"key\":\"invite.ttl_days\",\"old\":null,\"new\":\"14\",\"changed\":true}\n]\n".into(),
+            "set invite.ttl_days = 14\n".into()
+        )
+    );
+    assert_eq!(
+        set(&["config", "set", "invite.ttl_days", "30", "--format", "jsonl"]),
+        (
+            0,
+            "{\"key\":\"invite.ttl_days\",\"old\":\"14\",\"new\":\"30\",\"changed\":true}\n".into(),
+            "set invite.ttl_days = 30\n".into()
+        )
+    );
+    // The value it holds: nothing written, and the data says so.
+    let before = std::fs::metadata(env.config_path()).unwrap().modified().unwrap();
+    let text = read(&env.config_path());
+    assert_eq!(
+        set(&["config", "set", "invite.ttl_days", "30", "--format", "json"]),
+        (
+            0,
+            "[\n{\"key\":\"invite.ttl_days\",\"old\":\"30\",\"new\":\"30\",\"changed\":false}\n]\n".into(),
+            "invite.ttl_days is already 30 (unchanged)\n".into()
+        )
+    );
+    assert_eq!((read(&env.config_path()), std::fs::metadata(env.config_path()).unwrap().modified().unwrap()), (text, before));
+    // A list is shown as config get shows it; the same columns are no change.
+    assert_eq!(
+        set(&["config", "set", "list.columns", "email,role", "--format", "csv"]),
+        (0, "key,old,new,changed\r\nlist.columns,,\"email,role\",true\r\n".into(), "set list.columns = email,role\n".into())
+    );
+    assert_eq!(
+        set(&["config", "set", "list.columns", "email,role", "--format", "tsv"]).1,
+        "key\told\tnew\tchanged\nlist.columns\temail,role\temail,role\tfalse\n"
+    );
+    // Unset: the old value, null after; unset again is a no-op.
+    assert_eq!(
+        set(&["config", "unset", "invite.ttl_days", "--format", "json"]),
+        (
+            0,
+            "[\n{\"key\":\"invite.ttl_days\",\"old\":\"30\",\"new\":null,\"changed\":true}\n]\n".into(),
+            "unset invite.ttl_days\n".into()
+        )
+    );
+    assert_eq!(
+        set(&["config", "unset", "invite.ttl_days", "--format", "json"]),
+        (
+            0,
+            "[\n{\"key\":\"invite.ttl_days\",\"old\":null,\"new\":null,\"changed\":false}\n]\n".into(),
+            "'invite.ttl_days' was not set (unchanged)\n".into()
+        )
+    );
+    // A dry run says what it would do and writes nothing.
+    let text = read(&env.config_path());
+    assert_eq!(
+        set(&["config", "set", "invite.ttl_days", "3", "--dry-run", "--format", "json"]),
+        (
+            0,
+            "[\n{\"key\":\"invite.ttl_days\",\"old\":null,\"new\":\"3\",\"changed\":true}\n]\n".into(),
+            "would set invite.ttl_days = 3\ndry run: nothing was changed\n".into()
+        )
+    );
+    assert_eq!(read(&env.config_path()), text);
+    // Without --format, no data on stdout (as before); errors keep their codes.
+    assert_eq!(set(&["config", "set", "invite.ttl_days", "3"]), (0, String::new(), "set invite.ttl_days = 3\n".into()));
+    assert_eq!(set(&["config", "set", "invite.ttl_days", "0", "--format", "json"]).0, 6);
+    assert_eq!(set(&["config", "unset", "nosuch", "--format", "json"]).0, 6);
 }
 
 #[test]

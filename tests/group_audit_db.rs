@@ -469,6 +469,23 @@ fn db_backup_makes_a_private_copy_that_opens() {
 }
 
 #[test]
+fn db_backup_gives_the_file_it_wrote_as_data() {
+    let env = Env::new();
+    // A relative FILE is given back as the absolute path written.
+    let r = env.run(&["db", "backup", "b.db", "--format", "json"]);
+    let path = env.home().join("b.db").display().to_string();
+    assert_eq!(r.ok(), format!("{{\n  \"path\": {},\n  \"changed\": true\n}}\n", serde_json::json!(path)));
+    assert_eq!(r.stderr, "backed up to b.db\n");
+    assert!(env.home().join("b.db").is_file());
+    let r = env.run(&["db", "backup", "c.db", "--dry-run", "--format", "csv"]);
+    assert_eq!(r.ok(), format!("path,changed\r\n{},true\r\n", env.home().join("c.db").display()));
+    assert!(!env.home().join("c.db").exists());
+    // An existing file without --force: the conflict, and no data.
+    let r = env.run(&["db", "backup", "b.db", "--format", "json"]);
+    assert_eq!((r.code, r.stdout.as_str()), (5, ""));
+}
+
+#[test]
 fn db_backup_refuses_an_existing_target() {
     let env = Env::new();
     let dest = env.home().join("backup.db");

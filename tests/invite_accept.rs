@@ -40,6 +40,33 @@ fn db_bytes(env: &Env) -> String {
 }
 
 #[test]
+fn accept_gives_the_user_now_active_as_data() {
+    let env = Env::new();
+    let accept_as = |format: &str, token: &str| {
+        let stdin = format!("{PASSWORD}\n");
+        env.run_with(&["invite", "accept", "--password-stdin", "--format", format, "--", token], &[], Some(stdin.as_bytes()))
+    };
+    let token = invited(&env, "bob@example.com");
+    let id = env.query("SELECT id FROM users WHERE email = 'bob@example.com'");
+    let run = accept_as("json", &token);
+    assert_eq!(
+        run.ok(),
+        format!(
+            "{{\n  \"id\": {id},\n  \"email\": \"bob@example.com\",\n  \"org\": \"acme\",\n  \"status\": \"active\",\n  \"changed\": true\n}}\n"
+        )
+    );
+    assert_eq!(run.stderr, "welcome, bob@example.com: your account is active\n");
+    // The token is spent: a second accept is refused (exit 4) and prints no data.
+    let run = accept_as("jsonl", &token);
+    assert_eq!((run.code, run.stdout.as_str()), (4, ""));
+    // The other formats: one row.
+    let carol = invited(&env, "carol@example.com");
+    let id = env.query("SELECT id FROM users WHERE email = 'carol@example.com'");
+    let run = accept_as("csv", &carol);
+    assert_eq!(run.ok(), format!("id,email,org,status,changed\r\n{id},carol@example.com,acme,active,true\r\n"));
+}
+
+#[test]
 fn accept_sets_an_argon2id_password_and_activates() {
     let env = Env::new();
     let token = invited(&env, "bob@example.com");

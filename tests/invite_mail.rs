@@ -351,6 +351,94 @@ fn no_send_then_invite_send_one_and_all() {
     );
 }
 
+/// Run with `--format json`: exit code, stdout as JSON, stderr.
+fn run_json(env: &Env, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut a = vec!["--format", "json"];
+    a.extend_from_slice(args);
+    let r = env.run(&a);
+    let v = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{a:?}: {e}: {r:?}"));
+    (r.code, v, r.stderr)
+}
+
+/// The one outbox file that is not in `before`, as acct names it.
+fn new_outbox_file(env: &Env, before: &[std::path::PathBuf]) -> String {
+    let new: Vec<_> = support_mail::outbox_files(env).into_iter().filter(|p| !before.contains(p)).collect();
+    assert_eq!(new.len(), 1, "{new:?}");
+    new[0].display().to_string()
+}
+
+#[test]
+fn invite_send_and_resend_give_each_users_outcome_as_data() {
+    use serde_json::json;
+    let env = Env::new();
+    for who in ["bob", "carol", "dan", "erin"] {
+        env.run(&["user", "add", &format!("{who}@example.com"), "--role", "read-only", "--no-send"]).ok();
+    }
+    env.run(&["user", "edit", "dan@example.com", "--active", "false"]).ok();
+    let sent = |email: &str, path: &str| json!({"email": email, "outcome": "sent", "path": path, "error": null, "changed": true});
+
+    let before = support_mail::outbox_files(&env);
+    let (code, v, _) = run_json(&env, &["invite", "send", "bob"]);
+    assert_eq!((code, v), (0, json!([sent("bob@example.com", &new_outbox_file(&env, &before))])));
+
+    // --keep-going: the refused target is a row too, and the exit is 7.
+    let before = support_mail::outbox_files(&env);
+    let (code, v, _) = run_json(&env, &["invite", "send", "bob", "erin", "--keep-going"]);
+    let refused = "error: the invitation of bob@example.com was already sent";
+    assert_eq!(
+        (code, v),
+        (
+            7,
+            json!([
+                {"email": "bob", "outcome": refused, "path": null, "error": null, "changed": false},
+                sent("erin@example.com", &new_outbox_file(&env, &before)),
+            ])
+        )
+    );
+
+    // --all: a deactivated user is skipped (changed false), carol is sent.
+    let skipped = json!({"email": "dan@example.com", "outcome": "skipped", "path": null, "error": null, "changed": false});
+    let before = support_mail::outbox_files(&env);
+    let (code, v, _) = run_json(&env, &["invite", "send", "--all"]);
+    assert_eq!((code, v), (0, json!([skipped, sent("carol@example.com", &new_outbox_file(&env, &before))])));
+    // Nothing pending any more: only the skipped one, nothing written.
+    let before = support_mail::outbox_files(&env);
+    let (code, v, err) = run_json(&env, &["invite", "send", "--all"]);
+    assert_eq!(
+        (code, v, err.as_str()),
+        (0, json!([skipped]), "skipped dan@example.com: the account has been deactivated\nno pending invitations in acme\n")
+    );
+    assert_eq!(support_mail::outbox_files(&env), before);
+
+    // resend: one row; a dry run sends nothing and has no file.
+    let (code, v, _) = run_json(&env, &["invite", "resend", "bob", "--dry-run"]);
+    assert_eq!(
+        (code, v),
+        (0, json!([{"email": "bob@example.com", "outcome": "sent", "path": null, "error": null, "changed": true}]))
+    );
+    assert_eq!(support_mail::outbox_files(&env), before);
+    let (code, v, _) = run_json(&env, &["invite", "resend", "bob"]);
+    assert_eq!((code, v), (0, json!([sent("bob@example.com", &new_outbox_file(&env, &before))])));
+
+    // Over SMTP: no file; a failed delivery says why, and exits 1.
+    let smtp = SmtpServer::start();
+    use_smtp(&env, &smtp.url());
+    let (code, v, _) = run_json(&env, &["invite", "resend", "carol"]);
+    assert_eq!(
+        (code, v),
+        (0, json!([{"email": "carol@example.com", "outcome": "sent", "path": null, "error": null, "changed": true}]))
+    );
+    use_smtp(&env, &format!("smtp://127.0.0.1:{}", free_port()));
+    let (code, v, _) = run_json(&env, &["invite", "resend", "erin"]);
+    let reason = env
+        .query("SELECT i.delivery_error FROM invitations i JOIN users u ON u.id = i.user_id WHERE u.email = 'erin@example.com'");
+    assert!(reason.starts_with("SMTP delivery to 127.0.0.1:"), "{reason}");
+    assert_eq!(
+        (code, v),
+        (1, json!([{"email": "erin@example.com", "outcome": "failed", "path": null, "error": reason, "changed": true}]))
+    );
+}
+
 #[test]
 fn invite_send_usage_and_targets() {
     let env = Env::new();

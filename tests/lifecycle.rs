@@ -180,6 +180,33 @@ fn db_purge_removes_what_is_past_the_restore_window_and_nothing_else() {
 }
 
 #[test]
+fn db_purge_gives_the_users_it_purged_as_data() {
+    let env = Env::new();
+    trashed(&env, "old@example.com", None);
+    let (id, removed_at) = {
+        let r = env.sql("SELECT id, trashed_at FROM users WHERE email = 'old@example.com'", &[]);
+        (r[0][0].clone(), r[0][1].clone())
+    };
+    let expected = format!(
+        "[\n{{\"id\":{id},\"email\":\"old@example.com\",\"org\":\"acme\",\"removed_at\":\"{removed_at}\",\"changed\":true}}\n]\n"
+    );
+    // Within the 30 days: nothing to purge, an empty list.
+    let r = env.run(&["db", "purge", "--format", "json"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "[]\n"));
+    let r = later(&env, "+31d", &["db", "purge", "--dry-run", "--format", "json"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, expected.as_str()));
+    let r = later(&env, "+31d", &["db", "purge", "--format", "json"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, expected.as_str()));
+    assert_eq!(r.stderr, "purged old@example.com (removed more than 30 days ago)\n");
+    assert_eq!(env.query("SELECT count(*) FROM users WHERE email = 'old@example.com'"), "0");
+    // Again: nothing left, exit 0, an empty list (no line at all in jsonl).
+    let r = later(&env, "+31d", &["db", "purge", "--format", "json"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "[]\n"));
+    let r = later(&env, "+31d", &["db", "purge", "--format", "jsonl"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+}
+
+#[test]
 fn an_expired_trash_record_blocks_no_command() {
     let env = Env::new();
     env.run(&["group", "create", "old-team"]).ok();

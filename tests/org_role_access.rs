@@ -163,6 +163,19 @@ fn org_use_writes_org_to_the_config() {
     assert_eq!(env.run(&["config", "get", "org"]).ok(), "beta\n");
     assert_eq!(json(env.run(&["org", "show", "--format", "json"]).ok())["slug"], "beta");
 
+    // Again: the data says that nothing changed.
+    let r = env.run(&["org", "use", "beta", "--format", "json"]);
+    assert_eq!(r.ok(), "[\n{\"key\":\"org\",\"old\":\"beta\",\"new\":\"beta\",\"changed\":false}\n]\n");
+    assert_eq!(r.stderr, "working in beta (unchanged)\n");
+    let r = env.run(&["org", "use", "acme", "--format", "json"]);
+    assert_eq!(r.ok(), "[\n{\"key\":\"org\",\"old\":\"beta\",\"new\":\"acme\",\"changed\":true}\n]\n");
+    assert_eq!(r.stderr, "now working in acme\n");
+    let r = env.run(&["org", "use", "beta", "--dry-run", "--format", "jsonl"]);
+    assert_eq!(r.ok(), "{\"key\":\"org\",\"old\":\"acme\",\"new\":\"beta\",\"changed\":true}\n");
+    assert_eq!(r.stderr, "would work in beta\ndry run: nothing was changed\n");
+    assert_eq!(env.run(&["config", "get", "org"]).ok(), "acme\n");
+    env.run(&["org", "use", "beta"]).ok();
+
     let before = read(&env.config_path());
     assert_eq!(env.run(&["org", "use", "nope"]).fails(3), "error: organization 'nope' not found\n");
     assert_eq!(env.run(&["org", "use", "Nope!"]).fails(6).lines().count(), 1);

@@ -645,9 +645,12 @@ fn dry_run_changes_nothing_and_says_so() {
     assert_eq!(unchanged(&env, &["group", "delete", "eng"]), "would delete group eng\ndry run: nothing was changed\n");
     let err = unchanged(&env, &["group", "add-member", "eng", "bob", "hal"]);
     assert!(err.ends_with("dry run: nothing was changed\n"), "{err}");
-    assert_eq!(unchanged(&env, &["config", "set", "invite.ttl_days", "3"]), "dry run: nothing was changed\n");
-    assert_eq!(unchanged(&env, &["config", "unset", "actor"]), "dry run: nothing was changed\n");
-    assert_eq!(unchanged(&env, &["org", "use", "acme"]), "dry run: nothing was changed\n");
+    assert_eq!(
+        unchanged(&env, &["config", "set", "invite.ttl_days", "3"]),
+        "would set invite.ttl_days = 3\ndry run: nothing was changed\n"
+    );
+    assert_eq!(unchanged(&env, &["config", "unset", "actor"]), "would unset actor\ndry run: nothing was changed\n");
+    assert_eq!(unchanged(&env, &["org", "use", "acme"]), "working in acme (unchanged)\ndry run: nothing was changed\n");
     let backup = env.home().join("b.db");
     assert_eq!(
         unchanged(&env, &["db", "backup", backup.to_str().unwrap()]),

@@ -140,6 +140,166 @@ fn every_reversible_action_round_trips() {
 }
 
 #[test]
+fn undo_gives_the_entries_it_reverted_and_its_change_as_data() {
+    use serde_json::json;
+    let env = base();
+    env.run(&["user", "edit", "bob", "--last-name", "Builder"]).ok();
+    let id = last_id(&env);
+    let reversal = |change: serde_json::Value| {
+        json!([{
+            "reverts": id,
+            "action": "user.edit",
+            "target": "bob@example.com",
+            "changes": {
+                "last_name": {"old": "Builder", "new": null},
+                "full_name": {"old": "Builder", "new": null},
+                "initials": {"old": "B", "new": null}
+            },
+            "change": change,
+            "changed": true
+        }])
+    };
+    // A dry run: what it would revert, and no change id (nothing recorded).
+    let r = env.run(&["undo", &id.to_string(), "--dry-run", "--format", "json"]);
+    assert_eq!(json(r.ok()), reversal(json!(null)));
+    assert_eq!(last_id(&env), id);
+    let r = env.run(&["undo", &id.to_string(), "--format", "json"]);
+    let change = last_change(&env);
+    assert_eq!(json(r.ok()), reversal(json!(change)));
+    // jsonl: one line per entry; a change of two entries, newest first.
+    env.run(&["role", "set", "bob", "helpdesk"]).ok();
+    let set = last_change(&env);
+    let ids: Vec<i64> = rows(&env, &format!("SELECT id FROM audit WHERE change_id = '{set}' ORDER BY id DESC"))
+        .iter()
+        .map(|i| i.parse().unwrap())
+        .collect();
+    let r = env.run(&["undo", "--change", &set, "--yes", "--format", "jsonl"]);
+    let change = last_change(&env);
+    assert_eq!(
+        r.ok(),
+        format!(
+            "{{\"reverts\":{},\"action\":\"role.unassign\",\"target\":\"bob@example.com\",\"changes\":{{\"role\":{{\"old\":null,\"new\":\"read-only\"}}}},\"change\":\"{change}\",\"changed\":true}}\n\
+             {{\"reverts\":{},\"action\":\"role.assign\",\"target\":\"bob@example.com\",\"changes\":{{\"role\":{{\"old\":\"helpdesk\",\"new\":null}}}},\"change\":\"{change}\",\"changed\":true}}\n",
+            ids[0], ids[1]
+        )
+    );
+    // A refusal keeps its exit code and prints no data.
+    let r = env.run(&["undo", &id.to_string(), "--format", "json"]);
+    assert_eq!((r.code, r.stdout.as_str()), (5, ""));
+}
+
+/// The changes recorded by the newest audit entry.
+fn last_changes(env: &Env) -> serde_json::Value {
+    json(&env.query("SELECT changes FROM audit ORDER BY id DESC LIMIT 1"))
+}
+
+#[test]
+fn a_primary_group_edit_is_audited_as_the_user_record_names_it_and_undone() {
+    use serde_json::json;
+    let env = base();
+    env.run(&["--org", "beta", "group", "create", "dev"]).ok();
+    // Within the organization: the slugs, as user JSON has them.
+    let r = env.run(&["user", "edit", "bob", "--primary-group", "eng", "--format", "json"]);
+    assert_eq!(json(r.ok()), json!([{"field": "primary_group", "old": "everyone", "new": "eng"}]));
+    assert_eq!(last_changes(&env), json!({"primary_group": {"old": "everyone", "new": "eng"}}));
+    let shown = json(env.run(&["user", "show", "bob", "--format", "json"]).ok());
+    assert_eq!((&shown["primary_group"], &shown["organization"]), (&json!("eng"), &json!("acme")));
+    // Into another organization: the organization changes too, and says so.
+    let r = env.run(&["user", "edit", "carl", "--primary-group", "beta/dev", "--format", "json"]);
+    assert_eq!(
+        json(r.ok()),
+        json!([
+            {"field": "primary_group", "old": "everyone", "new": "dev"},
+            {"field": "organization", "old": "acme", "new": "beta"}
+        ])
+    );
+    assert_eq!(
+        last_changes(&env),
+        json!({"primary_group": {"old": "everyone", "new": "dev"}, "organization": {"old": "acme", "new": "beta"}})
+    );
+    env.run(&["user", "edit", "carl", "--primary-group", "beta/everyone"]).ok();
+    assert_eq!(last_changes(&env), json!({"primary_group": {"old": "dev", "new": "everyone"}}));
+    // The same slug in another organization: only the organization changed.
+    env.run(&["user", "edit", "carl", "--primary-group", "acme/everyone"]).ok();
+    assert_eq!(last_changes(&env), json!({"organization": {"old": "beta", "new": "acme"}}));
+    // Each is undone, and the undo undone.
+    round_trip(&env, None, &["user", "edit", "bob", "--primary-group", "qa"]);
+    round_trip(&env, None, &["user", "edit", "carl", "--primary-group", "beta/dev"]);
+    round_trip(&env, None, &["user", "edit", "carl", "--primary-group", "beta/everyone"]);
+    // Undo of the organization-only change checks the organization now.
+    env.run(&["user", "edit", "carl", "--primary-group", "acme/everyone"]).ok();
+    let id = last_id(&env).to_string();
+    env.run(&["user", "edit", "carl", "--primary-group", "beta/everyone"]).ok();
+    assert_eq!(
+        env.run(&["undo", &id]).fails(5),
+        format!(
+            "error: audit entry {id} cannot be undone: carl@example.com has changed since: organization is now beta\n\
+             hint: pass --force to reverse it anyway\n"
+        )
+    );
+}
+
+/// Rewrite the newest audit entry's changes to `changes` and give it the
+/// hash the chain then needs (it is the last entry: nothing chains to it),
+/// as an entry written by an older acct would be.
+fn rewrite_last_entry(env: &Env, changes: &str) {
+    let id = last_id(env);
+    env.exec("UPDATE audit SET changes = ?1 WHERE id = ?2", &[changes.into(), id.into()]);
+    let out = python_chain(env);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text.lines().last().unwrap();
+    let cells: Vec<&str> = line.split(' ').collect();
+    assert_eq!(cells[0], id.to_string(), "{text}");
+    env.exec("UPDATE audit SET hash = ?1 WHERE id = ?2", &[cells[1].into(), id.into()]);
+    assert!(env.run(&["audit", "verify"]).ok().starts_with("intact: "));
+}
+
+#[test]
+fn an_entry_that_names_the_primary_group_org_slash_slug_is_still_undone() {
+    let env = base();
+    env.run(&["--org", "beta", "group", "create", "dev"]).ok();
+    // Within the organization.
+    let before = state(&env);
+    env.run(&["user", "edit", "bob", "--primary-group", "ops"]).ok();
+    rewrite_last_entry(&env, r#"{"primary_group":{"old":"acme/everyone","new":"acme/ops"}}"#);
+    let id = last_id(&env).to_string();
+    let r = env.run(&["undo", &id, "--format", "json"]);
+    let change = last_change(&env);
+    assert_eq!(
+        json(r.ok()),
+        serde_json::json!([{
+            "reverts": id.parse::<i64>().unwrap(), "action": "user.edit", "target": "bob@example.com",
+            "changes": {"primary_group": {"old": "acme/ops", "new": "acme/everyone"}},
+            "change": change, "changed": true
+        }])
+    );
+    assert_eq!(state(&env), before);
+    // The undo itself is recorded in today's form.
+    assert_eq!(last_changes(&env), serde_json::json!({"primary_group": {"old": "ops", "new": "everyone"}}));
+    // Into another organization.
+    env.run(&["user", "edit", "carl", "--primary-group", "beta/dev"]).ok();
+    rewrite_last_entry(&env, r#"{"primary_group":{"old":"acme/everyone","new":"beta/dev"}}"#);
+    let id = last_id(&env).to_string();
+    env.run(&["undo", &id]).ok();
+    assert_eq!(state(&env), before);
+    // Changed since: the old form is compared in its own terms.
+    env.run(&["user", "edit", "bob", "--primary-group", "ops"]).ok();
+    rewrite_last_entry(&env, r#"{"primary_group":{"old":"acme/everyone","new":"acme/ops"}}"#);
+    let id = last_id(&env).to_string();
+    env.run(&["user", "edit", "bob", "--primary-group", "qa"]).ok();
+    assert_eq!(
+        env.run(&["undo", &id]).fails(5),
+        format!(
+            "error: audit entry {id} cannot be undone: bob@example.com has changed since: primary_group is now acme/qa\n\
+             hint: pass --force to reverse it anyway\n"
+        )
+    );
+    env.run(&["undo", &id, "--force"]).ok();
+    assert_eq!(json(env.run(&["user", "show", "bob", "--format", "json"]).ok())["primary_group"], "everyone");
+}
+
+#[test]
 fn undo_prints_the_reversal_and_records_what_it_reverts() {
     let env = base();
     env.run(&["user", "edit", "bob", "--last-name", "Builder"]).ok();

@@ -37,7 +37,7 @@ pub fn run_init(a: &InitArgs, ctx: &mut Ctx) -> Result<()> {
     // ~/.pgpass give it, as to psql).
     for (key, value) in [("actor", admin.clone()), ("org", slug.clone()), ("database", crate::store::shown(&db))] {
         if ctx.config.get(key).is_none() {
-            ctx.config.set(key, &value)?;
+            ctx.config.set(key, &value, false)?;
             written.push(key);
         }
     }

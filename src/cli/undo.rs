@@ -4,6 +4,7 @@ use crate::error::Result;
 use crate::service::session::Ctx;
 use crate::service::undo::{self, Which};
 use clap::Args;
+use serde_json::json;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Reversible: user.edit, user.add, user.remove, user.restore, role.assign, role.unassign,
@@ -50,6 +51,18 @@ pub fn run(a: &UndoArgs, ctx: &Ctx) -> Result<()> {
     }
     if !ctx.dry_run {
         ctx.note(format!("undone as change {}", ctx.change_id()));
+    }
+    // With --format, one row per entry reversed: the entry, what the
+    // reversal changes, and the new change (null in a dry run: nothing was
+    // recorded).
+    if ctx.format_given().is_some() {
+        let change = if ctx.dry_run { json!(null) } else { json!(ctx.change_id()) };
+        let rows = done
+            .steps
+            .iter()
+            .map(|(e, _)| vec![json!(e.id), json!(e.action), json!(e.target), undo::reversed(e), change.clone(), json!(true)])
+            .collect();
+        crate::cli::print_rows(ctx, &["reverts", "action", "target", "changes", "change", "changed"], rows)?;
     }
     Ok(())
 }

@@ -321,11 +321,15 @@ pub fn acceptable(tx: &dyn Tx, hash: &[u8]) -> Result<(crate::store::InvitationR
 
 /// Accept an invitation: the token is the credential; the password's PHC
 /// string is stored and the token consumed. Checked again in the write
-/// transaction; returns the user's e-mail address.
-pub fn accept(tx: &mut dyn Tx, hash: &[u8], phc: &str) -> Result<String> {
-    let (row, permit) = acceptable(&*tx, hash)?;
+/// transaction; returns the invitation accepted (its user, address and
+/// organization), with the user's status after it.
+pub fn accept(tx: &mut dyn Tx, hash: &[u8], phc: &str) -> Result<crate::store::InvitationRow> {
+    let (mut row, permit) = acceptable(&*tx, hash)?;
     record::credentials::accept_invitation(&mut *tx, &permit, row.invitation.id, hash, phc)?;
-    Ok(row.email)
+    if let Some(u) = tx.user(row.user_id, None)? {
+        row.user_status = u.status;
+    }
+    Ok(row)
 }
 
 #[cfg(test)]

@@ -198,9 +198,19 @@ pub fn set_roles(tx: &mut dyn Tx, actor: &Subject, org: &Org, target: i64, wante
     Ok(steps)
 }
 
+/// What `role set` did: the member's roles before and after (sorted), and
+/// the assignments and unassignments that made the difference.
+pub struct RolesSet {
+    /// The member as acct names them in notes.
+    pub label: String,
+    pub old: Vec<String>,
+    pub new: Vec<String>,
+    pub steps: Vec<Step>,
+}
+
 /// `role set USER ROLE...`: the member's roles become exactly these, in one
 /// transaction; the names are checked before anything changes.
-pub fn set(tx: &mut dyn Tx, actor: &Subject, org: &Org, user: &str, roles: &[String]) -> Result<(String, Vec<Step>)> {
+pub fn set(tx: &mut dyn Tx, actor: &Subject, org: &Org, user: &str, roles: &[String]) -> Result<RolesSet> {
     super::gate(actor, org, Perm::RoleAssign)?;
     let target = member(tx, org, user)?;
     let mut wanted: Vec<String> = Vec::new();
@@ -218,6 +228,10 @@ pub fn set(tx: &mut dyn Tx, actor: &Subject, org: &Org, user: &str, roles: &[Str
             wanted.push(role.name);
         }
     }
+    let mut old = tx.user_roles(org.id, target.id)?;
+    old.sort();
     let steps = set_roles(tx, actor, org, target.id, &wanted)?;
-    Ok((target.label, steps))
+    let mut new = tx.user_roles(org.id, target.id)?;
+    new.sort();
+    Ok(RolesSet { label: target.label, old, new, steps })
 }

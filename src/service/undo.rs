@@ -150,6 +150,15 @@ fn fields(e: &AuditEntry) -> Vec<(String, Value, Value)> {
         .unwrap_or_default()
 }
 
+/// What reversing `e` changes: its fields with `old` and `new` swapped.
+pub fn reversed(e: &AuditEntry) -> Value {
+    let mut m = serde_json::Map::new();
+    for (f, old, new) in fields(e) {
+        m.insert(f, serde_json::json!({"old": new, "new": old}));
+    }
+    Value::Object(m)
+}
+
 fn field(e: &AuditEntry, name: &str) -> (Value, Value) {
     (e.changes[name]["old"].clone(), e.changes[name]["new"].clone())
 }
@@ -201,19 +210,25 @@ pub fn decide(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Resu
     }
 }
 
-/// The value of an edited field now, as the audit entry writes it.
-fn current_field(u: &crate::store::User, name: &str) -> Option<Value> {
+/// The value of an edited field now, as the audit entry writes it;
+/// `legacy`: the entry names the primary group `org/slug` (as entries
+/// written before it was recorded as the slug, with `organization` beside
+/// it, do).
+fn current_field(u: &crate::store::User, name: &str, legacy: bool) -> Option<Value> {
     if user_edit::is_plain(name) {
         return crate::store::Column::parse(name).map(|c| c.value(u));
     }
+    let opt = |v: &Option<String>| v.as_ref().map_or(Value::Null, |s| Value::from(s.as_str()));
     Some(match name {
         "email" => Value::from(u.email.clone()),
         "active" => Value::from(u.active),
         "status" => Value::from(u.status.clone()),
-        "primary_group" => match (&u.organization, &u.primary_group) {
+        "primary_group" if legacy => match (&u.organization, &u.primary_group) {
             (Some(o), Some(g)) => Value::from(format!("{o}/{g}")),
             _ => Value::Null,
         },
+        "primary_group" => opt(&u.primary_group),
+        "organization" => opt(&u.organization),
         "groups" => {
             let mut g = u.groups.clone();
             g.sort();
@@ -223,13 +238,41 @@ fn current_field(u: &crate::store::User, name: &str) -> Option<Value> {
     })
 }
 
+/// Whether an entry names the primary group `org/slug` (the form written
+/// before the slug and the organization were recorded apart).
+fn legacy_primary_group(e: &AuditEntry) -> bool {
+    let (old, new) = field(e, "primary_group");
+    [old, new].iter().any(|v| v.as_str().is_some_and(|s| s.contains('/')))
+}
+
+/// The primary group that reverting `e` goes back to, as `user edit
+/// --primary-group` takes it (`org/slug`): an old entry names it so; a newer
+/// one has the slug, and the organization when that changed too (else it
+/// is the user's organization, which the group did not leave).
+fn primary_group_before(e: &AuditEntry, u: &crate::store::User) -> Result<String> {
+    let changes = e.changes.as_object();
+    let before = |name: &str, now: &Option<String>| match changes.and_then(|m| m.get(name)) {
+        Some(c) => c["old"].as_str().map(str::to_string),
+        None => now.clone(),
+    };
+    if legacy_primary_group(e) {
+        return before("primary_group", &None).ok_or_else(|| not_reversible(e, "the user had no primary group before"));
+    }
+    match (before("organization", &u.organization), before("primary_group", &u.primary_group)) {
+        (Some(org), Some(slug)) => Ok(format!("{org}/{slug}")),
+        _ => Err(not_reversible(e, "the user had no primary group before")),
+    }
+}
+
 fn undo_edit(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Result<Step> {
     let target = entry_user(tx, e)?;
     let user = tx.user(target.id, None)?.ok_or_else(|| error::not_found(format!("no user with id {}", target.id)))?;
     let mut a = user_edit::EditArgs::default();
     let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+    let legacy = legacy_primary_group(e);
     for (f, old, new) in fields(e) {
-        let now = current_field(&user, &f).ok_or_else(|| not_reversible(e, &format!("the field '{f}' is not one acct edits")))?;
+        let now = current_field(&user, &f, legacy)
+            .ok_or_else(|| not_reversible(e, &format!("the field '{f}' is not one acct edits")))?;
         if !force && now != new {
             return Err(changed_since(e, &user.email, &f, &now));
         }
@@ -241,10 +284,8 @@ fn undo_edit(tx: &dyn Tx, actor: &Subject, e: &AuditEntry, force: bool) -> Resul
             "active" => a.active = old.as_bool(),
             // Follows `active`.
             "status" => {}
-            "primary_group" => match old.as_str() {
-                Some(g) => a.primary_group = Some(g.to_string()),
-                None => return Err(not_reversible(e, "the user had no primary group before")),
-            },
+            // The organization follows the primary group.
+            "primary_group" | "organization" => a.primary_group = Some(primary_group_before(e, &user)?),
             "groups" => {
                 let (was, now) = (strings(&old), strings(&now));
                 a.add_groups = was.iter().filter(|g| !now.contains(g)).cloned().collect();

@@ -68,10 +68,21 @@ pub fn trash_cutoff() -> String {
 /// What a purge of expired trash did.
 #[derive(Debug, Default)]
 pub struct Purged {
-    /// The addresses purged.
-    pub purged: Vec<String>,
+    /// The users purged.
+    pub purged: Vec<PurgedUser>,
     /// Expired records the actor may not purge, with the reason.
     pub left: Vec<(String, String)>,
+}
+
+/// A user purged from the trash.
+#[derive(Debug)]
+pub struct PurgedUser {
+    pub id: i64,
+    pub email: String,
+    /// The organization they were removed from.
+    pub org: String,
+    /// When they went to the trash.
+    pub removed_at: String,
 }
 
 /// Purge every trash record past the restore window that the actor may
@@ -87,7 +98,7 @@ pub fn purge_expired(tx: &mut dyn Tx, actor: &Subject) -> Result<Purged> {
         match authz::decide(actor, &Request::UserPurge { org: &org.facts(), target: &target }) {
             Ok(permit) => {
                 record::users::purge_user(&mut *tx, &permit, id)?;
-                done.purged.push(target.label);
+                done.purged.push(PurgedUser { id, email: target.label, org: org.slug, removed_at: info.trashed_at });
             }
             Err(e) => done.left.push((target.label, e.message)),
         }

@@ -1547,14 +1547,9 @@ pub(crate) fn update_user_groups_and_primary_group(mut store: Box<dyn Store>) {
 
     let change = UserChange { primary_group: Some(ops), ..UserChange::default() };
     let ch = edit(tx, admin, bob, &change).unwrap();
-    assert_eq!(change_map(&ch), expect(&[("primary_group", json!("acme/everyone"), json!("acme/ops"))]));
-    trail.one(
-        tx,
-        Some(ORG),
-        "user.edit",
-        Some("bob@example.com"),
-        json!({"primary_group": {"old": "acme/everyone", "new": "acme/ops"}}),
-    );
+    // As the user's record names them: the slug; the organization did not change.
+    assert_eq!(change_map(&ch), expect(&[("primary_group", json!("everyone"), json!("ops"))]));
+    trail.one(tx, Some(ORG), "user.edit", Some("bob@example.com"), json!({"primary_group": {"old": "everyone", "new": "ops"}}));
     let u = user(tx, bob, org);
     assert_eq!((u.primary_group.as_deref(), u.organization.as_deref()), (Some("ops"), Some(ORG)));
     assert_eq!(subject(tx, bob).primary_group, Some(ops));
@@ -1562,6 +1557,20 @@ pub(crate) fn update_user_groups_and_primary_group(mut store: Box<dyn Store>) {
     assert_eq!(tx.group_people(&seer(&*tx), everyone).unwrap().primary, vec![ADMIN]);
     assert_eq!(tx.group_by_id(ops).unwrap().unwrap().primary_members, 1);
     assert!(edit(tx, admin, bob, &change).unwrap().is_empty(), "the same primary group");
+    // Into another organization: the organization is recorded too.
+    let ch = edit(tx, admin, bob, &UserChange { primary_group: Some(eng), ..UserChange::default() }).unwrap();
+    let moved = [("primary_group", json!("ops"), json!("eng")), ("organization", json!(ORG), json!("beta"))];
+    assert_eq!(change_map(&ch), expect(&moved));
+    assert_eq!(ch.0.iter().map(|(f, _, _)| f.as_str()).collect::<Vec<_>>(), ["primary_group", "organization"]);
+    trail.one(
+        tx,
+        Some(ORG),
+        "user.edit",
+        Some("bob@example.com"),
+        json!({"primary_group": {"old": "ops", "new": "eng"}, "organization": {"old": ORG, "new": "beta"}}),
+    );
+    let u = user(tx, bob, beta);
+    assert_eq!((u.primary_group.as_deref(), u.organization.as_deref()), (Some("eng"), Some("beta")));
 }
 
 pub(crate) fn update_user_phone_by_self(mut store: Box<dyn Store>) {

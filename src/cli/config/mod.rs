@@ -53,6 +53,20 @@ pub fn run(cmd: ConfigCmd, ctx: &mut Ctx) -> Result<()> {
     }
 }
 
+/// What `config set` or `unset` did: a note (`(unchanged)` for a no-op)
+/// and, with `--format`, one row of `key`, `old`, `new` (the values in the
+/// file, `null` when not set) and `changed`.
+pub(crate) fn print_setting(ctx: &Ctx, key: &str, s: &crate::config::Setting, note: String) -> Result<()> {
+    use serde_json::json;
+    let values = vec![json!(key), json!(s.old), json!(s.new)];
+    let outcome = crate::cli::Outcome { values, changed: s.changed, note };
+    crate::cli::print_outcomes(ctx, &["key", "old", "new"], vec![outcome])?;
+    if ctx.dry_run {
+        ctx.note("dry run: nothing was changed");
+    }
+    Ok(())
+}
+
 /// Warn about each problem of the configuration file.
 fn warn_problems(ctx: &Ctx) {
     for p in ctx.config.problems() {

@@ -11,10 +11,13 @@ pub struct SetArgs {
 }
 
 pub(super) fn run(ctx: &mut Ctx, SetArgs { key, value }: SetArgs) -> Result<()> {
-    if ctx.dry_run {
-        ctx.config.check_key(&key)?;
-        ctx.note("dry run: nothing was changed");
-        return Ok(());
-    }
-    ctx.config.set(&key, &value)
+    let dry_run = ctx.dry_run;
+    let s = ctx.config.set(&key, &value, dry_run)?;
+    let (key_shown, value) = (crate::error::one_line(&key), crate::error::one_line(s.new.as_deref().unwrap_or_default()));
+    let note = match (s.changed, dry_run) {
+        (false, _) => format!("{key_shown} is already {value}"),
+        (true, true) => format!("would set {key_shown} = {value}"),
+        (true, false) => format!("set {key_shown} = {value}"),
+    };
+    super::print_setting(ctx, &key, &s, note)
 }

@@ -10,11 +10,12 @@ pub struct UnsetArgs {
 }
 
 pub(super) fn run(ctx: &mut Ctx, UnsetArgs { key }: UnsetArgs) -> Result<()> {
-    if ctx.dry_run {
-        ctx.config.check_key(&key)?;
-        ctx.note("dry run: nothing was changed");
-    } else if !ctx.config.unset(&key)? {
-        ctx.note(format!("'{key}' was not set"));
-    }
-    Ok(())
+    let dry_run = ctx.dry_run;
+    let s = ctx.config.unset(&key, dry_run)?;
+    let note = match (s.changed, dry_run) {
+        (false, _) => format!("'{}' was not set", crate::error::one_line(&key)),
+        (true, true) => format!("would unset {}", crate::error::one_line(&key)),
+        (true, false) => format!("unset {}", crate::error::one_line(&key)),
+    };
+    super::print_setting(ctx, &key, &s, note)
 }

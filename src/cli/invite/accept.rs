@@ -6,6 +6,7 @@ use crate::secret;
 use crate::service::invite;
 use crate::service::session::Ctx;
 use clap::Args;
+use serde_json::json;
 
 #[derive(Debug, Args)]
 pub struct AcceptArgs {
@@ -27,10 +28,18 @@ pub(super) fn run(ctx: &Ctx, a: AcceptArgs) -> Result<()> {
     let pw = password(ctx, a.password_stdin)?;
     let phc = crate::twofactor::hash_password(&pw)?;
     let mut tx = session.store().write()?;
-    let email = invite::accept(&mut *tx, &hash, &phc)?;
+    let row = invite::accept(&mut *tx, &hash, &phc)?;
     ctx.finish(tx)?;
-    ctx.note(format!("welcome, {email}: your account is active"));
-    Ok(())
+    ctx.note(format!("welcome, {}: your account is active", row.email));
+    crate::cli::print_result(
+        ctx,
+        &[
+            ("id", json!(row.user_id)),
+            ("email", json!(row.email)),
+            ("org", json!(row.invitation.org)),
+            ("status", json!(row.user_status)),
+        ],
+    )
 }
 
 /// Twice on a terminal, or one line of stdin.

@@ -27,28 +27,41 @@ pub struct ResendArgs {
 
 pub(super) fn run(ctx: &Ctx, a: SendArgs) -> Result<()> {
     let flags = SendFlags { all: a.all, resend: false, keep_going: a.keep_going };
-    let (outcomes, sent) = send(ctx, &a.users, flags)?;
+    let done = send(ctx, &a.users, flags)?;
     if ctx.dry_run {
-        for o in outcomes.iter().filter(|o| o.result.is_ok()) {
+        for o in done.outcomes.iter().filter(|o| o.result.is_ok()) {
             ctx.note(format!("would send an invitation to {}", o.target));
         }
     }
-    let delivery = report(ctx, &sent);
-    crate::cli::report_partial(ctx, &outcomes)?;
+    let delivery = report(ctx, &done.sent);
+    print_sent(ctx, &done)?;
+    crate::cli::report_partial(ctx, &done.outcomes)?;
     delivery
 }
 
 pub(super) fn resend(ctx: &Ctx, a: ResendArgs) -> Result<()> {
     let flags = SendFlags { all: false, resend: true, keep_going: false };
-    let (_, sent) = send(ctx, std::slice::from_ref(&a.user), flags)?;
+    let done = send(ctx, std::slice::from_ref(&a.user), flags)?;
     if ctx.dry_run {
         ctx.note(format!("would send a new invitation to {}", a.user));
     }
-    report(ctx, &sent)
+    let delivery = report(ctx, &done.sent);
+    print_sent(ctx, &done)?;
+    delivery
+}
+
+/// What a send did: the plan's outcomes and notes, the addresses mailed (in
+/// the order of the successful outcomes) and the deliveries.
+struct Done {
+    outcomes: Vec<service::Outcome<()>>,
+    reconciled: Vec<String>,
+    skipped: Vec<String>,
+    mailed: Vec<String>,
+    sent: Vec<Sent>,
 }
 
 /// New tokens in one transaction, then the mails, after it commits.
-fn send(ctx: &Ctx, users: &[String], flags: SendFlags) -> Result<(Vec<service::Outcome<()>>, Vec<Sent>)> {
+fn send(ctx: &Ctx, users: &[String], flags: SendFlags) -> Result<Done> {
     let mut session = ctx.session()?;
     let mut t = session.start_transaction()?;
     let org = t.org()?;
@@ -70,9 +83,48 @@ fn send(ctx: &Ctx, users: &[String], flags: SendFlags) -> Result<(Vec<service::O
             ));
         }
     }
+    let mailed = plan.mails.iter().map(|(_, m)| m.email.clone()).collect();
     let mails = plan.mails.iter().map(|(p, m)| (p, m.clone())).collect();
     let sent = session.deliver(mails)?;
-    Ok((plan.outcomes, sent))
+    Ok(Done { outcomes: plan.outcomes, reconciled: plan.reconciled, skipped: plan.skipped, mailed, sent })
+}
+
+/// With `--format`, one row per user the send was about: `email`,
+/// `outcome` (`sent`, `failed`: the delivery failed, `skipped`: deactivated,
+/// `reconciled`: an interrupted delivery counted as sent, or `error: ...`
+/// for a target refused under `--keep-going`), `path` (the outbox file),
+/// `error` (why the delivery failed) and `changed`.
+fn print_sent(ctx: &Ctx, done: &Done) -> Result<()> {
+    use serde_json::{Value, json};
+    if ctx.format_given().is_none() {
+        return Ok(());
+    }
+    let row = |email: &str, outcome: &str, path: Value, error: Value, changed: bool| {
+        vec![json!(email), json!(outcome), path, error, json!(changed)]
+    };
+    let mut rows = Vec::new();
+    for email in &done.reconciled {
+        rows.push(row(email, "reconciled", Value::Null, Value::Null, true));
+    }
+    for email in &done.skipped {
+        rows.push(row(email, "skipped", Value::Null, Value::Null, false));
+    }
+    let mut mailed = done.mailed.iter().enumerate();
+    for o in &done.outcomes {
+        if let Err(e) = &o.result {
+            let outcome = format!("error: {}", crate::error::classify(e).message);
+            rows.push(row(&o.target, &outcome, Value::Null, Value::Null, false));
+            continue;
+        }
+        let Some((i, email)) = mailed.next() else { continue };
+        rows.push(match done.sent.get(i).map(|s| &s.result) {
+            Some(Ok(Delivered::File(p))) => row(email, "sent", json!(p.display().to_string()), Value::Null, true),
+            Some(Err(e)) => row(email, "failed", Value::Null, json!(e), true),
+            // Another transport, or a dry run (nothing is delivered).
+            Some(Ok(Delivered::Sent)) | None => row(email, "sent", Value::Null, Value::Null, true),
+        });
+    }
+    crate::cli::print_rows(ctx, &["email", "outcome", "path", "error", "changed"], rows)
 }
 
 /// Tell the user where each mail went; a failed delivery is an error (exit 1)

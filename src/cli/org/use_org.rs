@@ -19,11 +19,12 @@ pub(super) fn run(ctx: &mut Ctx, a: UseArgs) -> Result<()> {
         let t = session.read()?;
         org::check_usable(&*t.tx, &t.actor, &slug)?;
     }
-    if ctx.dry_run {
-        ctx.note("dry run: nothing was changed");
-        return Ok(());
-    }
-    ctx.config.set("org", &slug)?;
-    ctx.note(format!("now working in {}", a.slug));
-    Ok(())
+    let dry_run = ctx.dry_run;
+    let s = ctx.config.set("org", &slug, dry_run)?;
+    let note = match (s.changed, dry_run) {
+        (true, true) => format!("would work in {slug}"),
+        (true, false) => format!("now working in {slug}"),
+        (false, _) => format!("working in {slug}"),
+    };
+    crate::cli::config::print_setting(ctx, "org", &s, note)
 }

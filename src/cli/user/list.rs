@@ -74,7 +74,7 @@ pub(super) fn choose_columns(ctx: &mut Ctx, current: &[Column]) -> Result<Vec<Co
         .interact()?;
     let ordered: Vec<Column> = order.into_iter().map(|i| chosen[i]).collect();
     let value = ordered.iter().map(|c| c.name()).collect::<Vec<_>>().join(",");
-    ctx.config.set("list.columns", &value)?;
+    ctx.config.set("list.columns", &value, false)?;
     ctx.note(format!("saved list.columns = {value}"));
     Ok(ordered)
 }

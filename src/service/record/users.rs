@@ -121,9 +121,12 @@ pub fn update_user(tx: &mut dyn Tx, p: &Permit, user: i64, c: &UserChange) -> Re
             Column::Active => ch.push("active", old.active, row.status != "inactive"),
             Column::Status => ch.push("status", old.status.as_str(), row.status.as_str()),
             Column::PrimaryGroup if row.primary_group != old_pg => {
-                let label =
-                    |g: Option<i64>, tx: &dyn Tx| -> Result<Value> { Ok(g.map(|g| tx.group_label(g)).transpose()?.into()) };
-                ch.push("primary_group", label(old_pg, &*tx)?, label(row.primary_group, &*tx)?);
+                // As a user's record names them: the group's slug, and the
+                // organization (recorded when it changes with the group).
+                let (old_org, old_slug) = org_and_slug(&*tx, old_pg)?;
+                let (new_org, new_slug) = org_and_slug(&*tx, row.primary_group)?;
+                ch.push("primary_group", old_slug, new_slug);
+                ch.push("organization", old_org, new_org);
             }
             Column::Groups => {
                 let groups_before = tx.additional_groups(user)?;
@@ -140,6 +143,17 @@ pub fn update_user(tx: &mut dyn Tx, p: &Permit, user: i64, c: &UserChange) -> Re
     tx.set_user(p, user, &row)?;
     audit(tx, p, Some(user), Some(&old.email), ch.to_json())?;
     Ok(ch)
+}
+
+/// The organization and the slug of a group (`null`s for none).
+fn org_and_slug(tx: &dyn Tx, group: Option<i64>) -> Result<(Value, Value)> {
+    let Some(g) = group else { return Ok((Value::Null, Value::Null)) };
+    // `org/slug`: slugs hold no '/'.
+    let label = tx.group_label(g)?;
+    Ok(match label.split_once('/') {
+        Some((org, slug)) => (Value::from(org), Value::from(slug)),
+        None => (Value::Null, Value::from(label)),
+    })
 }
 
 /// The row after an edit, and the audit changes it makes, from the attribute table.

@@ -94,7 +94,7 @@ fn purging_expired_trash_removes_only_what_is_past_the_window() {
     let admin = subject(&*tx, 1);
     assert_eq!(user::expired_trash(&*tx).unwrap(), 1);
     let done = user::purge_expired(&mut *tx, &admin).unwrap();
-    assert_eq!(done.purged, vec!["old@example.com".to_string()]);
+    assert_eq!(done.purged.iter().map(|p| p.email.as_str()).collect::<Vec<_>>(), ["old@example.com"]);
     assert!(done.left.is_empty());
     assert_eq!(tx.find_user(&crate::store::Selector::Id(old)).unwrap(), None);
     assert_eq!(tx.find_user(&crate::store::Selector::Id(recent)).unwrap(), Some(recent));

@@ -47,8 +47,9 @@ fn role_set_of_the_same_roles_changes_nothing() {
     let org = w.org.clone();
     let mut tx = w.write();
     let root = subject(&*tx, w_root());
-    let (label, steps) = role::set(&mut *tx, &root, &org, "bob@example.com", &["helpdesk".into()]).unwrap();
-    assert_eq!((label.as_str(), steps.len()), ("bob@example.com", 0));
+    let done = role::set(&mut *tx, &root, &org, "bob@example.com", &["helpdesk".into()]).unwrap();
+    assert_eq!((done.label.as_str(), done.steps.len()), ("bob@example.com", 0));
+    assert_eq!((done.old, done.new), (vec!["helpdesk".to_string()], vec!["helpdesk".to_string()]));
     assert_eq!(names(&*tx, org.id, bob), ["helpdesk"]);
     let (kind, msg) = refusal(role::set(&mut *tx, &root, &org, "bob@example.com", &["global-admin".into()]));
     assert_eq!((kind, msg.as_str()), (Kind::Conflict, "'global-admin' is a global role and cannot be assigned with 'acct role'"));
