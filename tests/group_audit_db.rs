@@ -507,7 +507,7 @@ fn db_check_and_migrate_on_a_fresh_database() {
     let r = env.run(&["db", "migrate"]);
     assert_eq!(r.ok(), "");
     // Version 8: the database login of an account (PostgreSQL).
-    assert_eq!(r.stderr, "schema version 8: up to date\n");
+    assert_eq!(r.stderr, "schema version 9: up to date\n");
     assert_eq!(schema_version(&env), "8");
     if !env.on_postgres() {
         assert_eq!(env.query("PRAGMA application_id"), 0x6163_6374.to_string());

@@ -88,6 +88,29 @@ pub(super) fn time_existing(tx: &mut postgres::Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
+/// The columns of an audit row as acct writes it, in the order of [`audit_values`].
+pub(super) const AUDIT_COLUMNS: &str =
+    "id, at, actor_id, actor, org, action, target_id, target, changes, change_id, reverts, hash, at_unix";
+
+/// The values of an entry's row, with its hash and its time in seconds.
+pub(super) fn audit_values<'a>(e: &'a ChainEntry, hash: &'a String, at_unix: &'a Option<i64>) -> [&'a (dyn ToSql + Sync); 13] {
+    [
+        &e.id,
+        &e.at,
+        &e.actor_id,
+        &e.actor,
+        &e.org,
+        &e.action,
+        &e.target_id,
+        &e.target,
+        &e.changes,
+        &e.change_id,
+        &e.reverts,
+        hash,
+        at_unix,
+    ]
+}
+
 impl PgTx<'_> {
     /// The id the next entry gets and the hash it chains to. Ids continue
     /// from the highest ever given (`audit_seq`), so that entries cut off
@@ -114,24 +137,10 @@ impl PgTx<'_> {
     /// Insert an entry chained to `prev`.
     fn insert_entry(&self, e: &ChainEntry, prev: &str) -> Result<()> {
         let h = chain::hash(prev, e);
+        let at_unix = unix_seconds(&e.at);
         self.run(
-            "INSERT INTO audit (id, at, actor_id, actor, org, action, target_id, target, changes, change_id, reverts, hash, at_unix)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            &[
-                &e.id,
-                &e.at,
-                &e.actor_id,
-                &e.actor,
-                &e.org,
-                &e.action,
-                &e.target_id,
-                &e.target,
-                &e.changes,
-                &e.change_id,
-                &e.reverts,
-                &h,
-                &unix_seconds(&e.at),
-            ],
+            &format!("INSERT INTO audit ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"),
+            &audit_values(e, &h, &at_unix),
         )?;
         for o in &e.audience {
             self.run("INSERT INTO audit_orgs (org, audit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", &[o, &e.id])?;

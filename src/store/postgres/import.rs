@@ -1,17 +1,19 @@
-//! Bulk import: many members in one transaction, a chunk of rows per
-//! statement (arrays unnested by the server).
+//! Bulk import: many members in one transaction, the rows of a chunk
+//! streamed into each table with `COPY … FROM STDIN (FORMAT binary)`.
 
+use super::audit::{AUDIT_COLUMNS, audit_values};
 use super::tx::PgTx;
 use super::users::search_key;
 use crate::authz::{Op, Permit};
 use crate::error::Result;
 use crate::store::chain::{self, unix_seconds};
-use crate::store::model::ImportRow;
+use crate::store::model::{ImportRow, NewUser};
 use crate::store::sqlite::now;
 use anyhow::Context;
+use postgres::types::Type;
 use std::collections::HashMap;
 
-/// Rows per statement; progress is reported after each full chunk, as
+/// Rows per round of COPYs; progress is reported after each full chunk, as
 /// SQLite's import reports it every 4096 rows.
 const CHUNK: usize = 4096;
 
@@ -36,21 +38,11 @@ impl PgTx<'_> {
         entry.audience = self.audience(p, p.org_slug())?;
         let (mut next_id, mut prev) = self.tail().context("reading the end of the audit chain")?;
         for (c, chunk) in rows.chunks(CHUNK).enumerate() {
-            let chunk_ids = self.import_chunk(org, everyone, &t, chunk)?;
+            let chunk_users = self.import_chunk(org, everyone, &t, chunk)?;
             // The audit entries of the chunk, chained in row order.
-            let mut entries = AuditRows::default();
-            for (row, (id, email)) in chunk.iter().zip(chunk_ids) {
-                entry.id = next_id;
-                entry.target_id = Some(id);
-                entry.target = Some(email);
-                entry.changes.clone_from(&row.changes);
-                let h = chain::hash(&prev, &entry);
-                entries.push(&entry, &h);
-                prev = h;
-                next_id += 1;
-                ids.push(id);
-            }
-            self.insert_audit_rows(&entry, &entries).context("appending the import's audit entries")?;
+            self.insert_audit_rows(&mut entry, chunk, &chunk_users, &mut next_id, &mut prev)
+                .context("appending the import's audit entries")?;
+            ids.extend(chunk_users.iter().map(|(id, _)| *id));
             if chunk.len() == CHUNK {
                 progress(((c + 1) * CHUNK) as u64);
             }
@@ -89,16 +81,17 @@ impl PgTx<'_> {
             .collect()
         };
 
+        // Each row's user, and the rows of the tables it adds to, in row order.
         let mut out = Vec::with_capacity(chunk.len());
-        let mut users = NewUsers::default();
+        let mut users: Vec<(i64, &NewUser, i64)> = Vec::new();
         let (mut old_ids, mut old_groups, mut old_given): (Vec<i64>, Vec<i64>, Vec<bool>) = Default::default();
-        let (mut m_users, mut m_keys): (Vec<i64>, Vec<String>) = Default::default();
-        let (mut r_users, mut r_roles): (Vec<i64>, Vec<i64>) = Default::default();
+        let mut members: Vec<(i64, String)> = Vec::with_capacity(chunk.len());
+        let mut roles: Vec<(i64, i64)> = Vec::with_capacity(chunk.len());
         for row in chunk {
             let (id, email) = match (&row.new, row.existing) {
                 (Some(u), _) => {
                     let id = new_ids.next().ok_or_else(|| anyhow::anyhow!("internal error: too few user ids allocated"))?;
-                    users.push(id, u, row.group.unwrap_or(everyone));
+                    users.push((id, u, row.group.unwrap_or(everyone)));
                     (id, u.email.clone())
                 }
                 (None, Some(id)) => {
@@ -116,43 +109,69 @@ impl PgTx<'_> {
             let mut key: Vec<&str> = row.role_names.iter().map(String::as_str).collect();
             key.sort_unstable();
             key.dedup();
-            m_users.push(id);
-            m_keys.push(key.join(";"));
-            for r in &row.roles {
-                r_users.push(id);
-                r_roles.push(*r);
+            members.push((id, key.join(";")));
+            // A role named twice is given once (the key is the whole row).
+            for (i, r) in row.roles.iter().enumerate() {
+                if !row.roles[..i].contains(r) {
+                    roles.push((id, *r));
+                }
             }
             out.push((id, email));
         }
 
-        if !users.id.is_empty() {
-            self.run(
-                "INSERT INTO users (id, username, email, email_key, first_name, last_name, full_name, initials, status, accepted,
-                                    primary_group_id, created_at, updated_at, search_key)
-                 SELECT x.id, x.username, x.email, x.email_key, x.first_name, x.last_name, x.full_name, x.initials,
-                        'invited', false, x.grp, $10::text, $10::text, x.search_key
-                 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                             $9::bigint[], $11::text[])
-                      AS x(id, username, email, email_key, first_name, last_name, full_name, initials, grp, search_key)",
+        if !users.is_empty() {
+            self.copy_in(
+                "COPY users (id, username, email, email_key, first_name, last_name, full_name, initials, status, accepted,
+                             primary_group_id, created_at, updated_at, search_key) FROM STDIN (FORMAT binary)",
                 &[
-                    &users.id,
-                    &users.username,
-                    &users.email,
-                    &users.email_key,
-                    &users.first_name,
-                    &users.last_name,
-                    &users.full_name,
-                    &users.initials,
-                    &users.group,
-                    &t,
-                    &users.search_key,
+                    Type::INT8,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::BOOL,
+                    Type::INT8,
+                    Type::TEXT,
+                    Type::TEXT,
+                    Type::TEXT,
                 ],
+                |w| {
+                    for (id, u, group) in &users {
+                        let key = search_key(
+                            &u.email,
+                            &u.username,
+                            [u.first_name.as_deref(), u.last_name.as_deref(), u.full_name.as_deref()],
+                        );
+                        w.write(&[
+                            id,
+                            &u.username,
+                            &u.email,
+                            &u.email_key,
+                            &u.first_name,
+                            &u.last_name,
+                            &u.full_name,
+                            &u.initials,
+                            &"invited",
+                            &false,
+                            group,
+                            &t,
+                            &t,
+                            &key,
+                        ])?;
+                    }
+                    Ok(())
+                },
             )
             .context("inserting the imported users")?;
-            self.run(
-                "INSERT INTO invitations (user_id, org_id, created_at)
-                 SELECT x.user_id, $2::bigint, $3::text FROM unnest($1::bigint[]) WITH ORDINALITY AS x(user_id, n) ORDER BY x.n",
-                &[&users.id, &org, &t],
+            // Invitation ids are given in row order, as the rows arrive.
+            self.copy_in(
+                "COPY invitations (user_id, org_id, created_at) FROM STDIN (FORMAT binary)",
+                &[Type::INT8, Type::INT8, Type::TEXT],
+                |w| users.iter().try_for_each(|(id, _, _)| w.write(&[id, &org, &t])),
             )
             .context("queueing the imported users' invitations")?;
         }
@@ -184,116 +203,84 @@ impl PgTx<'_> {
                 .context("adding existing users to their groups")?;
             }
         }
-        self.run(
-            "INSERT INTO memberships (org_id, user_id, created_at, role_key)
-             SELECT $1::bigint, x.user_id, $2::text, x.role_key FROM unnest($3::bigint[], $4::text[]) AS x(user_id, role_key)",
-            &[&org, &t, &m_users, &m_keys],
+        self.copy_in(
+            "COPY memberships (org_id, user_id, created_at, role_key) FROM STDIN (FORMAT binary)",
+            &[Type::INT8, Type::INT8, Type::TEXT, Type::TEXT],
+            |w| members.iter().try_for_each(|(id, key)| w.write(&[&org, id, &t, key])),
         )
         .context("inserting the imported memberships")?;
-        if !r_users.is_empty() {
-            self.run(
-                "INSERT INTO user_roles (org_id, user_id, role_id)
-                 SELECT $1::bigint, x.user_id, x.role_id FROM unnest($2::bigint[], $3::bigint[]) AS x(user_id, role_id)
-                 ON CONFLICT DO NOTHING",
-                &[&org, &r_users, &r_roles],
+        if !roles.is_empty() {
+            // Every membership is new, so none of these rows is there yet.
+            self.copy_in(
+                "COPY user_roles (org_id, user_id, role_id) FROM STDIN (FORMAT binary)",
+                &[Type::INT8, Type::INT8, Type::INT8],
+                |w| roles.iter().try_for_each(|(id, role)| w.write(&[&org, id, role])),
             )
             .context("giving the imported members their roles")?;
         }
         Ok(out)
     }
 
-    /// Insert chained entries that share the fields of `e` but for their id,
-    /// target, changes and hash; their audience; and the highest id given.
-    fn insert_audit_rows(&self, e: &chain::ChainEntry, rows: &AuditRows) -> Result<()> {
-        let Some(&last) = rows.id.last() else { return Ok(()) };
-        self.run(
-            "INSERT INTO audit (id, at, actor_id, actor, org, action, target_id, target, changes, change_id, reverts, hash, at_unix)
-             SELECT x.id, $1::text, $2::bigint, $3::text, $4::text, $5::text, x.target_id, x.target, x.changes, $6::text,
-                    $7::bigint, x.hash, $8::bigint
-             FROM unnest($9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[])
-                  AS x(id, target_id, target, changes, hash)",
+    /// Append the chained entries of a chunk's rows, which share the fields
+    /// of `e` but for their id, target, changes and hash; their audience;
+    /// and the highest id given. `next_id` and `prev` move past them.
+    fn insert_audit_rows(
+        &self,
+        e: &mut chain::ChainEntry,
+        rows: &[ImportRow],
+        users: &[(i64, String)],
+        next_id: &mut i64,
+        prev: &mut String,
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let first = *next_id;
+        let at_unix = unix_seconds(&e.at);
+        self.copy_in(
+            &format!("COPY audit ({AUDIT_COLUMNS}) FROM STDIN (FORMAT binary)"),
             &[
-                &e.at,
-                &e.actor_id,
-                &e.actor,
-                &e.org,
-                &e.action,
-                &e.change_id,
-                &e.reverts,
-                &unix_seconds(&e.at),
-                &rows.id,
-                &rows.target_id,
-                &rows.target,
-                &rows.changes,
-                &rows.hash,
+                Type::INT8,
+                Type::TEXT,
+                Type::INT8,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::INT8,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::INT8,
+                Type::TEXT,
+                Type::INT8,
             ],
+            |w| {
+                for (row, (id, email)) in rows.iter().zip(users) {
+                    e.id = *next_id;
+                    e.target_id = Some(*id);
+                    e.target = Some(email.clone());
+                    e.changes.clone_from(&row.changes);
+                    let h = chain::hash(prev, e);
+                    w.write(&audit_values(e, &h, &at_unix))?;
+                    *prev = h;
+                    *next_id += 1;
+                }
+                Ok(())
+            },
         )?;
+        let last = *next_id - 1;
         if !e.audience.is_empty() {
-            self.run(
-                "INSERT INTO audit_orgs (org, audit_id)
-                 SELECT o.org, i.id FROM unnest($1::text[]) AS o(org) CROSS JOIN unnest($2::bigint[]) AS i(id)
-                 ON CONFLICT DO NOTHING",
-                &[&e.audience, &rows.id],
-            )?;
+            let mut audience: Vec<&String> = e.audience.iter().collect();
+            audience.sort_unstable();
+            audience.dedup();
+            self.copy_in("COPY audit_orgs (org, audit_id) FROM STDIN (FORMAT binary)", &[Type::TEXT, Type::INT8], |w| {
+                (first..=last).try_for_each(|id| audience.iter().try_for_each(|org| w.write(&[org, &id])))
+            })?;
         }
         self.run(
             "INSERT INTO acct_meta (key, value) VALUES ('audit_seq', $1::text) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             &[&last.to_string()],
         )?;
         Ok(())
-    }
-}
-
-/// The new identities of a chunk, a column each.
-#[derive(Default)]
-struct NewUsers {
-    id: Vec<i64>,
-    username: Vec<String>,
-    email: Vec<String>,
-    email_key: Vec<String>,
-    first_name: Vec<Option<String>>,
-    last_name: Vec<Option<String>>,
-    full_name: Vec<Option<String>>,
-    initials: Vec<Option<String>>,
-    group: Vec<i64>,
-    search_key: Vec<String>,
-}
-
-impl NewUsers {
-    fn push(&mut self, id: i64, u: &crate::store::model::NewUser, group: i64) {
-        self.id.push(id);
-        self.username.push(u.username.clone());
-        self.email.push(u.email.clone());
-        self.email_key.push(u.email_key.clone());
-        self.first_name.push(u.first_name.clone());
-        self.last_name.push(u.last_name.clone());
-        self.full_name.push(u.full_name.clone());
-        self.initials.push(u.initials.clone());
-        self.group.push(group);
-        self.search_key.push(search_key(
-            &u.email,
-            &u.username,
-            [u.first_name.as_deref(), u.last_name.as_deref(), u.full_name.as_deref()],
-        ));
-    }
-}
-
-/// The per-entry fields of a chunk's audit entries, a column each.
-#[derive(Default)]
-struct AuditRows {
-    id: Vec<i64>,
-    target_id: Vec<Option<i64>>,
-    target: Vec<Option<String>>,
-    changes: Vec<String>,
-    hash: Vec<String>,
-}
-
-impl AuditRows {
-    fn push(&mut self, e: &chain::ChainEntry, hash: &str) {
-        self.id.push(e.id);
-        self.target_id.push(e.target_id);
-        self.target.push(e.target.clone());
-        self.changes.push(e.changes.clone());
-        self.hash.push(hash.to_string());
     }
 }

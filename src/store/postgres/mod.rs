@@ -38,6 +38,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("006_name_overrides.sql", include_str!("006_name_overrides.sql")),
     ("007_audit_time.sql", include_str!("007_audit_time.sql")),
     ("008_db_login.sql", include_str!("008_db_login.sql")),
+    ("009_statement_foreign_keys.sql", include_str!("009_statement_foreign_keys.sql")),
 ];
 
 /// The advisory lock of the writers (and of migrations): "acct" in ASCII.

@@ -120,3 +120,47 @@ fn an_empty_database_is_missing_until_init_and_then_exists() {
     let err = PgStore::create(&url).err().expect("a second create");
     assert_eq!(crate::error::classify(&err).kind, crate::error::Kind::Conflict);
 }
+
+/// Migration 009's statement-level checks refuse what the foreign keys they
+/// replace refused, with the same SQLSTATE, and take what they took.
+#[test]
+fn the_foreign_keys_checked_per_statement_refuse_what_foreign_keys_refuse() {
+    let Some(server) = server() else { return };
+    let url = fresh_database(&server);
+    let mut c = super::connect::client(&url).unwrap();
+    c.batch_execute(
+        "INSERT INTO orgs (id, slug, display_name, created_at) VALUES (1, 'acme', 'Acme', 't');
+         INSERT INTO groups (id, org_id, slug, display_name, created_at) VALUES (1, 1, 'everyone', 'Everyone', 't');
+         INSERT INTO roles (id, name, display_name, scope, builtin, created_at) VALUES (100, 'r', 'R', 'org', false, 't');
+         INSERT INTO users (id, username, email, email_key, status, primary_group_id, created_at, updated_at)
+              SELECT g, 'u' || g, 'u' || g || '@x', 'u' || g || '@x', 'invited', 1, 't', 't' FROM generate_series(1, 3) g;
+         INSERT INTO memberships (org_id, user_id, created_at) SELECT 1, g, 't' FROM generate_series(1, 3) g;
+         INSERT INTO invitations (user_id, org_id, created_at) VALUES (1, 1, 't');
+         INSERT INTO user_roles (org_id, user_id, role_id) VALUES (1, 1, 100), (1, 2, 100);",
+    )
+    .expect("rows that name existing rows are taken");
+    let refused = |c: &mut postgres::Client, sql: &str| {
+        let err = c.batch_execute(sql).err().unwrap_or_else(|| panic!("taken: {sql}"));
+        assert_eq!(err.code(), Some(&postgres::error::SqlState::FOREIGN_KEY_VIOLATION), "{sql}: {err}");
+    };
+    refused(&mut c, "INSERT INTO invitations (user_id, org_id, created_at) VALUES (1, 1, 't'), (99, 1, 't')");
+    refused(&mut c, "INSERT INTO memberships (org_id, user_id, created_at) VALUES (7, 1, 't')");
+    refused(&mut c, "INSERT INTO user_roles (org_id, user_id, role_id) VALUES (1, 3, 100), (1, 4, 100)");
+    refused(&mut c, "INSERT INTO user_roles (org_id, user_id, role_id) VALUES (1, 3, 101)");
+    refused(&mut c, "UPDATE users SET primary_group_id = 2 WHERE id = 2");
+    refused(&mut c, "UPDATE memberships SET user_id = 9 WHERE user_id = 3");
+    refused(&mut c, "DELETE FROM memberships WHERE user_id = 2");
+    refused(&mut c, "DELETE FROM roles WHERE id = 100");
+    refused(&mut c, "UPDATE roles SET id = 101 WHERE id = 100");
+    refused(&mut c, "DELETE FROM groups WHERE id = 1");
+    // A key no row names can go; NULL names nothing.
+    c.batch_execute(
+        "DELETE FROM memberships WHERE user_id = 3;
+         UPDATE users SET primary_group_id = NULL WHERE id = 3;
+         UPDATE users SET trash_org_id = 1 WHERE id = 3;
+         INSERT INTO user_roles (org_id, user_id, role_id) VALUES (1, 2, 100) ON CONFLICT DO NOTHING;",
+    )
+    .expect("changes that leave every key named taken");
+    let n: i64 = c.query_one("SELECT count(*) FROM memberships", &[]).unwrap().get(0);
+    assert_eq!(n, 2);
+}

@@ -11,7 +11,8 @@ use crate::store::model::Completion;
 use crate::store::shared::Entry;
 use crate::store::sqlite::now;
 use anyhow::Context;
-use postgres::types::ToSql;
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::types::{ToSql, Type};
 use postgres::{Row, Statement, Transaction};
 use std::cell::RefCell;
 
@@ -108,6 +109,23 @@ impl<'c> PgTx<'c> {
             n += 1;
         }
         Ok(n)
+    }
+
+    /// Stream rows into `sql`, a `COPY … FROM STDIN (FORMAT binary)` of
+    /// columns of `types`: `f` writes them. The number of rows copied. Values
+    /// travel in binary, as parameters do: nothing is quoted or escaped.
+    pub(super) fn copy_in(
+        &self,
+        sql: &str,
+        types: &[Type],
+        f: impl FnOnce(&mut BinaryCopyInWriter<'_>) -> std::result::Result<(), postgres::Error>,
+    ) -> std::result::Result<u64, postgres::Error> {
+        let st = self.statement(sql)?;
+        let mut tx = self.tx.borrow_mut();
+        let mut w = BinaryCopyInWriter::new(tx.copy_in(&st)?, types);
+        // On an error the writer is dropped unfinished, which aborts the COPY.
+        f(&mut w)?;
+        w.finish()
     }
 
     /// Run statements that take no parameters.

@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("006_name_overrides.sql"),
     include_str!("007_audit_time.sql"),
     include_str!("008_db_login.sql"),
+    include_str!("009_statement_foreign_keys.sql"),
 ];
 
 /// The migrations' file names, in order (PostgreSQL's are numbered and named the same).
@@ -50,6 +51,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "006_name_overrides.sql",
     "007_audit_time.sql",
     "008_db_login.sql",
+    "009_statement_foreign_keys.sql",
 ];
 const _: () = assert!(MIGRATIONS.len() == MIGRATION_NAMES.len());
 
