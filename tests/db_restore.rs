@@ -177,7 +177,7 @@ fn a_file_that_is_not_a_healthy_acct_database_is_refused_and_nothing_changes() {
     let newer = home.join("newer.db");
     std::fs::copy(&backup, &newer).unwrap();
     rusqlite::Connection::open(&newer).unwrap().pragma_update(None, "user_version", 99).unwrap();
-    refused(&newer, "it has schema version 99, newer than this acct knows (8)");
+    refused(&newer, "it has schema version 99, newer than this acct knows (9)");
 
     let tampered = home.join("tampered.db");
     std::fs::copy(&backup, &tampered).unwrap();
