@@ -11,9 +11,9 @@ use anyhow::Context;
 use rusqlite::{OptionalExtension, ToSql, params};
 
 /// Secondary indexes that a bulk load may set aside: none of them is read
-/// while the rows are checked and written (the unique keys are, and so are
-/// `memberships_user`, `user_roles_user` and `group_managers_user`, which
-/// the facts of an existing account are read through).
+/// while the decided rows are written (the rows were checked in the first
+/// pass, before any is set aside; the writes look rows up by their primary
+/// and unique keys only, and so do the foreign-key checks).
 const SUSPENDABLE: &[&str] = &[
     "users_email_ci",
     "users_first_name_ci",
@@ -22,14 +22,18 @@ const SUSPENDABLE: &[&str] = &[
     "users_two_factor",
     "users_primary_group",
     "users_search",
+    "memberships_user",
     "memberships_role",
     "user_roles_role",
+    "user_roles_user",
     "group_members_user",
     "invitations_user",
     "audit_at",
+    "audit_at_unix",
     "audit_actor",
     "audit_target",
     "audit_action",
+    "audit_change",
 ];
 
 /// Rows per multi-row INSERT: one statement's run (its cursors, its
