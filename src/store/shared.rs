@@ -90,3 +90,39 @@ pub fn chain_entry(p: &Permit, e: Entry<'_>, change_id: &str, reverts: Option<i6
         hash: None,
     }
 }
+
+/// The position of the column `name` in a user row whose select list is
+/// `names` followed by `roles` and `groups` (as both backends' user
+/// queries build it). Evaluated at compile time where the decoders use it:
+/// a row is then read by position, not by looking each name up in every row.
+pub const fn column_at(names: &[&str], name: &str) -> usize {
+    let mut i = 0;
+    while i < names.len() {
+        if same(names[i], name) {
+            return i;
+        }
+        i += 1;
+    }
+    if same(name, "roles") {
+        return names.len();
+    }
+    if same(name, "groups") {
+        return names.len() + 1;
+    }
+    panic!("not a column of the user row")
+}
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}

@@ -156,7 +156,12 @@ impl SqliteTx<'_> {
                 roles.extend([&org as &dyn ToSql, id, r]);
             }
         }
-        insert_many(&self.tx, "INSERT INTO memberships (org_id, user_id, created_at, role_key) VALUES", "(?, ?, ?, ?)", &members)?;
+        insert_many(
+            &self.tx,
+            "INSERT INTO memberships (org_id, user_id, created_at, role_key) VALUES",
+            "(?, ?, ?, ?)",
+            &members,
+        )?;
         insert_many(&self.tx, "INSERT OR IGNORE INTO user_roles (org_id, user_id, role_id) VALUES", "(?, ?, ?)", &roles)?;
         // Every entry is chained like any other: the tail once, then in memory.
         let mut entry = self.chain_entry(p, p.org_slug(), None, None, String::new());

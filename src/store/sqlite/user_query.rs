@@ -4,6 +4,7 @@
 
 use super::tx::split;
 use crate::store::model::{Column, User, UserQuery};
+use crate::store::shared::column_at;
 use rusqlite::Row;
 use rusqlite::types::Value as Sql;
 use serde_json::json;
@@ -180,25 +181,36 @@ macro_rules! define_user_columns {
             ("u.trashed_at", "trashed_at", &[]),
         ];
 
+        /// The names the user row's columns are read by, in order.
+        const USER_NAMES: &[&str] = &{
+            let mut names = [""; USER_FIELDS.len()];
+            let mut i = 0;
+            while i < names.len() {
+                names[i] = USER_FIELDS[i].1;
+                i += 1;
+            }
+            names
+        };
+
         pub(super) fn row_to_user(r: &Row<'_>) -> rusqlite::Result<User> {
-            let text = |c: &str| -> rusqlite::Result<String> { Ok(r.get::<_, Option<String>>(c)?.unwrap_or_default()) };
-            let flag = |c: &str| -> rusqlite::Result<bool> { Ok(r.get::<_, Option<bool>>(c)?.unwrap_or(false)) };
-            let status = text("status")?;
+            let text = |c: usize| -> rusqlite::Result<String> { Ok(r.get::<_, Option<String>>(c)?.unwrap_or_default()) };
+            let flag = |c: usize| -> rusqlite::Result<bool> { Ok(r.get::<_, Option<bool>>(c)?.unwrap_or(false)) };
+            let status = text(const { column_at(USER_NAMES, "status") })?;
             Ok(User {
-                id: r.get("id")?,
-                username: text("username")?,
-                email: text("email")?,
-                $($name: crate::store::sqlite::user_query::decode!($kind, r, flag, stringify!($name)),)*
+                id: r.get(const { column_at(USER_NAMES, "id") })?,
+                username: text(const { column_at(USER_NAMES, "username") })?,
+                email: text(const { column_at(USER_NAMES, "email") })?,
+                $($name: crate::store::sqlite::user_query::decode!($kind, r, flag, const { column_at(USER_NAMES, stringify!($name)) }),)*
                 active: status != "inactive",
                 status,
-                two_factor: text("two_factor")?,
-                primary_group: r.get("primary_group")?,
-                organization: r.get("organization")?,
-                created_at: text("created_at")?,
-                updated_at: text("updated_at")?,
-                trashed_at: r.get("trashed_at")?,
-                roles: split(r.get("roles")?),
-                groups: split(r.get("groups")?),
+                two_factor: text(const { column_at(USER_NAMES, "two_factor") })?,
+                primary_group: r.get(const { column_at(USER_NAMES, "primary_group") })?,
+                organization: r.get(const { column_at(USER_NAMES, "organization") })?,
+                created_at: text(const { column_at(USER_NAMES, "created_at") })?,
+                updated_at: text(const { column_at(USER_NAMES, "updated_at") })?,
+                trashed_at: r.get(const { column_at(USER_NAMES, "trashed_at") })?,
+                roles: split(r.get(const { column_at(USER_NAMES, "roles") })?),
+                groups: split(r.get(const { column_at(USER_NAMES, "groups") })?),
             })
         }
     };
