@@ -164,3 +164,25 @@ fn the_foreign_keys_checked_per_statement_refuse_what_foreign_keys_refuse() {
     let n: i64 = c.query_one("SELECT count(*) FROM memberships", &[]).unwrap().get(0);
     assert_eq!(n, 2);
 }
+
+/// The user queries give each column where `row_to_user` reads it by position.
+#[test]
+fn user_rows_have_each_column_where_the_decoder_reads_it() {
+    use super::user_query::{USER_NAMES, user_query_sql, user_row_sql};
+    use crate::store::model::{Column, UserQuery};
+    let Some(server) = server() else { return };
+    let mut c = super::connect::client(&fresh_database(&server)).unwrap();
+    let mut want = USER_NAMES.to_vec();
+    want.extend(["roles", "groups"]);
+    let some = Some(vec![Column::Email, Column::Role]);
+    let queries = [
+        user_query_sql(&UserQuery { org: 1, ..Default::default() }, false).0,
+        user_query_sql(&UserQuery { org: 1, columns: some, search: Some("x".into()), ..Default::default() }, false).0,
+        user_row_sql(),
+    ];
+    for sql in queries {
+        let st = c.prepare(&sql).unwrap();
+        let names: Vec<&str> = st.columns().iter().map(|c| c.name()).collect();
+        assert_eq!(names, want, "{sql}");
+    }
+}

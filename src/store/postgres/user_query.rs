@@ -232,7 +232,7 @@ macro_rules! define_user_columns {
         ];
 
         /// The names the user row's columns are read by, in order.
-        const USER_NAMES: &[&str] = &{
+        pub(super) const USER_NAMES: &[&str] = &{
             let mut names = [""; USER_FIELDS.len()];
             let mut i = 0;
             while i < names.len() {

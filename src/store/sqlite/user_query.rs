@@ -320,6 +320,26 @@ mod plans {
     }
 
     #[test]
+    fn user_rows_have_each_column_where_the_decoder_reads_it() {
+        let mut store = crate::store::sqlite::SqliteStore::memory().unwrap();
+        let conn = store.connection();
+        let mut want = USER_NAMES.to_vec();
+        want.extend(["roles", "groups"]);
+        let some = Some(vec![Column::Email, Column::Role]);
+        let queries = [
+            user_query_sql(&UserQuery { org: 1, ..Default::default() }, false).0,
+            user_query_sql(&UserQuery { org: 1, columns: some, search: Some("x".into()), ..Default::default() }, false).0,
+            user_row_sql(),
+        ];
+        for sql in queries {
+            let st = conn.prepare(&sql).unwrap();
+            assert_eq!(st.column_names().collect::<Vec<_>>(), want, "{sql}");
+        }
+        assert_eq!(column_at(USER_NAMES, "id"), 0);
+        assert_eq!(column_at(USER_NAMES, "groups"), USER_NAMES.len() + 1);
+    }
+
+    #[test]
     fn a_sort_by_role_walks_the_role_key_index() {
         for desc in [false, true] {
             let q = UserQuery { org: 1, sort: vec![(Column::Role, desc)], limit: Some(100), ..Default::default() };
