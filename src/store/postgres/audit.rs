@@ -88,9 +88,7 @@ pub(super) fn time_existing(tx: &mut postgres::Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The columns of an audit row as acct writes it, in the order of [`audit_values`].
-pub(super) const AUDIT_COLUMNS: &str =
-    "id, at, actor_id, actor, org, action, target_id, target, changes, change_id, reverts, hash, at_unix";
+pub(super) use crate::store::chain::AUDIT_COLUMNS;
 
 /// The values of an entry's row, with its hash and its time in seconds.
 pub(super) fn audit_values<'a>(e: &'a ChainEntry, hash: &'a String, at_unix: &'a Option<i64>) -> [&'a (dyn ToSql + Sync); 13] {

@@ -3,7 +3,7 @@
 
 use super::audit::{AUDIT_COLUMNS, audit_values};
 use super::tx::PgTx;
-use super::users::search_key;
+use super::users::new_user_search_key;
 use crate::authz::{Op, Permit};
 use crate::error::Result;
 use crate::store::chain::{self, unix_seconds};
@@ -141,11 +141,7 @@ impl PgTx<'_> {
                 ],
                 |w| {
                     for (id, u, group) in &users {
-                        let key = search_key(
-                            &u.email,
-                            &u.username,
-                            [u.first_name.as_deref(), u.last_name.as_deref(), u.full_name.as_deref()],
-                        );
+                        let key = new_user_search_key(u);
                         w.write(&[
                             id,
                             &u.username,

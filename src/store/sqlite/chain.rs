@@ -30,10 +30,10 @@ pub fn tail(conn: &Connection) -> Result<(i64, String)> {
 /// Insert an entry chained to `prev`; returns its hash.
 pub fn insert(conn: &Connection, e: &ChainEntry, prev: &str) -> Result<String> {
     let h = chain::hash(prev, e);
-    conn.prepare_cached(
-        "INSERT INTO audit (id, at, actor_id, actor, org, action, target_id, target, changes, change_id, reverts, hash, at_unix)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )?
+    conn.prepare_cached(&format!(
+        "INSERT INTO audit ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        chain::AUDIT_COLUMNS
+    ))?
     .execute(params![
         e.id,
         e.at,

@@ -3,7 +3,7 @@
 
 use super::now;
 use super::tx::SqliteTx;
-use super::users::search_key;
+use super::users::new_user_search_key;
 use crate::authz::{Op, Permit};
 use crate::error::Result;
 use crate::store::model::ImportRow;
@@ -89,11 +89,7 @@ impl SqliteTx<'_> {
                     ids.push(next_user);
                     next_user += 1;
                     targets.push(u.email.clone());
-                    search.push(search_key(
-                        &u.email,
-                        &u.username,
-                        [u.first_name.as_deref(), u.last_name.as_deref(), u.full_name.as_deref()],
-                    ));
+                    search.push(new_user_search_key(u));
                     groups.push(row.group.unwrap_or(everyone));
                 }
                 (None, Some(id)) => {
@@ -201,7 +197,7 @@ impl SqliteTx<'_> {
         }
         insert_many(
             &self.tx,
-            "INSERT INTO audit (id, at, actor_id, actor, org, action, target_id, target, changes, change_id, reverts, hash, at_unix) VALUES",
+            &format!("INSERT INTO audit ({}) VALUES", crate::store::chain::AUDIT_COLUMNS),
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             &audit,
         )?;
