@@ -143,10 +143,7 @@ impl PgTx<'_> {
         for o in &e.audience {
             self.run("INSERT INTO audit_orgs (org, audit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", &[o, &e.id])?;
         }
-        self.run(
-            "INSERT INTO acct_meta (key, value) VALUES ('audit_seq', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            &[&e.id.to_string()],
-        )?;
+        self.appended.set(self.appended.get().max(e.id));
         Ok(())
     }
 }

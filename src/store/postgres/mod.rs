@@ -39,7 +39,13 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("007_audit_time.sql", include_str!("007_audit_time.sql")),
     ("008_db_login.sql", include_str!("008_db_login.sql")),
     ("009_statement_foreign_keys.sql", include_str!("009_statement_foreign_keys.sql")),
+    ("010_member_count_deltas.sql", include_str!("010_member_count_deltas.sql")),
 ];
+
+/// The member count of the organization `o` (an alias of orgs): its counter
+/// and the deltas not yet folded into it (migration 010).
+pub(super) const MEMBER_COUNT: &str =
+    "(o.members + coalesce((SELECT sum(d.delta) FROM member_count_deltas d WHERE d.org_id = o.id), 0))::bigint";
 
 /// The advisory lock of the writers (and of migrations): "acct" in ASCII.
 const WRITE_LOCK: i64 = 0x6163_6374;
@@ -199,14 +205,14 @@ impl Store for PgStore {
             .read_only(true)
             .start()
             .context("starting a read transaction")?;
-        Ok(Box::new(tx::PgTx::new(tx, prepared, change_id)))
+        Ok(Box::new(tx::PgTx::new(tx, prepared, change_id, false)))
     }
 
     fn write(&mut self) -> Result<Box<dyn Tx + '_>> {
         let PgStore { client, prepared, change_id, .. } = self;
         let mut tx = client.transaction().context("starting a write transaction")?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]).map_err(|e| connect::lock_wait(&e))?;
-        Ok(Box::new(tx::PgTx::new(tx, prepared, change_id)))
+        Ok(Box::new(tx::PgTx::new(tx, prepared, change_id, true)))
     }
 
     fn backup(&mut self, dest: &std::path::Path) -> Result<()> {
@@ -227,8 +233,10 @@ impl Store for PgStore {
     fn check(&mut self) -> Result<Vec<String>> {
         let mut problems = Vec::new();
         for r in self.client.query(
-            "SELECT o.slug, o.members, (SELECT count(*) FROM memberships m WHERE m.org_id = o.id) AS n FROM orgs o
-             WHERE o.members <> (SELECT count(*) FROM memberships m WHERE m.org_id = o.id) ORDER BY o.slug",
+            &format!(
+                "SELECT slug, c, n FROM (SELECT o.slug, {MEMBER_COUNT} AS c, (SELECT count(*) FROM memberships m WHERE m.org_id = o.id) AS n
+                   FROM orgs o) x WHERE c <> n ORDER BY slug"
+            ),
             &[],
         )? {
             problems.push(format!(

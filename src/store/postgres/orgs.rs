@@ -1,5 +1,6 @@
 //! Organizations.
 
+use super::MEMBER_COUNT;
 use super::tx::{PgTx, covers};
 use crate::authz::{Op, Permit};
 use crate::error::Result;
@@ -37,8 +38,9 @@ impl OrgStore for PgTx<'_> {
     }
 
     fn org_member_count(&self, org: i64) -> Result<u64> {
-        let n: i64 =
-            self.one("SELECT members FROM orgs WHERE id = $1", &[&org], |r| r.try_get("members")).context("counting members")?;
+        let n: i64 = self
+            .one(&format!("SELECT {MEMBER_COUNT} AS n FROM orgs o WHERE o.id = $1"), &[&org], |r| r.try_get("n"))
+            .context("counting members")?;
         Ok(n as u64)
     }
 

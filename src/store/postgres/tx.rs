@@ -33,11 +33,27 @@ pub struct PgTx<'c> {
     prepared: &'c Prepared,
     change_id: String,
     pub(super) reverts: Option<i64>,
+    /// The highest audit id this transaction appended (0: none), written to
+    /// `audit_seq` once, at commit: a row updated by every entry would grow
+    /// a chain of versions that each later look-up walks. One mark per open
+    /// savepoint, to forget the entries a rolled-back step appended.
+    pub(super) appended: std::cell::Cell<i64>,
+    marks: Vec<i64>,
+    /// A write transaction: it folds the member-count deltas at commit.
+    writes: bool,
 }
 
 impl<'c> PgTx<'c> {
-    pub fn new(tx: Transaction<'c>, prepared: &'c Prepared, change_id: &str) -> Self {
-        PgTx { tx: RefCell::new(tx), prepared, change_id: change_id.to_string(), reverts: None }
+    pub fn new(tx: Transaction<'c>, prepared: &'c Prepared, change_id: &str, writes: bool) -> Self {
+        PgTx {
+            tx: RefCell::new(tx),
+            prepared,
+            change_id: change_id.to_string(),
+            reverts: None,
+            appended: std::cell::Cell::new(0),
+            marks: Vec::new(),
+            writes,
+        }
     }
 
     /// The prepared statement of `sql`.
@@ -174,6 +190,27 @@ pub(super) use crate::store::shared::{covers, split};
 
 impl Tx for PgTx<'_> {
     fn commit(self: Box<Self>) -> Result<()> {
+        if self.writes {
+            // One round trip: the member-count deltas of this and earlier
+            // transactions into the counters, one update of each
+            // organization's row (migration 010); and the highest audit id
+            // appended, never lowered (a copy may have set it past the
+            // entries it copied).
+            let mut sql = String::from(
+                "WITH d AS (DELETE FROM member_count_deltas RETURNING org_id, delta)
+                 UPDATE orgs o SET members = o.members + s.n
+                   FROM (SELECT org_id, sum(delta)::bigint AS n FROM d GROUP BY org_id) s
+                  WHERE o.id = s.org_id AND s.n <> 0;",
+            );
+            let last = self.appended.get();
+            if last > 0 {
+                sql.push_str(&format!(
+                    "INSERT INTO acct_meta (key, value) VALUES ('audit_seq', '{last}') ON CONFLICT (key)
+                     DO UPDATE SET value = greatest(acct_meta.value::bigint, excluded.value::bigint)::text;"
+                ));
+            }
+            self.batch(&sql).context("recording the member counts and the last audit id")?;
+        }
         self.tx.into_inner().commit().context("committing the transaction")?;
         Ok(())
     }
@@ -190,14 +227,17 @@ impl Tx for PgTx<'_> {
 
     fn step_begin(&mut self) -> Result<()> {
         self.batch("SAVEPOINT step").context("starting a step")?;
+        self.marks.push(self.appended.get());
         Ok(())
     }
 
     fn step_end(&mut self, keep: bool) -> Result<()> {
+        let mark = self.marks.pop().unwrap_or(0);
         if keep {
             self.batch("RELEASE SAVEPOINT step").context("keeping a step")?;
         } else {
             self.batch("ROLLBACK TO SAVEPOINT step; RELEASE SAVEPOINT step").context("undoing a step")?;
+            self.appended.set(mark);
         }
         Ok(())
     }

@@ -28,7 +28,7 @@ pub(super) fn user_query_sql(q: &UserQuery, count: bool) -> (String, Vec<Arg>) {
         || q.group.is_some()
         || q.search.is_some();
     if count && !filtered {
-        return ("SELECT members FROM orgs WHERE id = $1".to_string(), args);
+        return (format!("SELECT {} FROM orgs o WHERE o.id = $1", super::MEMBER_COUNT), args);
     }
     // A search or a sort on an indexed column reads from the users (the
     // search's trigram index, or the column's index); anything else runs

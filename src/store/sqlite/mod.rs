@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("007_audit_time.sql"),
     include_str!("008_db_login.sql"),
     include_str!("009_statement_foreign_keys.sql"),
+    include_str!("010_member_count_deltas.sql"),
 ];
 
 /// The migrations' file names, in order (PostgreSQL's are numbered and named the same).
@@ -52,6 +53,7 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "007_audit_time.sql",
     "008_db_login.sql",
     "009_statement_foreign_keys.sql",
+    "010_member_count_deltas.sql",
 ];
 const _: () = assert!(MIGRATIONS.len() == MIGRATION_NAMES.len());
 

@@ -1,0 +1,5 @@
+-- PostgreSQL's 010 keeps its member counts as deltas, folded into the
+-- counter once per transaction (on a server, a row updated by every
+-- statement of a long transaction grows a chain of versions). SQLite
+-- updates its counter in place and keeps it: nothing changes here but the
+-- schema version, which the two backends share.
