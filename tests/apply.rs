@@ -501,3 +501,133 @@ fn role_set_gives_the_roles_before_and_after_as_data() {
     let run = env.run(&["role", "set", "ada@example.com", "read-only", "--format", "json"]);
     assert_eq!((run.code, run.stdout.as_str()), (5, ""));
 }
+
+/// New members wait and are written a batch at a time, but before any other
+/// write: the audit log keeps the order of the file, and each addition is
+/// the entry `user add` writes.
+#[test]
+fn new_members_are_written_in_file_order_around_other_writes() {
+    let env = team();
+    let file = write(
+        &env,
+        "team.csv",
+        b"email,first_name,last_name,role,groups\n\
+          new1@example.com,New,One,read-only,\n\
+          bob@example.com,Bob,Baumeister,read-only,\n\
+          new2@example.com,,,helpdesk,eng\n\
+          new3@example.com,,,read-only,\n",
+    );
+    let snap = support::snapshot(&env);
+    let plan = "+ add new1@example.com roles read-only\n\
+                ~ bob@example.com last_name: Builder → Baumeister\n\
+                + add new2@example.com roles helpdesk\n\
+                ~ new2@example.com groups: +eng\n\
+                + add new3@example.com roles read-only\n";
+    let dry = env.run(&["apply", &file, "--dry-run"]);
+    assert_eq!(dry.ok(), plan);
+    assert_eq!(support::snapshot(&env), snap);
+    let before = last_audit(&env);
+    let run = env.run(&["apply", &file, "--no-send"]);
+    assert_eq!(run.ok(), plan);
+    assert_eq!(run.stderr, "plan: 3 to add, 1 to change, 0 to remove, 0 unchanged\napplied: 3 added, 1 changed, 0 removed\n");
+    assert_eq!(
+        actions(&env, before),
+        [
+            "user.add new1@example.com",
+            "user.edit bob@example.com",
+            "user.add new2@example.com",
+            "group.add-member new2@example.com",
+            "user.add new3@example.com"
+        ]
+    );
+    // new1 and new3 waited in the batch, new2 (with a group) was added at
+    // once: their entries differ only in the user.
+    let entry = |email: &str| {
+        env.query(&format!(
+            "SELECT a.actor || ' ' || a.org || ' ' || a.changes || ' ' || CASE WHEN a.change_id = (SELECT change_id FROM audit WHERE id = {}) THEN 'same-change' ELSE 'other' END
+             FROM audit a JOIN users u ON u.id = a.target_id WHERE a.action = 'user.add' AND u.email = '{email}'",
+            before + 1
+        ))
+    };
+    for (email, role) in [("new1", "read-only"), ("new2", "helpdesk"), ("new3", "read-only")] {
+        assert_eq!(
+            entry(&format!("{email}@example.com")),
+            format!(
+                "ada@example.com acme {{\"user\":{{\"old\":null,\"new\":\"{email}@example.com\"}},\"roles\":{{\"old\":[],\"new\":[\"{role}\"]}}}} same-change"
+            )
+        );
+        assert_eq!(
+            of(
+                &env,
+                &format!("{email}@example.com"),
+                "username || ' ' || status || CASE WHEN accepted THEN ' accepted' ELSE '' END"
+            ),
+            format!("{email} invited")
+        );
+        assert_eq!(roles(&env, &format!("{email}@example.com")), role);
+    }
+    assert_eq!(of(&env, "new1@example.com", "first_name || ' ' || last_name || ' ' || full_name"), "New One New One");
+    assert_eq!(groups(&env, "new2@example.com"), "eng");
+    assert_eq!(
+        env.query("SELECT group_concat(x, ' ') FROM (SELECT u.username || ':' || i.state AS x FROM invitations i JOIN users u ON u.id = i.user_id
+          WHERE u.email LIKE 'new%' ORDER BY i.id) y"),
+        "new1:open new2:open new3:open"
+    );
+    let orgs = env.run(&["org", "list", "--format", "jsonl"]).ok().to_string();
+    assert!(orgs.contains("\"members_count\":6,"), "{orgs}");
+    assert!(env.run(&["audit", "verify"]).ok().starts_with("intact: "));
+}
+
+/// Usernames given to rows not yet written are taken for the rows after
+/// them, as the written ones are.
+#[test]
+fn usernames_given_earlier_in_the_file_are_taken() {
+    let env = team();
+    let file = write(
+        &env,
+        "names.csv",
+        b"email,role,username\ndan@example.com,read-only,\ndan@example.org,read-only,\nzed@example.com,read-only,dan2\namy@example.com,read-only,bob\n",
+    );
+    let run = env.run(&["apply", &file, "--no-send", "--keep-going"]);
+    assert_eq!(run.stdout, "+ add dan@example.com roles read-only\n+ add dan@example.org roles read-only\n");
+    assert_eq!(
+        run.fails(7),
+        "plan: 2 to add, 0 to change, 0 to remove, 0 unchanged, 2 refused\n\
+         LINE  EMAIL            ERROR\n\
+         4     zed@example.com  the username 'dan2' is taken\n\
+         5     amy@example.com  the username 'bob' is taken\n\
+         error: 2 of 4 row(s) were refused; the others were applied\n"
+    );
+    assert_eq!(
+        env.query("SELECT group_concat(email || '=' || username, ' ') FROM (SELECT email, username FROM users ORDER BY id) x"),
+        "ada@example.com=ada bob@example.com=bob carol@example.com=carol dan@example.com=dan dan@example.org=dan2"
+    );
+}
+
+/// More new members than one batch holds, then a change: every one is
+/// written, each with its own username, and the change after them.
+#[test]
+fn a_file_longer_than_a_batch_adds_every_member() {
+    let env = team();
+    let mut csv = String::from("email,role,last_name\n");
+    for i in 0..4100 {
+        csv.push_str(&format!("m{i}@example.com,read-only,\n"));
+    }
+    csv.push_str("bob@example.com,read-only,Baumeister\n");
+    let file = write(&env, "many.csv", csv.as_bytes());
+    let run = env.run(&["apply", &file, "--no-send", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "plan: 4100 to add, 1 to change, 0 to remove, 0 unchanged\napplied: 4100 added, 1 changed, 0 removed\n"
+    );
+    assert_eq!(env.query("SELECT count(*) FROM users WHERE email LIKE 'm%@example.com'"), "4100");
+    assert_eq!(env.query("SELECT count(DISTINCT username) FROM users"), "4103");
+    assert_eq!(env.query("SELECT count(*) FROM invitations WHERE state = 'open'"), "4102");
+    assert_eq!(of(&env, "m4099@example.com", "username"), "m4099");
+    assert_eq!(of(&env, "bob@example.com", "last_name"), "Baumeister");
+    let last = last_audit(&env);
+    assert_eq!(actions(&env, last - 2), ["user.add m4099@example.com", "user.edit bob@example.com"]);
+    let verify = env.run(&["audit", "verify"]).ok().to_string();
+    assert!(verify.starts_with(&format!("intact: {last} entries")), "{verify}");
+}

@@ -93,7 +93,7 @@ fn a_backup_restored_gives_exactly_the_backed_up_state_and_the_old_file_is_kept(
     assert_eq!(
         r.stderr,
         format!(
-            "restored {} from {} (schema version 9, 1 organization(s), {entries} audit entries; integrity, foreign keys and the audit chain checked)\n\
+            "restored {} from {} (schema version 10, 1 organization(s), {entries} audit entries; integrity, foreign keys and the audit chain checked)\n\
              the database as it was before the restore is kept as {}.before-restore\n",
             db.display(),
             backup.display(),
@@ -177,7 +177,7 @@ fn a_file_that_is_not_a_healthy_acct_database_is_refused_and_nothing_changes() {
     let newer = home.join("newer.db");
     std::fs::copy(&backup, &newer).unwrap();
     rusqlite::Connection::open(&newer).unwrap().pragma_update(None, "user_version", 99).unwrap();
-    refused(&newer, "it has schema version 99, newer than this acct knows (9)");
+    refused(&newer, "it has schema version 99, newer than this acct knows (10)");
 
     let tampered = home.join("tampered.db");
     std::fs::copy(&backup, &tampered).unwrap();
@@ -255,7 +255,7 @@ fn the_dry_run_checks_and_says_what_would_happen_and_without_a_terminal_yes_is_n
     assert_eq!(
         r.stderr,
         format!(
-            "would restore {} from {} (schema version 9, 1 organization(s), {entries} audit entries; integrity, foreign keys and the audit chain checked)\n\
+            "would restore {} from {} (schema version 10, 1 organization(s), {entries} audit entries; integrity, foreign keys and the audit chain checked)\n\
              would keep the current database as {}.before-restore\n\
              dry run: nothing was changed\n",
             db.display(),

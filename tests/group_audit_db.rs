@@ -506,9 +506,9 @@ fn db_check_and_migrate_on_a_fresh_database() {
     assert_eq!(r.stderr, "ok: integrity, foreign keys and the audit chain (1 entries)\n");
     let r = env.run(&["db", "migrate"]);
     assert_eq!(r.ok(), "");
-    // Version 9: foreign keys of imported rows checked per statement (PostgreSQL).
-    assert_eq!(r.stderr, "schema version 9: up to date\n");
-    assert_eq!(schema_version(&env), "9");
+    // Version 10: member counts kept as deltas, folded at commit (PostgreSQL).
+    assert_eq!(r.stderr, "schema version 10: up to date\n");
+    assert_eq!(schema_version(&env), "10");
     if !env.on_postgres() {
         assert_eq!(env.query("PRAGMA application_id"), 0x6163_6374.to_string());
         assert_eq!(env.query("PRAGMA journal_mode"), "wal");
@@ -593,7 +593,7 @@ fn a_newer_schema_is_refused() {
         false => env.db().pragma_update(None, "user_version", 99).unwrap(),
     }
     let expected = format!(
-        "error: the database {} has schema version 99, newer than this acct knows (9)\nhint: upgrade acct to a version that knows this schema\n",
+        "error: the database {} has schema version 99, newer than this acct knows (10)\nhint: upgrade acct to a version that knows this schema\n",
         env.shown_location()
     );
     for args in [&["org", "list"][..], &["db", "migrate"][..], &["db", "check"][..], &["whoami"][..]] {

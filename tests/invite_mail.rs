@@ -518,3 +518,31 @@ fn user_import_no_send_then_send_all() {
     }
     assert_eq!(env.query("SELECT count(*) FROM users WHERE status = 'active'"), "3");
 }
+
+/// `apply` writes its new members a batch at a time and then invites each
+/// of them as `user add` does: one message per address, with the token
+/// whose hash the invitation holds, which accepts.
+#[test]
+fn members_added_by_apply_are_each_invited_with_a_working_token() {
+    let env = Env::new();
+    let file = env.home().join("team.csv");
+    std::fs::write(&file, "email,first_name,role\nann@example.com,Ann,read-only\nben@example.com,,helpdesk\n").unwrap();
+    let run = env.run(&["apply", file.to_str().unwrap()]);
+    assert_eq!(run.ok(), "+ add ann@example.com roles read-only\n+ add ben@example.com roles helpdesk\n");
+    assert_eq!(support_mail::outbox_files(&env).len(), 2);
+    for email in ["ann@example.com", "ben@example.com"] {
+        assert_eq!(
+            env.query(&format!("SELECT count(*) FROM invitations i JOIN users u ON u.id = i.user_id WHERE u.email = '{email}'")),
+            "1"
+        );
+        let token = support_mail::take_outbox_token(&env, email);
+        assert_eq!(token_hash(&env, email), hex(&sha256(&token)));
+    }
+    let token_of_ann = {
+        // Sent again, so that the token is known here (the first was taken above).
+        env.run(&["invite", "resend", "ann@example.com"]).ok();
+        support_mail::take_outbox_token(&env, "ann@example.com")
+    };
+    accept(&env, &token_of_ann, b"correct horse battery staple\n").ok();
+    assert_eq!(env.query("SELECT status FROM users WHERE email = 'ann@example.com'"), "active");
+}

@@ -131,6 +131,46 @@ pub fn restorable(trashed_at: &str) -> bool {
 #[derive(Default)]
 pub struct Usernames {
     taken_below: std::collections::HashMap<String, u64>,
+    /// Names given to additions not written yet (`apply` writes new
+    /// identities a batch at a time): taken as if they were.
+    given: std::collections::HashSet<String>,
+    /// What the database said about some names, asked in one question for
+    /// many rows (`apply`); forgotten before anything else is written.
+    known: std::collections::HashMap<String, bool>,
+}
+
+impl Usernames {
+    /// `name` is given to an addition not written yet.
+    pub fn give(&mut self, name: &str) {
+        self.given.insert(name.to_string());
+    }
+
+    /// The additions are written: the database knows their names now.
+    pub fn written(&mut self) {
+        self.given.clear();
+    }
+
+    /// Ask the database once whether each of `names` is taken.
+    pub fn prefetch(&mut self, tx: &dyn Tx, names: &[String]) -> Result<()> {
+        let taken = tx.taken_usernames(names)?;
+        self.known = names.iter().map(|n| (n.clone(), taken.contains(n))).collect();
+        Ok(())
+    }
+
+    /// Forget what the database said (it is about to change).
+    pub fn forget(&mut self) {
+        self.known.clear();
+    }
+
+    fn taken(&self, tx: &dyn Tx, name: &str) -> Result<bool> {
+        if self.given.contains(name) {
+            return Ok(true);
+        }
+        match self.known.get(name) {
+            Some(t) => Ok(*t),
+            None => tx.username_taken(name),
+        }
+    }
 }
 
 /// A free username: the requested one, or one derived from the address (the
@@ -139,7 +179,7 @@ pub struct Usernames {
 pub fn free_username(tx: &dyn Tx, names: &mut Usernames, email: &str, requested: Option<&str>) -> Result<String> {
     if let Some(u) = requested {
         let u = validate::username(u)?;
-        if tx.username_taken(&u)? {
+        if names.taken(tx, &u)? {
             return Err(error::conflict(format!("the username '{u}' is taken")).into());
         }
         return Ok(u);
@@ -148,7 +188,7 @@ pub fn free_username(tx: &dyn Tx, names: &mut Usernames, email: &str, requested:
     let from = names.taken_below.get(&base).copied().unwrap_or(1);
     for n in from.. {
         let candidate = validate::username_candidate(&base, n);
-        if !tx.username_taken(&candidate)? {
+        if !names.taken(tx, &candidate)? {
             // The candidate is given to this address: the next one starts after it.
             names.taken_below.insert(base, n + 1);
             return Ok(candidate);

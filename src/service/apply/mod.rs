@@ -13,14 +13,16 @@
 //! the members' ids and the addresses seen, for the duplicate check and
 //! `--prune`.
 
+mod adds;
+use adds::NewMember;
 pub mod input;
 pub mod row;
 
 use super::invite::PendingMail;
 use super::user::{self, Joining};
-use crate::authz::{self, Perm, PermSet, Permit, Request};
+use crate::authz::{self, Perm, Permit, Request};
 use crate::config::Config;
-use crate::error::{self, AppError, Kind, Result, one_line};
+use crate::error::{self, Result, one_line};
 use crate::service::record;
 use crate::store::{Column, Org, Selector, Tx, UserQuery};
 use crate::validate;
@@ -144,6 +146,14 @@ struct Pass<'a> {
     seen: HashMap<Box<str>, u64>,
     plan: Plan,
     adds: usize,
+    /// New identities decided and not yet written.
+    batch: adds::Batch,
+    /// What the database said about the addresses of the rows read ahead
+    /// (their user), asked once for them all; and the roles and groups
+    /// the rows named (apply changes neither).
+    known_users: HashMap<String, Option<i64>>,
+    roles: HashMap<String, crate::store::Role>,
+    groups: HashMap<String, crate::store::Group>,
     mails: Vec<(Permit, PendingMail)>,
 }
 
@@ -194,7 +204,10 @@ impl Pass<'_> {
         }
         self.seen.insert(email.key.as_str().into(), row.line);
         let d = row::desired(&row, &self.org)?;
-        let existing = tx.find_user(&Selector::EmailKey(email.key.clone()))?;
+        let existing = match self.known_users.get(email.key.as_str()) {
+            Some(id) => *id,
+            None => tx.find_user(&Selector::EmailKey(email.key.clone()))?,
+        };
         if let Some(id) = existing {
             self.named.insert(id);
         }
@@ -210,12 +223,18 @@ impl Pass<'_> {
                     return Ok((Outcome::Unchanged, vec![]));
                 }
                 let fields = diff.changes.iter().filter_map(|c| c.field.clone()).collect();
+                self.before_write(tx)?;
                 let r = super::in_savepoint(tx, |tx| row::write(tx, &self.actor, &self.org, id, &diff));
                 r.map(|_| (Outcome::Changed(fields), diff.changes))
             }
             None => {
                 self.adds += 1;
-                let r = super::in_savepoint(tx, |tx| self.add(tx, &email, &d, existing, row.line));
+                let decided = self.decide_add(tx, &email, &d, existing)?;
+                if existing.is_none() && adds::batchable(&d) {
+                    return self.add_later(tx, &email, &d, decided, row.line);
+                }
+                self.before_write(tx)?;
+                let r = super::in_savepoint(tx, |tx| self.add(tx, &email, &d, decided, row.line));
                 let (id, changes, mail) = r?;
                 self.members.insert(id, None);
                 self.named.insert(id);
@@ -223,6 +242,21 @@ impl Pass<'_> {
                 Ok((Outcome::Added, changes))
             }
         }
+    }
+
+    /// Write the new identities waiting in the batch.
+    fn flush(&mut self, tx: &mut dyn Tx) -> Result<()> {
+        self.batch.flush(tx, &self.actor, &self.org, self.config, self.opts.no_send, &mut self.mails)?;
+        self.usernames.written();
+        Ok(())
+    }
+
+    /// Before a write of another kind: the batch goes first, and what the
+    /// database said about the names of the rows read ahead may no longer hold.
+    fn before_write(&mut self, tx: &mut dyn Tx) -> Result<()> {
+        self.flush(tx)?;
+        self.usernames.forget();
+        Ok(())
     }
 
     /// A new member, added as `user add` adds them, then given the rest of
@@ -233,35 +267,16 @@ impl Pass<'_> {
         tx: &mut dyn Tx,
         email: &validate::Email,
         d: &row::Desired,
-        existing: Option<i64>,
+        m: NewMember,
         line: u64,
     ) -> Result<(i64, Vec<Change>, Option<(Permit, PendingMail)>)> {
         let org = &self.org;
-        let names = d.roles.clone().filter(|r| !r.is_empty()).ok_or_else(|| {
-            AppError::new(Kind::Invalid, format!("{} is not a member of {}: a new member needs a role", email.display, org.slug))
-                .with_hint("give the row a 'role' (for instance read-only)")
-        })?;
-        let identity = existing.map(|id| tx.user(id, None)).transpose()?.flatten();
-        row::check_identity(d, identity.as_ref(), &email.display)?;
-        let mut roles = Vec::new();
-        let mut perms = PermSet::EMPTY;
-        for n in &names {
-            let r = super::role_in(tx, Some(org), n)?;
-            if r.scope == authz::Scope::Global {
-                return Err(error::conflict(format!("'{}' is a global role", r.name))
-                    .with_hint("use 'acct access grant'")
-                    .into());
-            }
-            perms = perms.union(r.perms);
-            roles.push(r);
-        }
-        let group = d.primary_group.as_deref().map(|g| super::group_in(tx, org, g)).transpose()?.map(|g| g.id);
-        let permit = authz::decide(&self.actor, &Request::UserAdd { org: &org.facts(), roles: perms, target: None })?;
+        let NewMember { roles, group, permit, identity, .. } = m;
         let role_ids: Vec<i64> = roles.iter().map(|r| r.id).collect();
         let joining = Joining {
             first: d.text_of(Column::FirstName),
             last: d.text_of(Column::LastName),
-            username: if identity.is_none() { d.username.as_deref() } else { None },
+            username: if identity { None } else { d.username.as_deref() },
             roles: &role_ids,
             group,
             if_missing: false,
@@ -269,16 +284,7 @@ impl Pass<'_> {
         };
         let (added, mail) = user::add_one(tx, &self.actor, self.config, &permit, org, email, &joining, &mut self.usernames)?;
         let id = added.id.ok_or_else(|| anyhow::anyhow!("internal error: an added member without an id"))?;
-        let mut added_roles: Vec<String> = roles.iter().map(|r| r.name.clone()).collect();
-        added_roles.sort();
-        let mut changes = vec![Change {
-            line: Some(line),
-            action: "add".into(),
-            email: email.display.clone(),
-            field: Some("role".into()),
-            old: serde_json::Value::Null,
-            new: serde_json::json!(added_roles),
-        }];
+        let mut changes = vec![Self::added(email, &roles, line)];
         let user = tx.user(id, Some(org.id))?.ok_or_else(|| error::not_found("user vanished"))?;
         let diff = row::diff(&user, org, d, line);
         row::write(tx, &self.actor, org, id, &diff)?;
@@ -373,14 +379,34 @@ pub fn apply(
         seen: HashMap::new(),
         plan,
         adds: 0,
+        batch: adds::Batch::default(),
+        known_users: HashMap::new(),
+        roles: HashMap::new(),
+        groups: HashMap::new(),
         mails: Vec::new(),
     };
     let mut n = 0u64;
-    while let Some(row) = source.next(&mut pass.plan.ignored)? {
-        pass.row(&mut *tx, row)?;
-        n += 1;
-        (hooks.progress)(n);
+    let mut ahead: Vec<input::Row> = Vec::with_capacity(adds::BATCH);
+    loop {
+        // The rows are read ahead a batch at a time, so that the database
+        // is asked once about them all.
+        while ahead.len() < adds::BATCH {
+            match source.next(&mut pass.plan.ignored)? {
+                Some(row) => ahead.push(row),
+                None => break,
+            }
+        }
+        if ahead.is_empty() {
+            break;
+        }
+        pass.prefetch(&*tx, &ahead)?;
+        for row in ahead.drain(..) {
+            pass.row(&mut *tx, row)?;
+            n += 1;
+            (hooks.progress)(n);
+        }
     }
+    pass.before_write(&mut *tx)?;
     if opts.prune {
         pass.prune(&mut *tx)?;
     }
