@@ -327,7 +327,8 @@ def main():
                          "(e.g. 100000,1000000); the import's memory must stay under 2x the first size's")
     ap.add_argument("--apply", metavar="N", type=int,
                     help="only measure `acct apply` of a file of N members in which 10%% of the rows change "
-                         "(and its --dry-run, which must not be slower); target: a few seconds at 100,000")
+                         "(and its --dry-run, which must not be slower), and of the N as new members of a new "
+                         "organization; with --postgres, on that server too; target: a few seconds at 100,000")
     ap.add_argument("--generate", metavar="CSV", help=argparse.SUPPRESS)  # internal: write the CSV, print facts
     a = ap.parse_args()
     if a.generate:
@@ -418,10 +419,52 @@ def apply_bench(a, n, acct, scratch, log):
     summary = Path(err).read_text().strip()
     if summary != "no changes":
         sys.exit(f"benchmark: the second apply was not idempotent: {summary}")
+    # The whole file as new members of a new organization.
+    timings["apply of new members"] = []
+    for i in range(a.runs):
+        fresh = sealed_env(scratch / f"fresh{i}")
+        spawn([acct, "init", "--org", ORG, "--admin", ADMIN], fresh, errfile=err)
+        timings["apply of new members"].append(spawn([acct, "apply", str(csv_path), "--no-send"], fresh, errfile=err).wall)
+    if a.postgres:
+        # The same on PostgreSQL: the saved database copied into a new
+        # database on the server for each run (`acct db copy`).
+        psql = shutil.which("psql") or sys.exit("benchmark: --postgres needs psql on PATH")
+        base, _, _ = a.postgres.partition("?")
+        server_root = base.rsplit("/", 1)[0] if base.count("/") > 2 else base
+        for k in ("apply --dry-run", "apply", "apply (no changes)", "apply of new members"):
+            timings[f"{k} on PostgreSQL"] = []
+        for i in range(a.runs):
+            for what in ("copy", "fresh"):
+                name = f"acct_bench_apply_{os.getpid()}_{what}_{i}"
+                for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
+                    subprocess.run([psql, a.postgres, "-qc", sql], check=True, capture_output=True)
+                url = f"{server_root}/{name}"
+                penv = sealed_env(scratch / f"pg-{what}{i}")
+                if what == "copy":
+                    spawn([acct, "--db", str(saved), "db", "copy", url], penv, errfile=err)
+                    # A copy is not configured: the actor and organization come from the environment.
+                    penv.update(ACCT_ACTOR=ADMIN, ACCT_ORG=ORG)
+                    for k, extra in (("apply --dry-run", ["--dry-run"]), ("apply", ["--no-send"]), ("apply (no changes)", [])):
+                        timings[f"{k} on PostgreSQL"].append(
+                            spawn([acct, "--db", url, "apply", str(edited), *extra], penv, errfile=err).wall)
+                    summary = Path(err).read_text().strip()
+                    if summary != "no changes":
+                        sys.exit(f"benchmark: the second apply on PostgreSQL was not idempotent: {summary}")
+                else:
+                    spawn([acct, "--db", url, "init", "--org", ORG, "--admin", ADMIN], penv, errfile=err)
+                    timings["apply of new members on PostgreSQL"].append(
+                        spawn([acct, "--db", url, "apply", str(csv_path), "--no-send"], penv, errfile=err).wall)
+                subprocess.run([psql, a.postgres, "-qc", f"DROP DATABASE {name}"], capture_output=True)
     for op, walls in timings.items():
         log(f"{op}: median {med(walls):.2f} s of {len(walls)} runs ({', '.join(f'{w:.2f}' for w in walls)})")
     print(f"| {n:,} members, {changed:,} changed | apply --dry-run {med(timings['apply --dry-run']):.2f} s "
-          f"| apply {med(timings['apply']):.2f} s | apply again (no changes) {med(timings['apply (no changes)']):.2f} s |")
+          f"| apply {med(timings['apply']):.2f} s | apply again (no changes) {med(timings['apply (no changes)']):.2f} s "
+          f"| {n:,} new members {med(timings['apply of new members']):.2f} s |")
+    if a.postgres:
+        print(f"| on PostgreSQL | apply --dry-run {med(timings['apply --dry-run on PostgreSQL']):.2f} s "
+              f"| apply {med(timings['apply on PostgreSQL']):.2f} s "
+              f"| apply again (no changes) {med(timings['apply (no changes) on PostgreSQL']):.2f} s "
+              f"| {n:,} new members {med(timings['apply of new members on PostgreSQL']):.2f} s |")
 
 
 # How the import reads its input in the memory runs: a file, stdin, and a

@@ -195,14 +195,18 @@ impl Pass<'_> {
 
     /// Ask the database once about the rows read ahead: their addresses'
     /// users and the usernames their new members would get first.
-    pub(super) fn prefetch(&mut self, tx: &dyn Tx, rows: &[input::Row]) -> Result<()> {
-        let emails: Vec<validate::Email> = rows.iter().filter_map(|r| validate::email(&r.email).ok()).collect();
-        let keys: Vec<String> = emails.iter().map(|e| e.key.clone()).collect();
+    /// Each row's address, validated (`None`: not valid).
+    pub(super) fn prefetch(&mut self, tx: &dyn Tx, rows: &[input::Row]) -> Result<Vec<Option<validate::Email>>> {
+        let emails: Vec<Option<validate::Email>> = rows.iter().map(|r| validate::email(&r.email).ok()).collect();
+        let valid: Vec<(&input::Row, &validate::Email)> =
+            rows.iter().zip(&emails).filter_map(|(r, e)| e.as_ref().map(|e| (r, e))).collect();
+        let keys: Vec<String> = valid.iter().map(|(_, e)| e.key.clone()).collect();
         let found = tx.ids_by_email_key(&keys)?;
         self.known_users = keys.into_iter().map(|k| (found.get(&k).copied(), k)).map(|(id, k)| (k, id)).collect();
-        let names: Vec<String> = rows
+        // Only an address that is no account yet gets a username.
+        let names: Vec<String> = valid
             .iter()
-            .zip(&emails)
+            .filter(|(_, e)| !found.contains_key(&e.key))
             .map(|(r, e)| {
                 r.cells
                     .iter()
@@ -212,6 +216,7 @@ impl Pass<'_> {
                     .unwrap_or_else(|| validate::username_candidate(&validate::username_base(&e.display), 1))
             })
             .collect();
-        self.usernames.prefetch(tx, &names)
+        self.usernames.prefetch(tx, &names)?;
+        Ok(emails)
     }
 }

@@ -184,21 +184,25 @@ impl Pass<'_> {
         self.plan.rows.push(&RowLine { line, email, outcome })
     }
 
-    fn row(&mut self, tx: &mut dyn Tx, row: input::Row) -> Result<()> {
+    fn row(&mut self, tx: &mut dyn Tx, row: input::Row, email: Option<validate::Email>) -> Result<()> {
         let line = row.line;
         let shown = row.email.clone();
-        let r = self.decide(tx, row);
+        let r = self.decide(tx, row, email);
         self.record(Some(line), shown, r)
     }
 
-    fn decide(&mut self, tx: &mut dyn Tx, row: input::Row) -> Result<(Outcome, Vec<Change>)> {
+    /// `email` is the row's address as validated when it was read ahead.
+    fn decide(&mut self, tx: &mut dyn Tx, row: input::Row, email: Option<validate::Email>) -> Result<(Outcome, Vec<Change>)> {
         if let Some(e) = row.error {
             return Err(e.into());
         }
         if row.email.trim().is_empty() {
             return Err(error::invalid("email is empty").into());
         }
-        let email = validate::email(&row.email)?;
+        let email = match email {
+            Some(e) => e,
+            None => validate::email(&row.email)?,
+        };
         if let Some(first) = self.seen.get(email.key.as_str()) {
             return Err(error::invalid(format!("{} appears again (first on line {first})", email.display)).into());
         }
@@ -399,9 +403,9 @@ pub fn apply(
         if ahead.is_empty() {
             break;
         }
-        pass.prefetch(&*tx, &ahead)?;
-        for row in ahead.drain(..) {
-            pass.row(&mut *tx, row)?;
+        let emails = pass.prefetch(&*tx, &ahead)?;
+        for (row, email) in ahead.drain(..).zip(emails) {
+            pass.row(&mut *tx, row, email)?;
             n += 1;
             (hooks.progress)(n);
         }
