@@ -114,6 +114,9 @@ impl PgTx<'_> {
     /// from the highest ever given (`audit_seq`), so that entries cut off
     /// the end leave a gap that `audit verify` names.
     pub(super) fn tail(&self) -> Result<(i64, String)> {
+        if let Some(end) = self.chain_end.borrow().clone() {
+            return Ok(end);
+        }
         let seq = self.audit_seq()?;
         let last: Option<(i64, Option<String>)> =
             self.maybe("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", &[], |r| {
@@ -144,6 +147,7 @@ impl PgTx<'_> {
             self.run("INSERT INTO audit_orgs (org, audit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", &[o, &e.id])?;
         }
         self.appended.set(self.appended.get().max(e.id));
+        *self.chain_end.borrow_mut() = Some((e.id + 1, h));
         Ok(())
     }
 }

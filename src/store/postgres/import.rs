@@ -274,6 +274,7 @@ impl PgTx<'_> {
             })?;
         }
         self.appended.set(self.appended.get().max(last));
+        *self.chain_end.borrow_mut() = Some((*next_id, prev.clone()));
         Ok(())
     }
 }

@@ -38,7 +38,11 @@ pub struct PgTx<'c> {
     /// a chain of versions that each later look-up walks. One mark per open
     /// savepoint, to forget the entries a rolled-back step appended.
     pub(super) appended: std::cell::Cell<i64>,
-    marks: Vec<i64>,
+    /// The end of the audit chain (the next id and the hash to chain to)
+    /// once this transaction has appended an entry: each further entry
+    /// chains to it without asking the server (writers hold the lock).
+    pub(super) chain_end: RefCell<Option<(i64, String)>>,
+    marks: Vec<(i64, Option<(i64, String)>)>,
     /// A write transaction: it folds the member-count deltas at commit.
     writes: bool,
 }
@@ -51,6 +55,7 @@ impl<'c> PgTx<'c> {
             change_id: change_id.to_string(),
             reverts: None,
             appended: std::cell::Cell::new(0),
+            chain_end: RefCell::new(None),
             marks: Vec::new(),
             writes,
         }
@@ -227,17 +232,18 @@ impl Tx for PgTx<'_> {
 
     fn step_begin(&mut self) -> Result<()> {
         self.batch("SAVEPOINT step").context("starting a step")?;
-        self.marks.push(self.appended.get());
+        self.marks.push((self.appended.get(), self.chain_end.borrow().clone()));
         Ok(())
     }
 
     fn step_end(&mut self, keep: bool) -> Result<()> {
-        let mark = self.marks.pop().unwrap_or(0);
+        let (mark, end) = self.marks.pop().unwrap_or((0, None));
         if keep {
             self.batch("RELEASE SAVEPOINT step").context("keeping a step")?;
         } else {
             self.batch("ROLLBACK TO SAVEPOINT step; RELEASE SAVEPOINT step").context("undoing a step")?;
             self.appended.set(mark);
+            *self.chain_end.borrow_mut() = end;
         }
         Ok(())
     }
@@ -305,6 +311,8 @@ impl Tx for PgTx<'_> {
     fn load(&mut self, p: &Permit, table: &str, columns: &[&str], rows: &[Vec<Cell>]) -> Result<()> {
         use postgres::types::Type;
         covers(p, &[Op::Init], None, None)?;
+        // Rows copied into the audit table move its end.
+        *self.chain_end.borrow_mut() = None;
         let marks: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
         let sql = format!("INSERT INTO {table} ({}) VALUES ({})", columns.join(", "), marks.join(", "));
         let mut tx = self.tx.borrow_mut();
@@ -358,6 +366,7 @@ impl Tx for PgTx<'_> {
 
     fn set_audit_seq(&mut self, p: &Permit, seq: i64) -> Result<()> {
         covers(p, &[Op::Init], None, None)?;
+        *self.chain_end.borrow_mut() = None;
         self.run(
             "INSERT INTO acct_meta (key, value) VALUES ('audit_seq', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             &[&seq.to_string()],

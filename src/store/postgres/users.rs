@@ -3,7 +3,7 @@
 
 use super::tx::{PgTx, covers};
 use super::user_query::{Arg, arg_refs, row_to_user, user_query_sql, user_row_sql};
-use crate::authz::{Op, OrgFacts, Perm, PermSet, Permit, Status, Subject};
+use crate::authz::{Op, OrgFacts, Perm, Permit, Status, Subject};
 use crate::error::Result;
 use crate::store::model::*;
 use crate::store::rows::*;
@@ -44,85 +44,63 @@ impl PgTx<'_> {
 
 impl UserStore for PgTx<'_> {
     fn subject(&self, user: i64) -> Result<Option<Subject>> {
-        let base = self
-            .maybe(
-                "SELECT u.email, u.status, u.trashed_at IS NOT NULL AS trashed, u.primary_group_id, o.id AS org_id,
-                        o.slug AS org_slug, o.sso, o.sms_2fa, u.sso_disabled, u.phone IS NOT NULL AS has_phone
-                 FROM users u LEFT JOIN groups g ON g.id = u.primary_group_id LEFT JOIN orgs o ON o.id = g.org_id
-                 WHERE u.id = $1",
-                &[&user],
-                |r| {
-                    let org = match r.try_get::<_, Option<i64>>("org_id")? {
-                        Some(id) => Some(OrgFacts {
-                            id,
-                            slug: r.try_get("org_slug")?,
-                            sso: r.try_get("sso")?,
-                            sms_2fa: r.try_get("sms_2fa")?,
-                        }),
-                        None => None,
-                    };
-                    let status: String = r.try_get("status")?;
-                    Ok(Subject {
-                        id: user,
-                        label: r.try_get("email")?,
-                        status: Status::parse(&status).unwrap_or(Status::Inactive),
-                        trashed: r.try_get("trashed")?,
-                        org,
-                        primary_group: r.try_get("primary_group_id")?,
-                        global: PermSet::EMPTY,
-                        memberships: vec![],
-                        managed_groups: vec![],
-                        sso_disabled: r.try_get("sso_disabled")?,
-                        has_phone: r.try_get("has_phone")?,
-                        last_admin_of: vec![],
-                        org_slugs: vec![],
-                    })
-                },
-            )
-            .context("reading the user")?;
-        let Some(mut s) = base else { return Ok(None) };
-        s.global = perms_from(
-            self.one(
-                "SELECT string_agg(rp.permission, ';' ORDER BY rp.permission) AS perms FROM global_roles gr
-                 JOIN role_permissions rp ON rp.role_id = gr.role_id WHERE gr.user_id = $1",
-                &[&user],
-                |r| r.try_get("perms"),
-            )
-            .context("reading the user's global permissions")?,
-        );
-        s.memberships = self
-            .all(
-                "SELECT m.org_id, (SELECT string_agg(rp.permission, ';' ORDER BY rp.permission) FROM user_roles ur
-                     JOIN role_permissions rp ON rp.role_id = ur.role_id WHERE ur.org_id = m.org_id AND ur.user_id = m.user_id) AS perms
-                 FROM memberships m WHERE m.user_id = $1 ORDER BY m.org_id",
-                &[&user],
-                |r| Ok((r.try_get("org_id")?, perms_from(r.try_get("perms")?))),
-            )
-            .context("reading the user's memberships")?;
-        s.org_slugs = self
-            .all(
-                "SELECT m.org_id, o.slug FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = $1 ORDER BY m.org_id",
-                &[&user],
-                |r| Ok((r.try_get("org_id")?, r.try_get("slug")?)),
-            )
-            .context("reading the user's organizations")?;
-        s.managed_groups = self
-            .all("SELECT group_id FROM group_managers WHERE user_id = $1 ORDER BY group_id", &[&user], |r| r.try_get("group_id"))
-            .context("reading the groups the user manages")?;
-        s.last_admin_of = self
-            .all(
-                "SELECT ur.org_id FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-                 WHERE ur.user_id = $1 AND r.builtin AND r.name = 'full-admin'
-                   AND (SELECT status FROM users WHERE id = $1) = 'active'
-                   AND (SELECT count(*) FROM user_roles ur2 JOIN users u2 ON u2.id = ur2.user_id
-                        WHERE ur2.org_id = ur.org_id AND ur2.role_id = ur.role_id
-                          AND u2.status = 'active' AND u2.trashed_at IS NULL) = 1
-                 ORDER BY ur.org_id",
-                &[&user],
-                |r| r.try_get("org_id"),
-            )
-            .context("reading the organizations the user is the last administrator of")?;
-        Ok(Some(s))
+        // One statement (one round trip to the server): the user's row with
+        // its permissions, memberships, managed groups and the organizations
+        // it is the last active full-admin of, as arrays in org id order.
+        self.maybe(
+            "SELECT u.email, u.status, u.trashed_at IS NOT NULL AS trashed, u.primary_group_id, o.id AS org_id,
+                    o.slug AS org_slug, o.sso, o.sms_2fa, u.sso_disabled, u.phone IS NOT NULL AS has_phone,
+                    (SELECT string_agg(rp.permission, ';' ORDER BY rp.permission) FROM global_roles gr
+                       JOIN role_permissions rp ON rp.role_id = gr.role_id WHERE gr.user_id = u.id) AS global_perms,
+                    ARRAY(SELECT m.org_id FROM memberships m WHERE m.user_id = u.id ORDER BY m.org_id) AS member_orgs,
+                    ARRAY(SELECT (SELECT string_agg(rp.permission, ';' ORDER BY rp.permission) FROM user_roles ur
+                                    JOIN role_permissions rp ON rp.role_id = ur.role_id
+                                   WHERE ur.org_id = m.org_id AND ur.user_id = m.user_id)
+                            FROM memberships m WHERE m.user_id = u.id ORDER BY m.org_id) AS member_perms,
+                    ARRAY(SELECT mo.slug FROM memberships m JOIN orgs mo ON mo.id = m.org_id
+                           WHERE m.user_id = u.id ORDER BY m.org_id) AS member_slugs,
+                    ARRAY(SELECT gm.group_id FROM group_managers gm WHERE gm.user_id = u.id ORDER BY gm.group_id) AS managed,
+                    ARRAY(SELECT ur.org_id FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+                           WHERE ur.user_id = u.id AND r.builtin AND r.name = 'full-admin' AND u.status = 'active'
+                             AND (SELECT count(*) FROM user_roles ur2 JOIN users u2 ON u2.id = ur2.user_id
+                                  WHERE ur2.org_id = ur.org_id AND ur2.role_id = ur.role_id
+                                    AND u2.status = 'active' AND u2.trashed_at IS NULL) = 1
+                           ORDER BY ur.org_id) AS last_admin_of
+             FROM users u LEFT JOIN groups g ON g.id = u.primary_group_id LEFT JOIN orgs o ON o.id = g.org_id
+             WHERE u.id = $1",
+            &[&user],
+            |r| {
+                let org = match r.try_get::<_, Option<i64>>("org_id")? {
+                    Some(id) => Some(OrgFacts {
+                        id,
+                        slug: r.try_get("org_slug")?,
+                        sso: r.try_get("sso")?,
+                        sms_2fa: r.try_get("sms_2fa")?,
+                    }),
+                    None => None,
+                };
+                let status: String = r.try_get("status")?;
+                let orgs: Vec<i64> = r.try_get("member_orgs")?;
+                let perms: Vec<Option<String>> = r.try_get("member_perms")?;
+                let slugs: Vec<String> = r.try_get("member_slugs")?;
+                Ok(Subject {
+                    id: user,
+                    label: r.try_get("email")?,
+                    status: Status::parse(&status).unwrap_or(Status::Inactive),
+                    trashed: r.try_get("trashed")?,
+                    org,
+                    primary_group: r.try_get("primary_group_id")?,
+                    global: perms_from(r.try_get("global_perms")?),
+                    memberships: orgs.iter().copied().zip(perms.into_iter().map(perms_from)).collect(),
+                    managed_groups: r.try_get("managed")?,
+                    sso_disabled: r.try_get("sso_disabled")?,
+                    has_phone: r.try_get("has_phone")?,
+                    last_admin_of: r.try_get("last_admin_of")?,
+                    org_slugs: orgs.into_iter().zip(slugs).collect(),
+                })
+            },
+        )
+        .context("reading the user")
     }
 
     fn find_user(&self, sel: &Selector) -> Result<Option<i64>> {
