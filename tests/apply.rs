@@ -631,3 +631,27 @@ fn a_file_longer_than_a_batch_adds_every_member() {
     let verify = env.run(&["audit", "verify"]).ok().to_string();
     assert!(verify.starts_with(&format!("intact: {last} entries")), "{verify}");
 }
+
+/// A batch that fills in the middle of the rows read ahead is written
+/// there: a username given in it is then taken for a later row that asks
+/// for it (a refusal of that row, not a failed write of the whole file).
+#[test]
+fn a_username_written_in_the_middle_of_the_rows_read_ahead_is_taken() {
+    let env = team();
+    // 4096 rows are read ahead at a time: one refused and 4095 additions
+    // (zed among them), then an addition that fills the batch, then zed's
+    // username asked for.
+    let mut csv = String::from("email,role,username\nnot-an-address,read-only,\n");
+    for i in 0..4094 {
+        csv.push_str(&format!("m{i}@example.com,read-only,\n"));
+    }
+    csv.push_str("zed@example.com,read-only,\nfill@example.com,read-only,\nlate@example.com,read-only,zed\n");
+    let file = write(&env, "late.csv", csv.as_bytes());
+    let run = env.run(&["apply", &file, "--no-send", "--keep-going", "--format", "json"]);
+    let err = run.fails(7);
+    assert!(err.contains("\"line\":4099,\"email\":\"late@example.com\",\"error\":\"the username 'zed' is taken\""), "{err}");
+    assert!(err.contains("\"line\":2,\"email\":\"not-an-address\""), "{err}");
+    assert_eq!(env.query("SELECT count(*) FROM users"), (3 + 4096).to_string());
+    assert_eq!(of(&env, "zed@example.com", "username"), "zed");
+    assert_eq!(env.query("SELECT count(*) FROM users WHERE email = 'late@example.com'"), "0");
+}

@@ -135,7 +135,7 @@ pub struct Usernames {
     /// identities a batch at a time): taken as if they were.
     given: std::collections::HashSet<String>,
     /// What the database said about some names, asked in one question for
-    /// many rows (`apply`); forgotten before anything else is written.
+    /// many rows (`apply`); forgotten whenever anything is written.
     known: std::collections::HashMap<String, bool>,
 }
 
@@ -145,9 +145,12 @@ impl Usernames {
         self.given.insert(name.to_string());
     }
 
-    /// The additions are written: the database knows their names now.
+    /// The additions are written (or something else is about to be): the
+    /// database knows their names now, and what it said before may no
+    /// longer hold.
     pub fn written(&mut self) {
         self.given.clear();
+        self.known.clear();
     }
 
     /// Ask the database once whether each of `names` is taken.
@@ -155,11 +158,6 @@ impl Usernames {
         let taken = tx.taken_usernames(names)?;
         self.known = names.iter().map(|n| (n.clone(), taken.contains(n))).collect();
         Ok(())
-    }
-
-    /// Forget what the database said (it is about to change).
-    pub fn forget(&mut self) {
-        self.known.clear();
     }
 
     fn taken(&self, tx: &dyn Tx, name: &str) -> Result<bool> {

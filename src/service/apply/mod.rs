@@ -227,7 +227,7 @@ impl Pass<'_> {
                     return Ok((Outcome::Unchanged, vec![]));
                 }
                 let fields = diff.changes.iter().filter_map(|c| c.field.clone()).collect();
-                self.before_write(tx)?;
+                self.flush(tx)?;
                 let r = super::in_savepoint(tx, |tx| row::write(tx, &self.actor, &self.org, id, &diff));
                 r.map(|_| (Outcome::Changed(fields), diff.changes))
             }
@@ -237,7 +237,7 @@ impl Pass<'_> {
                 if existing.is_none() && adds::batchable(&d) {
                     return self.add_later(tx, &email, &d, decided, row.line);
                 }
-                self.before_write(tx)?;
+                self.flush(tx)?;
                 let r = super::in_savepoint(tx, |tx| self.add(tx, &email, &d, decided, row.line));
                 let (id, changes, mail) = r?;
                 self.members.insert(id, None);
@@ -248,18 +248,13 @@ impl Pass<'_> {
         }
     }
 
-    /// Write the new identities waiting in the batch.
+    /// Write the new identities waiting in the batch; also before a write
+    /// of another kind, which goes after them. Either way, what the
+    /// database said about the usernames of the rows read ahead may no
+    /// longer hold.
     fn flush(&mut self, tx: &mut dyn Tx) -> Result<()> {
         self.batch.flush(tx, &self.actor, &self.org, self.config, self.opts.no_send, &mut self.mails)?;
         self.usernames.written();
-        Ok(())
-    }
-
-    /// Before a write of another kind: the batch goes first, and what the
-    /// database said about the names of the rows read ahead may no longer hold.
-    fn before_write(&mut self, tx: &mut dyn Tx) -> Result<()> {
-        self.flush(tx)?;
-        self.usernames.forget();
         Ok(())
     }
 
@@ -410,7 +405,7 @@ pub fn apply(
             (hooks.progress)(n);
         }
     }
-    pass.before_write(&mut *tx)?;
+    pass.flush(&mut *tx)?;
     if opts.prune {
         pass.prune(&mut *tx)?;
     }
