@@ -24,7 +24,8 @@ use crate::validate;
 pub(super) const BATCH: usize = 4096;
 
 /// What a batched row adds beyond the import row: the permit of its own
-/// decision (its invitation is issued under it) and its name for the mail.
+/// decision (its invitation is issued under it) and the permissions its
+/// roles grant (the batch's write is decided for all of them together).
 struct Pending {
     row: ImportRow,
     permit: Permit,
@@ -72,11 +73,10 @@ impl Batch {
         // roles together, as an import's is.
         let perms = pending.iter().fold(PermSet::EMPTY, |s, p| s.union(p.perms));
         let permit = authz::decide(actor, &Request::UserAdd { org: &org.facts(), roles: perms, target: None })?;
-        let (rows, rest): (Vec<ImportRow>, Vec<(Permit, PermSet)>) =
-            pending.into_iter().map(|p| (p.row, (p.permit, p.perms))).unzip();
+        let (rows, permits): (Vec<ImportRow>, Vec<Permit>) = pending.into_iter().map(|p| (p.row, p.permit)).unzip();
         let ids = tx.import_members(&permit, org.id, &rows, &mut |_| {})?;
         if !no_send {
-            for ((row, (permit, _)), id) in rows.iter().zip(rest).zip(ids) {
+            for ((row, permit), id) in rows.iter().zip(permits).zip(ids) {
                 if let Some(u) = &row.new {
                     let mail = invite::issue(config, &mut *tx, &permit, id, &u.email, u.full_name.as_deref(), &org.slug)?;
                     mails.push((permit, mail));
