@@ -17,12 +17,12 @@
 
 use sha2::{Digest, Sha256};
 
-/// What the first entry chains to: 64 zeros.
 /// The columns of an audit row as both backends write it, in the order
 /// their inserts give the values.
 pub const AUDIT_COLUMNS: &str =
     "id, at, actor_id, actor, org, action, target_id, target, changes, change_id, reverts, hash, at_unix";
 
+/// What the first entry chains to: 64 zeros.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The hashed fields of one audit entry, as stored.
